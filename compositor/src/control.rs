@@ -1,0 +1,362 @@
+//! The control socket: newline-delimited JSON requests from the `porthole` CLI (or any program of
+//! the compositor's user), answered from the event loop, plus an event stream.
+//!
+//! Each connection is served by its own thread doing blocking I/O, so a slow or stuck peer only
+//! stalls itself; requests reach the event loop through a calloop channel and wait for the reply.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use base64::Engine;
+use porthole_protocol::{
+    Command, Event, OutputInfo, Geometry, Reply, Request, Response, MAX_REQUEST_BYTES,
+    PROTOCOL_VERSION,
+};
+use smithay::reexports::calloop::channel::{self, Channel, Sender};
+use tracing::{debug, info, warn};
+
+use crate::state::{Porthole, State};
+
+/// Most connections served at once; more are refused with an error line.
+const MAX_CONNECTIONS: usize = 64;
+/// Events queued for a subscriber before it is considered stuck and dropped.
+const EVENT_QUEUE: usize = 1024;
+
+/// A request waiting for the event loop.
+pub enum ControlMessage {
+    /// Carry out a command and send the reply back.
+    Request(Command, SyncSender<Reply>),
+    /// Register an event subscriber.
+    Subscribe(SyncSender<Event>),
+}
+
+/// The listening control socket and the event subscribers.
+pub struct ControlServer {
+    path: PathBuf,
+    subscribers: Vec<SyncSender<Event>>,
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Where the control socket is: `PORTHOLE_SOCKET`, else `$XDG_RUNTIME_DIR/porthole/control.sock`.
+pub fn socket_path() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("PORTHOLE_SOCKET") {
+        return Ok(PathBuf::from(path));
+    }
+    Ok(runtime_dir()?.join("porthole").join("control.sock"))
+}
+
+/// `$XDG_RUNTIME_DIR`, checked.
+pub fn runtime_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()).context(
+        "XDG_RUNTIME_DIR is not set: log in through a session manager, or set it to a \
+         directory you own with mode 0700",
+    )?;
+    Ok(PathBuf::from(dir))
+}
+
+impl ControlServer {
+    /// Binds the control socket (mode 0600 in a 0700 directory) and starts accepting.
+    pub fn start(comp: &mut Porthole, path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            if dir.file_name().is_some_and(|n| n == "porthole") {
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .with_context(|| format!("cannot restrict {} to its owner", dir.display()))?;
+            }
+        }
+        if path.exists() {
+            if UnixStream::connect(path).is_ok() {
+                anyhow::bail!(
+                    "another compositor already answers on {}; stop it, or set PORTHOLE_SOCKET to \
+                     another path to run a second one",
+                    path.display()
+                );
+            }
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove the stale socket {}", path.display()))?;
+        }
+        let listener =
+            UnixListener::bind(path).with_context(|| format!("cannot bind {}", path.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict {} to its owner", path.display()))?;
+
+        let (sender, channel): (Sender<ControlMessage>, Channel<ControlMessage>) = channel::channel();
+        comp.loop_handle
+            .insert_source(channel, |event, _, state| {
+                if let channel::Event::Msg(msg) = event {
+                    state.handle_control_message(msg);
+                }
+            })
+            .map_err(|err| anyhow::anyhow!("cannot watch the control channel: {err}"))?;
+
+        let active = Arc::new(AtomicUsize::new(0));
+        std::thread::Builder::new()
+            .name("control-accept".into())
+            .spawn(move || accept_loop(listener, sender, active))
+            .context("cannot start the control socket thread")?;
+        info!(path = %path.display(), "control socket ready");
+        Ok(Self {
+            path: path.to_owned(),
+            subscribers: Vec::new(),
+        })
+    }
+}
+
+fn accept_loop(listener: UnixListener, sender: Sender<ControlMessage>, active: Arc<AtomicUsize>) {
+    for stream in listener.incoming() {
+        let Ok(mut stream) = stream else { continue };
+        if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+            let _ = write_line(&mut stream, &Reply::error("too many control connections; try again later"));
+            continue;
+        }
+        active.fetch_add(1, Ordering::SeqCst);
+        let sender = sender.clone();
+        let active2 = active.clone();
+        let spawned = std::thread::Builder::new()
+            .name("control-conn".into())
+            .spawn(move || {
+                serve_connection(stream, &sender);
+                active2.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            active.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+fn write_line<T: serde::Serialize>(stream: &mut UnixStream, value: &T) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    stream.write_all(&line)
+}
+
+/// Reads one line of at most `MAX_REQUEST_BYTES`; `Ok(None)` at end of stream, `Err` when the
+/// line is too long.
+fn read_line(reader: &mut BufReader<UnixStream>) -> std::io::Result<Option<Result<String, ()>>> {
+    let mut buf = Vec::new();
+    let n = reader
+        .by_ref()
+        .take(MAX_REQUEST_BYTES as u64 + 1)
+        .read_until(b'\n', &mut buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() != Some(&b'\n') && buf.len() > MAX_REQUEST_BYTES {
+        return Ok(Some(Err(())));
+    }
+    Ok(Some(Ok(String::from_utf8_lossy(&buf).trim().to_owned())))
+}
+
+fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>) {
+    let Ok(mut writer) = stream.try_clone() else { return };
+    // A peer that stops reading cannot hold the thread forever.
+    let _ = writer.set_write_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream);
+    loop {
+        let line = match read_line(&mut reader) {
+            Ok(Some(Ok(line))) => line,
+            Ok(Some(Err(()))) => {
+                let _ = write_line(
+                    &mut writer,
+                    &Reply::error(format!("request longer than {MAX_REQUEST_BYTES} bytes; closing")),
+                );
+                return;
+            }
+            Ok(None) | Err(_) => return,
+        };
+        if line.is_empty() {
+            continue;
+        }
+        let request: Request = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(err) => {
+                if write_line(&mut writer, &Reply::error(format!("malformed request: {err}"))).is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        if request.version != PROTOCOL_VERSION {
+            let reply = Reply::error(format!(
+                "control API version {} is not spoken here (this compositor speaks {PROTOCOL_VERSION}); \
+                 use the porthole binary that matches the running compositor",
+                request.version
+            ));
+            if write_line(&mut writer, &reply).is_err() {
+                return;
+            }
+            continue;
+        }
+        if request.command == Command::Subscribe {
+            stream_events(writer, sender);
+            return;
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        if sender.send(ControlMessage::Request(request.command, tx)).is_err() {
+            let _ = write_line(&mut writer, &Reply::error("the compositor is shutting down"));
+            return;
+        }
+        let reply = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| Reply::error("the compositor did not answer in 30 s"));
+        if write_line(&mut writer, &reply).is_err() {
+            return;
+        }
+    }
+}
+
+fn stream_events(mut writer: UnixStream, sender: &Sender<ControlMessage>) {
+    let (tx, rx): (SyncSender<Event>, Receiver<Event>) = mpsc::sync_channel(EVENT_QUEUE);
+    if sender.send(ControlMessage::Subscribe(tx)).is_err() {
+        return;
+    }
+    if write_line(&mut writer, &Reply::ok(Response::Done)).is_err() {
+        return;
+    }
+    while let Ok(event) = rx.recv() {
+        if write_line(&mut writer, &event).is_err() {
+            return;
+        }
+    }
+}
+
+impl Porthole {
+    /// Sends an event to every subscriber; a subscriber too slow to keep up is dropped.
+    pub fn emit(&mut self, event: Event) {
+        let Some(control) = self.control.as_mut() else { return };
+        control.subscribers.retain(|s| match s.try_send(event.clone()) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                warn!("dropping a control event subscriber that does not keep up");
+                false
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        });
+    }
+
+    /// What `porthole outputs` shows.
+    pub fn output_infos(&self) -> Vec<OutputInfo> {
+        let mut outputs: Vec<OutputInfo> = self
+            .shell
+            .space
+            .outputs()
+            .map(|o| {
+                let geo = self.shell.space.output_geometry(o).unwrap_or_default();
+                let mode = o.current_mode();
+                OutputInfo {
+                    name: o.name(),
+                    geometry: Geometry {
+                        x: geo.loc.x,
+                        y: geo.loc.y,
+                        width: geo.size.w,
+                        height: geo.size.h,
+                    },
+                    mode_width: mode.map(|m| m.size.w).unwrap_or(0),
+                    mode_height: mode.map(|m| m.size.h).unwrap_or(0),
+                    refresh_mhz: mode.map(|m| m.refresh).unwrap_or(0),
+                    scale: o.current_scale().fractional_scale(),
+                }
+            })
+            .collect();
+        outputs.sort_by(|a, b| a.name.cmp(&b.name));
+        outputs
+    }
+}
+
+impl State {
+    fn handle_control_message(&mut self, msg: ControlMessage) {
+        match msg {
+            ControlMessage::Subscribe(tx) => {
+                if let Some(control) = self.comp.control.as_mut() {
+                    control.subscribers.push(tx);
+                }
+            }
+            ControlMessage::Request(command, reply_to) => {
+                debug!(?command, "control request");
+                let reply = match self.handle_command(command) {
+                    Ok(response) => Reply::ok(response),
+                    Err(message) => Reply::error(message),
+                };
+                let _ = reply_to.send(reply);
+            }
+        }
+    }
+
+    /// Carries out one control command.
+    pub fn handle_command(&mut self, command: Command) -> Result<Response, String> {
+        match command {
+            Command::Version => Ok(Response::Version {
+                compositor: env!("CARGO_PKG_VERSION").into(),
+                wayland_socket: self.comp.socket_name.clone(),
+            }),
+            Command::Windows => Ok(Response::Windows {
+                windows: self.comp.window_infos(),
+            }),
+            Command::Outputs => Ok(Response::Outputs {
+                outputs: self.comp.output_infos(),
+            }),
+            Command::Screenshot { output } => {
+                let target = match &output {
+                    Some(name) => self.comp.shell.space.outputs().find(|o| &o.name() == name),
+                    None => self.comp.shell.space.outputs().min_by_key(|o| o.name()),
+                }
+                .cloned()
+                .ok_or_else(|| match &output {
+                    Some(name) => format!("no output named `{name}`; `porthole outputs` lists them"),
+                    None => "there is no output".into(),
+                })?;
+                let shot = self
+                    .backend
+                    .screenshot(&self.comp, &target)
+                    .map_err(|err| format!("screenshot failed: {err:#}"))?;
+                let png = shot.to_png().map_err(|err| format!("cannot encode PNG: {err:#}"))?;
+                Ok(Response::Screenshot {
+                    output: target.name(),
+                    width: shot.width,
+                    height: shot.height,
+                    png_base64: base64::engine::general_purpose::STANDARD.encode(png),
+                })
+            }
+            Command::Input { input } => {
+                self.inject_input(input)?;
+                Ok(Response::Done)
+            }
+            Command::Window { action, id } => {
+                use porthole_protocol::WindowAction as A;
+                let window = match id {
+                    Some(id) => self.comp.shell.window_by_id(id).ok_or_else(|| {
+                        format!("no window with id {id}; `porthole windows` lists them")
+                    })?,
+                    None => self.comp.focused_window().ok_or("no window has focus")?,
+                };
+                match action {
+                    A::Focus => self.comp.focus_window(Some(&window)),
+                    A::Close => self.comp.close_window(&window),
+                    A::ToggleMaximize => self.comp.toggle_maximize(&window),
+                    A::ToggleFullscreen => self.comp.toggle_fullscreen(&window),
+                    A::Minimize => self.comp.minimize(&window),
+                }
+                self.apply_pending_focus();
+                Ok(Response::Done)
+            }
+            Command::Subscribe => Err("subscribe must be the first request on its connection".into()),
+            Command::Quit => {
+                self.comp.loop_signal.stop();
+                Ok(Response::Done)
+            }
+        }
+    }
+}

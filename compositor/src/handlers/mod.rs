@@ -1,0 +1,9 @@
+//! Protocol handlers: one file per protocol (small related ones together), each an `impl XHandler`
+//! followed by its `delegate_x!`.
+
+mod compositor;
+mod misc;
+mod output;
+mod seat;
+mod selection;
+mod xdg_shell;

@@ -1,0 +1,40 @@
+//! wl_seat and the cursor it shows (cursor images and cursor-shape).
+
+use smithay::input::pointer::CursorImageStatus;
+use smithay::input::{Seat, SeatHandler, SeatState};
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+use smithay::reexports::wayland_server::Resource;
+use smithay::wayland::selection::data_device::set_data_device_focus;
+use smithay::wayland::selection::primary_selection::set_primary_focus;
+use smithay::wayland::tablet_manager::TabletSeatHandler;
+use smithay::{delegate_cursor_shape, delegate_seat};
+
+use crate::state::State;
+
+impl SeatHandler for State {
+    type KeyboardFocus = WlSurface;
+    type PointerFocus = WlSurface;
+    type TouchFocus = WlSurface;
+
+    fn seat_state(&mut self) -> &mut SeatState<State> {
+        &mut self.comp.seat_state
+    }
+
+    fn focus_changed(&mut self, seat: &Seat<Self>, focused: Option<&WlSurface>) {
+        // Selections follow keyboard focus: only the focused client may read the clipboard.
+        let dh = &self.comp.display_handle;
+        let client = focused.and_then(|s| dh.get_client(s.id()).ok());
+        set_data_device_focus(dh, seat, client.clone());
+        set_primary_focus(dh, seat, client);
+    }
+
+    fn cursor_image(&mut self, _seat: &Seat<Self>, image: CursorImageStatus) {
+        self.comp.cursor_status = image;
+        self.comp.queue_redraw_all();
+    }
+}
+
+impl TabletSeatHandler for State {}
+
+delegate_seat!(State);
+delegate_cursor_shape!(State);

@@ -1,0 +1,270 @@
+//! xdg_wm_base (toplevels and popups) and xdg-decoration.
+
+use smithay::desktop::{
+    find_popup_root_surface, get_popup_toplevel_coords, PopupKeyboardGrab, PopupKind,
+    PopupPointerGrab, PopupUngrabStrategy, Window,
+};
+use smithay::input::pointer::Focus;
+use smithay::input::Seat;
+use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
+use smithay::reexports::wayland_server::protocol::{wl_output, wl_seat};
+use smithay::reexports::wayland_server::Resource;
+use smithay::utils::Serial;
+use smithay::wayland::shell::xdg::decoration::XdgDecorationHandler;
+use smithay::wayland::shell::xdg::{
+    PopupSurface, PositionerState, ToplevelSurface, XdgShellHandler, XdgShellState,
+};
+use smithay::output::Output;
+use smithay::{delegate_xdg_decoration, delegate_xdg_shell};
+use tracing::warn;
+
+use crate::grabs::{MoveGrab, ResizeGrab};
+use crate::shell::window_id;
+use crate::state::{Porthole, State};
+
+impl XdgShellHandler for State {
+    fn xdg_shell_state(&mut self) -> &mut XdgShellState {
+        &mut self.comp.xdg_shell_state
+    }
+
+    fn new_toplevel(&mut self, surface: ToplevelSurface) {
+        let container = surface
+            .wl_surface()
+            .client()
+            .map(|c| Porthole::client_container(&c))
+            .unwrap_or_default();
+        // Server-side decorations unless the client asks otherwise through xdg-decoration.
+        surface.with_pending_state(|s| s.decoration_mode = Some(DecorationMode::ServerSide));
+        let window = Window::new_wayland_window(surface);
+        self.comp.shell.add_unmapped(window, container);
+    }
+
+    fn new_popup(&mut self, surface: PopupSurface, _positioner: PositionerState) {
+        self.comp.unconstrain_popup(&surface);
+        if let Err(err) = self.comp.popups.track_popup(PopupKind::Xdg(surface)) {
+            warn!(?err, "cannot track a popup");
+        }
+    }
+
+    fn reposition_request(&mut self, surface: PopupSurface, positioner: PositionerState, token: u32) {
+        surface.with_pending_state(|state| {
+            state.geometry = positioner.get_geometry();
+            state.positioner = positioner;
+        });
+        self.comp.unconstrain_popup(&surface);
+        surface.send_repositioned(token);
+    }
+
+    fn move_request(&mut self, surface: ToplevelSurface, _seat: wl_seat::WlSeat, serial: Serial) {
+        let Some(start_data) = self.comp.pointer_grab_start(surface.wl_surface(), serial) else {
+            return;
+        };
+        let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) else {
+            return;
+        };
+        self.start_move(window, start_data, serial);
+    }
+
+    fn resize_request(
+        &mut self,
+        surface: ToplevelSurface,
+        _seat: wl_seat::WlSeat,
+        serial: Serial,
+        edges: xdg_toplevel::ResizeEdge,
+    ) {
+        let Some(start_data) = self.comp.pointer_grab_start(surface.wl_surface(), serial) else {
+            return;
+        };
+        let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) else {
+            return;
+        };
+        self.start_resize(window, start_data, edges, serial);
+    }
+
+    fn grab(&mut self, surface: PopupSurface, seat: wl_seat::WlSeat, serial: Serial) {
+        let Some(seat) = Seat::<State>::from_resource(&seat) else { return };
+        let kind = PopupKind::Xdg(surface);
+        let Ok(root) = find_popup_root_surface(&kind) else { return };
+        let Ok(mut grab) = self.comp.popups.grab_popup(root, kind, &seat, serial) else {
+            return;
+        };
+        if let Some(keyboard) = seat.get_keyboard() {
+            if keyboard.is_grabbed()
+                && !(keyboard.has_grab(serial)
+                    || keyboard.has_grab(grab.previous_serial().unwrap_or(serial)))
+            {
+                grab.ungrab(PopupUngrabStrategy::All);
+                return;
+            }
+            keyboard.set_focus(self, grab.current_grab(), serial);
+            keyboard.set_grab(self, PopupKeyboardGrab::new(&grab), serial);
+        }
+        if let Some(pointer) = seat.get_pointer() {
+            if pointer.is_grabbed()
+                && !(pointer.has_grab(serial)
+                    || pointer.has_grab(grab.previous_serial().unwrap_or_else(|| grab.serial())))
+            {
+                grab.ungrab(PopupUngrabStrategy::All);
+                return;
+            }
+            pointer.set_grab(self, PopupPointerGrab::new(&grab), serial, Focus::Keep);
+        }
+    }
+
+    fn maximize_request(&mut self, surface: ToplevelSurface) {
+        if let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) {
+            self.comp.maximize(&window);
+        }
+    }
+
+    fn unmaximize_request(&mut self, surface: ToplevelSurface) {
+        if let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) {
+            self.comp.unmaximize(&window);
+        }
+    }
+
+    fn fullscreen_request(&mut self, surface: ToplevelSurface, output: Option<wl_output::WlOutput>) {
+        let output = output.as_ref().and_then(Output::from_resource);
+        if let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) {
+            self.comp.fullscreen(&window, output);
+        }
+    }
+
+    fn unfullscreen_request(&mut self, surface: ToplevelSurface) {
+        if let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) {
+            self.comp.unfullscreen(&window);
+        }
+    }
+
+    fn minimize_request(&mut self, surface: ToplevelSurface) {
+        if let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) {
+            self.comp.minimize(&window);
+        }
+    }
+
+    fn toplevel_destroyed(&mut self, surface: ToplevelSurface) {
+        let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) else {
+            return;
+        };
+        let was_focused = self.comp.focused_window().as_ref() == Some(&window)
+            || self.comp.focused_window().is_none();
+        let was_mapped = self.comp.shell.space.element_location(&window).is_some();
+        self.comp.queue_redraw_for(&window);
+        self.comp.shell.remove(&window);
+        if was_mapped || self.comp.shell.minimized.contains(&window) {
+            self.comp.emit(porthole_protocol::Event::WindowClosed { id: window_id(&window) });
+        }
+        if was_focused {
+            self.comp.focus_top();
+        }
+    }
+
+    fn popup_destroyed(&mut self, _surface: PopupSurface) {
+        self.comp.queue_redraw_all();
+    }
+
+    fn title_changed(&mut self, surface: ToplevelSurface) {
+        if let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) {
+            self.comp.queue_redraw_for(&window);
+        }
+    }
+}
+
+impl XdgDecorationHandler for State {
+    fn new_decoration(&mut self, toplevel: ToplevelSurface) {
+        toplevel.with_pending_state(|s| s.decoration_mode = Some(DecorationMode::ServerSide));
+        if toplevel.is_initial_configure_sent() {
+            toplevel.send_pending_configure();
+        }
+    }
+
+    fn request_mode(&mut self, toplevel: ToplevelSurface, mode: DecorationMode) {
+        toplevel.with_pending_state(|s| s.decoration_mode = Some(mode));
+        if toplevel.is_initial_configure_sent() {
+            toplevel.send_pending_configure();
+        }
+        self.comp.queue_redraw_all();
+    }
+
+    fn unset_mode(&mut self, toplevel: ToplevelSurface) {
+        toplevel.with_pending_state(|s| s.decoration_mode = Some(DecorationMode::ServerSide));
+        if toplevel.is_initial_configure_sent() {
+            toplevel.send_pending_configure();
+        }
+        self.comp.queue_redraw_all();
+    }
+}
+
+delegate_xdg_shell!(State);
+delegate_xdg_decoration!(State);
+
+impl State {
+    /// Moves a window with the pointer until the button is released.
+    pub fn start_move(
+        &mut self,
+        window: Window,
+        start_data: smithay::input::pointer::GrabStartData<State>,
+        serial: Serial,
+    ) {
+        let Some(pointer) = self.comp.seat.get_pointer() else { return };
+        let Some(initial) = self.comp.shell.space.element_location(&window) else { return };
+        let grab = MoveGrab {
+            start_data,
+            window,
+            initial,
+        };
+        pointer.set_grab(self, grab, serial, Focus::Clear);
+    }
+
+    /// Resizes a window with the pointer from `edges` until the button is released.
+    pub fn start_resize(
+        &mut self,
+        window: Window,
+        start_data: smithay::input::pointer::GrabStartData<State>,
+        edges: xdg_toplevel::ResizeEdge,
+        serial: Serial,
+    ) {
+        let Some(pointer) = self.comp.seat.get_pointer() else { return };
+        let Some(geo) = self.comp.shell.space.element_geometry(&window) else { return };
+        let Some(grab) = ResizeGrab::start(start_data, window, edges, geo) else { return };
+        pointer.set_grab(self, grab, serial, Focus::Clear);
+    }
+}
+
+impl Porthole {
+    /// Keeps a popup inside the output its parent is on.
+    pub fn unconstrain_popup(&self, popup: &PopupSurface) {
+        let kind = PopupKind::Xdg(popup.clone());
+        let Ok(root) = find_popup_root_surface(&kind) else { return };
+        let Some(window) = self.shell.window_for_surface(&root) else { return };
+        let Some(window_geo) = self.shell.space.element_geometry(&window) else { return };
+        let output = self.window_output(&window).or_else(|| self.active_output());
+        let Some(output_geo) = output.and_then(|o| self.shell.space.output_geometry(&o)) else {
+            return;
+        };
+        // The target is relative to the popup's parent.
+        let mut target = output_geo;
+        target.loc -= get_popup_toplevel_coords(&kind);
+        target.loc -= window_geo.loc;
+        popup.with_pending_state(|state| {
+            state.geometry = state.positioner.get_unconstrained_geometry(target);
+        });
+    }
+
+    /// Takes a window whose client attached a null buffer off the screen; it maps again after
+    /// a new initial configure.
+    pub fn unmap_window(&mut self, window: &Window) {
+        let was_focused = self.focused_window().as_ref() == Some(window);
+        self.queue_redraw_for(window);
+        self.shell.space.unmap_elem(window);
+        self.shell.unmapped.push(window.clone());
+        if let Some(toplevel) = window.toplevel() {
+            toplevel.reset_initial_configure_sent();
+        }
+        self.emit(porthole_protocol::Event::WindowClosed { id: window_id(window) });
+        if was_focused {
+            self.focus_top();
+        }
+    }
+}

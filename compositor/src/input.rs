@@ -1,0 +1,466 @@
+//! Input: device events from backends, synthetic events from the control socket, and the key
+//! bindings the compositor keeps for itself.
+
+use std::collections::HashMap;
+
+use porthole_protocol::InputAction;
+use smithay::backend::input::{
+    AbsolutePositionEvent, Axis, AxisSource, ButtonState, Event, InputBackend, InputEvent,
+    KeyState, KeyboardKeyEvent, PointerAxisEvent, PointerButtonEvent, PointerMotionEvent,
+};
+use smithay::input::keyboard::{keysyms, xkb, FilterResult, Keycode};
+use smithay::input::pointer::{AxisFrame, ButtonEvent, MotionEvent};
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
+use smithay::utils::{Logical, Point, SERIAL_COUNTER};
+
+use crate::config::{normalize_keysym, Action, KeyCombo, KeyboardConfig, Mods};
+use crate::shell::FramePart;
+use crate::state::State;
+
+/// Linux input event codes of pointer buttons.
+pub const BTN_LEFT: u32 = 0x110;
+/// Right button.
+pub const BTN_RIGHT: u32 = 0x111;
+/// Middle button.
+pub const BTN_MIDDLE: u32 = 0x112;
+
+/// Which key (and whether shift) produces a keysym in the configured layout, for synthetic
+/// typing.
+pub struct KeyLookup {
+    by_keysym: HashMap<u32, (u32, bool)>,
+}
+
+impl KeyLookup {
+    /// Builds the table from the same layout the seat's keyboard uses.
+    pub fn new(config: &KeyboardConfig) -> Option<Self> {
+        let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
+        let keymap = xkb::Keymap::new_from_names(
+            &context,
+            "",
+            "",
+            &config.layout,
+            &config.variant,
+            (!config.options.is_empty()).then(|| config.options.clone()),
+            xkb::KEYMAP_COMPILE_NO_FLAGS,
+        )?;
+        let mut by_keysym = HashMap::new();
+        for raw in keymap.min_keycode().raw()..=keymap.max_keycode().raw() {
+            let code = xkb::Keycode::new(raw);
+            for (level, shift) in [(0, false), (1, true)] {
+                for sym in keymap.key_get_syms_by_level(code, 0, level) {
+                    by_keysym.entry(sym.raw()).or_insert((raw, shift));
+                }
+            }
+        }
+        Some(Self { by_keysym })
+    }
+
+    /// The xkb keycode and shift state that produce `keysym`.
+    pub fn find(&self, keysym: u32) -> Option<(u32, bool)> {
+        self.by_keysym.get(&keysym).copied()
+    }
+}
+
+impl State {
+    /// Handles one event from a device backend.
+    pub fn process_input_event<I: InputBackend>(&mut self, event: InputEvent<I>) {
+        match event {
+            InputEvent::Keyboard { event } => {
+                let code = Keycode::new(event.key_code().raw());
+                self.on_key(code, event.state(), event.time_msec());
+            }
+            InputEvent::PointerMotion { event } => {
+                let pos = self.comp.pointer_location() + event.delta();
+                self.on_pointer_move(pos, event.time_msec());
+            }
+            InputEvent::PointerMotionAbsolute { event } => {
+                let Some(output) = self.comp.shell.space.outputs().next().cloned() else {
+                    return;
+                };
+                let Some(geo) = self.comp.shell.space.output_geometry(&output) else {
+                    return;
+                };
+                let pos = event.position_transformed(geo.size) + geo.loc.to_f64();
+                self.on_pointer_move(pos, event.time_msec());
+            }
+            InputEvent::PointerButton { event } => {
+                self.on_button(event.button_code(), event.state(), event.time_msec());
+            }
+            InputEvent::PointerAxis { event } => {
+                let mut frame = AxisFrame::new(event.time_msec()).source(event.source());
+                for axis in [Axis::Horizontal, Axis::Vertical] {
+                    let amount = event.amount(axis).unwrap_or_else(|| {
+                        event.amount_v120(axis).unwrap_or(0.0) * 15.0 / 120.0
+                    });
+                    if amount != 0.0 {
+                        frame = frame.value(axis, amount);
+                        if let Some(v120) = event.amount_v120(axis) {
+                            frame = frame.v120(axis, v120 as i32);
+                        }
+                    } else if event.source() == AxisSource::Finger {
+                        frame = frame.stop(axis);
+                    }
+                }
+                if let Some(pointer) = self.comp.seat.get_pointer() {
+                    pointer.axis(self, frame);
+                    pointer.frame(self);
+                }
+            }
+            _ => {}
+        }
+        self.apply_pending_focus();
+    }
+
+    /// A key press or release; bindings are taken out before clients see them.
+    pub fn on_key(&mut self, code: Keycode, key_state: KeyState, time: u32) {
+        let Some(keyboard) = self.comp.seat.get_keyboard() else { return };
+        let serial = SERIAL_COUNTER.next_serial();
+        let raw = code.raw();
+        let action = keyboard.input(self, code, key_state, serial, time, |state, mods, handle| {
+            if key_state == KeyState::Released {
+                // The release of a key whose press fired a binding stays with the compositor.
+                if let Some(i) = state.comp.suppressed_keys.iter().position(|k| *k == raw) {
+                    state.comp.suppressed_keys.swap_remove(i);
+                    return FilterResult::Intercept(None);
+                }
+                return FilterResult::Forward;
+            }
+            let syms = handle
+                .modified_syms()
+                .into_iter()
+                .chain(handle.raw_syms())
+                .map(|s| s.raw());
+            match binding_for(&state.comp.config.bindings, Mods::from_state(mods), syms) {
+                Some(action) => {
+                    state.comp.suppressed_keys.push(raw);
+                    FilterResult::Intercept(Some(action))
+                }
+                None => FilterResult::Forward,
+            }
+        });
+        if let Some(Some(action)) = action {
+            self.run_action(action);
+        }
+    }
+
+    /// Moves the pointer to a global position, clamped to the outputs.
+    pub fn on_pointer_move(&mut self, pos: Point<f64, Logical>, time: u32) {
+        let pos = self.comp.clamp_to_outputs(pos);
+        let Some(pointer) = self.comp.seat.get_pointer() else { return };
+        let focus = self.comp.surface_under(pos);
+        let serial = SERIAL_COUNTER.next_serial();
+        pointer.motion(
+            self,
+            focus,
+            &MotionEvent {
+                location: pos,
+                serial,
+                time,
+            },
+        );
+        pointer.frame(self);
+        self.comp.queue_redraw_all();
+    }
+
+    /// A pointer button: click to focus and raise; Super+drag to move or resize; decorations.
+    pub fn on_button(&mut self, button: u32, state: ButtonState, time: u32) {
+        let Some(pointer) = self.comp.seat.get_pointer() else { return };
+        let serial = SERIAL_COUNTER.next_serial();
+        let pos = self.comp.pointer_location();
+
+        if state == ButtonState::Pressed && !pointer.is_grabbed() {
+            let super_held = self
+                .comp
+                .seat
+                .get_keyboard()
+                .is_some_and(|k| k.modifier_state().logo);
+            let frame_part = self.comp.frame_part_under(pos);
+            let window = match &frame_part {
+                Some((w, _)) => Some(w.clone()),
+                None => self.comp.shell.space.element_under(pos).map(|(w, _)| w.clone()),
+            };
+            if let Some(window) = &window {
+                self.comp.focus_window(Some(window));
+            } else {
+                self.comp.focus_window(None);
+            }
+            self.apply_pending_focus();
+
+            // Send the press first so the grab has a start point, then take over.
+            pointer.button(
+                self,
+                &ButtonEvent {
+                    button,
+                    state,
+                    serial,
+                    time,
+                },
+            );
+            pointer.frame(self);
+            let Some(window) = window else { return };
+            let Some(start) = pointer.grab_start_data().or_else(|| {
+                Some(smithay::input::pointer::GrabStartData {
+                    focus: None,
+                    button,
+                    location: pos,
+                })
+            }) else {
+                return;
+            };
+            match (super_held, button, frame_part.map(|(_, p)| p)) {
+                (true, BTN_LEFT, _) | (false, BTN_LEFT, Some(FramePart::Titlebar)) => {
+                    self.start_move(window, start, serial)
+                }
+                (true, BTN_RIGHT, _) => {
+                    let edges = self.comp.resize_edges_toward(&window, pos);
+                    self.start_resize(window, start, edges, serial);
+                }
+                (false, BTN_LEFT, Some(FramePart::Border(edges))) => {
+                    self.start_resize(window, start, edges, serial)
+                }
+                (false, BTN_LEFT, Some(FramePart::Close)) => self.comp.close_window(&window),
+                (false, BTN_LEFT, Some(FramePart::Maximize)) => self.comp.toggle_maximize(&window),
+                (false, BTN_LEFT, Some(FramePart::Minimize)) => self.comp.minimize(&window),
+                _ => {}
+            }
+            self.apply_pending_focus();
+            return;
+        }
+
+        pointer.button(
+            self,
+            &ButtonEvent {
+                button,
+                state,
+                serial,
+                time,
+            },
+        );
+        pointer.frame(self);
+    }
+
+    /// Carries out a binding's action.
+    pub fn run_action(&mut self, action: Action) {
+        let focused = self.comp.focused_window();
+        match action {
+            Action::Close => focused.iter().for_each(|w| self.comp.close_window(w)),
+            Action::ToggleMaximize => focused.iter().for_each(|w| self.comp.toggle_maximize(w)),
+            Action::ToggleFullscreen => focused.iter().for_each(|w| self.comp.toggle_fullscreen(w)),
+            Action::Minimize => focused.iter().for_each(|w| self.comp.minimize(w)),
+            Action::FocusNext => self.comp.focus_next(true),
+            Action::FocusPrevious => self.comp.focus_next(false),
+            Action::Quit => self.comp.loop_signal.stop(),
+        }
+        self.apply_pending_focus();
+    }
+
+    /// Delivers synthetic input from the control socket.
+    pub fn inject_input(&mut self, input: InputAction) -> Result<(), String> {
+        let lookup = self.comp.key_lookup.as_ref().ok_or("the keyboard layout has no keymap")?;
+        let key_of = |sym: u32| -> Result<(u32, bool), String> {
+            lookup.find(sym).ok_or_else(|| {
+                format!(
+                    "`{}` is not on the configured keyboard layout",
+                    xkb::keysym_get_name(xkb::Keysym::new(sym))
+                )
+            })
+        };
+        let shift = key_of(keysyms::KEY_Shift_L)?.0;
+        let mut strokes: Vec<(u32, bool)> = Vec::new();
+        match input {
+            InputAction::Key { combo } => {
+                let combo = KeyCombo::parse(&combo)?;
+                // The keysym is normalized to lower case: find it as written or capitalised.
+                let (code, needs_shift) = key_of(combo.keysym)?;
+                let mods = combo.mods;
+                let mut held = Vec::new();
+                for (on, sym) in [
+                    (mods.ctrl, keysyms::KEY_Control_L),
+                    (mods.alt, keysyms::KEY_Alt_L),
+                    (mods.shift || needs_shift, keysyms::KEY_Shift_L),
+                    (mods.logo, keysyms::KEY_Super_L),
+                ] {
+                    if on {
+                        held.push(key_of(sym)?.0);
+                    }
+                }
+                strokes.extend(held.iter().map(|c| (*c, true)));
+                strokes.push((code, true));
+                strokes.push((code, false));
+                strokes.extend(held.iter().rev().map(|c| (*c, false)));
+            }
+            InputAction::Type { text } => {
+                for ch in text.chars() {
+                    let sym = match ch {
+                        '\n' => keysyms::KEY_Return,
+                        '\t' => keysyms::KEY_Tab,
+                        c => xkb::utf32_to_keysym(c as u32).raw(),
+                    };
+                    let (code, needs_shift) = key_of(sym)
+                        .map_err(|_| format!("cannot type {ch:?}: no key on the configured layout"))?;
+                    if needs_shift {
+                        strokes.push((shift, true));
+                    }
+                    strokes.push((code, true));
+                    strokes.push((code, false));
+                    if needs_shift {
+                        strokes.push((shift, false));
+                    }
+                }
+            }
+            InputAction::KeyState { key, pressed } => {
+                let sym = xkb::keysym_from_name(&key, xkb::KEYSYM_NO_FLAGS);
+                if sym.raw() == keysyms::KEY_NoSymbol {
+                    return Err(format!("`{key}` is not an xkb keysym name"));
+                }
+                strokes.push((key_of(sym.raw())?.0, pressed));
+            }
+            InputAction::PointerMove { x, y } => {
+                if !x.is_finite() || !y.is_finite() {
+                    return Err("pointer coordinates must be finite numbers".into());
+                }
+                let time = self.comp.now_ms();
+                self.on_pointer_move((x, y).into(), time);
+            }
+            InputAction::Click { button } => {
+                let code = button_code(&button)?;
+                let time = self.comp.now_ms();
+                self.on_button(code, ButtonState::Pressed, time);
+                self.on_button(code, ButtonState::Released, time);
+            }
+            InputAction::Button { button, pressed } => {
+                let code = button_code(&button)?;
+                let state = if pressed {
+                    ButtonState::Pressed
+                } else {
+                    ButtonState::Released
+                };
+                let time = self.comp.now_ms();
+                self.on_button(code, state, time);
+            }
+            InputAction::Scroll { steps } => {
+                if !steps.is_finite() || steps.abs() > 1000.0 {
+                    return Err("scroll steps must be a number between -1000 and 1000".into());
+                }
+                let time = self.comp.now_ms();
+                let frame = AxisFrame::new(time)
+                    .source(AxisSource::Wheel)
+                    .value(Axis::Vertical, steps * 15.0)
+                    .v120(Axis::Vertical, (steps * 120.0) as i32);
+                if let Some(pointer) = self.comp.seat.get_pointer() {
+                    pointer.axis(self, frame);
+                    pointer.frame(self);
+                }
+            }
+        }
+        for (code, pressed) in strokes {
+            let time = self.comp.now_ms();
+            let state = if pressed {
+                KeyState::Pressed
+            } else {
+                KeyState::Released
+            };
+            self.on_key(Keycode::new(code), state, time);
+        }
+        self.apply_pending_focus();
+        Ok(())
+    }
+}
+
+fn button_code(name: &str) -> Result<u32, String> {
+    match name {
+        "left" => Ok(BTN_LEFT),
+        "right" => Ok(BTN_RIGHT),
+        "middle" => Ok(BTN_MIDDLE),
+        other => Err(format!("`{other}` is not a button: use left, right or middle")),
+    }
+}
+
+impl crate::state::Porthole {
+    /// Keeps a point inside the union of the outputs.
+    pub fn clamp_to_outputs(&self, pos: Point<f64, Logical>) -> Point<f64, Logical> {
+        if self.shell.space.output_under(pos).next().is_some() {
+            return pos;
+        }
+        // Clamp into the nearest output.
+        let mut best: Option<(f64, Point<f64, Logical>)> = None;
+        for output in self.shell.space.outputs() {
+            let Some(geo) = self.shell.space.output_geometry(output) else { continue };
+            let geo = geo.to_f64();
+            let x = pos.x.clamp(geo.loc.x, geo.loc.x + geo.size.w - 1.0);
+            let y = pos.y.clamp(geo.loc.y, geo.loc.y + geo.size.h - 1.0);
+            let d = (x - pos.x).powi(2) + (y - pos.y).powi(2);
+            if best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, (x, y).into()));
+            }
+        }
+        best.map(|(_, p)| p).unwrap_or(pos)
+    }
+
+    /// The edges a Super+right-drag resizes: those nearest the pointer.
+    pub fn resize_edges_toward(
+        &self,
+        window: &smithay::desktop::Window,
+        pos: Point<f64, Logical>,
+    ) -> xdg_toplevel::ResizeEdge {
+        let Some(geo) = self.shell.space.element_geometry(window) else {
+            return xdg_toplevel::ResizeEdge::BottomRight;
+        };
+        let geo = geo.to_f64();
+        let left = pos.x < geo.loc.x + geo.size.w / 2.0;
+        let top = pos.y < geo.loc.y + geo.size.h / 2.0;
+        match (left, top) {
+            (true, true) => xdg_toplevel::ResizeEdge::TopLeft,
+            (true, false) => xdg_toplevel::ResizeEdge::BottomLeft,
+            (false, true) => xdg_toplevel::ResizeEdge::TopRight,
+            (false, false) => xdg_toplevel::ResizeEdge::BottomRight,
+        }
+    }
+}
+
+/// The binding a key press triggers, if any.
+pub fn binding_for(
+    bindings: &std::collections::BTreeMap<KeyCombo, Action>,
+    mods: Mods,
+    syms: impl IntoIterator<Item = u32>,
+) -> Option<Action> {
+    syms.into_iter().find_map(|sym| {
+        bindings
+            .get(&KeyCombo {
+                mods,
+                keysym: normalize_keysym(sym),
+            })
+            .copied()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn us_layout_types_capitals_with_shift() {
+        let lookup = KeyLookup::new(&KeyboardConfig::default()).unwrap();
+        let (a, shift_a) = lookup.find(keysyms::KEY_a).unwrap();
+        let (big_a, shift_big_a) = lookup.find(keysyms::KEY_A).unwrap();
+        assert_eq!(a, big_a);
+        assert!(!shift_a && shift_big_a);
+        // evdev KEY_A is 30; xkb keycodes are evdev codes plus 8.
+        assert_eq!(a, 30 + 8);
+    }
+
+    #[test]
+    fn bindings_match_shifted_and_unshifted_syms() {
+        let config = crate::config::Config::default();
+        let mods = Mods {
+            logo: true,
+            shift: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            binding_for(&config.bindings, mods, [keysyms::KEY_E]),
+            Some(Action::Quit)
+        );
+        assert_eq!(binding_for(&config.bindings, Mods::default(), [keysyms::KEY_q]), None);
+    }
+}

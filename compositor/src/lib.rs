@@ -1,0 +1,92 @@
+//! Porthole: a Wayland compositor that gives every container its own window onto one desktop.
+
+pub mod backend;
+pub mod config;
+pub mod control;
+pub mod ctl;
+pub mod grabs;
+mod handlers;
+pub mod input;
+pub mod render;
+pub mod shell;
+pub mod state;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use smithay::reexports::calloop::EventLoop;
+use smithay::reexports::wayland_server::Display;
+use tracing::info;
+
+use crate::backend::Backend;
+use crate::config::{Config, OutputMode};
+use crate::control::ControlServer;
+use crate::state::{Porthole, State};
+
+/// Which backend `porthole serve` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// Offscreen outputs, no display needed.
+    Headless,
+    /// A window on a running desktop.
+    Winit,
+}
+
+/// Options of `porthole serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The backend.
+    pub backend: BackendKind,
+    /// The configuration, already loaded.
+    pub config: Config,
+    /// Headless outputs; the configuration's when absent.
+    pub outputs: Option<Vec<OutputMode>>,
+    /// Host socket name; auto-chosen when absent.
+    pub socket: Option<String>,
+    /// Control socket path.
+    pub control_socket: PathBuf,
+}
+
+/// Builds the compositor state with a backend, ready to run.
+pub fn build(event_loop: &EventLoop<'static, State>, options: ServeOptions) -> anyhow::Result<State> {
+    let display: Display<State> = Display::new().context("cannot create the Wayland display")?;
+    let mut comp = Porthole::new(
+        options.config.clone(),
+        &display,
+        event_loop.handle(),
+        event_loop.get_signal(),
+    )?;
+    State::insert_display(&event_loop.handle(), display)?;
+    let backend = match options.backend {
+        BackendKind::Headless => {
+            let modes = options.outputs.unwrap_or_else(|| options.config.headless.outputs.clone());
+            anyhow::ensure!(!modes.is_empty(), "the headless backend needs at least one output");
+            Backend::Headless(backend::headless::Headless::new(&mut comp, &modes)?)
+        }
+        BackendKind::Winit => Backend::Winit(Box::new(backend::winit::Winit::new(&mut comp)?)),
+    };
+    comp.listen_host_socket(options.socket.as_deref())?;
+    comp.control = Some(ControlServer::start(&mut comp, &options.control_socket)?);
+    Ok(State { backend, comp })
+}
+
+/// Runs the compositor until it is asked to quit.
+pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    let mut event_loop: EventLoop<'static, State> =
+        EventLoop::try_new().context("cannot create the event loop")?;
+    let control = options.control_socket.clone();
+    let mut state = build(&event_loop, options)?;
+    info!(socket = %state.comp.socket_name, "porthole is running");
+    println!(
+        "porthole: WAYLAND_DISPLAY={} control={}",
+        state.comp.socket_name,
+        control.display()
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    event_loop
+        .run(None, &mut state, |state| state.refresh_and_flush())
+        .context("the event loop failed")?;
+    info!("porthole stopped");
+    Ok(())
+}

@@ -1,0 +1,326 @@
+//! The `porthole` command: runs the compositor (`serve`) and talks to a running one.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use base64::Engine;
+use clap::{Parser, Subcommand};
+use porthole::config::{Config, OutputMode};
+use porthole::control::socket_path;
+use porthole::ctl;
+use porthole::BackendKind;
+use porthole_protocol::{Command, InputAction, Response, WindowAction};
+
+#[derive(Parser)]
+#[command(name = "porthole", version, about = "A Wayland compositor that gives every container its own window onto one desktop")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the compositor.
+    Serve {
+        /// Where to draw: headless (offscreen) or winit (a window on a running desktop).
+        #[arg(long, value_enum, default_value = "headless")]
+        backend: BackendKind,
+        /// Configuration file (default: $XDG_CONFIG_HOME/porthole/config.toml if it exists).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Headless outputs, e.g. 1280x720,1920x1080@60.
+        #[arg(long)]
+        outputs: Option<String>,
+        /// Name of the host Wayland socket in $XDG_RUNTIME_DIR (default: first free wayland-N).
+        #[arg(long)]
+        socket: Option<String>,
+    },
+    /// Write what an output shows as PNG.
+    Screenshot {
+        /// The PNG file to write.
+        file: PathBuf,
+        /// Output name (default: the first).
+        #[arg(long)]
+        output: Option<String>,
+    },
+    /// List mapped windows.
+    Windows {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List outputs.
+    Outputs {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the version of this binary and of the running compositor.
+    Version,
+    /// Check a configuration file.
+    Validate {
+        /// The file to check.
+        file: PathBuf,
+    },
+    /// Send synthetic input (for tests and scripting; only through the control socket).
+    Input {
+        #[command(subcommand)]
+        input: InputCmd,
+    },
+    /// Act on a window (the focused one unless --id is given).
+    Window {
+        /// What to do.
+        #[arg(value_enum)]
+        action: WindowActionArg,
+        /// Window id from `porthole windows`.
+        #[arg(long)]
+        id: Option<u64>,
+    },
+    /// Print compositor events as JSON lines until interrupted.
+    Events,
+    /// Stop the compositor.
+    Quit,
+}
+
+#[derive(Subcommand)]
+enum InputCmd {
+    /// Press and release a key combination, e.g. Return, ctrl+c, super+shift+q.
+    Key { combo: String },
+    /// Type text.
+    Type { text: String },
+    /// Move the pointer to global coordinates.
+    Move { x: f64, y: f64 },
+    /// Click a button (left, right, middle).
+    Click {
+        #[arg(default_value = "left")]
+        button: String,
+    },
+    /// Press or release a button and keep it so (for drags).
+    Button {
+        button: String,
+        #[arg(value_parser = ["press", "release"])]
+        state: String,
+    },
+    /// Press or release a key by keysym name and keep it so (e.g. Super_L press).
+    KeyState {
+        key: String,
+        #[arg(value_parser = ["press", "release"])]
+        state: String,
+    },
+    /// Scroll by wheel steps (positive is down).
+    Scroll {
+        #[arg(allow_hyphen_values = true)]
+        steps: f64,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum WindowActionArg {
+    Focus,
+    Close,
+    Maximize,
+    Fullscreen,
+    Minimize,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PORTHOLE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("porthole: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn default_config() -> anyhow::Result<Config> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    match base.map(|b| b.join("porthole/config.toml")) {
+        Some(path) if path.exists() => Config::load(&path),
+        _ => Ok(Config::default()),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Cmd::Serve {
+            backend,
+            config,
+            outputs,
+            socket,
+        } => {
+            let config = match config {
+                Some(path) => Config::load(&path)?,
+                None => default_config()?,
+            };
+            let outputs = outputs
+                .map(|o| OutputMode::parse_list(&o))
+                .transpose()
+                .map_err(|err| anyhow::anyhow!("--outputs: {err}"))?;
+            porthole::serve(porthole::ServeOptions {
+                backend,
+                config,
+                outputs,
+                socket,
+                control_socket: socket_path()?,
+            })
+        }
+        Cmd::Screenshot { file, output } => {
+            let Response::Screenshot {
+                png_base64,
+                output,
+                width,
+                height,
+            } = ctl::request(Command::Screenshot { output })?
+            else {
+                anyhow::bail!("unexpected reply to screenshot");
+            };
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(png_base64)
+                .context("the compositor sent an unreadable image")?;
+            std::fs::write(&file, png).with_context(|| format!("cannot write {}", file.display()))?;
+            println!("{}: {output} {width}x{height}", file.display());
+            Ok(())
+        }
+        Cmd::Windows { json } => {
+            let Response::Windows { windows } = ctl::request(Command::Windows)? else {
+                anyhow::bail!("unexpected reply to windows");
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&windows)?);
+            } else {
+                println!(
+                    "{:>4}  {:<12} {:<20} {:<24} {:<12} {:<22} FLAGS",
+                    "ID", "CONTAINER", "APP_ID", "TITLE", "OUTPUT", "GEOMETRY"
+                );
+                for w in windows {
+                    let g = w.geometry;
+                    let mut flags = Vec::new();
+                    for (on, name) in [
+                        (w.focused, "focused"),
+                        (w.maximized, "maximized"),
+                        (w.fullscreen, "fullscreen"),
+                        (w.minimized, "minimized"),
+                    ] {
+                        if on {
+                            flags.push(name);
+                        }
+                    }
+                    println!(
+                        "{:>4}  {:<12} {:<20} {:<24} {:<12} {:<22} {}",
+                        w.id,
+                        w.container,
+                        truncate(&w.app_id, 20),
+                        truncate(&w.title, 24),
+                        w.output.unwrap_or_else(|| "-".into()),
+                        format!("{}x{}+{}+{}", g.width, g.height, g.x, g.y),
+                        flags.join(",")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Cmd::Outputs { json } => {
+            let Response::Outputs { outputs } = ctl::request(Command::Outputs)? else {
+                anyhow::bail!("unexpected reply to outputs");
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outputs)?);
+            } else {
+                for o in outputs {
+                    let g = o.geometry;
+                    println!(
+                        "{}: {}x{}@{:.3}Hz at {},{} scale {}",
+                        o.name,
+                        o.mode_width,
+                        o.mode_height,
+                        o.refresh_mhz as f64 / 1000.0,
+                        g.x,
+                        g.y,
+                        o.scale
+                    );
+                }
+            }
+            Ok(())
+        }
+        Cmd::Version => {
+            println!("porthole {}", env!("CARGO_PKG_VERSION"));
+            match ctl::request(Command::Version) {
+                Ok(Response::Version {
+                    compositor,
+                    wayland_socket,
+                }) => println!("running compositor {compositor}, WAYLAND_DISPLAY={wayland_socket}"),
+                Ok(_) => {}
+                Err(err) => println!("no running compositor: {err:#}"),
+            }
+            Ok(())
+        }
+        Cmd::Validate { file } => {
+            Config::load(&file)?;
+            println!("{}: valid", file.display());
+            Ok(())
+        }
+        Cmd::Input { input } => {
+            let input = match input {
+                InputCmd::Key { combo } => InputAction::Key { combo },
+                InputCmd::Type { text } => InputAction::Type { text },
+                InputCmd::Move { x, y } => InputAction::PointerMove { x, y },
+                InputCmd::Click { button } => InputAction::Click { button },
+                InputCmd::Button { button, state } => InputAction::Button {
+                    button,
+                    pressed: state == "press",
+                },
+                InputCmd::KeyState { key, state } => InputAction::KeyState {
+                    key,
+                    pressed: state == "press",
+                },
+                InputCmd::Scroll { steps } => InputAction::Scroll { steps },
+            };
+            ctl::request(Command::Input { input })?;
+            Ok(())
+        }
+        Cmd::Window { action, id } => {
+            let action = match action {
+                WindowActionArg::Focus => WindowAction::Focus,
+                WindowActionArg::Close => WindowAction::Close,
+                WindowActionArg::Maximize => WindowAction::ToggleMaximize,
+                WindowActionArg::Fullscreen => WindowAction::ToggleFullscreen,
+                WindowActionArg::Minimize => WindowAction::Minimize,
+            };
+            ctl::request(Command::Window { action, id })?;
+            Ok(())
+        }
+        Cmd::Events => ctl::Connection::open()?.events(|event| {
+            match serde_json::to_string(&event) {
+                Ok(line) => println!("{line}"),
+                Err(err) => eprintln!("porthole: unprintable event: {err}"),
+            }
+            true
+        }),
+        Cmd::Quit => {
+            ctl::request(Command::Quit)?;
+            Ok(())
+        }
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}

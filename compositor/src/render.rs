@@ -1,0 +1,384 @@
+//! What an output shows: the render element list, frame callbacks and presentation feedback
+//! after a frame, and screenshots.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use smithay::backend::allocator::Fourcc;
+use smithay::backend::renderer::element::memory::{MemoryRenderBuffer, MemoryRenderBufferRenderElement};
+use smithay::backend::renderer::element::solid::{SolidColorBuffer, SolidColorRenderElement};
+use smithay::backend::renderer::element::surface::{
+    render_elements_from_surface_tree, WaylandSurfaceRenderElement,
+};
+use smithay::backend::renderer::element::{AsRenderElements, Kind, RenderElementStates};
+use smithay::backend::renderer::damage::OutputDamageTracker;
+use smithay::backend::renderer::pixman::PixmanRenderer;
+use smithay::backend::renderer::{Bind, ExportMem, ImportAll, ImportMem, Offscreen, Renderer, Texture};
+use smithay::desktop::utils::{
+    surface_presentation_feedback_flags_from_states, surface_primary_scanout_output,
+    update_surface_primary_scanout_output, OutputPresentationFeedback,
+};
+use smithay::desktop::Window;
+use smithay::input::pointer::{CursorImageAttributes, CursorImageStatus};
+use smithay::output::Output;
+use smithay::reexports::wayland_protocols::wp::presentation_time::server::wp_presentation_feedback;
+use smithay::utils::{IsAlive, Logical, Physical, Point, Rectangle, Scale, Size, Transform};
+use smithay::wayland::compositor::with_states;
+use smithay::wayland::presentation::Refresh;
+
+use crate::config::Color;
+use crate::shell::{has_server_decorations, with_meta};
+use crate::state::Porthole;
+
+smithay::backend::renderer::element::render_elements! {
+    /// Everything Porthole draws on an output.
+    pub OutputElement<R> where R: ImportAll + ImportMem;
+    /// A client's surface.
+    Surface = WaylandSurfaceRenderElement<R>,
+    /// A piece of a decoration.
+    Solid = SolidColorRenderElement,
+    /// The built-in cursor.
+    Cursor = MemoryRenderBufferRenderElement<R>,
+}
+
+/// Solid pieces of a window's server-side frame, kept between frames so that damage tracking
+/// sees them as unchanged when nothing changed.
+#[derive(Debug, Default)]
+pub struct FrameBuffers {
+    pieces: Vec<SolidColorBuffer>,
+}
+
+/// Whether screenshots and frames include the pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorMode {
+    /// Draw the cursor (what a person sees on a display).
+    Draw,
+    /// Leave it out (screenshots).
+    Hide,
+}
+
+const TITLEBAR_BUTTONS: [Color; 3] = [
+    Color::rgb(0xd0, 0x50, 0x50), // close
+    Color::rgb(0x60, 0xb0, 0x60), // maximize
+    Color::rgb(0xd0, 0xb0, 0x40), // minimize
+];
+
+impl Porthole {
+    /// The elements of one output, front to back.
+    pub fn output_elements<R>(
+        &self,
+        renderer: &mut R,
+        output: &Output,
+        cursor: CursorMode,
+    ) -> Vec<OutputElement<R>>
+    where
+        R: Renderer + ImportAll + ImportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
+        let Some(output_geo) = self.shell.space.output_geometry(output) else {
+            return Vec::new();
+        };
+        let scale = Scale::from(output.current_scale().fractional_scale());
+        let mut elements = Vec::new();
+
+        if cursor == CursorMode::Draw {
+            self.cursor_elements(renderer, output_geo, scale, &mut elements);
+        }
+
+        let focused = self.focused_window();
+        for window in self.shell.space.elements().rev() {
+            let Some(geo) = self.shell.space.element_geometry(window) else { continue };
+            let frame = self.frame_rect(window, geo);
+            let bbox = self
+                .shell
+                .space
+                .element_bbox(window)
+                .map(|b| b.merge(frame))
+                .unwrap_or(frame);
+            if !bbox.overlaps(output_geo) {
+                continue;
+            }
+            // The window's render location is where its buffer's origin goes, which is the
+            // geometry's location minus the geometry's offset inside the buffer.
+            let loc = geo.loc - window.geometry().loc - output_geo.loc;
+            elements.extend(
+                window
+                    .render_elements::<WaylandSurfaceRenderElement<R>>(
+                        renderer,
+                        loc.to_physical_precise_round(scale),
+                        scale,
+                        1.0,
+                    )
+                    .into_iter()
+                    .map(OutputElement::Surface),
+            );
+            if has_server_decorations(window) {
+                let color = if focused.as_ref() == Some(window) {
+                    self.config.appearance.focused
+                } else {
+                    self.config.appearance.unfocused
+                };
+                self.frame_elements(window, geo, output_geo.loc, scale, color, &mut elements);
+            }
+        }
+        elements
+    }
+
+    fn frame_elements<R>(
+        &self,
+        window: &Window,
+        geo: Rectangle<i32, Logical>,
+        output_loc: Point<i32, Logical>,
+        scale: Scale<f64>,
+        color: Color,
+        out: &mut Vec<OutputElement<R>>,
+    ) where
+        R: Renderer + ImportAll + ImportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
+        let f = self.frame_sizes();
+        let b = f.button();
+        let frame = self.frame_rect(window, geo);
+        let mut pieces: Vec<(Rectangle<i32, Logical>, Color)> = Vec::with_capacity(8);
+        // Buttons first: they are on top of the title bar.
+        if f.titlebar > 0 && b > 0 {
+            let right = geo.loc.x + geo.size.w - 3;
+            for (i, c) in TITLEBAR_BUTTONS.iter().enumerate() {
+                let x = right - (i as i32 + 1) * (b + 3);
+                if x > geo.loc.x {
+                    pieces.push((Rectangle::new((x, geo.loc.y - f.titlebar + 3).into(), (b, b).into()), *c));
+                }
+            }
+        }
+        // Title bar, then the four borders around title bar and content.
+        pieces.push((
+            Rectangle::new((geo.loc.x, geo.loc.y - f.titlebar).into(), (geo.size.w, f.titlebar).into()),
+            color,
+        ));
+        pieces.push((Rectangle::new(frame.loc, (frame.size.w, f.border).into()), color));
+        pieces.push((
+            Rectangle::new((frame.loc.x, frame.loc.y + frame.size.h - f.border).into(), (frame.size.w, f.border).into()),
+            color,
+        ));
+        pieces.push((Rectangle::new(frame.loc, (f.border, frame.size.h).into()), color));
+        pieces.push((
+            Rectangle::new((frame.loc.x + frame.size.w - f.border, frame.loc.y).into(), (f.border, frame.size.h).into()),
+            color,
+        ));
+        with_meta(window, |meta| {
+            let buffers = &mut meta.frame.pieces;
+            buffers.resize_with(pieces.len(), || SolidColorBuffer::new(Size::default(), [0.0; 4]));
+            for (buffer, (rect, color)) in buffers.iter_mut().zip(pieces) {
+                if rect.size.w <= 0 || rect.size.h <= 0 {
+                    continue;
+                }
+                buffer.update(rect.size, color.to_f32_premultiplied());
+                let loc = (rect.loc - output_loc).to_physical_precise_round(scale);
+                out.push(OutputElement::Solid(SolidColorRenderElement::from_buffer(
+                    buffer,
+                    loc,
+                    scale,
+                    1.0,
+                    Kind::Unspecified,
+                )));
+            }
+        });
+    }
+
+    fn cursor_elements<R>(
+        &self,
+        renderer: &mut R,
+        output_geo: Rectangle<i32, Logical>,
+        scale: Scale<f64>,
+        out: &mut Vec<OutputElement<R>>,
+    ) where
+        R: Renderer + ImportAll + ImportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
+        let pos = self.pointer_location();
+        if !output_geo.to_f64().contains(pos) {
+            return;
+        }
+        let pos = pos - output_geo.loc.to_f64();
+        match &self.cursor_status {
+            CursorImageStatus::Hidden => {}
+            CursorImageStatus::Surface(surface) if surface.alive() => {
+                let hotspot = with_states(surface, |states| {
+                    states
+                        .data_map
+                        .get::<std::sync::Mutex<CursorImageAttributes>>()
+                        .and_then(|a| a.lock().ok().map(|a| a.hotspot))
+                        .unwrap_or_default()
+                });
+                let loc = (pos - hotspot.to_f64()).to_physical(scale).to_i32_round();
+                out.extend(
+                    render_elements_from_surface_tree(renderer, surface, loc, scale, 1.0, Kind::Cursor)
+                        .into_iter()
+                        .map(OutputElement::Surface),
+                );
+            }
+            _ => {
+                let loc = pos.to_physical(scale);
+                match MemoryRenderBufferRenderElement::from_buffer(
+                    renderer,
+                    loc,
+                    &self.default_cursor,
+                    None,
+                    None,
+                    None,
+                    Kind::Cursor,
+                ) {
+                    Ok(element) => out.push(OutputElement::Cursor(element)),
+                    Err(err) => tracing::warn!(?err, "cannot draw the cursor"),
+                }
+            }
+        }
+    }
+
+    /// After a frame was rendered: tell surfaces which output shows them, send frame callbacks,
+    /// and collect presentation feedback for the frame's presentation.
+    pub fn post_render(
+        &mut self,
+        output: &Output,
+        states: &RenderElementStates,
+    ) -> OutputPresentationFeedback {
+        let time = self.elapsed();
+        let throttle = Some(Duration::from_secs(1));
+        let mut feedback = OutputPresentationFeedback::new(output);
+        for window in self.shell.space.elements() {
+            window.with_surfaces(|surface, data| {
+                update_surface_primary_scanout_output(
+                    surface,
+                    output,
+                    data,
+                    states,
+                    smithay::backend::renderer::element::default_primary_scanout_output_compare,
+                );
+            });
+            if self.shell.space.outputs_for_element(window).contains(output) {
+                window.send_frame(output, time, throttle, surface_primary_scanout_output);
+                window.take_presentation_feedback(
+                    &mut feedback,
+                    surface_primary_scanout_output,
+                    |surface, _| surface_presentation_feedback_flags_from_states(surface, states),
+                );
+            }
+        }
+        if let CursorImageStatus::Surface(surface) = &self.cursor_status {
+            smithay::desktop::utils::send_frames_surface_tree(
+                surface,
+                output,
+                time,
+                throttle,
+                |_, _| Some(output.clone()),
+            );
+        }
+        feedback
+    }
+
+    /// The frame in flight on `output` reached the screen at `time`.
+    pub fn frame_presented(&mut self, output: &Output, refresh: Duration) {
+        let now = self.clock.now();
+        let Some(state) = self.output_state.get_mut(output) else { return };
+        state.frame_pending = false;
+        state.sequence += 1;
+        if let Some(mut feedback) = state.feedback.take() {
+            feedback.presented(
+                now,
+                Refresh::fixed(refresh),
+                state.sequence,
+                wp_presentation_feedback::Kind::Vsync,
+            );
+        }
+    }
+
+    /// Renders an output into a new image with a pixman renderer, full repaint, no cursor.
+    /// Returns the image as RGBA rows.
+    pub fn screenshot(&self, renderer: &mut PixmanRenderer, output: &Output) -> anyhow::Result<Screenshot> {
+        let mode = output.current_mode().context("output has no mode")?;
+        let size = mode.size;
+        let mut image: smithay::reexports::pixman::Image<'static, 'static> = renderer
+            .create_buffer(Fourcc::Argb8888, size.to_logical(1).to_buffer(1, Transform::Normal))
+            .context("cannot allocate the screenshot image")?;
+        let elements = self.output_elements(renderer, output, CursorMode::Hide);
+        let mut tracker = OutputDamageTracker::from_output(output);
+        {
+            let mut target = renderer.bind(&mut image).context("cannot bind the screenshot image")?;
+            tracker
+                .render_output(renderer, &mut target, 0, &elements, self.config.appearance.background.to_f32_premultiplied())
+                .map_err(|err| anyhow::anyhow!("rendering the screenshot failed: {err:?}"))?;
+        }
+        let target = renderer.bind(&mut image).context("cannot bind the screenshot image")?;
+        let region = Rectangle::from_size(size.to_logical(1).to_buffer(1, Transform::Normal));
+        let mapping = renderer
+            .copy_framebuffer(&target, region, Fourcc::Argb8888)
+            .context("cannot read the screenshot back")?;
+        let bytes = renderer.map_texture(&mapping).context("cannot map the screenshot")?;
+        Ok(Screenshot::from_bgra(size, bytes))
+    }
+}
+
+/// A picture of an output, 8-bit RGBA rows.
+#[derive(Debug, Clone)]
+pub struct Screenshot {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// RGBA bytes, row after row.
+    pub rgba: Vec<u8>,
+}
+
+impl Screenshot {
+    /// Converts pixman's little-endian ARGB (bytes B, G, R, A) into RGBA.
+    fn from_bgra(size: Size<i32, Physical>, bytes: &[u8]) -> Self {
+        let (w, h) = (size.w.max(0) as usize, size.h.max(0) as usize);
+        let mut rgba = Vec::with_capacity(w * h * 4);
+        for px in bytes.chunks_exact(4).take(w * h) {
+            rgba.extend_from_slice(&[px[2], px[1], px[0], 255]);
+        }
+        Self {
+            width: w as u32,
+            height: h as u32,
+            rgba,
+        }
+    }
+
+    /// Encodes the picture as PNG.
+    pub fn to_png(&self) -> anyhow::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut out, self.width, self.height);
+            encoder.set_color(png::ColorType::Rgba);
+            encoder.set_depth(png::BitDepth::Eight);
+            encoder.set_compression(png::Compression::Fast);
+            let mut writer = encoder.write_header()?;
+            writer.write_image_data(&self.rgba)?;
+        }
+        Ok(out)
+    }
+}
+
+/// The built-in arrow cursor, for named cursor shapes (Porthole ships no cursor theme).
+pub fn default_cursor() -> MemoryRenderBuffer {
+    const W: usize = 12;
+    const H: usize = 18;
+    let mut data = vec![0u8; W * H * 4];
+    for y in 0..H {
+        for x in 0..W {
+            // A left-aligned arrow: a triangle whose right edge runs at slope 2/3 to row 12,
+            // then a short tail.
+            let edge = (y * 2 / 3) as isize;
+            let inside = y < 13 && (x as isize) <= edge || (y >= 13 && x >= 3 && x <= 5 + (y - 13) / 2 && x as isize <= 6);
+            let border = inside
+                && (x == 0 || x as isize == edge || y == 12 || (y >= 13 && (x == 3 || x as isize == 6)));
+            let px = &mut data[(y * W + x) * 4..][..4];
+            if border {
+                px.copy_from_slice(&[0, 0, 0, 255]);
+            } else if inside {
+                px.copy_from_slice(&[255, 255, 255, 255]);
+            }
+        }
+    }
+    MemoryRenderBuffer::from_slice(&data, Fourcc::Argb8888, (W as i32, H as i32), 1, Transform::Normal, None)
+}

@@ -1,0 +1,619 @@
+//! The floating window manager: placement, stacking, focus, maximize, fullscreen, minimize.
+
+use std::cell::RefCell;
+
+use porthole_protocol::{Event, Geometry, WindowInfo};
+use smithay::desktop::{Space, Window, WindowSurfaceType};
+use smithay::output::Output;
+use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+use smithay::reexports::wayland_server::Resource;
+use smithay::utils::{IsAlive, Logical, Point, Rectangle, Serial, Size};
+use smithay::wayland::compositor::with_states;
+use smithay::wayland::seat::WaylandFocus;
+use smithay::wayland::shell::xdg::XdgToplevelSurfaceData;
+use tracing::debug;
+
+use crate::state::Porthole;
+
+/// Windows and their places.
+#[derive(Default)]
+pub struct Shell {
+    /// Mapped windows; the last element is on top.
+    pub space: Space<Window>,
+    /// Toplevels that exist but have not committed a buffer yet.
+    pub unmapped: Vec<Window>,
+    /// Minimized windows, kept out of the space until focused again.
+    pub minimized: Vec<Window>,
+    next_id: u64,
+}
+
+/// What Porthole keeps about each window, in the window's user data.
+#[derive(Debug, Default)]
+pub struct WindowMeta {
+    /// Stable id shown by `porthole windows`.
+    pub id: u64,
+    /// The container of the client that owns the window.
+    pub container: String,
+    /// Where the window was before it was maximized or made fullscreen.
+    pub restore: Option<Rectangle<i32, Logical>>,
+    /// An interactive resize in progress.
+    pub resize: Option<crate::grabs::ResizeState>,
+    /// The solid pieces of its server-side frame.
+    pub frame: crate::render::FrameBuffers,
+}
+
+/// Reads or changes a window's [`WindowMeta`].
+pub fn with_meta<T>(window: &Window, f: impl FnOnce(&mut WindowMeta) -> T) -> T {
+    let cell = window.user_data().get_or_insert(RefCell::<WindowMeta>::default);
+    let mut meta = cell.borrow_mut();
+    f(&mut meta)
+}
+
+/// The window's id.
+pub fn window_id(window: &Window) -> u64 {
+    with_meta(window, |m| m.id)
+}
+
+/// A part of a server-side decoration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FramePart {
+    /// The title bar: drag to move.
+    Titlebar,
+    /// The close button.
+    Close,
+    /// The maximize button.
+    Maximize,
+    /// The minimize button.
+    Minimize,
+    /// The border: drag to resize from these edges.
+    Border(xdg_toplevel::ResizeEdge),
+}
+
+/// Sizes of what the compositor draws around a window.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameSizes {
+    /// Border width.
+    pub border: i32,
+    /// Title bar height.
+    pub titlebar: i32,
+}
+
+impl FrameSizes {
+    /// Size of one title bar button (square).
+    pub fn button(&self) -> i32 {
+        (self.titlebar - 6).max(0)
+    }
+}
+
+impl Shell {
+    /// Gives a new toplevel its id and container and keeps it until its first buffer.
+    pub fn add_unmapped(&mut self, window: Window, container: String) {
+        self.next_id += 1;
+        let id = self.next_id;
+        with_meta(&window, |m| {
+            m.id = id;
+            m.container = container;
+        });
+        self.unmapped.push(window);
+    }
+
+    /// Every window, mapped or not.
+    pub fn all_windows(&self) -> impl Iterator<Item = &Window> {
+        self.space
+            .elements()
+            .chain(self.unmapped.iter())
+            .chain(self.minimized.iter())
+    }
+
+    /// The window whose toplevel surface is `surface`.
+    pub fn window_for_surface(&self, surface: &WlSurface) -> Option<Window> {
+        self.all_windows()
+            .find(|w| w.wl_surface().as_deref() == Some(surface))
+            .cloned()
+    }
+
+    /// The window with this id.
+    pub fn window_by_id(&self, id: u64) -> Option<Window> {
+        self.all_windows().find(|w| window_id(w) == id).cloned()
+    }
+
+    /// The topmost mapped window.
+    pub fn top_window(&self) -> Option<Window> {
+        self.space.elements().next_back().cloned()
+    }
+
+    /// Forgets a window whose toplevel was destroyed.
+    pub fn remove(&mut self, window: &Window) {
+        self.space.unmap_elem(window);
+        self.unmapped.retain(|w| w != window);
+        self.minimized.retain(|w| w != window);
+    }
+}
+
+/// True when the window's client agreed to server-side decorations and it is not fullscreen.
+pub fn has_server_decorations(window: &Window) -> bool {
+    let Some(toplevel) = window.toplevel() else {
+        return false;
+    };
+    let state = toplevel.current_state();
+    state.decoration_mode == Some(DecorationMode::ServerSide)
+        && !state.states.contains(xdg_toplevel::State::Fullscreen)
+}
+
+/// Title and app_id of a toplevel.
+pub fn title_and_app_id(window: &Window) -> (String, String) {
+    let Some(toplevel) = window.toplevel() else {
+        return Default::default();
+    };
+    with_states(toplevel.wl_surface(), |states| {
+        states
+            .data_map
+            .get::<XdgToplevelSurfaceData>()
+            .and_then(|d| d.lock().ok())
+            .map(|d| {
+                (
+                    d.title.clone().unwrap_or_default(),
+                    d.app_id.clone().unwrap_or_default(),
+                )
+            })
+            .unwrap_or_default()
+    })
+}
+
+impl Porthole {
+    /// Sizes of the server-side frame, from the configuration.
+    pub fn frame_sizes(&self) -> FrameSizes {
+        FrameSizes {
+            border: self.config.appearance.border_width.min(32).into(),
+            titlebar: self.config.appearance.titlebar_height.min(64).into(),
+        }
+    }
+
+    /// The rectangle a window covers with its decorations, given its content geometry.
+    pub fn frame_rect(&self, window: &Window, content: Rectangle<i32, Logical>) -> Rectangle<i32, Logical> {
+        if !has_server_decorations(window) {
+            return content;
+        }
+        let f = self.frame_sizes();
+        Rectangle::new(
+            (content.loc.x - f.border, content.loc.y - f.titlebar - f.border).into(),
+            (content.size.w + 2 * f.border, content.size.h + f.titlebar + 2 * f.border).into(),
+        )
+    }
+
+    /// The output a new window should open on: the one under the pointer, else the first.
+    pub fn active_output(&self) -> Option<Output> {
+        let pos = self.pointer_location();
+        self.shell
+            .space
+            .output_under(pos)
+            .next()
+            .or_else(|| self.shell.space.outputs().next())
+            .cloned()
+    }
+
+    /// Maps a window that committed its first buffer, at a free place, and focuses it.
+    pub fn map_new_window(&mut self, window: Window) {
+        self.shell.unmapped.retain(|w| w != &window);
+        let loc = self.place(&window);
+        self.shell.space.map_element(window.clone(), loc, false);
+        debug!(id = window_id(&window), ?loc, "window mapped");
+        self.focus_window(Some(&window));
+        self.emit(Event::WindowOpened {
+            window: self.window_info(&window),
+        });
+        self.queue_redraw_for(&window);
+    }
+
+    /// Finds a place for a window's content so that its frame overlaps no other window where
+    /// possible; otherwise cascades from the top-left corner of the output.
+    fn place(&self, window: &Window) -> Point<i32, Logical> {
+        let Some(output) = self.active_output() else {
+            return (0, 0).into();
+        };
+        let Some(area) = self.shell.space.output_geometry(&output) else {
+            return (0, 0).into();
+        };
+        if let Some(toplevel) = window.toplevel() {
+            let states = toplevel.current_state().states;
+            if states.contains(xdg_toplevel::State::Fullscreen) {
+                return area.loc;
+            }
+            if states.contains(xdg_toplevel::State::Maximized) {
+                let frame = self.frame_rect(window, Rectangle::new(area.loc, (0, 0).into()));
+                return area.loc + (area.loc - frame.loc);
+            }
+        }
+        let size = window.geometry().size;
+        let frame = self.frame_rect(window, Rectangle::new((0, 0).into(), size));
+        // Offset from the frame's corner to the content's corner.
+        let inset = Point::from((-frame.loc.x, -frame.loc.y));
+        let taken: Vec<Rectangle<i32, Logical>> = self
+            .shell
+            .space
+            .elements()
+            .filter_map(|w| {
+                let geo = self.shell.space.element_geometry(w)?;
+                Some(self.frame_rect(w, geo))
+            })
+            .collect();
+
+        const STEP: i32 = 16;
+        let max_x = area.size.w - frame.size.w;
+        let max_y = area.size.h - frame.size.h;
+        if max_x >= 0 && max_y >= 0 {
+            let mut y = 0;
+            while y <= max_y {
+                let mut x = 0;
+                while x <= max_x {
+                    let candidate = Rectangle::new((area.loc.x + x, area.loc.y + y).into(), frame.size);
+                    if taken.iter().all(|t| !t.overlaps(candidate)) {
+                        return candidate.loc + inset;
+                    }
+                    x += STEP;
+                }
+                y += STEP;
+            }
+        }
+        // No free place: cascade, wrapping before the window would leave the output.
+        let n = taken.len() as i32;
+        let step = 32;
+        let span_x = (max_x / step).max(1);
+        let span_y = (max_y / step).max(1);
+        let corner = Point::from((
+            area.loc.x + (n % span_x) * step,
+            area.loc.y + (n % span_y) * step,
+        ));
+        corner + inset
+    }
+
+    /// Gives keyboard focus to a window (raising it), or to nothing.
+    pub fn focus_window(&mut self, window: Option<&Window>) {
+        if let Some(window) = window {
+            if let Some(pos) = self.shell.minimized.iter().position(|w| w == window) {
+                let window = self.shell.minimized.remove(pos);
+                let loc = with_meta(&window, |m| m.restore.take())
+                    .map(|r| r.loc)
+                    .unwrap_or_else(|| self.place(&window));
+                self.shell.space.map_element(window, loc, false);
+            }
+            self.shell.space.raise_element(window, true);
+        }
+        for w in self.shell.space.elements() {
+            let active = Some(w) == window;
+            if w.set_activated(active) {
+                if let Some(t) = w.toplevel() {
+                    t.send_pending_configure();
+                }
+            }
+        }
+        self.pending_focus = Some(window.and_then(|w| w.wl_surface().map(|s| s.into_owned())));
+        self.emit(Event::FocusChanged {
+            id: window.map(window_id),
+        });
+        self.queue_redraw_all();
+    }
+
+    /// The window that holds keyboard focus.
+    pub fn focused_window(&self) -> Option<Window> {
+        let focus = match &self.pending_focus {
+            Some(pending) => pending.clone()?,
+            None => self.seat.get_keyboard()?.current_focus()?,
+        };
+        self.shell.window_for_surface(&focus)
+    }
+
+    /// Focuses the topmost window, after the focused one went away.
+    pub fn focus_top(&mut self) {
+        let top = self.shell.top_window();
+        self.focus_window(top.as_ref());
+    }
+
+    /// Cycles focus through mapped windows; `forward` picks the one below the top.
+    pub fn focus_next(&mut self, forward: bool) {
+        let windows: Vec<Window> = self.shell.space.elements().cloned().collect();
+        if windows.len() < 2 {
+            return;
+        }
+        let target = if forward {
+            // The bottom-most window comes to the top: repeated presses visit every window.
+            windows.first().cloned()
+        } else {
+            // Send the top window to the bottom by raising all the others in order.
+            for w in &windows[..windows.len() - 1] {
+                self.shell.space.raise_element(w, false);
+            }
+            self.shell.space.elements().next_back().cloned()
+        };
+        self.focus_window(target.as_ref());
+    }
+
+    /// Asks a window's client to close it.
+    pub fn close_window(&mut self, window: &Window) {
+        if let Some(t) = window.toplevel() {
+            t.send_close();
+        }
+    }
+
+    /// Maximizes or restores a window.
+    pub fn toggle_maximize(&mut self, window: &Window) {
+        let Some(toplevel) = window.toplevel() else { return };
+        let maximized = toplevel.current_state().states.contains(xdg_toplevel::State::Maximized)
+            || toplevel.with_pending_state(|s| s.states.contains(xdg_toplevel::State::Maximized));
+        if maximized {
+            self.unmaximize(window);
+        } else {
+            self.maximize(window);
+        }
+    }
+
+    /// Maximizes a window to its output, frame included.
+    pub fn maximize(&mut self, window: &Window) {
+        let Some(toplevel) = window.toplevel().cloned() else { return };
+        let Some(output) = self.window_output(window).or_else(|| self.active_output()) else {
+            return;
+        };
+        let Some(area) = self.shell.space.output_geometry(&output) else { return };
+        self.remember_place(window);
+        let f = self.frame_sizes();
+        let (loc, size) = if toplevel.current_state().decoration_mode == Some(DecorationMode::ServerSide) {
+            (
+                Point::from((area.loc.x + f.border, area.loc.y + f.titlebar + f.border)),
+                Size::from((area.size.w - 2 * f.border, area.size.h - f.titlebar - 2 * f.border)),
+            )
+        } else {
+            (area.loc, area.size)
+        };
+        toplevel.with_pending_state(|s| {
+            s.states.set(xdg_toplevel::State::Maximized);
+            s.states.unset(xdg_toplevel::State::Fullscreen);
+            s.size = Some(size);
+        });
+        self.configure_and_place(window, loc);
+    }
+
+    /// Restores a maximized window to where it was.
+    pub fn unmaximize(&mut self, window: &Window) {
+        let Some(toplevel) = window.toplevel().cloned() else { return };
+        let restore = with_meta(window, |m| m.restore.take());
+        toplevel.with_pending_state(|s| {
+            s.states.unset(xdg_toplevel::State::Maximized);
+            s.size = restore.map(|r| r.size);
+        });
+        toplevel.send_pending_configure();
+        if let Some(r) = restore {
+            self.shell.space.map_element(window.clone(), r.loc, true);
+        }
+        self.queue_redraw_all();
+    }
+
+    /// Makes a window fullscreen on its output, or restores it.
+    pub fn toggle_fullscreen(&mut self, window: &Window) {
+        let Some(toplevel) = window.toplevel() else { return };
+        let fullscreen = toplevel.current_state().states.contains(xdg_toplevel::State::Fullscreen)
+            || toplevel.with_pending_state(|s| s.states.contains(xdg_toplevel::State::Fullscreen));
+        if fullscreen {
+            self.unfullscreen(window);
+        } else {
+            let output = self.window_output(window).or_else(|| self.active_output());
+            self.fullscreen(window, output);
+        }
+    }
+
+    /// Makes a window cover `output` without decorations.
+    pub fn fullscreen(&mut self, window: &Window, output: Option<Output>) {
+        let Some(toplevel) = window.toplevel().cloned() else { return };
+        let Some(output) = output.or_else(|| self.active_output()) else { return };
+        let Some(area) = self.shell.space.output_geometry(&output) else { return };
+        self.remember_place(window);
+        toplevel.with_pending_state(|s| {
+            s.states.set(xdg_toplevel::State::Fullscreen);
+            s.size = Some(area.size);
+            s.fullscreen_output = toplevel
+                .wl_surface()
+                .client()
+                .and_then(|client| output.client_outputs(&client).into_iter().next());
+        });
+        self.configure_and_place(window, area.loc);
+        if self.shell.space.element_location(window).is_some() {
+            self.focus_window(Some(window));
+        }
+    }
+
+    /// Leaves fullscreen.
+    pub fn unfullscreen(&mut self, window: &Window) {
+        let Some(toplevel) = window.toplevel().cloned() else { return };
+        let restore = with_meta(window, |m| m.restore.take());
+        toplevel.with_pending_state(|s| {
+            s.states.unset(xdg_toplevel::State::Fullscreen);
+            s.fullscreen_output = None;
+            s.size = restore.map(|r| r.size);
+        });
+        toplevel.send_pending_configure();
+        if let Some(r) = restore {
+            self.shell.space.map_element(window.clone(), r.loc, true);
+        }
+        self.queue_redraw_all();
+    }
+
+    /// Hides a window until it is focused again.
+    pub fn minimize(&mut self, window: &Window) {
+        if self.shell.space.element_location(window).is_none() {
+            return;
+        }
+        self.queue_redraw_for(window);
+        let geo = self.shell.space.element_geometry(window);
+        with_meta(window, |m| {
+            if m.restore.is_none() {
+                m.restore = geo;
+            }
+        });
+        self.shell.space.unmap_elem(window);
+        self.shell.minimized.push(window.clone());
+        self.focus_top();
+    }
+
+    /// Sends a window its pending state and moves it, if it is mapped; an unmapped window gets
+    /// the state with its initial configure and is placed when it maps.
+    fn configure_and_place(&mut self, window: &Window, loc: Point<i32, Logical>) {
+        let Some(toplevel) = window.toplevel() else { return };
+        if toplevel.is_initial_configure_sent() {
+            toplevel.send_pending_configure();
+        }
+        if self.shell.space.element_location(window).is_some() {
+            self.shell.space.map_element(window.clone(), loc, true);
+        }
+        self.queue_redraw_all();
+    }
+
+    fn remember_place(&mut self, window: &Window) {
+        let geo = self.shell.space.element_geometry(window);
+        with_meta(window, |m| {
+            if m.restore.is_none() {
+                m.restore = geo;
+            }
+        });
+    }
+
+    /// The output holding most of a window.
+    pub fn window_output(&self, window: &Window) -> Option<Output> {
+        let geo = self.shell.space.element_geometry(window)?;
+        self.shell
+            .space
+            .outputs()
+            .filter_map(|o| {
+                let inter = self.shell.space.output_geometry(o)?.intersection(geo)?;
+                Some((o.clone(), inter.size.w as i64 * inter.size.h as i64))
+            })
+            .max_by_key(|(_, area)| *area)
+            .map(|(o, _)| o)
+    }
+
+    /// The window and the part of its frame under a point, if the point is on a decoration.
+    pub fn frame_part_under(&self, pos: Point<f64, Logical>) -> Option<(Window, FramePart)> {
+        let f = self.frame_sizes();
+        for window in self.shell.space.elements().rev() {
+            let Some(geo) = self.shell.space.element_geometry(window) else { continue };
+            let frame = self.frame_rect(window, geo);
+            if !frame.to_f64().contains(pos) {
+                continue;
+            }
+            if frame == geo {
+                // No decorations: the window's own surface is what is under the point.
+                return None;
+            }
+            if geo.to_f64().contains(pos) {
+                return None;
+            }
+            let p = pos.to_i32_floor::<i32>();
+            let title_top = geo.loc.y - f.titlebar;
+            if p.y >= title_top && p.y < geo.loc.y && p.x >= geo.loc.x && p.x < geo.loc.x + geo.size.w {
+                let b = f.button();
+                let right = geo.loc.x + geo.size.w - 3;
+                let within = |i: i32| {
+                    let x1 = right - (i + 1) * (b + 3);
+                    p.x >= x1 && p.x < x1 + b && p.y >= title_top + 3 && p.y < title_top + 3 + b
+                };
+                let part = if within(0) {
+                    FramePart::Close
+                } else if within(1) {
+                    FramePart::Maximize
+                } else if within(2) {
+                    FramePart::Minimize
+                } else {
+                    FramePart::Titlebar
+                };
+                return Some((window.clone(), part));
+            }
+            let mut edges = xdg_toplevel::ResizeEdge::None as u32;
+            let (l, t, r, btm) = (xdg_toplevel::ResizeEdge::Left as u32, xdg_toplevel::ResizeEdge::Top as u32, xdg_toplevel::ResizeEdge::Right as u32, xdg_toplevel::ResizeEdge::Bottom as u32);
+            if p.x < geo.loc.x {
+                edges |= l;
+            }
+            if p.x >= geo.loc.x + geo.size.w {
+                edges |= r;
+            }
+            if p.y < title_top {
+                edges |= t;
+            }
+            if p.y >= geo.loc.y + geo.size.h {
+                edges |= btm;
+            }
+            let edge = xdg_toplevel::ResizeEdge::try_from(edges).unwrap_or(xdg_toplevel::ResizeEdge::None);
+            return Some((window.clone(), FramePart::Border(edge)));
+        }
+        None
+    }
+
+    /// The surface under a point and its origin in global coordinates, for pointer focus.
+    pub fn surface_under(&self, pos: Point<f64, Logical>) -> Option<(WlSurface, Point<f64, Logical>)> {
+        if self.frame_part_under(pos).is_some() {
+            return None;
+        }
+        let (window, loc) = self.shell.space.element_under(pos)?;
+        window
+            .surface_under(pos - loc.to_f64(), WindowSurfaceType::ALL)
+            .map(|(s, p)| (s, (p + loc).to_f64()))
+    }
+
+    /// What `porthole windows` shows of a window.
+    pub fn window_info(&self, window: &Window) -> WindowInfo {
+        let (title, app_id) = title_and_app_id(window);
+        let (id, container) = with_meta(window, |m| (m.id, m.container.clone()));
+        let geo = self
+            .shell
+            .space
+            .element_geometry(window)
+            .unwrap_or_else(|| Rectangle::new((0, 0).into(), window.geometry().size));
+        let states = window.toplevel().map(|t| t.current_state().states);
+        let has = |s| states.as_ref().is_some_and(|st| st.contains(s));
+        WindowInfo {
+            id,
+            app_id,
+            title,
+            container,
+            output: self.window_output(window).map(|o| o.name()),
+            geometry: Geometry {
+                x: geo.loc.x,
+                y: geo.loc.y,
+                width: geo.size.w,
+                height: geo.size.h,
+            },
+            focused: self.focused_window().as_ref() == Some(window),
+            maximized: has(xdg_toplevel::State::Maximized),
+            fullscreen: has(xdg_toplevel::State::Fullscreen),
+            minimized: self.shell.minimized.contains(window),
+        }
+    }
+
+    /// Every window for `porthole windows`, bottom first, minimized last.
+    pub fn window_infos(&self) -> Vec<WindowInfo> {
+        self.shell
+            .space
+            .elements()
+            .chain(self.shell.minimized.iter())
+            .filter(|w| w.alive())
+            .map(|w| self.window_info(w))
+            .collect()
+    }
+
+    /// Checks that a move/resize request refers to a press the client really got.
+    pub fn pointer_grab_start(
+        &self,
+        surface: &WlSurface,
+        serial: Serial,
+    ) -> Option<smithay::input::pointer::GrabStartData<crate::state::State>> {
+        let pointer = self.seat.get_pointer()?;
+        if !pointer.has_grab(serial) {
+            return None;
+        }
+        let start = pointer.grab_start_data()?;
+        let (focus, _) = start.focus.as_ref()?;
+        if !focus.id().same_client_as(&surface.id()) {
+            return None;
+        }
+        Some(start)
+    }
+}

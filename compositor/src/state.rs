@@ -1,0 +1,375 @@
+//! The compositor's state: `State { backend, comp }`, borrowed apart so that rendering can hold
+//! the backend's renderer and read the shell at once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use smithay::desktop::{PopupManager, Window};
+use smithay::input::pointer::CursorImageStatus;
+use smithay::input::{Seat, SeatState};
+use smithay::output::Output;
+use smithay::reexports::calloop::{generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction};
+use smithay::reexports::wayland_server::backend::{ClientData, ClientId, DisconnectReason};
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+use smithay::reexports::wayland_server::{Client, Display, DisplayHandle};
+use smithay::utils::{Clock, Logical, Monotonic, Point};
+use smithay::wayland::compositor::{CompositorClientState, CompositorState};
+use smithay::wayland::cursor_shape::CursorShapeManagerState;
+use smithay::wayland::fractional_scale::FractionalScaleManagerState;
+use smithay::wayland::output::OutputManagerState;
+use smithay::wayland::presentation::PresentationState;
+use smithay::wayland::selection::data_device::DataDeviceState;
+use smithay::wayland::selection::primary_selection::PrimarySelectionState;
+use smithay::wayland::shell::xdg::decoration::XdgDecorationState;
+use smithay::wayland::shell::xdg::XdgShellState;
+use smithay::wayland::shm::ShmState;
+use smithay::wayland::single_pixel_buffer::SinglePixelBufferState;
+use smithay::wayland::socket::ListeningSocketSource;
+use smithay::wayland::viewporter::ViewporterState;
+use smithay::wayland::xdg_activation::XdgActivationState;
+use tracing::{info, warn};
+
+use crate::backend::Backend;
+use crate::config::Config;
+use crate::control::ControlServer;
+use crate::shell::Shell;
+
+/// Everything the event loop hands to callbacks.
+pub struct State {
+    /// Where pixels go and input comes from.
+    pub backend: Backend,
+    /// The compositor proper.
+    pub comp: Porthole,
+}
+
+/// Per-output frame pacing, as a real display would do it: at most one frame in flight.
+#[derive(Debug, Default)]
+pub struct OutputState {
+    /// Something changed and the output should be repainted.
+    pub redraw_queued: bool,
+    /// A frame was submitted and its (real or simulated) vblank has not come yet.
+    pub frame_pending: bool,
+    /// Presentation feedback of the frame in flight.
+    pub feedback: Option<smithay::desktop::utils::OutputPresentationFeedback>,
+    /// Frames presented so far on this output.
+    pub sequence: u64,
+}
+
+/// The compositor: protocol state, windows, outputs and the seat.
+pub struct Porthole {
+    /// Handle to the Wayland display.
+    pub display_handle: DisplayHandle,
+    /// Handle to the event loop.
+    pub loop_handle: LoopHandle<'static, State>,
+    /// Stops the event loop.
+    pub loop_signal: LoopSignal,
+    /// The loaded configuration.
+    pub config: Config,
+    /// When the compositor started; frame callback times count from here.
+    pub start_time: Instant,
+    /// The clock presentation feedback is reported in.
+    pub clock: Clock<Monotonic>,
+    /// Name of the trusted host socket in `$XDG_RUNTIME_DIR`.
+    pub socket_name: String,
+
+    /// wl_compositor and wl_subcompositor.
+    pub compositor_state: CompositorState,
+    /// xdg_wm_base.
+    pub xdg_shell_state: XdgShellState,
+    /// zxdg_decoration_manager_v1.
+    pub xdg_decoration_state: XdgDecorationState,
+    /// wl_shm.
+    pub shm_state: ShmState,
+    /// wl_output and zxdg_output_manager_v1.
+    pub output_manager_state: OutputManagerState,
+    /// wl_seat.
+    pub seat_state: SeatState<State>,
+    /// wl_data_device_manager.
+    pub data_device_state: DataDeviceState,
+    /// zwp_primary_selection_device_manager_v1.
+    pub primary_selection_state: PrimarySelectionState,
+    /// wp_viewporter.
+    pub viewporter_state: ViewporterState,
+    /// wp_single_pixel_buffer_manager_v1.
+    pub single_pixel_buffer_state: SinglePixelBufferState,
+    /// wp_presentation.
+    pub presentation_state: PresentationState,
+    /// wp_fractional_scale_manager_v1.
+    pub fractional_scale_state: FractionalScaleManagerState,
+    /// wp_cursor_shape_manager_v1.
+    pub cursor_shape_state: CursorShapeManagerState,
+    /// xdg_activation_v1.
+    pub activation_state: XdgActivationState,
+
+    /// Popups of every window.
+    pub popups: PopupManager,
+    /// The one seat.
+    pub seat: Seat<State>,
+    /// What the pointer looks like now.
+    pub cursor_status: CursorImageStatus,
+    /// Windows, their stacking, placement and focus.
+    pub shell: Shell,
+    /// Frame pacing per output.
+    pub output_state: HashMap<Output, OutputState>,
+    /// The control socket and its event subscribers.
+    pub control: Option<ControlServer>,
+    /// Keys pressed while a binding fired, whose releases must not reach clients either.
+    pub suppressed_keys: Vec<u32>,
+    /// Keyboard focus decided by the shell, applied to the seat by [`State::apply_pending_focus`]
+    /// (the seat needs the whole `State`, the shell only has `Porthole`).
+    pub pending_focus: Option<Option<WlSurface>>,
+    /// Keysym to keycode table for synthetic typing.
+    pub key_lookup: Option<crate::input::KeyLookup>,
+    /// The arrow drawn for named cursor shapes.
+    pub default_cursor: smithay::backend::renderer::element::memory::MemoryRenderBuffer,
+}
+
+/// What every Wayland client carries: where it came from.
+#[derive(Debug, Default)]
+pub struct ClientState {
+    /// smithay's per-client compositor bookkeeping.
+    pub compositor_state: CompositorClientState,
+    /// The container this client connected through; `host` for the trusted host socket.
+    pub container: String,
+}
+
+impl ClientData for ClientState {
+    fn initialized(&self, _client_id: ClientId) {}
+    fn disconnected(&self, client_id: ClientId, reason: DisconnectReason) {
+        info!(container = %self.container, ?client_id, ?reason, "client disconnected");
+    }
+}
+
+/// The name of the container of the trusted host socket.
+pub const HOST_CONTAINER: &str = "host";
+
+impl Porthole {
+    /// Creates the protocol state and the seat; outputs are added by the backend.
+    pub fn new(
+        config: Config,
+        display: &Display<State>,
+        loop_handle: LoopHandle<'static, State>,
+        loop_signal: LoopSignal,
+    ) -> anyhow::Result<Self> {
+        let dh = display.handle();
+        let compositor_state = CompositorState::new::<State>(&dh);
+        let xdg_shell_state = XdgShellState::new::<State>(&dh);
+        let xdg_decoration_state = XdgDecorationState::new::<State>(&dh);
+        let shm_state = ShmState::new::<State>(&dh, vec![]);
+        let output_manager_state = OutputManagerState::new_with_xdg_output::<State>(&dh);
+        let mut seat_state = SeatState::new();
+        let data_device_state = DataDeviceState::new::<State>(&dh);
+        let primary_selection_state = PrimarySelectionState::new::<State>(&dh);
+        let viewporter_state = ViewporterState::new::<State>(&dh);
+        let single_pixel_buffer_state = SinglePixelBufferState::new::<State>(&dh);
+        let clock = Clock::<Monotonic>::new();
+        let presentation_state = PresentationState::new::<State>(&dh, clock.id() as u32);
+        let fractional_scale_state = FractionalScaleManagerState::new::<State>(&dh);
+        let cursor_shape_state = CursorShapeManagerState::new::<State>(&dh);
+        let activation_state = XdgActivationState::new::<State>(&dh);
+
+        let mut seat = seat_state.new_wl_seat(&dh, "seat0");
+        let kb = &config.keyboard;
+        let xkb = smithay::input::keyboard::XkbConfig {
+            layout: &kb.layout,
+            variant: &kb.variant,
+            options: if kb.options.is_empty() {
+                None
+            } else {
+                Some(kb.options.clone())
+            },
+            ..Default::default()
+        };
+        seat.add_keyboard(xkb, kb.repeat_delay.into(), kb.repeat_rate.into())
+            .map_err(|err| {
+                anyhow::anyhow!(
+                    "keyboard layout `{}` (variant `{}`) is not known to xkb: {err}; \
+                     check [keyboard] in the configuration",
+                    kb.layout,
+                    kb.variant
+                )
+            })?;
+        seat.add_pointer();
+
+        Ok(Self {
+            display_handle: dh,
+            loop_handle,
+            loop_signal,
+            start_time: Instant::now(),
+            clock,
+            socket_name: String::new(),
+            compositor_state,
+            xdg_shell_state,
+            xdg_decoration_state,
+            shm_state,
+            output_manager_state,
+            seat_state,
+            data_device_state,
+            primary_selection_state,
+            viewporter_state,
+            single_pixel_buffer_state,
+            presentation_state,
+            fractional_scale_state,
+            cursor_shape_state,
+            activation_state,
+            popups: PopupManager::default(),
+            seat,
+            cursor_status: CursorImageStatus::default_named(),
+            shell: Shell::default(),
+            output_state: HashMap::new(),
+            control: None,
+            suppressed_keys: Vec::new(),
+            pending_focus: None,
+            key_lookup: crate::input::KeyLookup::new(&config.keyboard),
+            default_cursor: crate::render::default_cursor(),
+            config,
+        })
+    }
+
+    /// Serves the trusted host socket in `$XDG_RUNTIME_DIR` (auto-named, or `name`).
+    pub fn listen_host_socket(&mut self, name: Option<&str>) -> anyhow::Result<()> {
+        let source = match name {
+            Some(name) => ListeningSocketSource::with_name(name),
+            None => ListeningSocketSource::new_auto(),
+        }
+        .map_err(|err| {
+            anyhow::anyhow!(
+                "cannot create the Wayland socket: {err}; is XDG_RUNTIME_DIR set to a \
+                 directory you own, and is the socket name free?"
+            )
+        })?;
+        self.socket_name = source.socket_name().to_string_lossy().into_owned();
+        self.loop_handle
+            .insert_source(source, |stream, _, state| {
+                let data = Arc::new(ClientState {
+                    container: HOST_CONTAINER.into(),
+                    ..Default::default()
+                });
+                if let Err(err) = state.comp.display_handle.insert_client(stream, data) {
+                    warn!(?err, "cannot accept a client");
+                }
+            })
+            .map_err(|err| anyhow::anyhow!("cannot listen on the Wayland socket: {err}"))?;
+        Ok(())
+    }
+
+    /// Adds an output to the space (right of the existing ones) and its frame pacing state.
+    pub fn add_output(&mut self, output: &Output) {
+        let x = self
+            .shell
+            .space
+            .outputs()
+            .filter_map(|o| self.shell.space.output_geometry(o))
+            .map(|g| g.loc.x + g.size.w)
+            .max()
+            .unwrap_or(0);
+        output.change_current_state(None, None, None, Some((x, 0).into()));
+        self.shell.space.map_output(output, (x, 0));
+        self.output_state.insert(output.clone(), OutputState::default());
+        self.queue_redraw(output);
+    }
+
+    /// Asks for `output` to be repainted at its next frame.
+    pub fn queue_redraw(&mut self, output: &Output) {
+        if let Some(state) = self.output_state.get_mut(output) {
+            state.redraw_queued = true;
+        }
+    }
+
+    /// Asks for every output to be repainted.
+    pub fn queue_redraw_all(&mut self) {
+        for state in self.output_state.values_mut() {
+            state.redraw_queued = true;
+        }
+    }
+
+    /// Repaints the outputs a window is on.
+    pub fn queue_redraw_for(&mut self, window: &Window) {
+        let outputs = self.shell.space.outputs_for_element(window);
+        for output in outputs {
+            self.queue_redraw(&output);
+        }
+    }
+
+    /// Milliseconds since start, for input event timestamps.
+    pub fn now_ms(&self) -> u32 {
+        self.start_time.elapsed().as_millis() as u32
+    }
+
+    /// Time since start, for frame callbacks.
+    pub fn elapsed(&self) -> Duration {
+        self.start_time.elapsed()
+    }
+
+    /// Where the pointer is, in global coordinates.
+    pub fn pointer_location(&self) -> Point<f64, Logical> {
+        self.seat
+            .get_pointer()
+            .map(|p| p.current_location())
+            .unwrap_or_default()
+    }
+
+    /// The container a client came from.
+    pub fn client_container(client: &Client) -> String {
+        client
+            .get_data::<ClientState>()
+            .map(|d| d.container.clone())
+            .unwrap_or_else(|| HOST_CONTAINER.into())
+    }
+}
+
+impl State {
+    /// Puts the Wayland display into the event loop.
+    pub fn insert_display(loop_handle: &LoopHandle<'static, State>, display: Display<State>) -> anyhow::Result<()> {
+        loop_handle
+            .insert_source(
+                Generic::new(display, Interest::READ, Mode::Level),
+                |_, display, state| {
+                    // SAFETY: the display is never dropped while the source lives.
+                    let display = unsafe { display.get_mut() };
+                    if let Err(err) = display.dispatch_clients(state) {
+                        warn!(?err, "error dispatching clients");
+                    }
+                    Ok(PostAction::Continue)
+                },
+            )
+            .map_err(|err| anyhow::anyhow!("cannot watch the Wayland display: {err}"))?;
+        Ok(())
+    }
+
+    /// Runs after every event loop dispatch: housekeeping, repaint, flush.
+    pub fn refresh_and_flush(&mut self) {
+        self.apply_pending_focus();
+        self.comp.shell.space.refresh();
+        self.comp.popups.cleanup();
+        self.redraw_queued_outputs();
+        if let Err(err) = self.comp.display_handle.flush_clients() {
+            warn!(?err, "cannot flush clients");
+        }
+    }
+
+    /// Gives the seat's keyboard the focus the shell decided on.
+    pub fn apply_pending_focus(&mut self) {
+        let Some(focus) = self.comp.pending_focus.take() else { return };
+        let Some(keyboard) = self.comp.seat.get_keyboard() else { return };
+        if keyboard.current_focus() != focus {
+            let serial = smithay::utils::SERIAL_COUNTER.next_serial();
+            keyboard.set_focus(self, focus, serial);
+        }
+    }
+
+    /// Renders every output that has a redraw queued and no frame in flight.
+    pub fn redraw_queued_outputs(&mut self) {
+        let outputs: Vec<Output> = self
+            .comp
+            .output_state
+            .iter()
+            .filter(|(_, s)| s.redraw_queued && !s.frame_pending)
+            .map(|(o, _)| o.clone())
+            .collect();
+        for output in outputs {
+            self.backend.render(&mut self.comp, &output);
+        }
+    }
+}

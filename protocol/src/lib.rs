@@ -1,0 +1,351 @@
+//! Porthole's control API: the types exchanged over `$XDG_RUNTIME_DIR/porthole/control.sock`.
+//!
+//! The wire format is newline-delimited JSON. Every request is one line holding a [`Request`];
+//! every reply is one line holding a [`Reply`]. Both carry [`PROTOCOL_VERSION`] so that a CLI and a
+//! compositor of different versions notice it instead of misreading each other.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the control API spoken by this crate. Bumped on every incompatible change.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Longest request line the compositor accepts, in bytes. Longer lines get an error reply and the
+/// connection is closed, since the rest of the line cannot be resynchronised cheaply.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+
+/// One request line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// The control API version the sender speaks.
+    pub version: u32,
+    /// What is asked.
+    #[serde(flatten)]
+    pub command: Command,
+}
+
+impl Request {
+    /// Wraps a command with this crate's protocol version.
+    pub fn new(command: Command) -> Self {
+        Self {
+            version: PROTOCOL_VERSION,
+            command,
+        }
+    }
+}
+
+/// Everything the control API can be asked to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// The compositor's version and its Wayland socket.
+    Version,
+    /// Every mapped window.
+    Windows,
+    /// Every output.
+    Outputs,
+    /// A PNG of what an output shows now.
+    Screenshot {
+        /// Output name; the first output when absent.
+        #[serde(default)]
+        output: Option<String>,
+    },
+    /// Synthetic input, as if from a device attached to the seat. Only the control socket (owned
+    /// by the compositor's user) can send it; Wayland clients have no such path.
+    Input {
+        /// The input to deliver.
+        input: InputAction,
+    },
+    /// A window-management action on a window (or the focused one).
+    Window {
+        /// What to do.
+        action: WindowAction,
+        /// Window id as reported by `windows`; the focused window when absent.
+        #[serde(default)]
+        id: Option<u64>,
+    },
+    /// Switch this connection to an event stream: after the `ok` reply, one [`Event`] per line.
+    Subscribe,
+    /// Stop the compositor.
+    Quit,
+}
+
+/// Synthetic input events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InputAction {
+    /// Press and release a key combination, e.g. `Return`, `ctrl+c`, `super+shift+q`.
+    Key {
+        /// Modifier names and one xkb keysym name joined by `+`.
+        combo: String,
+    },
+    /// Type text: every character is pressed and released, with shift where the layout needs it.
+    Type {
+        /// The text to type.
+        text: String,
+    },
+    /// Move the pointer to absolute global coordinates.
+    PointerMove {
+        /// Global x in logical pixels.
+        x: f64,
+        /// Global y in logical pixels.
+        y: f64,
+    },
+    /// Press and release a pointer button at the current position.
+    Click {
+        /// `left`, `right` or `middle`.
+        #[serde(default = "default_button")]
+        button: String,
+    },
+    /// Press or release a pointer button, leaving it in that state (for drags).
+    Button {
+        /// `left`, `right` or `middle`.
+        #[serde(default = "default_button")]
+        button: String,
+        /// True to press, false to release.
+        pressed: bool,
+    },
+    /// Press or release one key by xkb keysym name, leaving it in that state.
+    KeyState {
+        /// An xkb keysym name such as `Super_L`.
+        key: String,
+        /// True to press, false to release.
+        pressed: bool,
+    },
+    /// Scroll vertically by a number of wheel steps (positive is down).
+    Scroll {
+        /// Wheel steps.
+        steps: f64,
+    },
+}
+
+fn default_button() -> String {
+    "left".into()
+}
+
+/// Window-management actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowAction {
+    /// Focus and raise.
+    Focus,
+    /// Ask the client to close.
+    Close,
+    /// Toggle maximized.
+    ToggleMaximize,
+    /// Toggle fullscreen.
+    ToggleFullscreen,
+    /// Minimize (unmap until focused again).
+    Minimize,
+}
+
+/// One reply line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The control API version of the compositor.
+    pub version: u32,
+    /// The outcome.
+    #[serde(flatten)]
+    pub body: ReplyBody,
+}
+
+impl Reply {
+    /// A successful reply.
+    pub fn ok(response: Response) -> Self {
+        Self {
+            version: PROTOCOL_VERSION,
+            body: ReplyBody::Ok(response),
+        }
+    }
+
+    /// An error reply carrying a message for a person.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            version: PROTOCOL_VERSION,
+            body: ReplyBody::Error {
+                message: message.into(),
+            },
+        }
+    }
+}
+
+/// Success or failure of a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ReplyBody {
+    /// The request was carried out.
+    Ok(Response),
+    /// The request was refused or failed.
+    Error {
+        /// What went wrong and what to do.
+        message: String,
+    },
+}
+
+/// What a successful request returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Response {
+    /// Nothing to report.
+    Done,
+    /// Reply to [`Command::Version`].
+    Version {
+        /// The compositor's crate version.
+        compositor: String,
+        /// The host Wayland socket name (in `$XDG_RUNTIME_DIR`).
+        wayland_socket: String,
+    },
+    /// Reply to [`Command::Windows`].
+    Windows {
+        /// Mapped windows, bottom of the stack first.
+        windows: Vec<WindowInfo>,
+    },
+    /// Reply to [`Command::Outputs`].
+    Outputs {
+        /// All outputs.
+        outputs: Vec<OutputInfo>,
+    },
+    /// Reply to [`Command::Screenshot`].
+    Screenshot {
+        /// Output the picture is of.
+        output: String,
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// The PNG file, base64-encoded.
+        png_base64: String,
+    },
+}
+
+/// A rectangle in global logical coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Geometry {
+    /// Left edge.
+    pub x: i32,
+    /// Top edge.
+    pub y: i32,
+    /// Width.
+    pub width: i32,
+    /// Height.
+    pub height: i32,
+}
+
+/// A mapped window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowInfo {
+    /// Stable id for the window's lifetime.
+    pub id: u64,
+    /// The client's app_id (a label only; never used for decisions).
+    pub app_id: String,
+    /// The client's title (a label only).
+    pub title: String,
+    /// The container the client came from; `host` for the trusted host socket.
+    pub container: String,
+    /// Output the window is mostly on, if any.
+    pub output: Option<String>,
+    /// The window's content area (without decorations), global coordinates.
+    pub geometry: Geometry,
+    /// Whether it holds keyboard focus.
+    pub focused: bool,
+    /// Whether it is maximized.
+    pub maximized: bool,
+    /// Whether it is fullscreen.
+    pub fullscreen: bool,
+    /// Whether it is minimized.
+    pub minimized: bool,
+}
+
+/// An output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputInfo {
+    /// Connector-like name, e.g. `HEADLESS-1`.
+    pub name: String,
+    /// Position and logical size in the global space.
+    pub geometry: Geometry,
+    /// Mode width in pixels.
+    pub mode_width: i32,
+    /// Mode height in pixels.
+    pub mode_height: i32,
+    /// Refresh rate in mHz.
+    pub refresh_mhz: i32,
+    /// Scale factor.
+    pub scale: f64,
+}
+
+/// Something that happened, sent on a subscribed connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A window was mapped.
+    WindowOpened {
+        /// The window.
+        window: WindowInfo,
+    },
+    /// A window was unmapped or destroyed.
+    WindowClosed {
+        /// Its id.
+        id: u64,
+    },
+    /// Keyboard focus moved.
+    FocusChanged {
+        /// The focused window, if any.
+        id: Option<u64>,
+    },
+    /// A client connected.
+    ClientConnected {
+        /// Its container.
+        container: String,
+    },
+    /// A client went away.
+    ClientDisconnected {
+        /// Its container.
+        container: String,
+        /// Why, as smithay reports it.
+        reason: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_round_trips_through_one_json_line() {
+        let req = Request::new(Command::Input {
+            input: InputAction::Type {
+                text: "héllo\n".into(),
+            },
+        });
+        let line = serde_json::to_string(&req).unwrap();
+        assert!(!line.contains('\n'), "a request must fit one line: {line}");
+        assert_eq!(serde_json::from_str::<Request>(&line).unwrap(), req);
+    }
+
+    #[test]
+    fn request_wire_form_is_flat_and_versioned() {
+        let req: Request =
+            serde_json::from_str(r#"{"version":1,"command":"screenshot","output":"HEADLESS-1"}"#)
+                .unwrap();
+        assert_eq!(
+            req.command,
+            Command::Screenshot {
+                output: Some("HEADLESS-1".into())
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_command_is_an_error_not_a_default() {
+        assert!(serde_json::from_str::<Request>(r#"{"version":1,"command":"rm_rf"}"#).is_err());
+        assert!(serde_json::from_str::<Request>(r#"{"command":"windows"}"#).is_err());
+    }
+
+    #[test]
+    fn error_reply_carries_message() {
+        let line = serde_json::to_string(&Reply::error("no such output")).unwrap();
+        assert_eq!(
+            line,
+            r#"{"version":1,"status":"error","message":"no such output"}"#
+        );
+    }
+}
