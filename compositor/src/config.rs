@@ -47,15 +47,20 @@ fn default_bindings() -> BTreeMap<KeyCombo, Action> {
         ("Super+Shift+E", Action::Quit),
     ]
     .into_iter()
-    .map(|(combo, action)| (KeyCombo::parse(combo).expect("default bindings parse"), action))
+    .map(|(combo, action)| {
+        (
+            KeyCombo::parse(combo).expect("default bindings parse"),
+            action,
+        )
+    })
     .collect()
 }
 
 impl Config {
     /// Reads and checks a configuration file.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("invalid configuration in {}", path.display()))
     }
 
@@ -65,9 +70,10 @@ impl Config {
         // A file with a [bindings] table replaces the defaults as a whole, except that the quit
         // binding is kept unless rebound: a person must always be able to leave the session.
         if !config.bindings.values().any(|a| *a == Action::Quit) {
-            config
-                .bindings
-                .insert(KeyCombo::parse("Super+Shift+E").expect("parses"), Action::Quit);
+            config.bindings.insert(
+                KeyCombo::parse("Super+Shift+E").expect("parses"),
+                Action::Quit,
+            );
         }
         Ok(config)
     }
@@ -164,7 +170,11 @@ pub struct OutputMode {
 impl OutputMode {
     /// Parses `WIDTHxHEIGHT[@HZ]`.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let bad = || format!("`{text}` is not a mode: write WIDTHxHEIGHT or WIDTHxHEIGHT@HZ, e.g. 1920x1080@60");
+        let bad = || {
+            format!(
+                "`{text}` is not a mode: write WIDTHxHEIGHT or WIDTHxHEIGHT@HZ, e.g. 1920x1080@60"
+            )
+        };
         let (size, refresh) = match text.split_once('@') {
             Some((size, hz)) => (size, hz.parse::<u32>().map_err(|_| bad())?),
             None => (text, 60),
@@ -173,7 +183,9 @@ impl OutputMode {
         let width: i32 = w.trim().parse().map_err(|_| bad())?;
         let height: i32 = h.trim().parse().map_err(|_| bad())?;
         if !(16..=16384).contains(&width) || !(16..=16384).contains(&height) {
-            return Err(format!("`{text}`: width and height must be between 16 and 16384"));
+            return Err(format!(
+                "`{text}`: width and height must be between 16 and 16384"
+            ));
         }
         if !(1..=1000).contains(&refresh) {
             return Err(format!("`{text}`: refresh must be between 1 and 1000 Hz"));
@@ -311,7 +323,9 @@ impl KeyCombo {
         }
         let keysym = xkb::keysym_from_name(key, xkb::KEYSYM_CASE_INSENSITIVE);
         if keysym.raw() == keysyms::KEY_NoSymbol {
-            return Err(format!("`{key}` in `{text}` is not a key name (xkb keysym names, e.g. Q, Return, F1, Tab)"));
+            return Err(format!(
+                "`{key}` in `{text}` is not a key name (xkb keysym names, e.g. Q, Return, F1, Tab)"
+            ));
         }
         Ok(Self {
             mods,
@@ -323,7 +337,10 @@ impl KeyCombo {
 /// Lower-cases letter keysyms, so that `Super+Shift+Q` matches whether xkb reports `Q` or `q`.
 pub fn normalize_keysym(raw: u32) -> u32 {
     let ch = char::from_u32(xkb::keysym_to_utf32(xkb::Keysym::new(raw)));
-    match ch.filter(|c| c.is_uppercase()).and_then(|c| c.to_lowercase().next()) {
+    match ch
+        .filter(|c| c.is_uppercase())
+        .and_then(|c| c.to_lowercase().next())
+    {
         Some(lower) => xkb::utf32_to_keysym(lower as u32).raw(),
         None => raw,
     }
@@ -339,7 +356,12 @@ impl TryFrom<String> for KeyCombo {
 impl fmt::Debug for KeyCombo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = self.mods;
-        for (on, name) in [(m.ctrl, "Ctrl+"), (m.alt, "Alt+"), (m.shift, "Shift+"), (m.logo, "Super+")] {
+        for (on, name) in [
+            (m.ctrl, "Ctrl+"),
+            (m.alt, "Alt+"),
+            (m.shift, "Shift+"),
+            (m.logo, "Super+"),
+        ] {
             if on {
                 f.write_str(name)?;
             }
@@ -383,7 +405,10 @@ mod tests {
                 seen += 1;
             }
         }
-        assert!(seen >= 2, "configs/ should hold default.toml and example.toml");
+        assert!(
+            seen >= 2,
+            "configs/ should hold default.toml and example.toml"
+        );
     }
 
     #[test]
@@ -412,7 +437,10 @@ mod tests {
 
     #[test]
     fn combos_match_regardless_of_letter_case() {
-        assert_eq!(KeyCombo::parse("super+shift+q"), KeyCombo::parse("Super+Shift+Q"));
+        assert_eq!(
+            KeyCombo::parse("super+shift+q"),
+            KeyCombo::parse("Super+Shift+Q")
+        );
         let combo = KeyCombo::parse("Super+Shift+Q").unwrap();
         assert!(combo.mods.logo && combo.mods.shift && !combo.mods.ctrl);
         assert_eq!(combo.keysym, keysyms::KEY_q);
@@ -430,8 +458,16 @@ mod tests {
         assert_eq!(
             OutputMode::parse_list("1280x720, 1920x1080@144").unwrap(),
             vec![
-                OutputMode { width: 1280, height: 720, refresh_hz: 60 },
-                OutputMode { width: 1920, height: 1080, refresh_hz: 144 },
+                OutputMode {
+                    width: 1280,
+                    height: 720,
+                    refresh_hz: 60
+                },
+                OutputMode {
+                    width: 1920,
+                    height: 1080,
+                    refresh_hz: 144
+                },
             ]
         );
         assert!(OutputMode::parse("0x720").is_err());

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Context;
 use base64::Engine;
 use porthole_protocol::{
-    Command, Event, OutputInfo, Geometry, Reply, Request, Response, MAX_REQUEST_BYTES,
+    Command, Event, Geometry, OutputInfo, Reply, Request, Response, MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
 };
 use smithay::reexports::calloop::channel::{self, Channel, Sender};
@@ -59,10 +59,12 @@ pub fn socket_path() -> anyhow::Result<PathBuf> {
 
 /// `$XDG_RUNTIME_DIR`, checked.
 pub fn runtime_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()).context(
-        "XDG_RUNTIME_DIR is not set: log in through a session manager, or set it to a \
+    let dir = std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|d| !d.is_empty())
+        .context(
+            "XDG_RUNTIME_DIR is not set: log in through a session manager, or set it to a \
          directory you own with mode 0700",
-    )?;
+        )?;
     Ok(PathBuf::from(dir))
 }
 
@@ -93,7 +95,8 @@ impl ControlServer {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
             .with_context(|| format!("cannot restrict {} to its owner", path.display()))?;
 
-        let (sender, channel): (Sender<ControlMessage>, Channel<ControlMessage>) = channel::channel();
+        let (sender, channel): (Sender<ControlMessage>, Channel<ControlMessage>) =
+            channel::channel();
         comp.loop_handle
             .insert_source(channel, |event, _, state| {
                 if let channel::Event::Msg(msg) = event {
@@ -119,7 +122,10 @@ fn accept_loop(listener: UnixListener, sender: Sender<ControlMessage>, active: A
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else { continue };
         if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
-            let _ = write_line(&mut stream, &Reply::error("too many control connections; try again later"));
+            let _ = write_line(
+                &mut stream,
+                &Reply::error("too many control connections; try again later"),
+            );
             continue;
         }
         active.fetch_add(1, Ordering::SeqCst);
@@ -161,7 +167,9 @@ fn read_line(reader: &mut BufReader<UnixStream>) -> std::io::Result<Option<Resul
 }
 
 fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>) {
-    let Ok(mut writer) = stream.try_clone() else { return };
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
     // A peer that stops reading cannot hold the thread forever.
     let _ = writer.set_write_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream);
@@ -171,7 +179,9 @@ fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>) {
             Ok(Some(Err(()))) => {
                 let _ = write_line(
                     &mut writer,
-                    &Reply::error(format!("request longer than {MAX_REQUEST_BYTES} bytes; closing")),
+                    &Reply::error(format!(
+                        "request longer than {MAX_REQUEST_BYTES} bytes; closing"
+                    )),
                 );
                 return;
             }
@@ -183,7 +193,12 @@ fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>) {
         let request: Request = match serde_json::from_str(&line) {
             Ok(r) => r,
             Err(err) => {
-                if write_line(&mut writer, &Reply::error(format!("malformed request: {err}"))).is_err() {
+                if write_line(
+                    &mut writer,
+                    &Reply::error(format!("malformed request: {err}")),
+                )
+                .is_err()
+                {
                     return;
                 }
                 continue;
@@ -205,8 +220,14 @@ fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>) {
             return;
         }
         let (tx, rx) = mpsc::sync_channel(1);
-        if sender.send(ControlMessage::Request(request.command, tx)).is_err() {
-            let _ = write_line(&mut writer, &Reply::error("the compositor is shutting down"));
+        if sender
+            .send(ControlMessage::Request(request.command, tx))
+            .is_err()
+        {
+            let _ = write_line(
+                &mut writer,
+                &Reply::error("the compositor is shutting down"),
+            );
             return;
         }
         let reply = rx
@@ -236,15 +257,19 @@ fn stream_events(mut writer: UnixStream, sender: &Sender<ControlMessage>) {
 impl Porthole {
     /// Sends an event to every subscriber; a subscriber too slow to keep up is dropped.
     pub fn emit(&mut self, event: Event) {
-        let Some(control) = self.control.as_mut() else { return };
-        control.subscribers.retain(|s| match s.try_send(event.clone()) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_)) => {
-                warn!("dropping a control event subscriber that does not keep up");
-                false
-            }
-            Err(TrySendError::Disconnected(_)) => false,
-        });
+        let Some(control) = self.control.as_mut() else {
+            return;
+        };
+        control
+            .subscribers
+            .retain(|s| match s.try_send(event.clone()) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    warn!("dropping a control event subscriber that does not keep up");
+                    false
+                }
+                Err(TrySendError::Disconnected(_)) => false,
+            });
     }
 
     /// What `porthole outputs` shows.
@@ -315,14 +340,18 @@ impl State {
                 }
                 .cloned()
                 .ok_or_else(|| match &output {
-                    Some(name) => format!("no output named `{name}`; `porthole outputs` lists them"),
+                    Some(name) => {
+                        format!("no output named `{name}`; `porthole outputs` lists them")
+                    }
                     None => "there is no output".into(),
                 })?;
                 let shot = self
                     .backend
                     .screenshot(&self.comp, &target)
                     .map_err(|err| format!("screenshot failed: {err:#}"))?;
-                let png = shot.to_png().map_err(|err| format!("cannot encode PNG: {err:#}"))?;
+                let png = shot
+                    .to_png()
+                    .map_err(|err| format!("cannot encode PNG: {err:#}"))?;
                 Ok(Response::Screenshot {
                     output: target.name(),
                     width: shot.width,
@@ -352,7 +381,9 @@ impl State {
                 self.apply_pending_focus();
                 Ok(Response::Done)
             }
-            Command::Subscribe => Err("subscribe must be the first request on its connection".into()),
+            Command::Subscribe => {
+                Err("subscribe must be the first request on its connection".into())
+            }
             Command::Quit => {
                 self.comp.loop_signal.stop();
                 Ok(Response::Done)

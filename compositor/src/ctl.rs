@@ -31,7 +31,9 @@ impl Connection {
                 path.display()
             )
         })?;
-        let writer = stream.try_clone().context("cannot clone the control stream")?;
+        let writer = stream
+            .try_clone()
+            .context("cannot clone the control stream")?;
         Ok(Self {
             reader: BufReader::new(stream),
             writer,
@@ -42,7 +44,9 @@ impl Connection {
     pub fn request(&mut self, command: Command) -> anyhow::Result<Response> {
         let mut line = serde_json::to_vec(&Request::new(command))?;
         line.push(b'\n');
-        self.writer.write_all(&line).context("cannot send the request")?;
+        self.writer
+            .write_all(&line)
+            .context("cannot send the request")?;
         let reply: Reply = self.read_line()?;
         match reply.body {
             ReplyBody::Ok(response) => Ok(response),
@@ -63,7 +67,10 @@ impl Connection {
 
     fn read_line<T: serde::de::DeserializeOwned>(&mut self) -> anyhow::Result<T> {
         let mut line = String::new();
-        let n = self.reader.read_line(&mut line).context("cannot read the reply")?;
+        let n = self
+            .reader
+            .read_line(&mut line)
+            .context("cannot read the reply")?;
         anyhow::ensure!(n > 0, "the compositor closed the connection");
         serde_json::from_str(&line).with_context(|| format!("unreadable reply: {}", line.trim()))
     }

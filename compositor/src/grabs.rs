@@ -28,34 +28,79 @@ macro_rules! forward_other_pointer_events {
         ) {
             handle.relative_motion(data, focus, event);
         }
-        fn axis(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, details: AxisFrame) {
+        fn axis(
+            &mut self,
+            data: &mut State,
+            handle: &mut PointerInnerHandle<'_, State>,
+            details: AxisFrame,
+        ) {
             handle.axis(data, details)
         }
         fn frame(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>) {
             handle.frame(data);
         }
-        fn gesture_swipe_begin(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, event: &GestureSwipeBeginEvent) {
+        fn gesture_swipe_begin(
+            &mut self,
+            data: &mut State,
+            handle: &mut PointerInnerHandle<'_, State>,
+            event: &GestureSwipeBeginEvent,
+        ) {
             handle.gesture_swipe_begin(data, event)
         }
-        fn gesture_swipe_update(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, event: &GestureSwipeUpdateEvent) {
+        fn gesture_swipe_update(
+            &mut self,
+            data: &mut State,
+            handle: &mut PointerInnerHandle<'_, State>,
+            event: &GestureSwipeUpdateEvent,
+        ) {
             handle.gesture_swipe_update(data, event)
         }
-        fn gesture_swipe_end(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, event: &GestureSwipeEndEvent) {
+        fn gesture_swipe_end(
+            &mut self,
+            data: &mut State,
+            handle: &mut PointerInnerHandle<'_, State>,
+            event: &GestureSwipeEndEvent,
+        ) {
             handle.gesture_swipe_end(data, event)
         }
-        fn gesture_pinch_begin(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, event: &GesturePinchBeginEvent) {
+        fn gesture_pinch_begin(
+            &mut self,
+            data: &mut State,
+            handle: &mut PointerInnerHandle<'_, State>,
+            event: &GesturePinchBeginEvent,
+        ) {
             handle.gesture_pinch_begin(data, event)
         }
-        fn gesture_pinch_update(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, event: &GesturePinchUpdateEvent) {
+        fn gesture_pinch_update(
+            &mut self,
+            data: &mut State,
+            handle: &mut PointerInnerHandle<'_, State>,
+            event: &GesturePinchUpdateEvent,
+        ) {
             handle.gesture_pinch_update(data, event)
         }
-        fn gesture_pinch_end(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, event: &GesturePinchEndEvent) {
+        fn gesture_pinch_end(
+            &mut self,
+            data: &mut State,
+            handle: &mut PointerInnerHandle<'_, State>,
+            event: &GesturePinchEndEvent,
+        ) {
             handle.gesture_pinch_end(data, event)
         }
-        fn gesture_hold_begin(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, event: &GestureHoldBeginEvent) {
+        fn gesture_hold_begin(
+            &mut self,
+            data: &mut State,
+            handle: &mut PointerInnerHandle<'_, State>,
+            event: &GestureHoldBeginEvent,
+        ) {
             handle.gesture_hold_begin(data, event)
         }
-        fn gesture_hold_end(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, event: &GestureHoldEndEvent) {
+        fn gesture_hold_end(
+            &mut self,
+            data: &mut State,
+            handle: &mut PointerInnerHandle<'_, State>,
+            event: &GestureHoldEndEvent,
+        ) {
             handle.gesture_hold_end(data, event)
         }
         fn start_data(&self) -> &GrabStartData<State> {
@@ -99,11 +144,19 @@ impl PointerGrab<State> for MoveGrab {
         let delta = event.location - self.start_data.location;
         let loc = (self.initial.to_f64() + delta).to_i32_round();
         data.comp.queue_redraw_for(&self.window);
-        data.comp.shell.space.map_element(self.window.clone(), loc, true);
+        data.comp
+            .shell
+            .space
+            .map_element(self.window.clone(), loc, true);
         data.comp.queue_redraw_for(&self.window);
     }
 
-    fn button(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, event: &ButtonEvent) {
+    fn button(
+        &mut self,
+        data: &mut State,
+        handle: &mut PointerInnerHandle<'_, State>,
+        event: &ButtonEvent,
+    ) {
         release_when_no_button(self, data, handle, event);
     }
 
@@ -192,7 +245,9 @@ impl PointerGrab<State> for ResizeGrab {
         if has_edge(self.edges, xdg_toplevel::ResizeEdge::Bottom) {
             h += delta.y;
         }
-        let Some(toplevel) = self.window.toplevel() else { return };
+        let Some(toplevel) = self.window.toplevel() else {
+            return;
+        };
         let (min, max) = with_states(toplevel.wl_surface(), |states| {
             let mut cached = states.cached_state.get::<SurfaceCachedState>();
             let current = cached.current();
@@ -211,7 +266,12 @@ impl PointerGrab<State> for ResizeGrab {
         toplevel.send_pending_configure();
     }
 
-    fn button(&mut self, data: &mut State, handle: &mut PointerInnerHandle<'_, State>, event: &ButtonEvent) {
+    fn button(
+        &mut self,
+        data: &mut State,
+        handle: &mut PointerInnerHandle<'_, State>,
+        event: &ButtonEvent,
+    ) {
         release_when_no_button(self, data, handle, event);
     }
 
@@ -236,11 +296,15 @@ impl Porthole {
     /// After a commit during an interactive resize: keeps the edges opposite the dragged ones
     /// where they were.
     pub fn finish_resize(&mut self, window: &Window) {
-        let Some(resize) = with_meta(window, |m| m.resize) else { return };
+        let Some(resize) = with_meta(window, |m| m.resize) else {
+            return;
+        };
         if resize.done {
             with_meta(window, |m| m.resize = None);
         }
-        let Some(mut loc) = self.shell.space.element_location(window) else { return };
+        let Some(mut loc) = self.shell.space.element_location(window) else {
+            return;
+        };
         let size = window.geometry().size;
         if has_edge(resize.edges, xdg_toplevel::ResizeEdge::Left) {
             loc.x = resize.initial.loc.x + resize.initial.size.w - size.w;

@@ -89,9 +89,9 @@ impl State {
             InputEvent::PointerAxis { event } => {
                 let mut frame = AxisFrame::new(event.time_msec()).source(event.source());
                 for axis in [Axis::Horizontal, Axis::Vertical] {
-                    let amount = event.amount(axis).unwrap_or_else(|| {
-                        event.amount_v120(axis).unwrap_or(0.0) * 15.0 / 120.0
-                    });
+                    let amount = event
+                        .amount(axis)
+                        .unwrap_or_else(|| event.amount_v120(axis).unwrap_or(0.0) * 15.0 / 120.0);
                     if amount != 0.0 {
                         frame = frame.value(axis, amount);
                         if let Some(v120) = event.amount_v120(axis) {
@@ -113,31 +113,40 @@ impl State {
 
     /// A key press or release; bindings are taken out before clients see them.
     pub fn on_key(&mut self, code: Keycode, key_state: KeyState, time: u32) {
-        let Some(keyboard) = self.comp.seat.get_keyboard() else { return };
+        let Some(keyboard) = self.comp.seat.get_keyboard() else {
+            return;
+        };
         let serial = SERIAL_COUNTER.next_serial();
         let raw = code.raw();
-        let action = keyboard.input(self, code, key_state, serial, time, |state, mods, handle| {
-            if key_state == KeyState::Released {
-                // The release of a key whose press fired a binding stays with the compositor.
-                if let Some(i) = state.comp.suppressed_keys.iter().position(|k| *k == raw) {
-                    state.comp.suppressed_keys.swap_remove(i);
-                    return FilterResult::Intercept(None);
+        let action = keyboard.input(
+            self,
+            code,
+            key_state,
+            serial,
+            time,
+            |state, mods, handle| {
+                if key_state == KeyState::Released {
+                    // The release of a key whose press fired a binding stays with the compositor.
+                    if let Some(i) = state.comp.suppressed_keys.iter().position(|k| *k == raw) {
+                        state.comp.suppressed_keys.swap_remove(i);
+                        return FilterResult::Intercept(None);
+                    }
+                    return FilterResult::Forward;
                 }
-                return FilterResult::Forward;
-            }
-            let syms = handle
-                .modified_syms()
-                .into_iter()
-                .chain(handle.raw_syms())
-                .map(|s| s.raw());
-            match binding_for(&state.comp.config.bindings, Mods::from_state(mods), syms) {
-                Some(action) => {
-                    state.comp.suppressed_keys.push(raw);
-                    FilterResult::Intercept(Some(action))
+                let syms = handle
+                    .modified_syms()
+                    .into_iter()
+                    .chain(handle.raw_syms())
+                    .map(|s| s.raw());
+                match binding_for(&state.comp.config.bindings, Mods::from_state(mods), syms) {
+                    Some(action) => {
+                        state.comp.suppressed_keys.push(raw);
+                        FilterResult::Intercept(Some(action))
+                    }
+                    None => FilterResult::Forward,
                 }
-                None => FilterResult::Forward,
-            }
-        });
+            },
+        );
         if let Some(Some(action)) = action {
             self.run_action(action);
         }
@@ -146,7 +155,9 @@ impl State {
     /// Moves the pointer to a global position, clamped to the outputs.
     pub fn on_pointer_move(&mut self, pos: Point<f64, Logical>, time: u32) {
         let pos = self.comp.clamp_to_outputs(pos);
-        let Some(pointer) = self.comp.seat.get_pointer() else { return };
+        let Some(pointer) = self.comp.seat.get_pointer() else {
+            return;
+        };
         let focus = self.comp.surface_under(pos);
         let serial = SERIAL_COUNTER.next_serial();
         pointer.motion(
@@ -164,7 +175,9 @@ impl State {
 
     /// A pointer button: click to focus and raise; Super+drag to move or resize; decorations.
     pub fn on_button(&mut self, button: u32, state: ButtonState, time: u32) {
-        let Some(pointer) = self.comp.seat.get_pointer() else { return };
+        let Some(pointer) = self.comp.seat.get_pointer() else {
+            return;
+        };
         let serial = SERIAL_COUNTER.next_serial();
         let pos = self.comp.pointer_location();
 
@@ -177,7 +190,12 @@ impl State {
             let frame_part = self.comp.frame_part_under(pos);
             let window = match &frame_part {
                 Some((w, _)) => Some(w.clone()),
-                None => self.comp.shell.space.element_under(pos).map(|(w, _)| w.clone()),
+                None => self
+                    .comp
+                    .shell
+                    .space
+                    .element_under(pos)
+                    .map(|(w, _)| w.clone()),
             };
             if let Some(window) = &window {
                 self.comp.focus_window(Some(window));
@@ -256,7 +274,11 @@ impl State {
 
     /// Delivers synthetic input from the control socket.
     pub fn inject_input(&mut self, input: InputAction) -> Result<(), String> {
-        let lookup = self.comp.key_lookup.as_ref().ok_or("the keyboard layout has no keymap")?;
+        let lookup = self
+            .comp
+            .key_lookup
+            .as_ref()
+            .ok_or("the keyboard layout has no keymap")?;
         let key_of = |sym: u32| -> Result<(u32, bool), String> {
             lookup.find(sym).ok_or_else(|| {
                 format!(
@@ -296,8 +318,9 @@ impl State {
                         '\t' => keysyms::KEY_Tab,
                         c => xkb::utf32_to_keysym(c as u32).raw(),
                     };
-                    let (code, needs_shift) = key_of(sym)
-                        .map_err(|_| format!("cannot type {ch:?}: no key on the configured layout"))?;
+                    let (code, needs_shift) = key_of(sym).map_err(|_| {
+                        format!("cannot type {ch:?}: no key on the configured layout")
+                    })?;
                     if needs_shift {
                         strokes.push((shift, true));
                     }
@@ -372,7 +395,9 @@ fn button_code(name: &str) -> Result<u32, String> {
         "left" => Ok(BTN_LEFT),
         "right" => Ok(BTN_RIGHT),
         "middle" => Ok(BTN_MIDDLE),
-        other => Err(format!("`{other}` is not a button: use left, right or middle")),
+        other => Err(format!(
+            "`{other}` is not a button: use left, right or middle"
+        )),
     }
 }
 
@@ -385,7 +410,9 @@ impl crate::state::Porthole {
         // Clamp into the nearest output.
         let mut best: Option<(f64, Point<f64, Logical>)> = None;
         for output in self.shell.space.outputs() {
-            let Some(geo) = self.shell.space.output_geometry(output) else { continue };
+            let Some(geo) = self.shell.space.output_geometry(output) else {
+                continue;
+            };
             let geo = geo.to_f64();
             let x = pos.x.clamp(geo.loc.x, geo.loc.x + geo.size.w - 1.0);
             let y = pos.y.clamp(geo.loc.y, geo.loc.y + geo.size.h - 1.0);
@@ -461,6 +488,9 @@ mod tests {
             binding_for(&config.bindings, mods, [keysyms::KEY_E]),
             Some(Action::Quit)
         );
-        assert_eq!(binding_for(&config.bindings, Mods::default(), [keysyms::KEY_q]), None);
+        assert_eq!(
+            binding_for(&config.bindings, Mods::default(), [keysyms::KEY_q]),
+            None
+        );
     }
 }

@@ -41,14 +41,41 @@ pub struct ServeOptions {
     pub config: Config,
     /// Headless outputs; the configuration's when absent.
     pub outputs: Option<Vec<OutputMode>>,
-    /// Host socket name; auto-chosen when absent.
-    pub socket: Option<String>,
-    /// Control socket path.
-    pub control_socket: PathBuf,
+    /// The host socket: auto-named, named, or none (in-process tests insert clients directly).
+    pub socket: HostSocket,
+    /// Control socket path; none for in-process tests.
+    pub control_socket: Option<PathBuf>,
+}
+
+/// How the trusted host socket is named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostSocket {
+    /// The first free `wayland-N` in `$XDG_RUNTIME_DIR`.
+    Auto,
+    /// This name in `$XDG_RUNTIME_DIR`.
+    Named(String),
+    /// No listening socket.
+    None,
+}
+
+impl ServeOptions {
+    /// Headless, no sockets: for tests that drive the compositor in-process.
+    pub fn in_process(config: Config, outputs: Vec<OutputMode>) -> Self {
+        Self {
+            backend: BackendKind::Headless,
+            config,
+            outputs: Some(outputs),
+            socket: HostSocket::None,
+            control_socket: None,
+        }
+    }
 }
 
 /// Builds the compositor state with a backend, ready to run.
-pub fn build(event_loop: &EventLoop<'static, State>, options: ServeOptions) -> anyhow::Result<State> {
+pub fn build(
+    event_loop: &EventLoop<'static, State>,
+    options: ServeOptions,
+) -> anyhow::Result<State> {
     let display: Display<State> = Display::new().context("cannot create the Wayland display")?;
     let mut comp = Porthole::new(
         options.config.clone(),
@@ -59,14 +86,25 @@ pub fn build(event_loop: &EventLoop<'static, State>, options: ServeOptions) -> a
     State::insert_display(&event_loop.handle(), display)?;
     let backend = match options.backend {
         BackendKind::Headless => {
-            let modes = options.outputs.unwrap_or_else(|| options.config.headless.outputs.clone());
-            anyhow::ensure!(!modes.is_empty(), "the headless backend needs at least one output");
+            let modes = options
+                .outputs
+                .unwrap_or_else(|| options.config.headless.outputs.clone());
+            anyhow::ensure!(
+                !modes.is_empty(),
+                "the headless backend needs at least one output"
+            );
             Backend::Headless(backend::headless::Headless::new(&mut comp, &modes)?)
         }
         BackendKind::Winit => Backend::Winit(Box::new(backend::winit::Winit::new(&mut comp)?)),
     };
-    comp.listen_host_socket(options.socket.as_deref())?;
-    comp.control = Some(ControlServer::start(&mut comp, &options.control_socket)?);
+    match &options.socket {
+        HostSocket::Auto => comp.listen_host_socket(None)?,
+        HostSocket::Named(name) => comp.listen_host_socket(Some(name))?,
+        HostSocket::None => {}
+    }
+    if let Some(path) = &options.control_socket {
+        comp.control = Some(ControlServer::start(&mut comp, path)?);
+    }
     Ok(State { backend, comp })
 }
 
@@ -74,7 +112,7 @@ pub fn build(event_loop: &EventLoop<'static, State>, options: ServeOptions) -> a
 pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let mut event_loop: EventLoop<'static, State> =
         EventLoop::try_new().context("cannot create the event loop")?;
-    let control = options.control_socket.clone();
+    let control = options.control_socket.clone().unwrap_or_default();
     let mut state = build(&event_loop, options)?;
     info!(socket = %state.comp.socket_name, "porthole is running");
     println!(

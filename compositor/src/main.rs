@@ -13,7 +13,11 @@ use porthole::BackendKind;
 use porthole_protocol::{Command, InputAction, Response, WindowAction};
 
 #[derive(Parser)]
-#[command(name = "porthole", version, about = "A Wayland compositor that gives every container its own window onto one desktop")]
+#[command(
+    name = "porthole",
+    version,
+    about = "A Wayland compositor that gives every container its own window onto one desktop"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -172,8 +176,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 backend,
                 config,
                 outputs,
-                socket,
-                control_socket: socket_path()?,
+                socket: socket.map_or(porthole::HostSocket::Auto, porthole::HostSocket::Named),
+                control_socket: Some(socket_path()?),
             })
         }
         Cmd::Screenshot { file, output } => {
@@ -189,7 +193,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let png = base64::engine::general_purpose::STANDARD
                 .decode(png_base64)
                 .context("the compositor sent an unreadable image")?;
-            std::fs::write(&file, png).with_context(|| format!("cannot write {}", file.display()))?;
+            std::fs::write(&file, png)
+                .with_context(|| format!("cannot write {}", file.display()))?;
             println!("{}: {output} {width}x{height}", file.display());
             Ok(())
         }

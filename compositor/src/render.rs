@@ -5,15 +5,19 @@ use std::time::Duration;
 
 use anyhow::Context;
 use smithay::backend::allocator::Fourcc;
-use smithay::backend::renderer::element::memory::{MemoryRenderBuffer, MemoryRenderBufferRenderElement};
+use smithay::backend::renderer::damage::OutputDamageTracker;
+use smithay::backend::renderer::element::memory::{
+    MemoryRenderBuffer, MemoryRenderBufferRenderElement,
+};
 use smithay::backend::renderer::element::solid::{SolidColorBuffer, SolidColorRenderElement};
 use smithay::backend::renderer::element::surface::{
     render_elements_from_surface_tree, WaylandSurfaceRenderElement,
 };
 use smithay::backend::renderer::element::{AsRenderElements, Kind, RenderElementStates};
-use smithay::backend::renderer::damage::OutputDamageTracker;
 use smithay::backend::renderer::pixman::PixmanRenderer;
-use smithay::backend::renderer::{Bind, ExportMem, ImportAll, ImportMem, Offscreen, Renderer, Texture};
+use smithay::backend::renderer::{
+    Bind, ExportMem, ImportAll, ImportMem, Offscreen, Renderer, Texture,
+};
 use smithay::desktop::utils::{
     surface_presentation_feedback_flags_from_states, surface_primary_scanout_output,
     update_surface_primary_scanout_output, OutputPresentationFeedback,
@@ -87,7 +91,9 @@ impl Porthole {
 
         let focused = self.focused_window();
         for window in self.shell.space.elements().rev() {
-            let Some(geo) = self.shell.space.element_geometry(window) else { continue };
+            let Some(geo) = self.shell.space.element_geometry(window) else {
+                continue;
+            };
             let frame = self.frame_rect(window, geo);
             let bbox = self
                 .shell
@@ -146,28 +152,48 @@ impl Porthole {
             for (i, c) in TITLEBAR_BUTTONS.iter().enumerate() {
                 let x = right - (i as i32 + 1) * (b + 3);
                 if x > geo.loc.x {
-                    pieces.push((Rectangle::new((x, geo.loc.y - f.titlebar + 3).into(), (b, b).into()), *c));
+                    pieces.push((
+                        Rectangle::new((x, geo.loc.y - f.titlebar + 3).into(), (b, b).into()),
+                        *c,
+                    ));
                 }
             }
         }
         // Title bar, then the four borders around title bar and content.
         pieces.push((
-            Rectangle::new((geo.loc.x, geo.loc.y - f.titlebar).into(), (geo.size.w, f.titlebar).into()),
+            Rectangle::new(
+                (geo.loc.x, geo.loc.y - f.titlebar).into(),
+                (geo.size.w, f.titlebar).into(),
+            ),
             color,
         ));
-        pieces.push((Rectangle::new(frame.loc, (frame.size.w, f.border).into()), color));
         pieces.push((
-            Rectangle::new((frame.loc.x, frame.loc.y + frame.size.h - f.border).into(), (frame.size.w, f.border).into()),
+            Rectangle::new(frame.loc, (frame.size.w, f.border).into()),
             color,
         ));
-        pieces.push((Rectangle::new(frame.loc, (f.border, frame.size.h).into()), color));
         pieces.push((
-            Rectangle::new((frame.loc.x + frame.size.w - f.border, frame.loc.y).into(), (f.border, frame.size.h).into()),
+            Rectangle::new(
+                (frame.loc.x, frame.loc.y + frame.size.h - f.border).into(),
+                (frame.size.w, f.border).into(),
+            ),
+            color,
+        ));
+        pieces.push((
+            Rectangle::new(frame.loc, (f.border, frame.size.h).into()),
+            color,
+        ));
+        pieces.push((
+            Rectangle::new(
+                (frame.loc.x + frame.size.w - f.border, frame.loc.y).into(),
+                (f.border, frame.size.h).into(),
+            ),
             color,
         ));
         with_meta(window, |meta| {
             let buffers = &mut meta.frame.pieces;
-            buffers.resize_with(pieces.len(), || SolidColorBuffer::new(Size::default(), [0.0; 4]));
+            buffers.resize_with(pieces.len(), || {
+                SolidColorBuffer::new(Size::default(), [0.0; 4])
+            });
             for (buffer, (rect, color)) in buffers.iter_mut().zip(pieces) {
                 if rect.size.w <= 0 || rect.size.h <= 0 {
                     continue;
@@ -212,9 +238,16 @@ impl Porthole {
                 });
                 let loc = (pos - hotspot.to_f64()).to_physical(scale).to_i32_round();
                 out.extend(
-                    render_elements_from_surface_tree(renderer, surface, loc, scale, 1.0, Kind::Cursor)
-                        .into_iter()
-                        .map(OutputElement::Surface),
+                    render_elements_from_surface_tree(
+                        renderer,
+                        surface,
+                        loc,
+                        scale,
+                        1.0,
+                        Kind::Cursor,
+                    )
+                    .into_iter()
+                    .map(OutputElement::Surface),
                 );
             }
             _ => {
@@ -255,7 +288,12 @@ impl Porthole {
                     smithay::backend::renderer::element::default_primary_scanout_output_compare,
                 );
             });
-            if self.shell.space.outputs_for_element(window).contains(output) {
+            if self
+                .shell
+                .space
+                .outputs_for_element(window)
+                .contains(output)
+            {
                 window.send_frame(output, time, throttle, surface_primary_scanout_output);
                 window.take_presentation_feedback(
                     &mut feedback,
@@ -279,7 +317,9 @@ impl Porthole {
     /// The frame in flight on `output` reached the screen at `time`.
     pub fn frame_presented(&mut self, output: &Output, refresh: Duration) {
         let now = self.clock.now();
-        let Some(state) = self.output_state.get_mut(output) else { return };
+        let Some(state) = self.output_state.get_mut(output) else {
+            return;
+        };
         state.frame_pending = false;
         state.sequence += 1;
         if let Some(mut feedback) = state.feedback.take() {
@@ -294,26 +334,45 @@ impl Porthole {
 
     /// Renders an output into a new image with a pixman renderer, full repaint, no cursor.
     /// Returns the image as RGBA rows.
-    pub fn screenshot(&self, renderer: &mut PixmanRenderer, output: &Output) -> anyhow::Result<Screenshot> {
+    pub fn screenshot(
+        &self,
+        renderer: &mut PixmanRenderer,
+        output: &Output,
+    ) -> anyhow::Result<Screenshot> {
         let mode = output.current_mode().context("output has no mode")?;
         let size = mode.size;
         let mut image: smithay::reexports::pixman::Image<'static, 'static> = renderer
-            .create_buffer(Fourcc::Argb8888, size.to_logical(1).to_buffer(1, Transform::Normal))
+            .create_buffer(
+                Fourcc::Argb8888,
+                size.to_logical(1).to_buffer(1, Transform::Normal),
+            )
             .context("cannot allocate the screenshot image")?;
         let elements = self.output_elements(renderer, output, CursorMode::Hide);
         let mut tracker = OutputDamageTracker::from_output(output);
         {
-            let mut target = renderer.bind(&mut image).context("cannot bind the screenshot image")?;
+            let mut target = renderer
+                .bind(&mut image)
+                .context("cannot bind the screenshot image")?;
             tracker
-                .render_output(renderer, &mut target, 0, &elements, self.config.appearance.background.to_f32_premultiplied())
+                .render_output(
+                    renderer,
+                    &mut target,
+                    0,
+                    &elements,
+                    self.config.appearance.background.to_f32_premultiplied(),
+                )
                 .map_err(|err| anyhow::anyhow!("rendering the screenshot failed: {err:?}"))?;
         }
-        let target = renderer.bind(&mut image).context("cannot bind the screenshot image")?;
+        let target = renderer
+            .bind(&mut image)
+            .context("cannot bind the screenshot image")?;
         let region = Rectangle::from_size(size.to_logical(1).to_buffer(1, Transform::Normal));
         let mapping = renderer
             .copy_framebuffer(&target, region, Fourcc::Argb8888)
             .context("cannot read the screenshot back")?;
-        let bytes = renderer.map_texture(&mapping).context("cannot map the screenshot")?;
+        let bytes = renderer
+            .map_texture(&mapping)
+            .context("cannot map the screenshot")?;
         Ok(Screenshot::from_bgra(size, bytes))
     }
 }
@@ -369,9 +428,13 @@ pub fn default_cursor() -> MemoryRenderBuffer {
             // A left-aligned arrow: a triangle whose right edge runs at slope 2/3 to row 12,
             // then a short tail.
             let edge = (y * 2 / 3) as isize;
-            let inside = y < 13 && (x as isize) <= edge || (y >= 13 && x >= 3 && x <= 5 + (y - 13) / 2 && x as isize <= 6);
+            let inside = y < 13 && (x as isize) <= edge
+                || (y >= 13 && x >= 3 && x <= 5 + (y - 13) / 2 && x as isize <= 6);
             let border = inside
-                && (x == 0 || x as isize == edge || y == 12 || (y >= 13 && (x == 3 || x as isize == 6)));
+                && (x == 0
+                    || x as isize == edge
+                    || y == 12
+                    || (y >= 13 && (x == 3 || x as isize == 6)));
             let px = &mut data[(y * W + x) * 4..][..4];
             if border {
                 px.copy_from_slice(&[0, 0, 0, 255]);
@@ -380,5 +443,12 @@ pub fn default_cursor() -> MemoryRenderBuffer {
             }
         }
     }
-    MemoryRenderBuffer::from_slice(&data, Fourcc::Argb8888, (W as i32, H as i32), 1, Transform::Normal, None)
+    MemoryRenderBuffer::from_slice(
+        &data,
+        Fourcc::Argb8888,
+        (W as i32, H as i32),
+        1,
+        Transform::Normal,
+        None,
+    )
 }

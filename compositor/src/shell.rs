@@ -46,7 +46,9 @@ pub struct WindowMeta {
 
 /// Reads or changes a window's [`WindowMeta`].
 pub fn with_meta<T>(window: &Window, f: impl FnOnce(&mut WindowMeta) -> T) -> T {
-    let cell = window.user_data().get_or_insert(RefCell::<WindowMeta>::default);
+    let cell = window
+        .user_data()
+        .get_or_insert(RefCell::<WindowMeta>::default);
     let mut meta = cell.borrow_mut();
     f(&mut meta)
 }
@@ -172,14 +174,26 @@ impl Porthole {
     }
 
     /// The rectangle a window covers with its decorations, given its content geometry.
-    pub fn frame_rect(&self, window: &Window, content: Rectangle<i32, Logical>) -> Rectangle<i32, Logical> {
+    pub fn frame_rect(
+        &self,
+        window: &Window,
+        content: Rectangle<i32, Logical>,
+    ) -> Rectangle<i32, Logical> {
         if !has_server_decorations(window) {
             return content;
         }
         let f = self.frame_sizes();
         Rectangle::new(
-            (content.loc.x - f.border, content.loc.y - f.titlebar - f.border).into(),
-            (content.size.w + 2 * f.border, content.size.h + f.titlebar + 2 * f.border).into(),
+            (
+                content.loc.x - f.border,
+                content.loc.y - f.titlebar - f.border,
+            )
+                .into(),
+            (
+                content.size.w + 2 * f.border,
+                content.size.h + f.titlebar + 2 * f.border,
+            )
+                .into(),
         )
     }
 
@@ -248,7 +262,8 @@ impl Porthole {
             while y <= max_y {
                 let mut x = 0;
                 while x <= max_x {
-                    let candidate = Rectangle::new((area.loc.x + x, area.loc.y + y).into(), frame.size);
+                    let candidate =
+                        Rectangle::new((area.loc.x + x, area.loc.y + y).into(), frame.size);
                     if taken.iter().all(|t| !t.overlaps(candidate)) {
                         return candidate.loc + inset;
                     }
@@ -279,14 +294,12 @@ impl Porthole {
                     .unwrap_or_else(|| self.place(&window));
                 self.shell.space.map_element(window, loc, false);
             }
-            self.shell.space.raise_element(window, true);
+            self.shell.space.raise_element(window, false);
         }
         for w in self.shell.space.elements() {
-            let active = Some(w) == window;
-            if w.set_activated(active) {
-                if let Some(t) = w.toplevel() {
-                    t.send_pending_configure();
-                }
+            w.set_activated(Some(w) == window);
+            if let Some(t) = w.toplevel() {
+                t.send_pending_configure();
             }
         }
         self.pending_focus = Some(window.and_then(|w| w.wl_surface().map(|s| s.into_owned())));
@@ -339,8 +352,13 @@ impl Porthole {
 
     /// Maximizes or restores a window.
     pub fn toggle_maximize(&mut self, window: &Window) {
-        let Some(toplevel) = window.toplevel() else { return };
-        let maximized = toplevel.current_state().states.contains(xdg_toplevel::State::Maximized)
+        let Some(toplevel) = window.toplevel() else {
+            return;
+        };
+        let maximized = toplevel
+            .current_state()
+            .states
+            .contains(xdg_toplevel::State::Maximized)
             || toplevel.with_pending_state(|s| s.states.contains(xdg_toplevel::State::Maximized));
         if maximized {
             self.unmaximize(window);
@@ -351,21 +369,29 @@ impl Porthole {
 
     /// Maximizes a window to its output, frame included.
     pub fn maximize(&mut self, window: &Window) {
-        let Some(toplevel) = window.toplevel().cloned() else { return };
+        let Some(toplevel) = window.toplevel().cloned() else {
+            return;
+        };
         let Some(output) = self.window_output(window).or_else(|| self.active_output()) else {
             return;
         };
-        let Some(area) = self.shell.space.output_geometry(&output) else { return };
+        let Some(area) = self.shell.space.output_geometry(&output) else {
+            return;
+        };
         self.remember_place(window);
         let f = self.frame_sizes();
-        let (loc, size) = if toplevel.current_state().decoration_mode == Some(DecorationMode::ServerSide) {
-            (
-                Point::from((area.loc.x + f.border, area.loc.y + f.titlebar + f.border)),
-                Size::from((area.size.w - 2 * f.border, area.size.h - f.titlebar - 2 * f.border)),
-            )
-        } else {
-            (area.loc, area.size)
-        };
+        let (loc, size) =
+            if toplevel.current_state().decoration_mode == Some(DecorationMode::ServerSide) {
+                (
+                    Point::from((area.loc.x + f.border, area.loc.y + f.titlebar + f.border)),
+                    Size::from((
+                        area.size.w - 2 * f.border,
+                        area.size.h - f.titlebar - 2 * f.border,
+                    )),
+                )
+            } else {
+                (area.loc, area.size)
+            };
         toplevel.with_pending_state(|s| {
             s.states.set(xdg_toplevel::State::Maximized);
             s.states.unset(xdg_toplevel::State::Fullscreen);
@@ -376,7 +402,9 @@ impl Porthole {
 
     /// Restores a maximized window to where it was.
     pub fn unmaximize(&mut self, window: &Window) {
-        let Some(toplevel) = window.toplevel().cloned() else { return };
+        let Some(toplevel) = window.toplevel().cloned() else {
+            return;
+        };
         let restore = with_meta(window, |m| m.restore.take());
         toplevel.with_pending_state(|s| {
             s.states.unset(xdg_toplevel::State::Maximized);
@@ -391,8 +419,13 @@ impl Porthole {
 
     /// Makes a window fullscreen on its output, or restores it.
     pub fn toggle_fullscreen(&mut self, window: &Window) {
-        let Some(toplevel) = window.toplevel() else { return };
-        let fullscreen = toplevel.current_state().states.contains(xdg_toplevel::State::Fullscreen)
+        let Some(toplevel) = window.toplevel() else {
+            return;
+        };
+        let fullscreen = toplevel
+            .current_state()
+            .states
+            .contains(xdg_toplevel::State::Fullscreen)
             || toplevel.with_pending_state(|s| s.states.contains(xdg_toplevel::State::Fullscreen));
         if fullscreen {
             self.unfullscreen(window);
@@ -404,9 +437,15 @@ impl Porthole {
 
     /// Makes a window cover `output` without decorations.
     pub fn fullscreen(&mut self, window: &Window, output: Option<Output>) {
-        let Some(toplevel) = window.toplevel().cloned() else { return };
-        let Some(output) = output.or_else(|| self.active_output()) else { return };
-        let Some(area) = self.shell.space.output_geometry(&output) else { return };
+        let Some(toplevel) = window.toplevel().cloned() else {
+            return;
+        };
+        let Some(output) = output.or_else(|| self.active_output()) else {
+            return;
+        };
+        let Some(area) = self.shell.space.output_geometry(&output) else {
+            return;
+        };
         self.remember_place(window);
         toplevel.with_pending_state(|s| {
             s.states.set(xdg_toplevel::State::Fullscreen);
@@ -414,7 +453,7 @@ impl Porthole {
             s.fullscreen_output = toplevel
                 .wl_surface()
                 .client()
-                .and_then(|client| output.client_outputs(&client).into_iter().next());
+                .and_then(|client| output.client_outputs(&client).next());
         });
         self.configure_and_place(window, area.loc);
         if self.shell.space.element_location(window).is_some() {
@@ -424,7 +463,9 @@ impl Porthole {
 
     /// Leaves fullscreen.
     pub fn unfullscreen(&mut self, window: &Window) {
-        let Some(toplevel) = window.toplevel().cloned() else { return };
+        let Some(toplevel) = window.toplevel().cloned() else {
+            return;
+        };
         let restore = with_meta(window, |m| m.restore.take());
         toplevel.with_pending_state(|s| {
             s.states.unset(xdg_toplevel::State::Fullscreen);
@@ -458,7 +499,9 @@ impl Porthole {
     /// Sends a window its pending state and moves it, if it is mapped; an unmapped window gets
     /// the state with its initial configure and is placed when it maps.
     fn configure_and_place(&mut self, window: &Window, loc: Point<i32, Logical>) {
-        let Some(toplevel) = window.toplevel() else { return };
+        let Some(toplevel) = window.toplevel() else {
+            return;
+        };
         if toplevel.is_initial_configure_sent() {
             toplevel.send_pending_configure();
         }
@@ -495,7 +538,9 @@ impl Porthole {
     pub fn frame_part_under(&self, pos: Point<f64, Logical>) -> Option<(Window, FramePart)> {
         let f = self.frame_sizes();
         for window in self.shell.space.elements().rev() {
-            let Some(geo) = self.shell.space.element_geometry(window) else { continue };
+            let Some(geo) = self.shell.space.element_geometry(window) else {
+                continue;
+            };
             let frame = self.frame_rect(window, geo);
             if !frame.to_f64().contains(pos) {
                 continue;
@@ -509,7 +554,11 @@ impl Porthole {
             }
             let p = pos.to_i32_floor::<i32>();
             let title_top = geo.loc.y - f.titlebar;
-            if p.y >= title_top && p.y < geo.loc.y && p.x >= geo.loc.x && p.x < geo.loc.x + geo.size.w {
+            if p.y >= title_top
+                && p.y < geo.loc.y
+                && p.x >= geo.loc.x
+                && p.x < geo.loc.x + geo.size.w
+            {
                 let b = f.button();
                 let right = geo.loc.x + geo.size.w - 3;
                 let within = |i: i32| {
@@ -528,7 +577,12 @@ impl Porthole {
                 return Some((window.clone(), part));
             }
             let mut edges = xdg_toplevel::ResizeEdge::None as u32;
-            let (l, t, r, btm) = (xdg_toplevel::ResizeEdge::Left as u32, xdg_toplevel::ResizeEdge::Top as u32, xdg_toplevel::ResizeEdge::Right as u32, xdg_toplevel::ResizeEdge::Bottom as u32);
+            let (l, t, r, btm) = (
+                xdg_toplevel::ResizeEdge::Left as u32,
+                xdg_toplevel::ResizeEdge::Top as u32,
+                xdg_toplevel::ResizeEdge::Right as u32,
+                xdg_toplevel::ResizeEdge::Bottom as u32,
+            );
             if p.x < geo.loc.x {
                 edges |= l;
             }
@@ -541,14 +595,18 @@ impl Porthole {
             if p.y >= geo.loc.y + geo.size.h {
                 edges |= btm;
             }
-            let edge = xdg_toplevel::ResizeEdge::try_from(edges).unwrap_or(xdg_toplevel::ResizeEdge::None);
+            let edge =
+                xdg_toplevel::ResizeEdge::try_from(edges).unwrap_or(xdg_toplevel::ResizeEdge::None);
             return Some((window.clone(), FramePart::Border(edge)));
         }
         None
     }
 
     /// The surface under a point and its origin in global coordinates, for pointer focus.
-    pub fn surface_under(&self, pos: Point<f64, Logical>) -> Option<(WlSurface, Point<f64, Logical>)> {
+    pub fn surface_under(
+        &self,
+        pos: Point<f64, Logical>,
+    ) -> Option<(WlSurface, Point<f64, Logical>)> {
         if self.frame_part_under(pos).is_some() {
             return None;
         }

@@ -9,7 +9,9 @@ use smithay::desktop::{PopupManager, Window};
 use smithay::input::pointer::CursorImageStatus;
 use smithay::input::{Seat, SeatState};
 use smithay::output::Output;
-use smithay::reexports::calloop::{generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction};
+use smithay::reexports::calloop::{
+    generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction,
+};
 use smithay::reexports::wayland_server::backend::{ClientData, ClientId, DisconnectReason};
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::{Client, Display, DisplayHandle};
@@ -266,7 +268,8 @@ impl Porthole {
             .unwrap_or(0);
         output.change_current_state(None, None, None, Some((x, 0).into()));
         self.shell.space.map_output(output, (x, 0));
-        self.output_state.insert(output.clone(), OutputState::default());
+        self.output_state
+            .insert(output.clone(), OutputState::default());
         self.queue_redraw(output);
     }
 
@@ -321,7 +324,10 @@ impl Porthole {
 
 impl State {
     /// Puts the Wayland display into the event loop.
-    pub fn insert_display(loop_handle: &LoopHandle<'static, State>, display: Display<State>) -> anyhow::Result<()> {
+    pub fn insert_display(
+        loop_handle: &LoopHandle<'static, State>,
+        display: Display<State>,
+    ) -> anyhow::Result<()> {
         loop_handle
             .insert_source(
                 Generic::new(display, Interest::READ, Mode::Level),
@@ -351,8 +357,12 @@ impl State {
 
     /// Gives the seat's keyboard the focus the shell decided on.
     pub fn apply_pending_focus(&mut self) {
-        let Some(focus) = self.comp.pending_focus.take() else { return };
-        let Some(keyboard) = self.comp.seat.get_keyboard() else { return };
+        let Some(focus) = self.comp.pending_focus.take() else {
+            return;
+        };
+        let Some(keyboard) = self.comp.seat.get_keyboard() else {
+            return;
+        };
         if keyboard.current_focus() != focus {
             let serial = smithay::utils::SERIAL_COUNTER.next_serial();
             keyboard.set_focus(self, focus, serial);

@@ -57,7 +57,12 @@ impl Headless {
             let global = output.create_global::<State>(&comp.display_handle);
             let image = renderer
                 .create_buffer(Fourcc::Argb8888, (m.width, m.height).into())
-                .with_context(|| format!("cannot allocate a {}x{} image for {name}", m.width, m.height))?;
+                .with_context(|| {
+                    format!(
+                        "cannot allocate a {}x{} image for {name}",
+                        m.width, m.height
+                    )
+                })?;
             comp.add_output(&output);
             info!(output = %name, width = m.width, height = m.height, hz = m.refresh_hz, "headless output");
             outputs.push(HeadlessOutput {
@@ -92,10 +97,13 @@ impl Headless {
                     return;
                 }
             };
-            match o
-                .damage_tracker
-                .render_output(&mut self.renderer, &mut target, age, &elements, background)
-            {
+            match o.damage_tracker.render_output(
+                &mut self.renderer,
+                &mut target,
+                age,
+                &elements,
+                background,
+            ) {
                 Ok(result) => result.states,
                 Err(err) => {
                     error!(?err, "rendering failed");

@@ -54,6 +54,10 @@ pub fn schedule_vblank(comp: &mut Porthole, output: &Output, refresh: Duration) 
 
 /// One refresh interval of an output.
 pub fn refresh_interval(output: &Output) -> Duration {
-    let mhz = output.current_mode().map(|m| m.refresh).unwrap_or(60_000).max(1_000);
+    let mhz = output
+        .current_mode()
+        .map(|m| m.refresh)
+        .unwrap_or(60_000)
+        .max(1_000);
     Duration::from_nanos(1_000_000_000_000 / mhz as u64)
 }

@@ -79,7 +79,8 @@ impl Winit {
             backend,
             damage_tracker: OutputDamageTracker::from_output(&output),
             output,
-            pixman: PixmanRenderer::new().context("cannot create the pixman renderer for screenshots")?,
+            pixman: PixmanRenderer::new()
+                .context("cannot create the pixman renderer for screenshots")?,
             _global: global,
         })
     }

@@ -7,8 +7,10 @@ use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::Client;
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
-    get_parent, is_sync_subsurface, CompositorClientState, CompositorHandler, CompositorState,
+    get_parent, is_sync_subsurface, with_states, CompositorClientState, CompositorHandler,
+    CompositorState,
 };
+use smithay::wayland::shell::xdg::XdgToplevelSurfaceData;
 use smithay::wayland::shm::{ShmHandler, ShmState};
 use smithay::{delegate_compositor, delegate_shm};
 
@@ -45,13 +47,14 @@ impl CompositorHandler for State {
 
         if let Some(window) = self.comp.shell.window_for_surface(&root) {
             window.on_commit();
-            let has_buffer = with_renderer_surface_state(&root, |s| s.buffer().is_some()).unwrap_or(false);
+            let has_buffer =
+                with_renderer_surface_state(&root, |s| s.buffer().is_some()).unwrap_or(false);
             if self.comp.shell.unmapped.contains(&window) {
                 let toplevel = window.toplevel().cloned();
                 if let Some(toplevel) = toplevel {
                     if !toplevel.is_initial_configure_sent() {
                         toplevel.send_configure();
-                    } else if has_buffer {
+                    } else if has_buffer && acked_a_configure(&root) {
                         self.comp.map_new_window(window);
                     }
                 }
@@ -89,6 +92,18 @@ impl CompositorHandler for State {
         // The cursor, a drag icon, or something not yet known: repaint everything.
         self.comp.queue_redraw_all();
     }
+}
+
+/// Whether the client acknowledged at least one configure of this toplevel; a buffer committed
+/// before that is ignored rather than shown at a size nobody agreed on.
+fn acked_a_configure(surface: &WlSurface) -> bool {
+    with_states(surface, |states| {
+        states
+            .data_map
+            .get::<XdgToplevelSurfaceData>()
+            .and_then(|d| d.lock().ok().map(|d| d.configured))
+            .unwrap_or(false)
+    })
 }
 
 impl BufferHandler for State {

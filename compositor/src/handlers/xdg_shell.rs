@@ -47,7 +47,12 @@ impl XdgShellHandler for State {
         }
     }
 
-    fn reposition_request(&mut self, surface: PopupSurface, positioner: PositionerState, token: u32) {
+    fn reposition_request(
+        &mut self,
+        surface: PopupSurface,
+        positioner: PositionerState,
+        token: u32,
+    ) {
         surface.with_pending_state(|state| {
             state.geometry = positioner.get_geometry();
             state.positioner = positioner;
@@ -83,9 +88,13 @@ impl XdgShellHandler for State {
     }
 
     fn grab(&mut self, surface: PopupSurface, seat: wl_seat::WlSeat, serial: Serial) {
-        let Some(seat) = Seat::<State>::from_resource(&seat) else { return };
+        let Some(seat) = Seat::<State>::from_resource(&seat) else {
+            return;
+        };
         let kind = PopupKind::Xdg(surface);
-        let Ok(root) = find_popup_root_surface(&kind) else { return };
+        let Ok(root) = find_popup_root_surface(&kind) else {
+            return;
+        };
         let Ok(mut grab) = self.comp.popups.grab_popup(root, kind, &seat, serial) else {
             return;
         };
@@ -124,7 +133,11 @@ impl XdgShellHandler for State {
         }
     }
 
-    fn fullscreen_request(&mut self, surface: ToplevelSurface, output: Option<wl_output::WlOutput>) {
+    fn fullscreen_request(
+        &mut self,
+        surface: ToplevelSurface,
+        output: Option<wl_output::WlOutput>,
+    ) {
         let output = output.as_ref().and_then(Output::from_resource);
         if let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) {
             self.comp.fullscreen(&window, output);
@@ -153,7 +166,9 @@ impl XdgShellHandler for State {
         self.comp.queue_redraw_for(&window);
         self.comp.shell.remove(&window);
         if was_mapped || self.comp.shell.minimized.contains(&window) {
-            self.comp.emit(porthole_protocol::Event::WindowClosed { id: window_id(&window) });
+            self.comp.emit(porthole_protocol::Event::WindowClosed {
+                id: window_id(&window),
+            });
         }
         if was_focused {
             self.comp.focus_top();
@@ -207,8 +222,12 @@ impl State {
         start_data: smithay::input::pointer::GrabStartData<State>,
         serial: Serial,
     ) {
-        let Some(pointer) = self.comp.seat.get_pointer() else { return };
-        let Some(initial) = self.comp.shell.space.element_location(&window) else { return };
+        let Some(pointer) = self.comp.seat.get_pointer() else {
+            return;
+        };
+        let Some(initial) = self.comp.shell.space.element_location(&window) else {
+            return;
+        };
         let grab = MoveGrab {
             start_data,
             window,
@@ -225,9 +244,15 @@ impl State {
         edges: xdg_toplevel::ResizeEdge,
         serial: Serial,
     ) {
-        let Some(pointer) = self.comp.seat.get_pointer() else { return };
-        let Some(geo) = self.comp.shell.space.element_geometry(&window) else { return };
-        let Some(grab) = ResizeGrab::start(start_data, window, edges, geo) else { return };
+        let Some(pointer) = self.comp.seat.get_pointer() else {
+            return;
+        };
+        let Some(geo) = self.comp.shell.space.element_geometry(&window) else {
+            return;
+        };
+        let Some(grab) = ResizeGrab::start(start_data, window, edges, geo) else {
+            return;
+        };
         pointer.set_grab(self, grab, serial, Focus::Clear);
     }
 }
@@ -236,9 +261,15 @@ impl Porthole {
     /// Keeps a popup inside the output its parent is on.
     pub fn unconstrain_popup(&self, popup: &PopupSurface) {
         let kind = PopupKind::Xdg(popup.clone());
-        let Ok(root) = find_popup_root_surface(&kind) else { return };
-        let Some(window) = self.shell.window_for_surface(&root) else { return };
-        let Some(window_geo) = self.shell.space.element_geometry(&window) else { return };
+        let Ok(root) = find_popup_root_surface(&kind) else {
+            return;
+        };
+        let Some(window) = self.shell.window_for_surface(&root) else {
+            return;
+        };
+        let Some(window_geo) = self.shell.space.element_geometry(&window) else {
+            return;
+        };
         let output = self.window_output(&window).or_else(|| self.active_output());
         let Some(output_geo) = output.and_then(|o| self.shell.space.output_geometry(&o)) else {
             return;
@@ -262,7 +293,9 @@ impl Porthole {
         if let Some(toplevel) = window.toplevel() {
             toplevel.reset_initial_configure_sent();
         }
-        self.emit(porthole_protocol::Event::WindowClosed { id: window_id(window) });
+        self.emit(porthole_protocol::Event::WindowClosed {
+            id: window_id(window),
+        });
         if was_focused {
             self.focus_top();
         }

@@ -1,0 +1,484 @@
+//! Protocol behaviour, driven in-process: configure sequences, focus, stacking, popups, and
+//! clients that break the rules.
+
+mod fixture;
+
+use std::time::Duration;
+
+use fixture::{Fixture, FrameMarker, ToplevelConfigure};
+use porthole_protocol::{Command, InputAction, Response};
+use wayland_client::Proxy;
+use wayland_protocols::xdg::decoration::zv1::client::zxdg_toplevel_decoration_v1::Mode as DecoMode;
+use wayland_protocols::xdg::shell::client::{xdg_positioner, xdg_toplevel};
+
+const BACKGROUND: [u8; 4] = [0x20, 0x24, 0x28, 0xff];
+
+#[test]
+fn initial_configure_lets_the_client_choose_its_size_then_activates_it() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 300, 200);
+    let configures = f.configures(c, &w);
+    assert_eq!(
+        configures.first(),
+        Some(&ToplevelConfigure {
+            size: (0, 0),
+            states: vec![]
+        }),
+        "the first configure leaves the size to the client"
+    );
+    let last = configures.last().unwrap();
+    assert!(
+        last.states.contains(&xdg_toplevel::State::Activated),
+        "{configures:?}"
+    );
+    let windows = f.windows();
+    assert_eq!(windows.len(), 1);
+    assert_eq!(
+        (windows[0].geometry.width, windows[0].geometry.height),
+        (300, 200)
+    );
+    assert!(windows[0].focused);
+    assert_eq!(windows[0].container, "host");
+}
+
+#[test]
+fn a_window_without_a_buffer_is_not_listed() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let _w = f.create_unmapped_window(c);
+    f.roundtrip(c);
+    assert!(f.windows().is_empty());
+}
+
+#[test]
+fn new_window_takes_focus_and_goes_on_top() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let a = f.create_window(c, 200, 150);
+    let b = f.create_window(c, 200, 150);
+    f.roundtrip(c);
+    let windows = f.windows();
+    assert_eq!(windows.len(), 2);
+    assert!(!windows[0].focused && windows[1].focused, "{windows:?}");
+    let focus = &f.clients[c].data.keyboard_focus;
+    assert_eq!(focus.last(), Some(&Some(b.surface.id())), "{focus:?}");
+    assert!(focus.contains(&Some(a.surface.id())));
+    // a lost Activated in a later configure.
+    let a_last = f.configures(c, &a).last().cloned().unwrap();
+    assert!(!a_last.states.contains(&xdg_toplevel::State::Activated));
+}
+
+#[test]
+fn windows_are_placed_side_by_side_when_there_is_room() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    for _ in 0..3 {
+        f.create_window(c, 300, 200);
+    }
+    let frames: Vec<_> = f
+        .windows()
+        .iter()
+        .map(|w| {
+            let g = w.geometry;
+            (g.x - 2, g.y - 26, g.width + 4, g.height + 28)
+        })
+        .collect();
+    for (i, a) in frames.iter().enumerate() {
+        assert!(
+            a.0 >= 0 && a.1 >= 0 && a.0 + a.2 <= 1280 && a.1 + a.3 <= 720,
+            "{a:?} leaves the output"
+        );
+        for b in &frames[i + 1..] {
+            let overlap = a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3;
+            assert!(!overlap, "frames {a:?} and {b:?} overlap");
+        }
+    }
+}
+
+#[test]
+fn click_focuses_and_raises_the_window_under_the_pointer() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let _a = f.create_window(c, 300, 200);
+    let _b = f.create_window(c, 300, 200);
+    let first = f.windows()[0].clone();
+    assert!(!first.focused);
+    let g = first.geometry;
+    f.state
+        .inject_input(InputAction::PointerMove {
+            x: (g.x + 10) as f64,
+            y: (g.y + 10) as f64,
+        })
+        .unwrap();
+    f.state
+        .inject_input(InputAction::Click {
+            button: "left".into(),
+        })
+        .unwrap();
+    f.roundtrip(c);
+    let windows = f.windows();
+    let top = windows.last().unwrap();
+    assert_eq!(top.id, first.id, "the clicked window is raised");
+    assert!(top.focused, "the clicked window has focus");
+}
+
+#[test]
+fn maximize_request_sizes_the_window_to_the_output_inside_its_frame() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 300, 200);
+    w.toplevel.set_maximized();
+    f.roundtrip(c);
+    let last = f.configures(c, &w).last().cloned().unwrap();
+    assert!(
+        last.states.contains(&xdg_toplevel::State::Maximized),
+        "{last:?}"
+    );
+    assert_eq!(last.size, (1280 - 4, 720 - 24 - 4));
+    f.ack_last_configure(c, &w);
+    f.attach_solid(c, &w, 1276, 692, [0, 0, 255, 255]);
+    w.surface.commit();
+    f.roundtrip(c);
+    let g = f.windows()[0].geometry;
+    assert_eq!((g.x, g.y, g.width, g.height), (2, 26, 1276, 692));
+    assert!(f.windows()[0].maximized);
+
+    w.toplevel.unset_maximized();
+    f.roundtrip(c);
+    let last = f.configures(c, &w).last().cloned().unwrap();
+    assert!(!last.states.contains(&xdg_toplevel::State::Maximized));
+    assert_eq!(last.size, (300, 200), "unmaximize restores the old size");
+}
+
+#[test]
+fn fullscreen_covers_the_output_without_decorations() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 300, 200);
+    w.toplevel.set_fullscreen(None);
+    f.roundtrip(c);
+    let last = f.configures(c, &w).last().cloned().unwrap();
+    assert!(
+        last.states.contains(&xdg_toplevel::State::Fullscreen),
+        "{last:?}"
+    );
+    assert_eq!(last.size, (1280, 720));
+    f.ack_last_configure(c, &w);
+    f.attach_solid(c, &w, 1280, 720, [0, 0, 255, 255]);
+    w.surface.commit();
+    f.roundtrip(c);
+    // Corners are the client's blue: no title bar or border drawn over it.
+    assert_eq!(f.pixel(0, 0), [0, 0, 255, 255]);
+    assert_eq!(f.pixel(1279, 719), [0, 0, 255, 255]);
+}
+
+#[test]
+fn minimized_window_disappears_until_focused_again() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let _w = f.create_window(c, 300, 200);
+    let id = f.windows()[0].id;
+    let g = f.windows()[0].geometry;
+    f.state
+        .handle_command(Command::Window {
+            action: porthole_protocol::WindowAction::Minimize,
+            id: None,
+        })
+        .unwrap();
+    f.roundtrip(c);
+    assert!(f.windows()[0].minimized);
+    assert_eq!(f.pixel((g.x + 5) as u32, (g.y + 5) as u32), BACKGROUND);
+    f.state
+        .handle_command(Command::Window {
+            action: porthole_protocol::WindowAction::Focus,
+            id: Some(id),
+        })
+        .unwrap();
+    f.roundtrip(c);
+    let w = &f.windows()[0];
+    assert!(!w.minimized && w.focused);
+    assert_eq!(
+        f.pixel((g.x + 5) as u32, (g.y + 5) as u32),
+        [255, 0, 0, 255]
+    );
+}
+
+#[test]
+fn client_pixels_and_server_side_frame_appear_in_the_screenshot() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let _w = f.create_window(c, 100, 80);
+    let g = f.windows()[0].geometry;
+    let (x, y) = (g.x as u32, g.y as u32);
+    assert_eq!(
+        f.pixel(x + 50, y + 40),
+        [255, 0, 0, 255],
+        "the client's red"
+    );
+    // The title bar sits above the content in the focused colour.
+    assert_eq!(f.pixel(x + 10, y - 12), [0x5a, 0x8f, 0xd0, 0xff]);
+    assert_eq!(f.pixel(x + 300, y + 300), BACKGROUND);
+}
+
+#[test]
+fn client_side_decorations_get_no_title_bar() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_unmapped_window(c);
+    let deco = {
+        let cl = &f.clients[c];
+        cl.globals
+            .as_ref()
+            .unwrap()
+            .decoration
+            .get_toplevel_decoration(&w.toplevel, &cl.qh, ())
+    };
+    deco.set_mode(DecoMode::ClientSide);
+    w.surface.commit();
+    f.roundtrip(c);
+    assert_eq!(
+        f.clients[c].data.decoration_modes.last(),
+        Some(&DecoMode::ClientSide)
+    );
+    f.ack_last_configure(c, &w);
+    f.attach_solid(c, &w, 100, 80, [0, 255, 0, 255]);
+    w.surface.commit();
+    f.roundtrip(c);
+    let g = f.windows()[0].geometry;
+    // Without a title bar to leave room for, the window goes to the very corner, and nothing
+    // is drawn beside it.
+    assert_eq!((g.x, g.y), (0, 0));
+    assert_eq!(f.pixel(5, 5), [0, 255, 0, 255]);
+    assert_eq!(f.pixel(101, 10), BACKGROUND);
+}
+
+#[test]
+fn popup_is_placed_by_its_positioner_and_kept_on_the_output() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let parent = f.create_window(c, 200, 100);
+    let popup = {
+        let cl = &f.clients[c];
+        let g = cl.globals.as_ref().unwrap();
+        let positioner = g.wm_base.create_positioner(&cl.qh, ());
+        positioner.set_size(150, 400);
+        positioner.set_anchor_rect(190, 90, 10, 10);
+        positioner.set_anchor(xdg_positioner::Anchor::BottomRight);
+        positioner.set_gravity(xdg_positioner::Gravity::BottomRight);
+        positioner.set_constraint_adjustment(
+            xdg_positioner::ConstraintAdjustment::SlideY
+                | xdg_positioner::ConstraintAdjustment::SlideX,
+        );
+        let surface = g.compositor.create_surface(&cl.qh, ());
+        let xdg = g.wm_base.get_xdg_surface(&surface, &cl.qh, ());
+        let popup = xdg.get_popup(Some(&parent.xdg_surface), &positioner, &cl.qh, ());
+        surface.commit();
+        popup
+    };
+    f.roundtrip(c);
+    let (x, y, w, h) = *f.clients[c].data.popup_configures[&popup.id()]
+        .last()
+        .unwrap();
+    assert_eq!((w, h), (150, 400));
+    assert_eq!(x, 200, "anchored at the parent's right edge");
+    let parent_geo = f.windows()[0].geometry;
+    let bottom = parent_geo.y + y + h;
+    assert!(
+        bottom <= 720,
+        "slid up to stay on the output: popup bottom at {bottom}"
+    );
+}
+
+#[test]
+fn frame_callbacks_arrive_once_per_refresh_and_idle_costs_no_frames() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 100, 100);
+    f.run_for(Duration::from_millis(50));
+    // A client asking for a frame callback gets one after the next repaint.
+    {
+        let cl = &f.clients[c];
+        w.surface.frame(&cl.qh, FrameMarker);
+        w.surface.damage_buffer(0, 0, 1, 1);
+        w.surface.commit();
+    }
+    f.run_for(Duration::from_millis(100));
+    assert_eq!(f.clients[c].data.frames_done, 1);
+    // Nothing changes: no repaint is queued, so no frame is in flight.
+    f.run_for(Duration::from_millis(100));
+    let state = f.state.comp.output_state.values().next().unwrap();
+    assert!(!state.redraw_queued && !state.frame_pending, "{state:?}");
+}
+
+#[test]
+fn bindings_never_reach_the_client_and_close_the_focused_window() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 100, 100);
+    f.clients[c].data.keys.clear();
+    f.state
+        .inject_input(InputAction::Key {
+            combo: "super+q".into(),
+        })
+        .unwrap();
+    f.roundtrip(c);
+    assert_eq!(f.clients[c].data.close_requests, vec![w.toplevel.id()]);
+    // The client saw the Super key itself but not Q (evdev 16).
+    let keys: Vec<u32> = f.clients[c].data.keys.iter().map(|k| k.0).collect();
+    assert!(!keys.contains(&16), "Q leaked to the client: {keys:?}");
+    f.state
+        .inject_input(InputAction::Type { text: "q".into() })
+        .unwrap();
+    f.roundtrip(c);
+    assert!(
+        f.clients[c].data.keys.contains(&(16, true)),
+        "plain q reaches the client"
+    );
+}
+
+#[test]
+fn control_api_reports_windows_and_errors_for_unknown_ids() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 120, 90);
+    w.toplevel.set_title("hello".into());
+    w.toplevel.set_app_id("org.example.Test".into());
+    w.surface.commit();
+    f.roundtrip(c);
+    let Response::Windows { windows } = f.state.handle_command(Command::Windows).unwrap() else {
+        panic!("wrong reply")
+    };
+    assert_eq!(windows[0].title, "hello");
+    assert_eq!(windows[0].app_id, "org.example.Test");
+    assert_eq!(windows[0].output.as_deref(), Some("HEADLESS-1"));
+    let err = f
+        .state
+        .handle_command(Command::Window {
+            action: porthole_protocol::WindowAction::Close,
+            id: Some(999),
+        })
+        .unwrap_err();
+    assert!(
+        err.contains("999") && err.contains("porthole windows"),
+        "{err}"
+    );
+    let err = f
+        .state
+        .handle_command(Command::Screenshot {
+            output: Some("DP-9".into()),
+        })
+        .unwrap_err();
+    assert!(err.contains("DP-9"), "{err}");
+}
+
+// --- Clients that break the rules ------------------------------------------------------------
+
+#[test]
+fn garbage_bytes_disconnect_only_that_client() {
+    let mut f = Fixture::new();
+    let good = f.add_client();
+    let _w = f.create_window(good, 100, 100);
+    let mut bad = f.raw_connection();
+    // Object id 1 (wl_display), opcode 77, a length that lies.
+    Fixture::send_garbage(
+        &mut bad,
+        &[1, 0, 0, 0, 77, 0, 0xff, 0x7f, 0xde, 0xad, 0xbe, 0xef],
+    );
+    Fixture::send_garbage(&mut bad, &[0xff; 4096]);
+    f.roundtrip(good);
+    f.roundtrip(good);
+    // The compositor hung up on the bad client...
+    bad.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let mut closed = false;
+    for _ in 0..20 {
+        match std::io::Read::read(&mut bad, &mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                closed = true;
+                break;
+            }
+            Err(_) => f.dispatch_server(),
+        }
+    }
+    assert!(closed, "the garbage-sending client is still connected");
+    // ...and the good one still gets served and drawn.
+    let w2 = f.create_window(good, 50, 50);
+    assert_eq!(f.windows().len(), 2);
+    let _ = w2;
+}
+
+#[test]
+fn a_buffer_committed_before_the_configure_is_acked_does_not_map_the_window() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_unmapped_window(c);
+    f.roundtrip(c);
+    // The client got its configure but attaches without acknowledging it.
+    f.attach_solid(c, &w, 10, 10, [1, 2, 3, 255]);
+    w.surface.commit();
+    f.roundtrip(c);
+    assert!(f.windows().is_empty(), "{:?}", f.windows());
+    f.ack_last_configure(c, &w);
+    w.surface.commit();
+    f.roundtrip(c);
+    assert_eq!(
+        f.windows().len(),
+        1,
+        "it maps once the configure is acknowledged"
+    );
+}
+
+#[test]
+fn destroying_xdg_surface_before_its_toplevel_is_a_protocol_error() {
+    let mut f = Fixture::new();
+    let bad = f.add_client();
+    let good = f.add_client();
+    let _gw = f.create_window(good, 100, 100);
+    let w = f.create_window(bad, 100, 100);
+    assert_eq!(f.windows().len(), 2);
+    w.xdg_surface.destroy();
+    f.roundtrip(bad);
+    let err = f.clients[bad]
+        .conn
+        .protocol_error()
+        .expect("a protocol error");
+    assert_eq!(err.object_interface, "xdg_wm_base", "{err:?}");
+    f.roundtrip(good);
+    f.run_for(Duration::from_millis(20));
+    let windows = f.windows();
+    assert_eq!(
+        windows.len(),
+        1,
+        "the bad client's window is gone: {windows:?}"
+    );
+    assert!(windows[0].focused, "focus moved to the remaining window");
+}
+
+#[test]
+fn client_that_dies_mid_commit_is_cleaned_up() {
+    let mut f = Fixture::new();
+    let good = f.add_client();
+    let _gw = f.create_window(good, 100, 100);
+    let dying = f.add_client();
+    let w = f.create_window(dying, 100, 100);
+    assert_eq!(f.windows().len(), 2);
+    // Half a commit request reaches the compositor, then the process is gone.
+    f.attach_solid(dying, &w, 30, 30, [9, 9, 9, 255]);
+    f.clients[dying].conn.flush().unwrap();
+    drop(w);
+    f.kill_client(dying);
+    f.run_for(Duration::from_millis(50));
+    f.roundtrip(good);
+    let windows = f.windows();
+    assert_eq!(windows.len(), 1, "{windows:?}");
+    let new = f.create_window(good, 40, 40);
+    let _ = new;
+    assert_eq!(f.windows().len(), 2);
+}
