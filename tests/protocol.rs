@@ -226,15 +226,7 @@ fn client_side_decorations_get_no_title_bar() {
     let mut f = Fixture::new();
     let c = f.add_client();
     let w = f.create_unmapped_window(c);
-    let deco = {
-        let cl = &f.clients[c];
-        cl.globals
-            .as_ref()
-            .unwrap()
-            .decoration
-            .get_toplevel_decoration(&w.toplevel, &cl.qh, ())
-    };
-    deco.set_mode(DecoMode::ClientSide);
+    w.decoration.as_ref().unwrap().set_mode(DecoMode::ClientSide);
     w.surface.commit();
     f.roundtrip(c);
     assert_eq!(
@@ -251,6 +243,30 @@ fn client_side_decorations_get_no_title_bar() {
     assert_eq!((g.x, g.y), (0, 0));
     assert_eq!(f.pixel(5, 5), [0, 255, 0, 255]);
     assert_eq!(f.pixel(101, 10), BACKGROUND);
+}
+
+#[test]
+fn clients_that_never_negotiate_decorations_draw_their_own() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_unmapped_window_with(c, false);
+    f.roundtrip(c);
+    f.ack_last_configure(c, &w);
+    f.attach_solid(c, &w, 100, 80, [0, 255, 0, 255]);
+    w.surface.commit();
+    f.roundtrip(c);
+    assert!(f.clients[c].data.decoration_modes.is_empty());
+    let g = f.windows()[0].geometry;
+    assert_eq!((g.x, g.y), (0, 0), "no title bar to leave room for");
+    assert_eq!(f.pixel(101, 10), BACKGROUND, "no border drawn around it");
+}
+
+#[test]
+fn xdg_decoration_defaults_to_server_side() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let _w = f.create_window(c, 100, 80);
+    assert_eq!(f.clients[c].data.decoration_modes.last(), Some(&DecoMode::ServerSide));
 }
 
 #[test]

@@ -34,8 +34,8 @@ impl XdgShellHandler for State {
             .client()
             .map(|c| Porthole::client_container(&c))
             .unwrap_or_default();
-        // Server-side decorations unless the client asks otherwise through xdg-decoration.
-        surface.with_pending_state(|s| s.decoration_mode = Some(DecorationMode::ServerSide));
+        // A client that never binds xdg-decoration draws its own (the protocol's default), so
+        // only `new_decoration` turns server-side decorations on.
         let window = Window::new_wayland_window(surface);
         self.comp.shell.add_unmapped(window, container);
     }
