@@ -328,6 +328,27 @@ fn frame_callbacks_arrive_once_per_refresh_and_idle_costs_no_frames() {
 }
 
 #[test]
+fn presentation_feedback_reports_the_refresh_of_the_output() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 100, 100);
+    f.run_for(Duration::from_millis(40));
+    {
+        let cl = &f.clients[c];
+        let presentation = &cl.globals.as_ref().unwrap().presentation;
+        presentation.feedback(&w.surface, &cl.qh, ());
+        w.surface.damage_buffer(0, 0, 1, 1);
+        w.surface.commit();
+    }
+    f.run_for(Duration::from_millis(100));
+    let presented = &f.clients[c].data.presented;
+    assert_eq!(presented.len(), 1, "{presented:?}");
+    let (refresh, flags) = presented[0].expect("presented, not discarded");
+    assert_eq!(refresh, 1_000_000_000 / 60, "a 60 Hz output");
+    assert!(flags & 1 != 0, "vsync flag: {flags:#x}");
+}
+
+#[test]
 fn bindings_never_reach_the_client_and_close_the_focused_window() {
     let mut f = Fixture::new();
     let c = f.add_client();
