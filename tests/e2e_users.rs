@@ -1,0 +1,149 @@
+//! Porthole as an ordinary user: the control socket and runtime directory belong to the user who
+//! runs the compositor, and another user cannot drive it.
+//!
+//! Needs root to switch users (CI runs as root; `.ci/test` creates the users `porthole-a` and
+//! `porthole-b`). Elsewhere the test says why it did not run.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_porthole");
+
+fn uid_of(user: &str) -> Option<u32> {
+    let out = Command::new("id").args(["-u", user]).output().ok()?;
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
+fn as_user(user: &str, runtime: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("runuser");
+    cmd.args(["-u", user, "--", "env"])
+        .arg(format!("XDG_RUNTIME_DIR={}", runtime.display()))
+        .arg("HOME=/tmp")
+        .args(args);
+    cmd
+}
+
+fn run(mut cmd: Command) -> Output {
+    cmd.output().expect("command runs")
+}
+
+#[test]
+fn an_ordinary_user_runs_porthole_and_another_user_cannot_drive_it() {
+    let is_root = unsafe_free_getuid() == 0;
+    let (Some(uid_a), Some(_)) = (uid_of("porthole-a"), uid_of("porthole-b")) else {
+        assert!(
+            !is_root,
+            "running as root without the test users: run .ci/test, which creates them"
+        );
+        eprintln!(
+            "skipped: needs root and the users porthole-a and porthole-b (.ci/test creates them)"
+        );
+        return;
+    };
+    assert!(is_root, "switching users needs root");
+
+    let runtime = tempfile::Builder::new()
+        .prefix("porthole-user")
+        .tempdir()
+        .unwrap();
+    let dir = runtime.path();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let status = Command::new("chown")
+        .arg(format!("{uid_a}"))
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let mut server = as_user("porthole-a", dir, &[BIN, "serve", "--outputs", "640x480"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let control = dir.join("porthole/control.sock");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !control.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the compositor never created {}",
+            control.display()
+        );
+        assert!(
+            server.try_wait().unwrap().is_none(),
+            "the compositor exited"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let meta = std::fs::metadata(&control).unwrap();
+    assert_eq!(meta.uid(), uid_a, "the control socket belongs to the user");
+    assert_eq!(meta.mode() & 0o777, 0o600);
+    let parent = std::fs::metadata(dir.join("porthole")).unwrap();
+    assert_eq!(parent.uid(), uid_a);
+    assert_eq!(parent.mode() & 0o777, 0o700);
+    let wayland = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            e.file_name().to_string_lossy().starts_with("wayland-")
+                && !e.file_name().to_string_lossy().ends_with(".lock")
+        })
+        .expect("a wayland socket in the user's runtime dir");
+    assert_eq!(wayland.metadata().unwrap().uid(), uid_a);
+
+    // The user's own CLI and a real client work.
+    let out = run(as_user("porthole-a", dir, &[BIN, "outputs"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("HEADLESS-1: 640x480"),
+        "{out:?}"
+    );
+    let display = wayland.file_name().to_string_lossy().into_owned();
+    let out = run(as_user(
+        "porthole-a",
+        dir,
+        &[&format!("WAYLAND_DISPLAY={display}"), "wayland-info"],
+    ));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("xdg_wm_base"),
+        "{out:?}"
+    );
+
+    // Another user is refused by the socket's permissions, with a message that says where.
+    let sock = format!("PORTHOLE_SOCKET={}", control.display());
+    let out = run(as_user("porthole-b", dir, &[&sock, BIN, "windows"]));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot reach the compositor"), "{err}");
+    assert!(err.to_lowercase().contains("permission denied"), "{err}");
+
+    let _ = run(as_user("porthole-a", dir, &[BIN, "quit"]));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = server.kill();
+            panic!("the compositor did not quit");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!control.exists(), "the control socket is removed on exit");
+}
+
+/// The effective uid, read from /proc so the test needs no libc binding.
+fn unsafe_free_getuid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(u32::MAX)
+}
