@@ -57,11 +57,14 @@ fn an_ordinary_user_runs_porthole_and_another_user_cannot_drive_it() {
         .unwrap();
     assert!(status.success());
 
-    let mut server = as_user("porthole-a", dir, &[BIN, "serve", "--outputs", "640x480"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = KillOnDrop(
+        as_user("porthole-a", dir, &[BIN, "serve", "--outputs", "640x480"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let server = &mut server.0;
     let control = dir.join("porthole/control.sock");
     let deadline = Instant::now() + Duration::from_secs(10);
     while !control.exists() {
@@ -133,6 +136,23 @@ fn an_ordinary_user_runs_porthole_and_another_user_cannot_drive_it() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(!control.exists(), "the control socket is removed on exit");
+}
+
+/// Kills the compositor if the test fails half-way.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            // runuser's child: kill the whole process group it leads.
+            let _ = Command::new("pkill")
+                .arg("-P")
+                .arg(self.0.id().to_string())
+                .status();
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// The effective uid, read from /proc so the test needs no libc binding.

@@ -348,7 +348,9 @@ impl Porthole {
             )
             .context("cannot allocate the screenshot image")?;
         let elements = self.output_elements(renderer, output, CursorMode::Hide);
-        let mut tracker = OutputDamageTracker::from_output(output);
+        // Screenshots are upright whatever the output's transform (winit's is flipped for GL).
+        let scale = output.current_scale().fractional_scale();
+        let mut tracker = OutputDamageTracker::new(size, scale, Transform::Normal);
         {
             let mut target = renderer
                 .bind(&mut image)
