@@ -226,7 +226,10 @@ fn client_side_decorations_get_no_title_bar() {
     let mut f = Fixture::new();
     let c = f.add_client();
     let w = f.create_unmapped_window(c);
-    w.decoration.as_ref().unwrap().set_mode(DecoMode::ClientSide);
+    w.decoration
+        .as_ref()
+        .unwrap()
+        .set_mode(DecoMode::ClientSide);
     w.surface.commit();
     f.roundtrip(c);
     assert_eq!(
@@ -266,7 +269,10 @@ fn xdg_decoration_defaults_to_server_side() {
     let mut f = Fixture::new();
     let c = f.add_client();
     let _w = f.create_window(c, 100, 80);
-    assert_eq!(f.clients[c].data.decoration_modes.last(), Some(&DecoMode::ServerSide));
+    assert_eq!(
+        f.clients[c].data.decoration_modes.last(),
+        Some(&DecoMode::ServerSide)
+    );
 }
 
 #[test]

@@ -20,6 +20,7 @@ use porthole_protocol::{
     PROTOCOL_VERSION,
 };
 use smithay::reexports::calloop::channel::{self, Channel, Sender};
+use smithay::reexports::calloop::LoopSignal;
 use tracing::{debug, info, warn};
 
 use crate::state::{Porthole, State};
@@ -106,9 +107,10 @@ impl ControlServer {
             .map_err(|err| anyhow::anyhow!("cannot watch the control channel: {err}"))?;
 
         let active = Arc::new(AtomicUsize::new(0));
+        let signal = comp.loop_signal.clone();
         std::thread::Builder::new()
             .name("control-accept".into())
-            .spawn(move || accept_loop(listener, sender, active))
+            .spawn(move || accept_loop(listener, sender, signal, active))
             .context("cannot start the control socket thread")?;
         info!(path = %path.display(), "control socket ready");
         Ok(Self {
@@ -118,7 +120,12 @@ impl ControlServer {
     }
 }
 
-fn accept_loop(listener: UnixListener, sender: Sender<ControlMessage>, active: Arc<AtomicUsize>) {
+fn accept_loop(
+    listener: UnixListener,
+    sender: Sender<ControlMessage>,
+    signal: LoopSignal,
+    active: Arc<AtomicUsize>,
+) {
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else { continue };
         if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
@@ -130,11 +137,12 @@ fn accept_loop(listener: UnixListener, sender: Sender<ControlMessage>, active: A
         }
         active.fetch_add(1, Ordering::SeqCst);
         let sender = sender.clone();
+        let signal = signal.clone();
         let active2 = active.clone();
         let spawned = std::thread::Builder::new()
             .name("control-conn".into())
             .spawn(move || {
-                serve_connection(stream, &sender);
+                serve_connection(stream, &sender, &signal);
                 active2.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -166,7 +174,7 @@ fn read_line(reader: &mut BufReader<UnixStream>) -> std::io::Result<Option<Resul
     Ok(Some(Ok(String::from_utf8_lossy(&buf).trim().to_owned())))
 }
 
-fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>) {
+fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>, signal: &LoopSignal) {
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -217,6 +225,14 @@ fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>) {
         }
         if request.command == Command::Subscribe {
             stream_events(writer, sender);
+            return;
+        }
+        if request.command == Command::Quit {
+            // Answer before stopping: once the loop stops the process exits, and a reply still
+            // waiting to be written would be lost.
+            let _ = write_line(&mut writer, &Reply::ok(Response::Done));
+            signal.stop();
+            signal.wakeup();
             return;
         }
         let (tx, rx) = mpsc::sync_channel(1);

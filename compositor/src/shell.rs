@@ -620,10 +620,12 @@ impl Porthole {
     pub fn window_info(&self, window: &Window) -> WindowInfo {
         let (title, app_id) = title_and_app_id(window);
         let (id, container) = with_meta(window, |m| (m.id, m.container.clone()));
+        // A minimized window is reported where it will come back.
         let geo = self
             .shell
             .space
             .element_geometry(window)
+            .or_else(|| with_meta(window, |m| m.restore))
             .unwrap_or_else(|| Rectangle::new((0, 0).into(), window.geometry().size));
         let states = window.toplevel().map(|t| t.current_state().states);
         let has = |s| states.as_ref().is_some_and(|st| st.contains(s));
