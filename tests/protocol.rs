@@ -525,3 +525,196 @@ fn client_that_dies_mid_commit_is_cleaned_up() {
     let _ = new;
     assert_eq!(f.windows().len(), 2);
 }
+
+// --- Pointer and keyboard window management ---------------------------------------------------
+
+fn input(f: &mut Fixture, action: InputAction) {
+    f.state.inject_input(action).unwrap();
+}
+
+fn pointer_to(f: &mut Fixture, x: i32, y: i32) {
+    input(
+        f,
+        InputAction::PointerMove {
+            x: x as f64,
+            y: y as f64,
+        },
+    );
+}
+
+fn button(f: &mut Fixture, name: &str, pressed: bool) {
+    input(
+        f,
+        InputAction::Button {
+            button: name.into(),
+            pressed,
+        },
+    );
+}
+
+fn super_key(f: &mut Fixture, pressed: bool) {
+    input(
+        f,
+        InputAction::KeyState {
+            key: "Super_L".into(),
+            pressed,
+        },
+    );
+}
+
+#[test]
+fn super_drag_moves_the_window_without_clicking_into_it() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let _w = f.create_window(c, 200, 150);
+    let before = f.windows()[0].geometry;
+    super_key(&mut f, true);
+    pointer_to(&mut f, before.x + 50, before.y + 50);
+    button(&mut f, "left", true);
+    pointer_to(&mut f, before.x + 350, before.y + 150);
+    button(&mut f, "left", false);
+    super_key(&mut f, false);
+    f.roundtrip(c);
+    let after = f.windows()[0].geometry;
+    assert_eq!((after.x, after.y), (before.x + 300, before.y + 100));
+    assert_eq!((after.width, after.height), (before.width, before.height));
+}
+
+#[test]
+fn dragging_the_title_bar_moves_the_window() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let _w = f.create_window(c, 200, 150);
+    let before = f.windows()[0].geometry;
+    pointer_to(&mut f, before.x + 20, before.y - 10);
+    button(&mut f, "left", true);
+    pointer_to(&mut f, before.x + 120, before.y + 90);
+    button(&mut f, "left", false);
+    f.roundtrip(c);
+    let after = f.windows()[0].geometry;
+    assert_eq!((after.x, after.y), (before.x + 100, before.y + 100));
+}
+
+#[test]
+fn super_right_drag_resizes_toward_the_nearest_corner() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 200, 150);
+    let g = f.windows()[0].geometry;
+    super_key(&mut f, true);
+    pointer_to(&mut f, g.x + 190, g.y + 140);
+    button(&mut f, "right", true);
+    pointer_to(&mut f, g.x + 290, g.y + 190);
+    f.roundtrip(c);
+    let last = f.configures(c, &w).last().cloned().unwrap();
+    assert_eq!(last.size, (300, 200), "{last:?}");
+    assert!(last.states.contains(&xdg_toplevel::State::Resizing));
+    button(&mut f, "right", false);
+    super_key(&mut f, false);
+    f.roundtrip(c);
+    let last = f.configures(c, &w).last().cloned().unwrap();
+    assert!(
+        !last.states.contains(&xdg_toplevel::State::Resizing),
+        "{last:?}"
+    );
+}
+
+#[test]
+fn resizing_from_the_left_edge_keeps_the_right_edge_in_place() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 200, 150);
+    // Move it away from the output's left edge first.
+    let g = f.windows()[0].geometry;
+    super_key(&mut f, true);
+    pointer_to(&mut f, g.x + 10, g.y + 10);
+    button(&mut f, "left", true);
+    pointer_to(&mut f, g.x + 410, g.y + 110);
+    button(&mut f, "left", false);
+    super_key(&mut f, false);
+    let g = f.windows()[0].geometry;
+    // Left border, halfway down.
+    pointer_to(&mut f, g.x - 1, g.y + 75);
+    button(&mut f, "left", true);
+    pointer_to(&mut f, g.x - 51, g.y + 75);
+    f.roundtrip(c);
+    let last = f.configures(c, &w).last().cloned().unwrap();
+    assert_eq!(last.size, (250, 150));
+    f.ack_last_configure(c, &w);
+    f.attach_solid(c, &w, 250, 150, [0, 0, 255, 255]);
+    w.surface.commit();
+    button(&mut f, "left", false);
+    f.roundtrip(c);
+    let after = f.windows()[0].geometry;
+    assert_eq!(
+        after.x + after.width,
+        g.x + g.width,
+        "right edge stays: {after:?}"
+    );
+    assert_eq!(after.width, 250);
+}
+
+#[test]
+fn the_close_button_asks_the_client_to_close() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 200, 150);
+    let g = f.windows()[0].geometry;
+    // The close button is the rightmost square in the title bar: 18 px, 3 px from the edge.
+    pointer_to(&mut f, g.x + g.width - 3 - 9, g.y - 24 + 3 + 9);
+    input(
+        &mut f,
+        InputAction::Click {
+            button: "left".into(),
+        },
+    );
+    f.roundtrip(c);
+    assert_eq!(f.clients[c].data.close_requests, vec![w.toplevel.id()]);
+}
+
+#[test]
+fn alt_tab_cycles_focus_through_every_window() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    for _ in 0..3 {
+        f.create_window(c, 100, 100);
+    }
+    let ids: Vec<u64> = f.windows().iter().map(|w| w.id).collect();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        input(
+            &mut f,
+            InputAction::Key {
+                combo: "alt+Tab".into(),
+            },
+        );
+        f.roundtrip(c);
+        let focused = f.windows().into_iter().find(|w| w.focused).unwrap();
+        assert_eq!(
+            f.windows().last().unwrap().id,
+            focused.id,
+            "the focused window is on top"
+        );
+        seen.push(focused.id);
+    }
+    seen.sort();
+    assert_eq!(seen, ids, "three presses visit all three windows");
+}
+
+#[test]
+fn absurd_window_geometry_does_not_break_placement() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_unmapped_window(c);
+    f.roundtrip(c);
+    f.ack_last_configure(c, &w);
+    w.xdg_surface
+        .set_window_geometry(i32::MAX - 1, i32::MAX - 1, i32::MAX, i32::MAX);
+    f.attach_solid(c, &w, 100, 100, [1, 1, 1, 255]);
+    w.surface.commit();
+    f.roundtrip(c);
+    let other = f.add_client();
+    let _ok = f.create_window(other, 50, 50);
+    f.run_for(Duration::from_millis(40));
+    assert!(f.windows().len() >= 1);
+}

@@ -204,45 +204,47 @@ impl State {
             }
             self.apply_pending_focus();
 
-            // Send the press first so the grab has a start point, then take over.
-            pointer.button(
-                self,
-                &ButtonEvent {
-                    button,
-                    state,
-                    serial,
-                    time,
-                },
-            );
-            pointer.frame(self);
-            let Some(window) = window else { return };
-            let Some(start) = pointer.grab_start_data().or_else(|| {
-                Some(smithay::input::pointer::GrabStartData {
+            // Presses the compositor acts on (Super+drag, decorations) never reach the client.
+            if let Some(window) = window {
+                let start = smithay::input::pointer::GrabStartData {
                     focus: None,
                     button,
                     location: pos,
-                })
-            }) else {
-                return;
-            };
-            match (super_held, button, frame_part.map(|(_, p)| p)) {
-                (true, BTN_LEFT, _) | (false, BTN_LEFT, Some(FramePart::Titlebar)) => {
-                    self.start_move(window, start, serial)
+                };
+                let handled = match (super_held, button, frame_part.map(|(_, p)| p)) {
+                    (true, BTN_LEFT, _) | (false, BTN_LEFT, Some(FramePart::Titlebar)) => {
+                        self.start_move(window, start, serial);
+                        true
+                    }
+                    (true, BTN_RIGHT, _) => {
+                        let edges = self.comp.resize_edges_toward(&window, pos);
+                        self.start_resize(window, start, edges, serial);
+                        true
+                    }
+                    (false, BTN_LEFT, Some(FramePart::Border(edges))) => {
+                        self.start_resize(window, start, edges, serial);
+                        true
+                    }
+                    (false, BTN_LEFT, Some(FramePart::Close)) => {
+                        self.comp.close_window(&window);
+                        true
+                    }
+                    (false, BTN_LEFT, Some(FramePart::Maximize)) => {
+                        self.comp.toggle_maximize(&window);
+                        true
+                    }
+                    (false, BTN_LEFT, Some(FramePart::Minimize)) => {
+                        self.comp.minimize(&window);
+                        true
+                    }
+                    (_, _, Some(_)) => true,
+                    _ => false,
+                };
+                if handled {
+                    self.apply_pending_focus();
+                    return;
                 }
-                (true, BTN_RIGHT, _) => {
-                    let edges = self.comp.resize_edges_toward(&window, pos);
-                    self.start_resize(window, start, edges, serial);
-                }
-                (false, BTN_LEFT, Some(FramePart::Border(edges))) => {
-                    self.start_resize(window, start, edges, serial)
-                }
-                (false, BTN_LEFT, Some(FramePart::Close)) => self.comp.close_window(&window),
-                (false, BTN_LEFT, Some(FramePart::Maximize)) => self.comp.toggle_maximize(&window),
-                (false, BTN_LEFT, Some(FramePart::Minimize)) => self.comp.minimize(&window),
-                _ => {}
             }
-            self.apply_pending_focus();
-            return;
         }
 
         pointer.button(

@@ -182,16 +182,18 @@ impl Porthole {
         if !has_server_decorations(window) {
             return content;
         }
+        // Saturating: the content geometry comes from the client and may be absurd.
         let f = self.frame_sizes();
+        let (b, t) = (f.border, f.titlebar);
         Rectangle::new(
             (
-                content.loc.x - f.border,
-                content.loc.y - f.titlebar - f.border,
+                content.loc.x.saturating_sub(b),
+                content.loc.y.saturating_sub(t + b),
             )
                 .into(),
             (
-                content.size.w + 2 * f.border,
-                content.size.h + f.titlebar + 2 * f.border,
+                content.size.w.saturating_add(2 * b),
+                content.size.h.saturating_add(t + 2 * b),
             )
                 .into(),
         )
