@@ -34,8 +34,8 @@ const EVENT_QUEUE: usize = 1024;
 pub enum ControlMessage {
     /// Carry out a command and send the reply back.
     Request(Command, SyncSender<Reply>),
-    /// Register an event subscriber.
-    Subscribe(SyncSender<Event>),
+    /// Register an event subscriber, then acknowledge.
+    Subscribe(SyncSender<Event>, SyncSender<()>),
 }
 
 /// The listening control socket and the event subscribers.
@@ -257,17 +257,55 @@ fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>, signal:
 
 fn stream_events(mut writer: UnixStream, sender: &Sender<ControlMessage>) {
     let (tx, rx): (SyncSender<Event>, Receiver<Event>) = mpsc::sync_channel(EVENT_QUEUE);
-    if sender.send(ControlMessage::Subscribe(tx)).is_err() {
+    let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+    if sender.send(ControlMessage::Subscribe(tx, ack_tx)).is_err() {
+        return;
+    }
+    // Reply only once the subscriber is registered, so that nothing after the reply is missed.
+    if ack_rx.recv_timeout(Duration::from_secs(30)).is_err() {
+        let _ = write_line(
+            &mut writer,
+            &Reply::error("the compositor did not answer in 30 s"),
+        );
         return;
     }
     if write_line(&mut writer, &Reply::ok(Response::Done)).is_err() {
         return;
     }
-    while let Ok(event) = rx.recv() {
-        if write_line(&mut writer, &event).is_err() {
-            return;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(event) => {
+                if write_line(&mut writer, &event).is_err() {
+                    return;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // An idle desktop sends nothing: notice a subscriber that hung up by reading.
+                if peer_hung_up(&writer) {
+                    return;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
     }
+}
+
+/// Whether the other end of a subscribed connection closed it (anything it sends is ignored).
+fn peer_hung_up(stream: &UnixStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut buf = [0u8; 256];
+    let gone = loop {
+        match (&*stream).read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break false,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break true,
+        }
+    };
+    gone || stream.set_nonblocking(false).is_err()
 }
 
 impl Porthole {
@@ -320,10 +358,11 @@ impl Porthole {
 impl State {
     fn handle_control_message(&mut self, msg: ControlMessage) {
         match msg {
-            ControlMessage::Subscribe(tx) => {
+            ControlMessage::Subscribe(tx, ack) => {
                 if let Some(control) = self.comp.control.as_mut() {
                     control.subscribers.push(tx);
                 }
+                let _ = ack.send(());
             }
             ControlMessage::Request(command, reply_to) => {
                 debug!(?command, "control request");

@@ -7,6 +7,7 @@ pub mod ctl;
 pub mod grabs;
 mod handlers;
 pub mod input;
+pub mod policy;
 pub mod render;
 pub mod shell;
 pub mod state;

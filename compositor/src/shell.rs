@@ -216,10 +216,12 @@ impl Porthole {
         let loc = self.place(&window);
         self.shell.space.map_element(window.clone(), loc, false);
         debug!(id = window_id(&window), ?loc, "window mapped");
-        self.focus_window(Some(&window));
+        // Announce the window before focus moves to it, so subscribers know what the id means.
+        self.pending_focus = Some(window.wl_surface().map(|s| s.into_owned()));
         self.emit(Event::WindowOpened {
             window: self.window_info(&window),
         });
+        self.focus_window(Some(&window));
         self.queue_redraw_for(&window);
     }
 

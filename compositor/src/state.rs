@@ -10,7 +10,7 @@ use smithay::input::pointer::CursorImageStatus;
 use smithay::input::{Seat, SeatState};
 use smithay::output::Output;
 use smithay::reexports::calloop::{
-    generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction,
+    channel, generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction,
 };
 use smithay::reexports::wayland_server::backend::{ClientData, ClientId, DisconnectReason};
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
@@ -35,6 +35,7 @@ use tracing::{info, warn};
 use crate::backend::Backend;
 use crate::config::Config;
 use crate::control::ControlServer;
+use crate::policy::Profile;
 use crate::shell::Shell;
 
 /// Everything the event loop hands to callbacks.
@@ -123,23 +124,48 @@ pub struct Porthole {
     pub pending_focus: Option<Option<WlSurface>>,
     /// Keysym to keycode table for synthetic typing.
     pub key_lookup: Option<crate::input::KeyLookup>,
+    /// Cloned into every client's state to report its disconnection.
+    pub client_gone: channel::Sender<ClientGone>,
     /// The arrow drawn for named cursor shapes.
     pub default_cursor: smithay::backend::renderer::element::memory::MemoryRenderBuffer,
 }
 
-/// What every Wayland client carries: where it came from.
+/// What every Wayland client carries: where it came from. Policy is decided from this alone.
 #[derive(Debug, Default)]
 pub struct ClientState {
     /// smithay's per-client compositor bookkeeping.
     pub compositor_state: CompositorClientState,
     /// The container this client connected through; `host` for the trusted host socket.
     pub container: String,
+    /// What the container's clients may bind.
+    pub profile: Profile,
+    /// Tells the event loop when the client goes away (`disconnected` cannot reach the state).
+    pub gone: Option<channel::Sender<ClientGone>>,
+}
+
+/// A client went away.
+#[derive(Debug)]
+pub struct ClientGone {
+    /// Its container.
+    pub container: String,
+    /// Why, for people.
+    pub reason: String,
 }
 
 impl ClientData for ClientState {
     fn initialized(&self, _client_id: ClientId) {}
     fn disconnected(&self, client_id: ClientId, reason: DisconnectReason) {
         info!(container = %self.container, ?client_id, ?reason, "client disconnected");
+        if let Some(gone) = &self.gone {
+            let reason = match reason {
+                DisconnectReason::ConnectionClosed => "connection closed".to_string(),
+                DisconnectReason::ProtocolError(err) => format!("protocol error: {err}"),
+            };
+            let _ = gone.send(ClientGone {
+                container: self.container.clone(),
+                reason,
+            });
+        }
     }
 }
 
@@ -170,6 +196,20 @@ impl Porthole {
         let fractional_scale_state = FractionalScaleManagerState::new::<State>(&dh);
         let cursor_shape_state = CursorShapeManagerState::new::<State>(&dh);
         let activation_state = XdgActivationState::new::<State>(&dh);
+
+        let (client_gone, gone_channel) = channel::channel::<ClientGone>();
+        loop_handle
+            .insert_source(gone_channel, |event, _, state| {
+                if let channel::Event::Msg(gone) = event {
+                    state
+                        .comp
+                        .emit(porthole_protocol::Event::ClientDisconnected {
+                            container: gone.container,
+                            reason: gone.reason,
+                        });
+                }
+            })
+            .map_err(|err| anyhow::anyhow!("cannot watch client disconnections: {err}"))?;
 
         let mut seat = seat_state.new_wl_seat(&dh, "seat0");
         let kb = &config.keyboard;
@@ -225,6 +265,7 @@ impl Porthole {
             pending_focus: None,
             key_lookup: crate::input::KeyLookup::new(&config.keyboard),
             default_cursor: crate::render::default_cursor(),
+            client_gone,
             config,
         })
     }
@@ -244,16 +285,39 @@ impl Porthole {
         self.socket_name = source.socket_name().to_string_lossy().into_owned();
         self.loop_handle
             .insert_source(source, |stream, _, state| {
-                let data = Arc::new(ClientState {
-                    container: HOST_CONTAINER.into(),
-                    ..Default::default()
-                });
-                if let Err(err) = state.comp.display_handle.insert_client(stream, data) {
-                    warn!(?err, "cannot accept a client");
-                }
+                state
+                    .comp
+                    .insert_client(stream, HOST_CONTAINER, Profile::Trusted);
             })
             .map_err(|err| anyhow::anyhow!("cannot listen on the Wayland socket: {err}"))?;
         Ok(())
+    }
+
+    /// Serves a client that connected through `container`'s door, tagged with it.
+    pub fn insert_client(
+        &mut self,
+        stream: std::os::unix::net::UnixStream,
+        container: &str,
+        profile: Profile,
+    ) -> Option<Client> {
+        let data = Arc::new(ClientState {
+            container: container.into(),
+            profile,
+            gone: Some(self.client_gone.clone()),
+            ..Default::default()
+        });
+        match self.display_handle.insert_client(stream, data) {
+            Ok(client) => {
+                self.emit(porthole_protocol::Event::ClientConnected {
+                    container: container.into(),
+                });
+                Some(client)
+            }
+            Err(err) => {
+                warn!(container, ?err, "cannot accept a client");
+                None
+            }
+        }
     }
 
     /// Adds an output to the space (right of the existing ones) and its frame pacing state.

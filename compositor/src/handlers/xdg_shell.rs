@@ -162,10 +162,11 @@ impl XdgShellHandler for State {
         };
         let was_focused = self.comp.focused_window().as_ref() == Some(&window)
             || self.comp.focused_window().is_none();
-        let was_mapped = self.comp.shell.space.element_location(&window).is_some();
+        let was_shown = self.comp.shell.space.element_location(&window).is_some()
+            || self.comp.shell.minimized.contains(&window);
         self.comp.queue_redraw_for(&window);
         self.comp.shell.remove(&window);
-        if was_mapped || self.comp.shell.minimized.contains(&window) {
+        if was_shown {
             self.comp.emit(porthole_protocol::Event::WindowClosed {
                 id: window_id(&window),
             });

@@ -1,0 +1,185 @@
+//! What a client may bind, decided only from the container it connected through.
+//!
+//! Every global Porthole offers passes through [`client_may_bind`]: smithay modules with a filter
+//! closure get it as their filter; the others get a hand-written `GlobalDispatch` (the
+//! [`policy_global!`] macro) whose `can_view` asks it, so a hidden global is neither announced nor
+//! bindable (binding it anyway is a protocol error raised by wayland-server).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use smithay::reexports::wayland_server::Client;
+
+use crate::state::ClientState;
+
+/// Globals every container profile but a custom one gets: what ordinary desktop apps need.
+pub const DESKTOP_GLOBALS: &[&str] = &[
+    "wl_compositor",
+    "wl_subcompositor",
+    "wl_shm",
+    "xdg_wm_base",
+    "zxdg_decoration_manager_v1",
+    "wl_seat",
+    "wl_output",
+    "zxdg_output_manager_v1",
+    "wl_data_device_manager",
+    "zwp_primary_selection_device_manager_v1",
+    "wp_viewporter",
+    "wp_single_pixel_buffer_manager_v1",
+    "wp_presentation",
+    "wp_fractional_scale_manager_v1",
+    "wp_cursor_shape_manager_v1",
+    "xdg_activation_v1",
+];
+
+/// Globals that reach beyond a client's own windows: only trusted clients see them. Some are not
+/// offered by Porthole yet; they are listed so that a custom profile naming them is understood.
+pub const PRIVILEGED_GLOBALS: &[&str] = &[
+    "zwlr_screencopy_manager_v1",
+    "ext_image_copy_capture_manager_v1",
+    "ext_output_image_capture_source_manager_v1",
+    "zwlr_data_control_manager_v1",
+    "ext_data_control_manager_v1",
+    "zwp_virtual_keyboard_manager_v1",
+    "zwlr_virtual_pointer_manager_v1",
+    "zwp_input_method_manager_v2",
+    "zwlr_layer_shell_v1",
+    "ext_session_lock_manager_v1",
+    "ext_foreign_toplevel_list_v1",
+    "zwlr_foreign_toplevel_manager_v1",
+    "zwlr_output_manager_v1",
+    "wp_security_context_manager_v1",
+    "zwp_keyboard_shortcuts_inhibit_manager_v1",
+];
+
+/// Whether an interface name is one Porthole knows (for validating custom profiles).
+pub fn is_known_global(name: &str) -> bool {
+    DESKTOP_GLOBALS.contains(&name) || PRIVILEGED_GLOBALS.contains(&name)
+}
+
+/// A container's profile: which globals its clients may bind.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// Everything the compositor offers.
+    Trusted,
+    /// The ordinary desktop protocols only.
+    #[default]
+    Untrusted,
+    /// Untrusted, and its toplevels are fullscreen on the container's output.
+    Kiosk,
+    /// Exactly these interfaces.
+    Custom {
+        /// The profile's name in the configuration.
+        name: String,
+        /// Allowed interface names.
+        allow: Arc<BTreeSet<String>>,
+    },
+}
+
+impl Profile {
+    /// Whether clients with this profile may bind `interface`.
+    pub fn allows(&self, interface: &str) -> bool {
+        match self {
+            Profile::Trusted => true,
+            Profile::Untrusted | Profile::Kiosk => !PRIVILEGED_GLOBALS.contains(&interface),
+            Profile::Custom { allow, .. } => allow.contains(interface),
+        }
+    }
+
+    /// The profile's name as the configuration and `porthole containers` write it.
+    pub fn name(&self) -> &str {
+        match self {
+            Profile::Trusted => "trusted",
+            Profile::Untrusted => "untrusted",
+            Profile::Kiosk => "kiosk",
+            Profile::Custom { name, .. } => name,
+        }
+    }
+
+    /// Whether this profile may see privileged globals at all (used for the host socket).
+    pub fn is_trusted(&self) -> bool {
+        matches!(self, Profile::Trusted)
+    }
+}
+
+/// Whether `client` may see and bind `interface`, from the container tag alone. Clients Porthole
+/// did not tag (there should be none) see only the desktop globals.
+pub fn client_may_bind(client: &Client, interface: &str) -> bool {
+    match client.get_data::<ClientState>() {
+        Some(data) => data.profile.allows(interface),
+        None => DESKTOP_GLOBALS.contains(&interface),
+    }
+}
+
+/// A filter closure for smithay modules that take one.
+pub fn filter_for(interface: &'static str) -> impl Fn(&Client) -> bool + Send + Sync + 'static {
+    move |client| client_may_bind(client, interface)
+}
+
+/// Implements `GlobalDispatch` for `State` by forwarding to a smithay module, with `can_view`
+/// asking [`client_may_bind`] first. Use it instead of the module's `delegate_*!` global line.
+#[macro_export]
+macro_rules! policy_global {
+    ($iface:ty, $udata:ty => $delegate:ty) => {
+        impl smithay::reexports::wayland_server::GlobalDispatch<$iface, $udata>
+            for $crate::state::State
+        {
+            fn bind(
+                state: &mut Self,
+                handle: &smithay::reexports::wayland_server::DisplayHandle,
+                client: &smithay::reexports::wayland_server::Client,
+                resource: smithay::reexports::wayland_server::New<$iface>,
+                global_data: &$udata,
+                data_init: &mut smithay::reexports::wayland_server::DataInit<'_, Self>,
+            ) {
+                <$delegate as smithay::reexports::wayland_server::GlobalDispatch<
+                    $iface,
+                    $udata,
+                    Self,
+                >>::bind(state, handle, client, resource, global_data, data_init)
+            }
+
+            fn can_view(
+                client: smithay::reexports::wayland_server::Client,
+                global_data: &$udata,
+            ) -> bool {
+                let name =
+                    <$iface as smithay::reexports::wayland_server::Resource>::interface().name;
+                $crate::policy::client_may_bind(&client, name)
+                    && <$delegate as smithay::reexports::wayland_server::GlobalDispatch<
+                        $iface,
+                        $udata,
+                        Self,
+                    >>::can_view(client, global_data)
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrusted_sees_the_desktop_and_nothing_privileged() {
+        for g in DESKTOP_GLOBALS {
+            assert!(Profile::Untrusted.allows(g), "{g}");
+        }
+        for g in PRIVILEGED_GLOBALS {
+            assert!(!Profile::Untrusted.allows(g), "{g}");
+            assert!(!Profile::Kiosk.allows(g), "{g}");
+            assert!(Profile::Trusted.allows(g), "{g}");
+        }
+    }
+
+    #[test]
+    fn custom_profile_allows_exactly_its_list() {
+        let p = Profile::Custom {
+            name: "viewer".into(),
+            allow: Arc::new(["wl_compositor".to_string(), "xdg_wm_base".to_string()].into()),
+        };
+        assert!(p.allows("wl_compositor"));
+        assert!(!p.allows("wl_data_device_manager"));
+        assert!(!p.allows("zwlr_data_control_manager_v1"));
+    }
+}
