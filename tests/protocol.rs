@@ -717,8 +717,18 @@ fn absurd_window_geometry_does_not_break_placement() {
     let _ok = f.create_window(other, 50, 50);
     f.run_for(Duration::from_millis(40));
     // The honest client's window is placed and drawn, and the compositor still renders.
-    let honest = f.windows().into_iter().find(|w| w.geometry.width == 50).expect("mapped");
+    let honest = f
+        .windows()
+        .into_iter()
+        .find(|w| w.geometry.width == 50)
+        .expect("mapped");
     let g = honest.geometry;
-    assert!(g.x >= 0 && g.y >= 0 && g.x + 50 <= 1280 && g.y + 50 <= 720, "{g:?}");
-    assert_eq!(f.pixel((g.x + 25) as u32, (g.y + 25) as u32), [255, 0, 0, 255]);
+    assert!(
+        g.x >= 0 && g.y >= 0 && g.x + 50 <= 1280 && g.y + 50 <= 720,
+        "{g:?}"
+    );
+    assert_eq!(
+        f.pixel((g.x + 25) as u32, (g.y + 25) as u32),
+        [255, 0, 0, 255]
+    );
 }

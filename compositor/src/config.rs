@@ -6,10 +6,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use serde::Deserialize;
 use smithay::input::keyboard::{keysyms, xkb, ModifiersState};
+
+use crate::policy::Profile;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,6 +26,12 @@ pub struct Config {
     pub headless: HeadlessConfig,
     /// Key combinations the compositor keeps for itself; clients never see them.
     pub bindings: BTreeMap<KeyCombo, Action>,
+    /// Containers that get their own Wayland socket at start, `[container.NAME]`.
+    #[serde(rename = "container")]
+    pub containers: BTreeMap<ContainerName, ContainerConfig>,
+    /// Custom profiles, `[profile.NAME]`: allow-lists of Wayland interfaces.
+    #[serde(rename = "profile")]
+    pub profiles: BTreeMap<String, ProfileConfig>,
 }
 
 impl Default for Config {
@@ -32,6 +41,8 @@ impl Default for Config {
             appearance: AppearanceConfig::default(),
             headless: HeadlessConfig::default(),
             bindings: default_bindings(),
+            containers: BTreeMap::new(),
+            profiles: BTreeMap::new(),
         }
     }
 }
@@ -75,7 +86,237 @@ impl Config {
                 Action::Quit,
             );
         }
+        for name in config.profiles.keys() {
+            if BUILTIN_PROFILES.contains(&name.as_str()) {
+                anyhow::bail!(
+                    "[profile.{name}] would replace a built-in profile; choose another name"
+                );
+            }
+        }
+        for (name, container) in &config.containers {
+            let profile = container.profile.get_ref();
+            if config.profile(profile).is_none() {
+                let line = line_of(text, container.profile.span().start);
+                anyhow::bail!(
+                    "line {line}: container `{name}` uses profile `{profile}`, which is neither \
+                     trusted, untrusted, kiosk nor a [profile.{profile}] table"
+                );
+            }
+        }
         Ok(config)
+    }
+
+    /// The profile called `name`: a built-in one or a `[profile.NAME]` table.
+    pub fn profile(&self, name: &str) -> Option<Profile> {
+        match name {
+            "trusted" => Some(Profile::Trusted),
+            "untrusted" => Some(Profile::Untrusted),
+            "kiosk" => Some(Profile::Kiosk),
+            custom => self.profiles.get(custom).map(|p| Profile::Custom {
+                name: custom.to_string(),
+                allow: Arc::new(p.allow.iter().map(|g| g.to_string()).collect()),
+            }),
+        }
+    }
+}
+
+/// Profiles that need no table.
+pub const BUILTIN_PROFILES: &[&str] = &["trusted", "untrusted", "kiosk"];
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// A container's name: it names a directory, so it is short and plain.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ContainerName(String);
+
+impl ContainerName {
+    /// Checks a name: 1 to 32 of `a-z 0-9 - _`, starting with a letter or digit, not `host`.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        let ok_start = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let ok_chars = name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'));
+        if name.is_empty() || name.len() > 32 || !ok_start || !ok_chars {
+            return Err(format!(
+                "`{name}` is not a container name: use 1 to 32 of a-z, 0-9, '-' and '_', \
+                 starting with a letter or digit"
+            ));
+        }
+        if name == crate::state::HOST_CONTAINER {
+            return Err("`host` is the name of the trusted host socket; choose another".into());
+        }
+        Ok(Self(name.to_string()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ContainerName {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl fmt::Display for ContainerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `[container.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerConfig {
+    /// The trust colour drawn around its windows; picked from the name when absent.
+    #[serde(default)]
+    pub color: Option<Color>,
+    /// `trusted`, `untrusted`, `kiosk`, or the name of a `[profile.NAME]` table.
+    #[serde(default = "default_profile")]
+    pub profile: toml::Spanned<String>,
+    /// Whether the container gets its own XWayland.
+    #[serde(default)]
+    pub x11: bool,
+    /// Owner of the container's socket; the compositor's user when absent.
+    #[serde(default)]
+    pub uid: Option<u32>,
+    /// For kiosk containers: the output their windows fill (the first when absent).
+    #[serde(default)]
+    pub output: Option<String>,
+    /// Resource limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+fn default_profile() -> toml::Spanned<String> {
+    toml::Spanned::new(0..0, "untrusted".to_string())
+}
+
+impl ContainerConfig {
+    /// A container with the given profile and defaults otherwise.
+    pub fn with_profile(profile: &str) -> Self {
+        Self {
+            color: None,
+            profile: toml::Spanned::new(0..0, profile.to_string()),
+            x11: false,
+            uid: None,
+            output: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Per-container limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Connected clients; more connections are refused.
+    pub clients: u32,
+    /// Toplevel windows; a client creating one more is disconnected.
+    pub toplevels: u32,
+    /// Bytes of wl_shm pools, summed over the container's live pools.
+    pub shm_bytes: ByteSize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            clients: 32,
+            toplevels: 64,
+            shm_bytes: ByteSize(512 << 20),
+        }
+    }
+}
+
+/// A size in bytes, written as a number or as a string with a unit: `"512MiB"`, `"2GiB"`, `"64KiB"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "toml::Value")]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// Parses `N`, `NKiB`, `NMiB`, `NGiB` (also `K`, `M`, `G`, `KB`, ... as binary units).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad =
+            || format!("`{text}` is not a size: write e.g. 512MiB, 2GiB or a number of bytes");
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let n: u64 = num.parse().map_err(|_| bad())?;
+        let shift = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 0,
+            "k" | "kb" | "kib" => 10,
+            "m" | "mb" | "mib" => 20,
+            "g" | "gb" | "gib" => 30,
+            _ => return Err(bad()),
+        };
+        n.checked_mul(1 << shift).map(Self).ok_or_else(bad)
+    }
+}
+
+impl TryFrom<toml::Value> for ByteSize {
+    type Error = String;
+    fn try_from(value: toml::Value) -> Result<Self, Self::Error> {
+        match value {
+            toml::Value::Integer(n) if n >= 0 => Ok(Self(n as u64)),
+            toml::Value::String(s) => Self::parse(&s),
+            other => Err(format!(
+                "`{other}` is not a size: write e.g. \"512MiB\" or a number of bytes"
+            )),
+        }
+    }
+}
+
+/// `[profile.NAME]`: a custom allow-list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// Wayland interface names the profile's clients may bind.
+    pub allow: Vec<GlobalName>,
+}
+
+/// A Wayland global interface name Porthole knows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+pub struct GlobalName(String);
+
+impl TryFrom<String> for GlobalName {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        if crate::policy::is_known_global(&value) {
+            Ok(Self(value))
+        } else {
+            Err(format!(
+                "`{value}` is not a Wayland global Porthole knows; known: {}",
+                crate::policy::DESKTOP_GLOBALS
+                    .iter()
+                    .chain(crate::policy::PRIVILEGED_GLOBALS)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
+    }
+}
+
+impl std::ops::Deref for GlobalName {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.0
+    }
+}
+
+impl From<GlobalName> for String {
+    fn from(value: GlobalName) -> Self {
+        value.0
     }
 }
 
@@ -451,6 +692,78 @@ mod tests {
         let config = Config::parse("[bindings]\n\"Super+W\" = \"close\"\n").unwrap();
         assert_eq!(config.bindings.len(), 2);
         assert!(config.bindings.values().any(|a| *a == Action::Quit));
+    }
+
+    #[test]
+    fn containers_parse_with_defaults_and_limits() {
+        let config = Config::parse(
+            "[container.work]\ncolor = \"#3465a4\"\nprofile = \"untrusted\"\nx11 = true\nuid = 1000\n\
+             [container.work.limits]\nclients = 4\ntoplevels = 8\nshm_bytes = \"16MiB\"\n\
+             [container.kiosk1]\nprofile = \"kiosk\"\noutput = \"HEADLESS-2\"\n",
+        )
+        .unwrap();
+        let work = &config.containers[&ContainerName::parse("work").unwrap()];
+        assert_eq!(work.color, Some(Color::rgb(0x34, 0x65, 0xa4)));
+        assert_eq!(
+            work.limits,
+            Limits {
+                clients: 4,
+                toplevels: 8,
+                shm_bytes: ByteSize(16 << 20)
+            }
+        );
+        assert_eq!(
+            config.profile(work.profile.get_ref()),
+            Some(Profile::Untrusted)
+        );
+        let kiosk = &config.containers[&ContainerName::parse("kiosk1").unwrap()];
+        assert_eq!(kiosk.limits, Limits::default());
+    }
+
+    #[test]
+    fn a_container_naming_an_unknown_profile_is_reported_with_its_line() {
+        let err = Config::parse("[container.a]\n\nprofile = \"sandboxed\"\n").unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("line 3") && text.contains("sandboxed"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn custom_profiles_accept_only_known_interfaces() {
+        let config = Config::parse(
+            "[profile.viewer]\nallow = [\"wl_compositor\", \"xdg_wm_base\", \"wl_shm\"]\n\
+             [container.v]\nprofile = \"viewer\"\n",
+        )
+        .unwrap();
+        let p = config.profile("viewer").unwrap();
+        assert!(p.allows("wl_shm") && !p.allows("wl_seat"));
+        let err = Config::parse("[profile.x]\nallow = [\"wl_compositor\", \"wl_drm_typo\"]\n")
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("line 2") && text.contains("wl_drm_typo"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn container_names_are_plain() {
+        assert!(ContainerName::parse("work-1_dev").is_ok());
+        for bad in ["", "host", "../x", "A", "a/b", "-x", "a.b", &"x".repeat(33)] {
+            assert!(ContainerName::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Config::parse("[container.\"../etc\"]\n").is_err());
+    }
+
+    #[test]
+    fn sizes_take_units() {
+        assert_eq!(ByteSize::parse("512MiB"), Ok(ByteSize(512 << 20)));
+        assert_eq!(ByteSize::parse("2G"), Ok(ByteSize(2 << 30)));
+        assert_eq!(ByteSize::parse("100"), Ok(ByteSize(100)));
+        assert!(ByteSize::parse("lots").is_err());
+        assert!(ByteSize::parse("99999999999999999999GiB").is_err());
     }
 
     #[test]

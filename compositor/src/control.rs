@@ -23,6 +23,7 @@ use smithay::reexports::calloop::channel::{self, Channel, Sender};
 use smithay::reexports::calloop::LoopSignal;
 use tracing::{debug, info, warn};
 
+use crate::config::{Color, ContainerConfig, ContainerName};
 use crate::state::{Porthole, State};
 
 /// Most connections served at once; more are refused with an error line.
@@ -434,6 +435,29 @@ impl State {
                     A::Minimize => self.comp.minimize(&window),
                 }
                 self.apply_pending_focus();
+                Ok(Response::Done)
+            }
+            Command::Containers => Ok(Response::Containers {
+                containers: self.comp.container_infos(),
+            }),
+            Command::ContainerAdd {
+                name,
+                profile,
+                color,
+            } => {
+                let name = ContainerName::parse(&name)?;
+                let mut config =
+                    ContainerConfig::with_profile(profile.as_deref().unwrap_or("untrusted"));
+                config.color = color.as_deref().map(Color::parse).transpose()?;
+                self.comp
+                    .add_container(&name, &config)
+                    .map_err(|err| format!("{err:#}"))?;
+                Ok(Response::Done)
+            }
+            Command::ContainerRemove { name } => {
+                self.comp
+                    .remove_container(&name)
+                    .map_err(|err| format!("{err:#}"))?;
                 Ok(Response::Done)
             }
             Command::Subscribe => {

@@ -2,6 +2,7 @@
 
 pub mod backend;
 pub mod config;
+pub mod container;
 pub mod control;
 pub mod ctl;
 pub mod grabs;
@@ -9,6 +10,7 @@ mod handlers;
 pub mod input;
 pub mod policy;
 pub mod render;
+pub mod sandbox;
 pub mod shell;
 pub mod state;
 
@@ -84,7 +86,7 @@ pub fn build(
         event_loop.handle(),
         event_loop.get_signal(),
     )?;
-    State::insert_display(&event_loop.handle(), display)?;
+    comp.display_ping = Some(State::insert_display(&event_loop.handle(), display)?);
     let backend = match options.backend {
         BackendKind::Headless => {
             let modes = options
@@ -106,6 +108,7 @@ pub fn build(
     if let Some(path) = &options.control_socket {
         comp.control = Some(ControlServer::start(&mut comp, path)?);
     }
+    comp.add_configured_containers()?;
     Ok(State { backend, comp })
 }
 

@@ -81,6 +81,33 @@ enum Cmd {
         #[arg(long)]
         id: Option<u64>,
     },
+    /// List containers.
+    Containers {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add or remove a container at run time.
+    Container {
+        #[command(subcommand)]
+        action: ContainerCmd,
+    },
+    /// Run a command in a bubblewrap sandbox wired to a container (created if missing).
+    Run {
+        /// The container.
+        name: String,
+        /// The command and its arguments.
+        #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
+        command: Vec<std::ffi::OsString>,
+    },
+    /// Print the flags that wire a container engine to a container.
+    Env {
+        /// The container.
+        name: String,
+        /// The engine.
+        #[arg(long = "for", value_enum, default_value = "shell")]
+        engine: porthole::sandbox::Engine,
+    },
     /// Print compositor events as JSON lines until interrupted.
     Events,
     /// Stop the compositor.
@@ -116,6 +143,26 @@ enum InputCmd {
     Scroll {
         #[arg(allow_hyphen_values = true)]
         steps: f64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContainerCmd {
+    /// Create a container: its directory and Wayland socket.
+    Add {
+        /// Its name: 1 to 32 of a-z, 0-9, '-' and '_'.
+        name: String,
+        /// trusted, untrusted (default), kiosk, or a [profile.NAME] of the configuration.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Its colour, #rrggbb.
+        #[arg(long)]
+        color: Option<String>,
+    },
+    /// Disconnect its clients and remove its directory.
+    Remove {
+        /// The container.
+        name: String,
     },
 }
 
@@ -306,6 +353,78 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ctl::request(Command::Window { action, id })?;
             Ok(())
         }
+        Cmd::Containers { json } => {
+            let Response::Containers { containers } = ctl::request(Command::Containers)? else {
+                anyhow::bail!("unexpected reply to containers");
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&containers)?);
+            } else {
+                println!(
+                    "{:<16} {:<10} {:<8} {:>7} {:>7} {:>10}  SOCKET",
+                    "NAME", "PROFILE", "COLOR", "CLIENTS", "WINDOWS", "SHM"
+                );
+                for c in containers {
+                    println!(
+                        "{:<16} {:<10} {:<8} {:>7} {:>7} {:>10}  {}",
+                        c.name,
+                        c.profile,
+                        c.color,
+                        c.clients,
+                        c.windows,
+                        human_bytes(c.shm_bytes),
+                        c.socket
+                    );
+                }
+            }
+            Ok(())
+        }
+        Cmd::Container { action } => {
+            match action {
+                ContainerCmd::Add {
+                    name,
+                    profile,
+                    color,
+                } => {
+                    ctl::request(Command::ContainerAdd {
+                        name: name.clone(),
+                        profile,
+                        color,
+                    })?;
+                    let dir = container_dir(&name)?;
+                    println!("{}", dir.display());
+                }
+                ContainerCmd::Remove { name } => {
+                    ctl::request(Command::ContainerRemove { name })?;
+                }
+            }
+            Ok(())
+        }
+        Cmd::Env { name, engine } => {
+            let dir = container_dir(&name)?;
+            println!("{}", porthole::sandbox::env_flags(&dir, engine));
+            Ok(())
+        }
+        Cmd::Run { name, command } => {
+            let dir = match container_dir(&name) {
+                Ok(dir) => dir,
+                Err(_) => {
+                    ctl::request(Command::ContainerAdd {
+                        name: name.clone(),
+                        profile: None,
+                        color: None,
+                    })?;
+                    eprintln!("porthole: created container `{name}` (untrusted)");
+                    container_dir(&name)?
+                }
+            };
+            let args = porthole::sandbox::bwrap_args(&dir, &name, &command);
+            use std::os::unix::process::CommandExt;
+            let err = std::process::Command::new("bwrap").args(&args).exec();
+            Err(anyhow::anyhow!(
+                "cannot start bwrap: {err}; install bubblewrap (apt-get install bubblewrap)"
+            ))
+        }
         Cmd::Events => ctl::Connection::open()?.events(|event| {
             match serde_json::to_string(&event) {
                 Ok(line) => println!("{line}"),
@@ -317,6 +436,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ctl::request(Command::Quit)?;
             Ok(())
         }
+    }
+}
+
+/// The directory of a running container, from the compositor.
+fn container_dir(name: &str) -> anyhow::Result<PathBuf> {
+    let Response::Containers { containers } = ctl::request(Command::Containers)? else {
+        anyhow::bail!("unexpected reply to containers");
+    };
+    let container = containers
+        .into_iter()
+        .find(|c| c.name == name)
+        .with_context(|| {
+            format!("no container named `{name}`; create it with `porthole container add {name}`")
+        })?;
+    let socket = PathBuf::from(container.socket);
+    Ok(socket.parent().map(PathBuf::from).unwrap_or(socket))
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1}GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1}MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1}KiB", n as f64 / 1024.0),
+        n => format!("{n}B"),
     }
 }
 

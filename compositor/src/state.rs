@@ -1,17 +1,22 @@
 //! The compositor's state: `State { backend, comp }`, borrowed apart so that rendering can hold
 //! the backend's renderer and read the shell at once.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use smithay::desktop::{PopupManager, Window};
 use smithay::input::pointer::CursorImageStatus;
 use smithay::input::{Seat, SeatState};
 use smithay::output::Output;
+use smithay::reexports::calloop::ping::{make_ping, Ping};
 use smithay::reexports::calloop::{
     channel, generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction,
 };
+use smithay::reexports::wayland_server::backend::protocol::ProtocolError;
 use smithay::reexports::wayland_server::backend::{ClientData, ClientId, DisconnectReason};
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::{Client, Display, DisplayHandle};
@@ -124,6 +129,13 @@ pub struct Porthole {
     pub pending_focus: Option<Option<WlSurface>>,
     /// Keysym to keycode table for synthetic typing.
     pub key_lookup: Option<crate::input::KeyLookup>,
+    /// Containers, by name.
+    pub containers:
+        std::collections::BTreeMap<crate::config::ContainerName, crate::container::Container>,
+    /// Wakes the loop to dispatch the display (after killing clients).
+    pub display_ping: Option<Ping>,
+    /// Clients killed since the last dispatch, whose objects still need freeing.
+    pub killed_clients: Vec<ClientId>,
     /// Cloned into every client's state to report its disconnection.
     pub client_gone: channel::Sender<ClientGone>,
     /// The arrow drawn for named cursor shapes.
@@ -146,6 +158,8 @@ pub struct ClientState {
 /// A client went away.
 #[derive(Debug)]
 pub struct ClientGone {
+    /// The client.
+    pub id: ClientId,
     /// Its container.
     pub container: String,
     /// Why, for people.
@@ -162,6 +176,7 @@ impl ClientData for ClientState {
                 DisconnectReason::ProtocolError(err) => format!("protocol error: {err}"),
             };
             let _ = gone.send(ClientGone {
+                id: client_id,
                 container: self.container.clone(),
                 reason,
             });
@@ -266,6 +281,9 @@ impl Porthole {
             key_lookup: crate::input::KeyLookup::new(&config.keyboard),
             default_cursor: crate::render::default_cursor(),
             client_gone,
+            display_ping: None,
+            killed_clients: Vec::new(),
+            containers: Default::default(),
             config,
         })
     }
@@ -317,6 +335,26 @@ impl Porthole {
                 warn!(container, ?err, "cannot accept a client");
                 None
             }
+        }
+    }
+
+    /// Disconnects a client, with a protocol error for it to report when `error` is given.
+    pub fn disconnect(&mut self, client: &Client, error: Option<(u32, String)>) {
+        let reason = match error {
+            Some((code, message)) => DisconnectReason::ProtocolError(ProtocolError {
+                code,
+                object_id: 1,
+                object_interface: "wl_display".into(),
+                message,
+            }),
+            None => DisconnectReason::ConnectionClosed,
+        };
+        self.display_handle
+            .backend_handle()
+            .kill_client(client.id(), reason);
+        self.killed_clients.push(client.id());
+        if let Some(ping) = &self.display_ping {
+            ping.ping();
         }
     }
 
@@ -387,25 +425,52 @@ impl Porthole {
 }
 
 impl State {
-    /// Puts the Wayland display into the event loop.
+    /// Puts the Wayland display into the event loop. The returned ping makes the loop dispatch
+    /// it even when no client wrote anything, which is how killed clients get cleaned up.
     pub fn insert_display(
         loop_handle: &LoopHandle<'static, State>,
-        display: Display<State>,
-    ) -> anyhow::Result<()> {
+        mut display: Display<State>,
+    ) -> anyhow::Result<Ping> {
+        let fd = display
+            .backend()
+            .poll_fd()
+            .try_clone_to_owned()
+            .context("cannot watch the Wayland display")?;
+        let display = Rc::new(RefCell::new(display));
+        let display_for_dispatch = display.clone();
+        let dispatch = move |state: &mut State| {
+            let display = &display_for_dispatch;
+            if let Err(err) = display.borrow_mut().dispatch_clients(state) {
+                warn!(?err, "error dispatching clients");
+            }
+        };
+        let dispatch = Rc::new(dispatch);
+        let on_fd = dispatch.clone();
         loop_handle
             .insert_source(
-                Generic::new(display, Interest::READ, Mode::Level),
-                |_, display, state| {
-                    // SAFETY: the display is never dropped while the source lives.
-                    let display = unsafe { display.get_mut() };
-                    if let Err(err) = display.dispatch_clients(state) {
-                        warn!(?err, "error dispatching clients");
-                    }
+                Generic::new(fd, Interest::READ, Mode::Level),
+                move |_, _, state| {
+                    on_fd(state);
                     Ok(PostAction::Continue)
                 },
             )
             .map_err(|err| anyhow::anyhow!("cannot watch the Wayland display: {err}"))?;
-        Ok(())
+        let (ping, ping_source) = make_ping().context("cannot create a wakeup for the display")?;
+        let display_for_kills = display.clone();
+        loop_handle
+            .insert_source(ping_source, move |_, _, state| {
+                // wayland-backend frees a killed client's objects only while dispatching; with
+                // nothing else to read, dispatching the killed client itself does it.
+                for id in std::mem::take(&mut state.comp.killed_clients) {
+                    let _ = display_for_kills
+                        .borrow_mut()
+                        .backend()
+                        .dispatch_single_client(state, id);
+                }
+                dispatch(state);
+            })
+            .map_err(|err| anyhow::anyhow!("cannot watch the display wakeup: {err}"))?;
+        Ok(ping)
     }
 
     /// Runs after every event loop dispatch: housekeeping, repaint, flush.

@@ -63,6 +63,24 @@ pub enum Command {
         #[serde(default)]
         id: Option<u64>,
     },
+    /// Every container.
+    Containers,
+    /// Create a container: its directory and Wayland socket.
+    ContainerAdd {
+        /// Its name (a-z, 0-9, '-', '_'; at most 32).
+        name: String,
+        /// `trusted`, `untrusted` (default), `kiosk` or a configured custom profile.
+        #[serde(default)]
+        profile: Option<String>,
+        /// Its colour, `#rrggbb`; picked from the name when absent.
+        #[serde(default)]
+        color: Option<String>,
+    },
+    /// Disconnect a container's clients and remove its directory.
+    ContainerRemove {
+        /// The container.
+        name: String,
+    },
     /// Switch this connection to an event stream: after the `ok` reply, one [`Event`] per line.
     Subscribe,
     /// Stop the compositor.
@@ -204,6 +222,11 @@ pub enum Response {
         /// All outputs.
         outputs: Vec<OutputInfo>,
     },
+    /// Reply to [`Command::Containers`].
+    Containers {
+        /// All containers, by name.
+        containers: Vec<ContainerInfo>,
+    },
     /// Reply to [`Command::Screenshot`].
     Screenshot {
         /// Output the picture is of.
@@ -255,6 +278,25 @@ pub struct WindowInfo {
     pub minimized: bool,
 }
 
+/// A container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerInfo {
+    /// Its name.
+    pub name: String,
+    /// Its profile's name.
+    pub profile: String,
+    /// Its colour, `#rrggbb`.
+    pub color: String,
+    /// The Wayland socket its clients connect to.
+    pub socket: String,
+    /// Connected clients.
+    pub clients: u32,
+    /// Toplevel windows.
+    pub windows: u32,
+    /// Bytes of live wl_shm pools.
+    pub shm_bytes: u64,
+}
+
 /// An output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputInfo {
@@ -290,6 +332,25 @@ pub enum Event {
     FocusChanged {
         /// The focused window, if any.
         id: Option<u64>,
+    },
+    /// A container was created.
+    ContainerAdded {
+        /// Its name.
+        name: String,
+    },
+    /// A container was removed.
+    ContainerRemoved {
+        /// Its name.
+        name: String,
+    },
+    /// A container's client was refused or disconnected for going over a limit.
+    QuotaHit {
+        /// The container.
+        container: String,
+        /// `clients`, `toplevels` or `shm_bytes`.
+        limit: String,
+        /// What happened, for people.
+        detail: String,
     },
     /// A client connected.
     ClientConnected {

@@ -1,0 +1,275 @@
+//! Containers: one listening Wayland socket each, in `$XDG_RUNTIME_DIR/porthole/<name>/`, whose
+//! clients are tagged with the container and its profile.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use porthole_protocol::{ContainerInfo, Event};
+use smithay::reexports::calloop::generic::Generic;
+use smithay::reexports::calloop::{Interest, Mode, PostAction, RegistrationToken};
+use smithay::reexports::wayland_server::backend::ClientId;
+use smithay::reexports::wayland_server::{Client, ListeningSocket};
+use tracing::{info, warn};
+
+use crate::config::{Color, ContainerConfig, ContainerName, Limits};
+use crate::policy::Profile;
+use crate::shell::with_meta;
+use crate::state::Porthole;
+
+/// Name of the socket inside a container's directory.
+pub const SOCKET_NAME: &str = "wayland-0";
+
+/// A container known to the compositor.
+#[derive(Debug)]
+pub struct Container {
+    /// Its name.
+    pub name: ContainerName,
+    /// What its clients may bind.
+    pub profile: Profile,
+    /// The colour drawn around its windows.
+    pub color: Color,
+    /// Its limits.
+    pub limits: Limits,
+    /// Output its windows fill, for kiosk containers.
+    pub output: Option<String>,
+    /// `$XDG_RUNTIME_DIR/porthole/<name>`.
+    pub dir: PathBuf,
+    /// Connected clients.
+    pub clients: Vec<Client>,
+    /// Bytes of live wl_shm pools of its clients.
+    pub shm_bytes: u64,
+    token: RegistrationToken,
+}
+
+impl Container {
+    /// The socket clients connect to.
+    pub fn socket_path(&self) -> PathBuf {
+        self.dir.join(SOCKET_NAME)
+    }
+}
+
+/// A pleasant, distinct colour for a container without one configured.
+pub fn color_for(name: &str) -> Color {
+    const PALETTE: [Color; 8] = [
+        Color::rgb(0x34, 0x65, 0xa4),
+        Color::rgb(0x4e, 0x9a, 0x06),
+        Color::rgb(0xc4, 0xa0, 0x00),
+        Color::rgb(0xce, 0x5c, 0x00),
+        Color::rgb(0x75, 0x50, 0x7b),
+        Color::rgb(0xcc, 0x00, 0x00),
+        Color::rgb(0x06, 0x98, 0x9a),
+        Color::rgb(0x8f, 0x59, 0x02),
+    ];
+    // FNV-1a: stable across runs and versions, unlike std's hasher.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    });
+    PALETTE[(hash % PALETTE.len() as u64) as usize]
+}
+
+/// `$XDG_RUNTIME_DIR/porthole`, where container directories live.
+pub fn containers_root() -> anyhow::Result<PathBuf> {
+    Ok(crate::control::runtime_dir()?.join("porthole"))
+}
+
+fn our_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+fn chown(path: &Path, uid: u32) -> anyhow::Result<()> {
+    std::os::unix::fs::chown(path, Some(uid), None).with_context(|| {
+        format!(
+            "cannot give {} to uid {uid}: only root can give files away; leave `uid` out to \
+             keep the socket the compositor user's",
+            path.display()
+        )
+    })
+}
+
+impl Porthole {
+    /// Creates a container's directory and socket and starts accepting its clients.
+    pub fn add_container(
+        &mut self,
+        name: &ContainerName,
+        config: &ContainerConfig,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.containers.contains_key(name),
+            "container `{name}` already exists"
+        );
+        let profile_name = config.profile.get_ref();
+        let profile = self.config.profile(profile_name).with_context(|| {
+            format!("profile `{profile_name}` is neither trusted, untrusted, kiosk nor a [profile.{profile_name}] table")
+        })?;
+        let root = containers_root()?;
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("cannot create {}", root.display()))?;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict {} to its owner", root.display()))?;
+        let dir = root.join(name.as_str());
+        if dir.exists() {
+            // Left over from a compositor that did not exit cleanly.
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot remove the stale {}", dir.display()))?;
+        }
+        std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        let socket_path = dir.join(SOCKET_NAME);
+        let listener = ListeningSocket::bind_absolute(socket_path.clone())
+            .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
+        std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))?;
+        if let Some(uid) = config.uid.filter(|uid| *uid != our_uid()) {
+            chown(&dir, uid)?;
+            chown(&socket_path, uid)?;
+        }
+
+        let key = name.clone();
+        let token = self
+            .loop_handle
+            .insert_source(
+                Generic::new(listener, Interest::READ, Mode::Level),
+                move |_, listener, state| {
+                    loop {
+                        match listener.accept() {
+                            Ok(Some(stream)) => state.comp.accept_container_client(&key, stream),
+                            Ok(None) => break,
+                            Err(err) => {
+                                warn!(container = %key, ?err, "cannot accept a client");
+                                break;
+                            }
+                        }
+                    }
+                    Ok(PostAction::Continue)
+                },
+            )
+            .map_err(|err| anyhow::anyhow!("cannot watch {}: {err}", socket_path.display()))?;
+
+        info!(container = %name, profile = profile.name(), socket = %socket_path.display(), "container added");
+        self.containers.insert(
+            name.clone(),
+            Container {
+                name: name.clone(),
+                profile,
+                color: config.color.unwrap_or_else(|| color_for(name.as_str())),
+                limits: config.limits,
+                output: config.output.clone(),
+                dir,
+                clients: Vec::new(),
+                shm_bytes: 0,
+                token,
+            },
+        );
+        self.emit(Event::ContainerAdded {
+            name: name.to_string(),
+        });
+        Ok(())
+    }
+
+    fn accept_container_client(
+        &mut self,
+        name: &ContainerName,
+        stream: std::os::unix::net::UnixStream,
+    ) {
+        let Some(container) = self.containers.get(name) else {
+            return;
+        };
+        let limit = container.limits.clients;
+        if container.clients.len() as u64 >= limit as u64 {
+            // Dropping the stream refuses the connection; the client sees it closed.
+            drop(stream);
+            self.quota_hit(
+                name.as_str(),
+                "clients",
+                format!("more than {limit} clients"),
+            );
+            return;
+        }
+        let profile = container.profile.clone();
+        if let Some(client) = self.insert_client(stream, name.as_str(), profile) {
+            if let Some(container) = self.containers.get_mut(name) {
+                container.clients.push(client);
+            }
+        }
+    }
+
+    /// Forgets a client that went away.
+    pub fn container_client_gone(&mut self, container: &str, id: &ClientId) {
+        if let Some(c) = self
+            .containers
+            .values_mut()
+            .find(|c| c.name.as_str() == container)
+        {
+            c.clients.retain(|client| client.id() != *id);
+        }
+    }
+
+    /// Disconnects a container's clients, closes its socket and removes its directory.
+    pub fn remove_container(&mut self, name: &str) -> anyhow::Result<()> {
+        let key = ContainerName::parse(name).map_err(|e| anyhow::anyhow!(e))?;
+        let container = self.containers.remove(&key).with_context(|| {
+            format!("no container named `{name}`; `porthole containers` lists them")
+        })?;
+        // Dropping the source drops the ListeningSocket, which removes the socket and its lock.
+        self.loop_handle.remove(container.token);
+        for client in &container.clients {
+            self.disconnect(client, None);
+        }
+        if let Err(err) = std::fs::remove_dir_all(&container.dir) {
+            if err.kind() != std::io::ErrorKind::NotFound {
+                return Err(err)
+                    .with_context(|| format!("cannot remove {}", container.dir.display()));
+            }
+        }
+        info!(container = name, "container removed");
+        self.emit(Event::ContainerRemoved {
+            name: name.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Logs and reports a refused or punished client.
+    pub fn quota_hit(&mut self, container: &str, limit: &str, detail: String) {
+        warn!(container, limit, %detail, "quota hit");
+        self.emit(Event::QuotaHit {
+            container: container.to_string(),
+            limit: limit.to_string(),
+            detail,
+        });
+    }
+
+    /// Number of toplevels the container's clients have (mapped or not).
+    pub fn container_toplevels(&self, container: &str) -> usize {
+        self.shell
+            .all_windows()
+            .filter(|w| with_meta(w, |m| m.container == container))
+            .count()
+    }
+
+    /// What `porthole containers` shows.
+    pub fn container_infos(&self) -> Vec<ContainerInfo> {
+        self.containers
+            .values()
+            .map(|c| ContainerInfo {
+                name: c.name.to_string(),
+                profile: c.profile.name().to_string(),
+                color: format!("#{:02x}{:02x}{:02x}", c.color.r, c.color.g, c.color.b),
+                socket: c.socket_path().display().to_string(),
+                clients: c.clients.len() as u32,
+                windows: self.container_toplevels(c.name.as_str()) as u32,
+                shm_bytes: c.shm_bytes,
+            })
+            .collect()
+    }
+
+    /// Starts the containers of the configuration.
+    pub fn add_configured_containers(&mut self) -> anyhow::Result<()> {
+        let containers: BTreeMap<ContainerName, ContainerConfig> = self.config.containers.clone();
+        for (name, config) in &containers {
+            self.add_container(name, config)
+                .with_context(|| format!("container `{name}`"))?;
+        }
+        Ok(())
+    }
+}

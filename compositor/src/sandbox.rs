@@ -1,0 +1,227 @@
+//! Wiring containers to their socket: the bubblewrap sandbox of `porthole run`, and the flags
+//! `porthole env` prints for container engines Porthole does not launch.
+//!
+//! Every engine bind-mounts the container's directory (never the socket file: a compositor
+//! restart re-creates the socket's inode) at [`MOUNT_POINT`] and points the client there.
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::container::SOCKET_NAME;
+
+/// Where the container's directory appears inside the container.
+pub const MOUNT_POINT: &str = "/run/porthole";
+
+/// Container engines `porthole env` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// `podman run` flags.
+    Podman,
+    /// `docker run` flags (the same semantics as podman's).
+    Docker,
+    /// `systemd-nspawn` flags.
+    Nspawn,
+    /// `bwrap` flags.
+    Bwrap,
+    /// `distrobox create` flags.
+    Distrobox,
+    /// Shell variables for a process on the host, attributed to the container (no isolation).
+    Shell,
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The flags or variables that wire `engine` to the container whose directory is `dir`.
+pub fn env_flags(dir: &Path, engine: Engine) -> String {
+    let dir = shell_quote(&dir.display().to_string());
+    let mut out = String::new();
+    match engine {
+        Engine::Podman | Engine::Docker => {
+            let _ = write!(
+                out,
+                "--volume {dir}:{MOUNT_POINT} --env XDG_RUNTIME_DIR={MOUNT_POINT} \
+                 --env WAYLAND_DISPLAY={SOCKET_NAME}"
+            );
+        }
+        Engine::Nspawn => {
+            let _ = write!(
+                out,
+                "--bind={dir}:{MOUNT_POINT} --setenv=XDG_RUNTIME_DIR={MOUNT_POINT} \
+                 --setenv=WAYLAND_DISPLAY={SOCKET_NAME}"
+            );
+        }
+        Engine::Bwrap => {
+            let _ = write!(
+                out,
+                "--bind {dir} {MOUNT_POINT} --setenv XDG_RUNTIME_DIR {MOUNT_POINT} \
+                 --setenv WAYLAND_DISPLAY {SOCKET_NAME}"
+            );
+        }
+        Engine::Distrobox => {
+            let _ = write!(
+                out,
+                "--volume {dir}:{MOUNT_POINT} --additional-flags \
+                 '--env XDG_RUNTIME_DIR={MOUNT_POINT} --env WAYLAND_DISPLAY={SOCKET_NAME}'"
+            );
+        }
+        Engine::Shell => {
+            // An absolute WAYLAND_DISPLAY needs no XDG_RUNTIME_DIR change.
+            let socket = shell_quote(&format!("{}/{SOCKET_NAME}", dir.trim_matches('\'')));
+            let _ = write!(out, "export WAYLAND_DISPLAY={socket}");
+        }
+    }
+    out
+}
+
+/// The `bwrap` command line of `porthole run`: `command` in new pid, ipc and uts namespaces,
+/// seeing the host's `/usr` and `/etc` read-only, fresh `/tmp` and `/run`, and of the host's
+/// runtime files only the container's directory.
+pub fn bwrap_args(dir: &Path, name: &str, command: &[OsString]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = Vec::new();
+    let mut push = |words: &[&str]| args.extend(words.iter().map(OsString::from));
+    push(&[
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--hostname",
+        name,
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/sbin",
+        "/sbin",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--ro-bind",
+        "/etc",
+        "/etc",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--tmpfs",
+        "/run",
+    ]);
+    args.push("--bind".into());
+    args.push(dir.into());
+    args.push(MOUNT_POINT.into());
+    let mut push = |words: &[&str]| args.extend(words.iter().map(OsString::from));
+    push(&[
+        "--setenv",
+        "XDG_RUNTIME_DIR",
+        MOUNT_POINT,
+        "--setenv",
+        "WAYLAND_DISPLAY",
+        SOCKET_NAME,
+        "--setenv",
+        "HOME",
+        "/tmp",
+        "--unsetenv",
+        "DISPLAY",
+        "--unsetenv",
+        "PORTHOLE_SOCKET",
+        "--unsetenv",
+        "DBUS_SESSION_BUS_ADDRESS",
+        "--",
+    ]);
+    args.extend(command.iter().cloned());
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn podman_and_docker_get_the_same_flags() {
+        let dir = Path::new("/run/user/1000/porthole/work");
+        let podman = env_flags(dir, Engine::Podman);
+        assert_eq!(
+            podman,
+            "--volume /run/user/1000/porthole/work:/run/porthole --env XDG_RUNTIME_DIR=/run/porthole \
+             --env WAYLAND_DISPLAY=wayland-0"
+        );
+        assert_eq!(env_flags(dir, Engine::Docker), podman);
+    }
+
+    #[test]
+    fn the_directory_is_mounted_not_the_socket() {
+        let dir = Path::new("/r/porthole/a");
+        for engine in [
+            Engine::Podman,
+            Engine::Nspawn,
+            Engine::Bwrap,
+            Engine::Distrobox,
+        ] {
+            let flags = env_flags(dir, engine);
+            assert!(
+                flags.contains("/r/porthole/a:/run/porthole")
+                    || flags.contains("/r/porthole/a /run/porthole"),
+                "{flags}"
+            );
+            assert!(!flags.contains("a/wayland-0"), "{flags}");
+        }
+        assert_eq!(
+            env_flags(dir, Engine::Shell),
+            "export WAYLAND_DISPLAY=/r/porthole/a/wayland-0"
+        );
+    }
+
+    #[test]
+    fn odd_paths_are_quoted_for_the_shell() {
+        assert_eq!(shell_quote("/tmp/it's here"), r"'/tmp/it'\''s here'");
+        let flags = env_flags(Path::new("/tmp/a b/porthole/x"), Engine::Bwrap);
+        assert!(
+            flags.starts_with("--bind '/tmp/a b/porthole/x' /run/porthole"),
+            "{flags}"
+        );
+    }
+
+    #[test]
+    fn bwrap_hides_the_host_runtime_dir_and_runs_the_command_last() {
+        let args = bwrap_args(
+            Path::new("/r/porthole/a"),
+            "a",
+            &["foot".into(), "-e".into(), "sh".into()],
+        );
+        let words: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let joined = words.join(" ");
+        assert!(
+            joined.contains("--tmpfs /run --bind /r/porthole/a /run/porthole"),
+            "{joined}"
+        );
+        assert!(joined.contains("--tmpfs /tmp"), "{joined}");
+        assert!(
+            joined.contains("--unshare-pid --unshare-ipc --unshare-uts"),
+            "{joined}"
+        );
+        assert!(joined.ends_with("-- foot -e sh"), "{joined}");
+    }
+}
