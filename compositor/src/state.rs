@@ -129,6 +129,10 @@ pub struct Porthole {
     pub pending_focus: Option<Option<WlSurface>>,
     /// Keysym to keycode table for synthetic typing.
     pub key_lookup: Option<crate::input::KeyLookup>,
+    /// Globals only trusted clients see.
+    pub privileged: PrivilegedState,
+    /// Listening sockets of security contexts, by the container name they were given.
+    pub sandbox_sources: HashMap<String, smithay::reexports::calloop::RegistrationToken>,
     /// Containers, by name.
     pub containers:
         std::collections::BTreeMap<crate::config::ContainerName, crate::container::Container>,
@@ -140,6 +144,59 @@ pub struct Porthole {
     pub client_gone: channel::Sender<ClientGone>,
     /// The arrow drawn for named cursor shapes.
     pub default_cursor: smithay::backend::renderer::element::memory::MemoryRenderBuffer,
+}
+
+/// The state of protocols only trusted clients may bind.
+pub struct PrivilegedState {
+    /// zwlr_data_control_manager_v1.
+    pub wlr_data_control: smithay::wayland::selection::wlr_data_control::DataControlState,
+    /// ext_data_control_manager_v1.
+    pub ext_data_control: smithay::wayland::selection::ext_data_control::DataControlState,
+    /// ext_foreign_toplevel_list_v1.
+    pub foreign_toplevel_list: smithay::wayland::foreign_toplevel_list::ForeignToplevelListState,
+    /// zwp_keyboard_shortcuts_inhibit_manager_v1.
+    pub shortcuts_inhibit:
+        smithay::wayland::keyboard_shortcuts_inhibit::KeyboardShortcutsInhibitState,
+    /// wp_security_context_manager_v1.
+    pub security_context: smithay::wayland::security_context::SecurityContextState,
+    /// zwp_virtual_keyboard_manager_v1.
+    pub virtual_keyboard: smithay::wayland::virtual_keyboard::VirtualKeyboardManagerState,
+}
+
+impl PrivilegedState {
+    fn new(dh: &DisplayHandle, primary: &PrimarySelectionState) -> Self {
+        use crate::policy::filter_for;
+        use smithay::wayland::selection::{ext_data_control, wlr_data_control};
+        Self {
+            wlr_data_control: wlr_data_control::DataControlState::new::<State, _>(
+                dh,
+                Some(primary),
+                filter_for("zwlr_data_control_manager_v1"),
+            ),
+            ext_data_control: ext_data_control::DataControlState::new::<State, _>(
+                dh,
+                Some(primary),
+                filter_for("ext_data_control_manager_v1"),
+            ),
+            foreign_toplevel_list:
+                smithay::wayland::foreign_toplevel_list::ForeignToplevelListState::new_with_filter::<
+                    State,
+                >(dh, filter_for("ext_foreign_toplevel_list_v1")),
+            shortcuts_inhibit:
+                smithay::wayland::keyboard_shortcuts_inhibit::KeyboardShortcutsInhibitState::new::<
+                    State,
+                >(dh),
+            // A sandboxed client must not create nested contexts: only trusted ones see it.
+            security_context: smithay::wayland::security_context::SecurityContextState::new::<
+                State,
+                _,
+            >(dh, filter_for("wp_security_context_manager_v1")),
+            virtual_keyboard: smithay::wayland::virtual_keyboard::VirtualKeyboardManagerState::new::<
+                State,
+                _,
+            >(dh, filter_for("zwp_virtual_keyboard_manager_v1")),
+        }
+    }
 }
 
 /// What every Wayland client carries: where it came from. Policy is decided from this alone.
@@ -198,12 +255,18 @@ impl Porthole {
         let dh = display.handle();
         let compositor_state = CompositorState::new::<State>(&dh);
         let xdg_shell_state = XdgShellState::new::<State>(&dh);
-        let xdg_decoration_state = XdgDecorationState::new::<State>(&dh);
+        let xdg_decoration_state = XdgDecorationState::new_with_filter::<State, _>(
+            &dh,
+            crate::policy::filter_for("zxdg_decoration_manager_v1"),
+        );
         let shm_state = ShmState::new::<State>(&dh, vec![]);
         let output_manager_state = OutputManagerState::new_with_xdg_output::<State>(&dh);
         let mut seat_state = SeatState::new();
         let data_device_state = DataDeviceState::new::<State>(&dh);
-        let primary_selection_state = PrimarySelectionState::new::<State>(&dh);
+        let primary_selection_state = PrimarySelectionState::new_with_filter::<State, _>(
+            &dh,
+            crate::policy::filter_for("zwp_primary_selection_device_manager_v1"),
+        );
         let viewporter_state = ViewporterState::new::<State>(&dh);
         let single_pixel_buffer_state = SinglePixelBufferState::new::<State>(&dh);
         let clock = Clock::<Monotonic>::new();
@@ -225,6 +288,8 @@ impl Porthole {
                 }
             })
             .map_err(|err| anyhow::anyhow!("cannot watch client disconnections: {err}"))?;
+
+        let privileged = PrivilegedState::new(&dh, &primary_selection_state);
 
         let mut seat = seat_state.new_wl_seat(&dh, "seat0");
         let kb = &config.keyboard;
@@ -284,6 +349,8 @@ impl Porthole {
             display_ping: None,
             killed_clients: Vec::new(),
             containers: Default::default(),
+            privileged,
+            sandbox_sources: HashMap::new(),
             config,
         })
     }

@@ -2,17 +2,23 @@
 
 use smithay::backend::renderer::utils::{on_commit_buffer_handler, with_renderer_surface_state};
 use smithay::desktop::{find_popup_root_surface, PopupKind};
+use smithay::reexports::wayland_server::delegate_dispatch;
 use smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+use smithay::reexports::wayland_server::protocol::{
+    wl_callback, wl_compositor, wl_region, wl_shm, wl_shm_pool, wl_subcompositor, wl_subsurface,
+    wl_surface,
+};
 use smithay::reexports::wayland_server::Client;
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
     get_parent, is_sync_subsurface, with_states, CompositorClientState, CompositorHandler,
     CompositorState,
 };
+use smithay::wayland::compositor::{RegionUserData, SubsurfaceUserData, SurfaceUserData};
 use smithay::wayland::shell::xdg::XdgToplevelSurfaceData;
+use smithay::wayland::shm::{ShmBufferUserData, ShmPoolUserData};
 use smithay::wayland::shm::{ShmHandler, ShmState};
-use smithay::{delegate_compositor, delegate_shm};
 
 use crate::state::{ClientState, State};
 
@@ -116,5 +122,17 @@ impl ShmHandler for State {
     }
 }
 
-delegate_compositor!(State);
-delegate_shm!(State);
+// Globals go through the policy; objects are smithay's.
+crate::policy_global!(wl_compositor::WlCompositor, () => CompositorState);
+crate::policy_global!(wl_subcompositor::WlSubcompositor, () => CompositorState);
+delegate_dispatch!(State: [wl_compositor::WlCompositor: ()] => CompositorState);
+delegate_dispatch!(State: [wl_surface::WlSurface: SurfaceUserData] => CompositorState);
+delegate_dispatch!(State: [wl_region::WlRegion: RegionUserData] => CompositorState);
+delegate_dispatch!(State: [wl_callback::WlCallback: ()] => CompositorState);
+delegate_dispatch!(State: [wl_subcompositor::WlSubcompositor: ()] => CompositorState);
+delegate_dispatch!(State: [wl_subsurface::WlSubsurface: SubsurfaceUserData] => CompositorState);
+
+crate::policy_global!(wl_shm::WlShm, () => ShmState);
+delegate_dispatch!(State: [wl_shm::WlShm: ()] => ShmState);
+delegate_dispatch!(State: [wl_shm_pool::WlShmPool: ShmPoolUserData] => ShmState);
+delegate_dispatch!(State: [WlBuffer: ShmBufferUserData] => ShmState);

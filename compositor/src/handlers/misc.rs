@@ -7,10 +7,22 @@ use smithay::wayland::fractional_scale::{with_fractional_scale, FractionalScaleH
 use smithay::wayland::xdg_activation::{
     XdgActivationHandler, XdgActivationState, XdgActivationToken, XdgActivationTokenData,
 };
-use smithay::{
-    delegate_fractional_scale, delegate_presentation, delegate_single_pixel_buffer,
-    delegate_viewporter, delegate_xdg_activation,
-};
+use smithay::reexports::wayland_protocols::wp::fractional_scale::v1::server::wp_fractional_scale_manager_v1::WpFractionalScaleManagerV1;
+use smithay::reexports::wayland_protocols::wp::fractional_scale::v1::server::wp_fractional_scale_v1::WpFractionalScaleV1;
+use smithay::reexports::wayland_protocols::wp::presentation_time::server::wp_presentation::WpPresentation;
+use smithay::reexports::wayland_protocols::wp::presentation_time::server::wp_presentation_feedback::WpPresentationFeedback;
+use smithay::reexports::wayland_protocols::wp::single_pixel_buffer::v1::server::wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1;
+use smithay::reexports::wayland_protocols::wp::viewporter::server::wp_viewport::WpViewport;
+use smithay::reexports::wayland_protocols::wp::viewporter::server::wp_viewporter::WpViewporter;
+use smithay::reexports::wayland_protocols::xdg::activation::v1::server::xdg_activation_token_v1::XdgActivationTokenV1;
+use smithay::reexports::wayland_protocols::xdg::activation::v1::server::xdg_activation_v1::XdgActivationV1;
+use smithay::reexports::wayland_server::protocol::wl_buffer;
+use smithay::reexports::wayland_server::{delegate_dispatch, Weak};
+use smithay::wayland::fractional_scale::FractionalScaleManagerState;
+use smithay::wayland::presentation::{PresentationFeedbackState, PresentationState};
+use smithay::wayland::single_pixel_buffer::{SinglePixelBufferState, SinglePixelBufferUserData};
+use smithay::wayland::viewporter::{ViewportState, ViewporterState};
+use smithay::wayland::xdg_activation::ActivationTokenData;
 
 use crate::state::State;
 
@@ -53,8 +65,22 @@ impl XdgActivationHandler for State {
     }
 }
 
-delegate_viewporter!(State);
-delegate_single_pixel_buffer!(State);
-delegate_presentation!(State);
-delegate_fractional_scale!(State);
-delegate_xdg_activation!(State);
+crate::policy_global!(WpViewporter, () => ViewporterState);
+delegate_dispatch!(State: [WpViewporter: ()] => ViewporterState);
+delegate_dispatch!(State: [WpViewport: ViewportState] => ViewportState);
+
+crate::policy_global!(WpSinglePixelBufferManagerV1, () => SinglePixelBufferState);
+delegate_dispatch!(State: [WpSinglePixelBufferManagerV1: ()] => SinglePixelBufferState);
+delegate_dispatch!(State: [wl_buffer::WlBuffer: SinglePixelBufferUserData] => SinglePixelBufferState);
+
+crate::policy_global!(WpPresentation, u32 => PresentationState);
+delegate_dispatch!(State: [WpPresentation: u32] => PresentationState);
+delegate_dispatch!(State: [WpPresentationFeedback: ()] => PresentationFeedbackState);
+
+crate::policy_global!(WpFractionalScaleManagerV1, () => FractionalScaleManagerState);
+delegate_dispatch!(State: [WpFractionalScaleManagerV1: ()] => FractionalScaleManagerState);
+delegate_dispatch!(State: [WpFractionalScaleV1: Weak<WlSurface>] => FractionalScaleManagerState);
+
+crate::policy_global!(XdgActivationV1, () => XdgActivationState);
+delegate_dispatch!(State: [XdgActivationV1: ()] => XdgActivationState);
+delegate_dispatch!(State: [XdgActivationTokenV1: ActivationTokenData] => XdgActivationState);

@@ -4,6 +4,7 @@
 mod compositor;
 mod misc;
 mod output;
+mod privileged;
 mod seat;
 mod selection;
 mod xdg_shell;

@@ -7,7 +7,12 @@ use smithay::reexports::wayland_server::Resource;
 use smithay::wayland::selection::data_device::set_data_device_focus;
 use smithay::wayland::selection::primary_selection::set_primary_focus;
 use smithay::wayland::tablet_manager::TabletSeatHandler;
-use smithay::{delegate_cursor_shape, delegate_seat};
+use smithay::reexports::wayland_protocols::wp::cursor_shape::v1::server::wp_cursor_shape_device_v1::WpCursorShapeDeviceV1;
+use smithay::reexports::wayland_protocols::wp::cursor_shape::v1::server::wp_cursor_shape_manager_v1::WpCursorShapeManagerV1;
+use smithay::reexports::wayland_server::delegate_dispatch;
+use smithay::reexports::wayland_server::protocol::{wl_keyboard, wl_pointer, wl_seat, wl_touch};
+use smithay::wayland::cursor_shape::{CursorShapeDeviceUserData, CursorShapeManagerState};
+use smithay::wayland::seat::{KeyboardUserData, PointerUserData, SeatGlobalData, SeatUserData, TouchUserData};
 
 use crate::state::State;
 
@@ -36,5 +41,12 @@ impl SeatHandler for State {
 
 impl TabletSeatHandler for State {}
 
-delegate_seat!(State);
-delegate_cursor_shape!(State);
+crate::policy_global!(wl_seat::WlSeat, SeatGlobalData<State> => SeatState<State>);
+delegate_dispatch!(State: [wl_seat::WlSeat: SeatUserData<State>] => SeatState<State>);
+delegate_dispatch!(State: [wl_pointer::WlPointer: PointerUserData<State>] => SeatState<State>);
+delegate_dispatch!(State: [wl_keyboard::WlKeyboard: KeyboardUserData<State>] => SeatState<State>);
+delegate_dispatch!(State: [wl_touch::WlTouch: TouchUserData<State>] => SeatState<State>);
+
+crate::policy_global!(WpCursorShapeManagerV1, () => CursorShapeManagerState);
+delegate_dispatch!(State: [WpCursorShapeManagerV1: ()] => CursorShapeManagerState);
+delegate_dispatch!(State: [WpCursorShapeDeviceV1: CursorShapeDeviceUserData<State>] => CursorShapeManagerState);

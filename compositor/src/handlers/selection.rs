@@ -1,13 +1,18 @@
 //! wl_data_device (clipboard and drag and drop) and primary selection.
 
+use smithay::delegate_primary_selection;
+use smithay::reexports::wayland_server::delegate_dispatch;
+use smithay::reexports::wayland_server::protocol::wl_data_device::WlDataDevice;
+use smithay::reexports::wayland_server::protocol::wl_data_device_manager::WlDataDeviceManager;
+use smithay::reexports::wayland_server::protocol::wl_data_source::WlDataSource;
 use smithay::wayland::selection::data_device::{
     ClientDndGrabHandler, DataDeviceHandler, DataDeviceState, ServerDndGrabHandler,
 };
+use smithay::wayland::selection::data_device::{DataDeviceUserData, DataSourceUserData};
 use smithay::wayland::selection::primary_selection::{
     PrimarySelectionHandler, PrimarySelectionState,
 };
 use smithay::wayland::selection::SelectionHandler;
-use smithay::{delegate_data_device, delegate_primary_selection};
 
 use crate::state::State;
 
@@ -30,5 +35,8 @@ impl PrimarySelectionHandler for State {
     }
 }
 
-delegate_data_device!(State);
+crate::policy_global!(WlDataDeviceManager, () => DataDeviceState);
+delegate_dispatch!(State: [WlDataDeviceManager: ()] => DataDeviceState);
+delegate_dispatch!(State: [WlDataDevice: DataDeviceUserData] => DataDeviceState);
+delegate_dispatch!(State: [WlDataSource: DataSourceUserData] => DataDeviceState);
 delegate_primary_selection!(State);

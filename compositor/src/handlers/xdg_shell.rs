@@ -16,7 +16,16 @@ use smithay::wayland::shell::xdg::{
     PopupSurface, PositionerState, ToplevelSurface, XdgShellHandler, XdgShellState,
 };
 use smithay::output::Output;
-use smithay::{delegate_xdg_decoration, delegate_xdg_shell};
+use smithay::delegate_xdg_decoration;
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_popup::XdgPopup;
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_positioner::XdgPositioner;
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_surface::XdgSurface;
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel::XdgToplevel;
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_wm_base::XdgWmBase;
+use smithay::reexports::wayland_server::delegate_dispatch;
+use smithay::wayland::shell::xdg::{
+    XdgPositionerUserData, XdgShellSurfaceUserData, XdgSurfaceUserData, XdgWmBaseUserData,
+};
 use tracing::warn;
 
 use crate::grabs::{MoveGrab, ResizeGrab};
@@ -212,7 +221,12 @@ impl XdgDecorationHandler for State {
     }
 }
 
-delegate_xdg_shell!(State);
+crate::policy_global!(XdgWmBase, () => XdgShellState);
+delegate_dispatch!(State: [XdgWmBase: XdgWmBaseUserData] => XdgShellState);
+delegate_dispatch!(State: [XdgPositioner: XdgPositionerUserData] => XdgShellState);
+delegate_dispatch!(State: [XdgPopup: XdgShellSurfaceUserData] => XdgShellState);
+delegate_dispatch!(State: [XdgSurface: XdgSurfaceUserData] => XdgShellState);
+delegate_dispatch!(State: [XdgToplevel: XdgShellSurfaceUserData] => XdgShellState);
 delegate_xdg_decoration!(State);
 
 impl State {
