@@ -1,7 +1,7 @@
 //! Containers: one listening Wayland socket each, in `$XDG_RUNTIME_DIR/porthole/<name>/`, whose
 //! clients are tagged with the container and its profile.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use anyhow::Context;
 use porthole_protocol::{ContainerInfo, Event};
 use smithay::reexports::calloop::generic::Generic;
 use smithay::reexports::calloop::{Interest, Mode, PostAction, RegistrationToken};
-use smithay::reexports::wayland_server::backend::ClientId;
+use smithay::reexports::wayland_server::backend::{ClientId, ObjectId};
 use smithay::reexports::wayland_server::{Client, ListeningSocket};
 use tracing::{info, warn};
 
@@ -34,8 +34,9 @@ pub struct Container {
     pub limits: Limits,
     /// Output its windows fill, for kiosk containers.
     pub output: Option<String>,
-    /// `$XDG_RUNTIME_DIR/porthole/<name>`.
-    pub dir: PathBuf,
+    /// `$XDG_RUNTIME_DIR/porthole/<name>`; none for a security context's socket, which its
+    /// sandbox owns.
+    pub dir: Option<PathBuf>,
     /// Connected clients.
     pub clients: Vec<Client>,
     /// Bytes of live wl_shm pools of its clients.
@@ -44,9 +45,85 @@ pub struct Container {
 }
 
 impl Container {
-    /// The socket clients connect to.
-    pub fn socket_path(&self) -> PathBuf {
-        self.dir.join(SOCKET_NAME)
+    /// The socket clients connect to, if Porthole made it.
+    pub fn socket_path(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(SOCKET_NAME))
+    }
+}
+
+/// Live wl_shm pools, for the `shm_bytes` limit. A pool stays live while its object or any
+/// buffer made from it exists: clients often destroy the pool right after making buffers, and the
+/// memory stays mapped until the buffers go.
+#[derive(Debug, Default)]
+pub struct ShmAccounting {
+    pools: HashMap<ObjectId, PoolRecord>,
+    buffers: HashMap<ObjectId, ObjectId>,
+}
+
+#[derive(Debug)]
+struct PoolRecord {
+    container: String,
+    size: u64,
+    object_alive: bool,
+    buffers: usize,
+}
+
+impl ShmAccounting {
+    /// A pool was created.
+    pub fn pool_created(&mut self, pool: ObjectId, container: String, size: u64) {
+        self.pools.insert(
+            pool,
+            PoolRecord {
+                container,
+                size,
+                object_alive: true,
+                buffers: 0,
+            },
+        );
+    }
+
+    /// The size counted for a pool.
+    pub fn pool_size(&self, pool: &ObjectId) -> Option<u64> {
+        self.pools.get(pool).map(|r| r.size)
+    }
+
+    /// A pool grew.
+    pub fn pool_resized(&mut self, pool: &ObjectId, size: u64) {
+        if let Some(r) = self.pools.get_mut(pool) {
+            r.size = size;
+        }
+    }
+
+    /// A buffer was made from a pool.
+    pub fn buffer_created(&mut self, buffer: ObjectId, pool: ObjectId) {
+        if let Some(r) = self.pools.get_mut(&pool) {
+            r.buffers += 1;
+            self.buffers.insert(buffer, pool);
+        }
+    }
+
+    /// A pool object was destroyed; returns its container and size if nothing holds it now.
+    pub fn pool_destroyed(&mut self, pool: &ObjectId) -> Option<(String, u64)> {
+        let r = self.pools.get_mut(pool)?;
+        r.object_alive = false;
+        self.release_if_unused(pool)
+    }
+
+    /// A buffer was destroyed; returns its pool's container and size if nothing holds it now.
+    pub fn buffer_destroyed(&mut self, buffer: &ObjectId) -> Option<(String, u64)> {
+        let pool = self.buffers.remove(buffer)?;
+        if let Some(r) = self.pools.get_mut(&pool) {
+            r.buffers = r.buffers.saturating_sub(1);
+        }
+        self.release_if_unused(&pool)
+    }
+
+    fn release_if_unused(&mut self, pool: &ObjectId) -> Option<(String, u64)> {
+        let r = self.pools.get(pool)?;
+        if r.object_alive || r.buffers > 0 {
+            return None;
+        }
+        self.pools.remove(pool).map(|r| (r.container, r.size))
     }
 }
 
@@ -155,7 +232,7 @@ impl Porthole {
                 color: config.color.unwrap_or_else(|| color_for(name.as_str())),
                 limits: config.limits,
                 output: config.output.clone(),
-                dir,
+                dir: Some(dir),
                 clients: Vec::new(),
                 shm_bytes: 0,
                 token,
@@ -167,7 +244,8 @@ impl Porthole {
         Ok(())
     }
 
-    fn accept_container_client(
+    /// Serves a client that connected through a container's socket, within its limits.
+    pub fn accept_container_client(
         &mut self,
         name: &ContainerName,
         stream: std::os::unix::net::UnixStream,
@@ -216,10 +294,11 @@ impl Porthole {
         for client in &container.clients {
             self.disconnect(client, None);
         }
-        if let Err(err) = std::fs::remove_dir_all(&container.dir) {
-            if err.kind() != std::io::ErrorKind::NotFound {
-                return Err(err)
-                    .with_context(|| format!("cannot remove {}", container.dir.display()));
+        if let Some(dir) = &container.dir {
+            if let Err(err) = std::fs::remove_dir_all(dir) {
+                if err.kind() != std::io::ErrorKind::NotFound {
+                    return Err(err).with_context(|| format!("cannot remove {}", dir.display()));
+                }
             }
         }
         info!(container = name, "container removed");
@@ -227,6 +306,27 @@ impl Porthole {
             name: name.to_string(),
         });
         Ok(())
+    }
+
+    /// Registers a container whose socket another party created (a security context).
+    pub fn add_external_container(&mut self, name: ContainerName, token: RegistrationToken) {
+        self.containers.insert(
+            name.clone(),
+            Container {
+                color: color_for(name.as_str()),
+                name: name.clone(),
+                profile: Profile::Untrusted,
+                limits: Limits::default(),
+                output: None,
+                dir: None,
+                clients: Vec::new(),
+                shm_bytes: 0,
+                token,
+            },
+        );
+        self.emit(Event::ContainerAdded {
+            name: name.to_string(),
+        });
     }
 
     /// Logs and reports a refused or punished client.
@@ -237,6 +337,64 @@ impl Porthole {
             limit: limit.to_string(),
             detail,
         });
+    }
+
+    /// Counts `size` bytes of wl_shm pool (growing from `old`) against the client's container.
+    /// Over the limit, the client is disconnected with an error and `false` is returned.
+    pub fn charge_shm(&mut self, client: &Client, size: u64, old: u64) -> bool {
+        let name = Self::client_container(client);
+        let Some(container) = self
+            .containers
+            .values_mut()
+            .find(|c| c.name.as_str() == name)
+        else {
+            return true;
+        };
+        let limit = container.limits.shm_bytes.0;
+        let total = container.shm_bytes.saturating_sub(old).saturating_add(size);
+        if total > limit {
+            let detail = format!(
+                "a wl_shm pool of {size} bytes would bring the container to {total} bytes, over its \
+                 limit of {limit}"
+            );
+            self.quota_hit(&name, "shm_bytes", detail.clone());
+            self.disconnect(
+                client,
+                Some((2, format!("shm_bytes limit of container {name}: {detail}"))),
+            );
+            return false;
+        }
+        container.shm_bytes = total;
+        true
+    }
+
+    /// Gives back the bytes of a pool that is gone (its object and all its buffers).
+    pub fn release_shm(&mut self, released: Option<(String, u64)>) {
+        let Some((name, size)) = released else { return };
+        if let Some(c) = self
+            .containers
+            .values_mut()
+            .find(|c| c.name.as_str() == name)
+        {
+            c.shm_bytes = c.shm_bytes.saturating_sub(size);
+        }
+    }
+
+    /// The output a kiosk container's windows fill; `None` for other containers.
+    pub fn kiosk_output(&self, container: &str) -> Option<smithay::output::Output> {
+        let c = self
+            .containers
+            .values()
+            .find(|c| c.name.as_str() == container)?;
+        if c.profile != Profile::Kiosk {
+            return None;
+        }
+        let outputs = || self.shell.space.outputs();
+        match &c.output {
+            Some(name) => outputs().find(|o| &o.name() == name).cloned(),
+            None => None,
+        }
+        .or_else(|| outputs().min_by_key(|o| o.name()).cloned())
     }
 
     /// Number of toplevels the container's clients have (mapped or not).
@@ -255,7 +413,10 @@ impl Porthole {
                 name: c.name.to_string(),
                 profile: c.profile.name().to_string(),
                 color: format!("#{:02x}{:02x}{:02x}", c.color.r, c.color.g, c.color.b),
-                socket: c.socket_path().display().to_string(),
+                socket: c
+                    .socket_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "(security context)".into()),
                 clients: c.clients.len() as u32,
                 windows: self.container_toplevels(c.name.as_str()) as u32,
                 shm_bytes: c.shm_bytes,

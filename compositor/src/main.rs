@@ -450,6 +450,10 @@ fn container_dir(name: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| {
             format!("no container named `{name}`; create it with `porthole container add {name}`")
         })?;
+    anyhow::ensure!(
+        container.socket.starts_with('/'),
+        "container `{name}` came from a security context: its socket belongs to its sandbox"
+    );
     let socket = PathBuf::from(container.socket);
     Ok(socket.parent().map(PathBuf::from).unwrap_or(socket))
 }

@@ -467,6 +467,13 @@ impl Porthole {
 
     /// Leaves fullscreen.
     pub fn unfullscreen(&mut self, window: &Window) {
+        // A kiosk's windows stay fullscreen, whoever asks.
+        if self
+            .kiosk_output(&with_meta(window, |m| m.container.clone()))
+            .is_some()
+        {
+            return;
+        }
         let Some(toplevel) = window.toplevel().cloned() else {
             return;
         };

@@ -131,8 +131,8 @@ pub struct Porthole {
     pub key_lookup: Option<crate::input::KeyLookup>,
     /// Globals only trusted clients see.
     pub privileged: PrivilegedState,
-    /// Listening sockets of security contexts, by the container name they were given.
-    pub sandbox_sources: HashMap<String, smithay::reexports::calloop::RegistrationToken>,
+    /// Live wl_shm pools and buffers, for the `shm_bytes` limit.
+    pub shm: crate::container::ShmAccounting,
     /// Containers, by name.
     pub containers:
         std::collections::BTreeMap<crate::config::ContainerName, crate::container::Container>,
@@ -279,6 +279,7 @@ impl Porthole {
         loop_handle
             .insert_source(gone_channel, |event, _, state| {
                 if let channel::Event::Msg(gone) = event {
+                    state.comp.container_client_gone(&gone.container, &gone.id);
                     state
                         .comp
                         .emit(porthole_protocol::Event::ClientDisconnected {
@@ -349,8 +350,8 @@ impl Porthole {
             display_ping: None,
             killed_clients: Vec::new(),
             containers: Default::default(),
+            shm: Default::default(),
             privileged,
-            sandbox_sources: HashMap::new(),
             config,
         })
     }

@@ -2,6 +2,7 @@
 
 use smithay::backend::renderer::utils::{on_commit_buffer_handler, with_renderer_surface_state};
 use smithay::desktop::{find_popup_root_surface, PopupKind};
+use smithay::reexports::wayland_server::backend::ClientId;
 use smithay::reexports::wayland_server::delegate_dispatch;
 use smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
@@ -9,7 +10,9 @@ use smithay::reexports::wayland_server::protocol::{
     wl_callback, wl_compositor, wl_region, wl_shm, wl_shm_pool, wl_subcompositor, wl_subsurface,
     wl_surface,
 };
-use smithay::reexports::wayland_server::Client;
+use smithay::reexports::wayland_server::{
+    Client, DataInit, Dispatch, DisplayHandle, New, Resource,
+};
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
     get_parent, is_sync_subsurface, with_states, CompositorClientState, CompositorHandler,
@@ -20,7 +23,7 @@ use smithay::wayland::shell::xdg::XdgToplevelSurfaceData;
 use smithay::wayland::shm::{ShmBufferUserData, ShmPoolUserData};
 use smithay::wayland::shm::{ShmHandler, ShmState};
 
-use crate::state::{ClientState, State};
+use crate::state::{ClientState, Porthole, State};
 
 /// Client state of clients that were not inserted by Porthole (there are none today, but smithay
 /// requires an answer rather than a panic).
@@ -133,6 +136,128 @@ delegate_dispatch!(State: [wl_subcompositor::WlSubcompositor: ()] => CompositorS
 delegate_dispatch!(State: [wl_subsurface::WlSubsurface: SubsurfaceUserData] => CompositorState);
 
 crate::policy_global!(wl_shm::WlShm, () => ShmState);
-delegate_dispatch!(State: [wl_shm::WlShm: ()] => ShmState);
-delegate_dispatch!(State: [wl_shm_pool::WlShmPool: ShmPoolUserData] => ShmState);
-delegate_dispatch!(State: [WlBuffer: ShmBufferUserData] => ShmState);
+
+// wl_shm and wl_shm_pool pass through here first: pools are counted against their container's
+// `shm_bytes` limit, and a resize to zero (which smithay 0.7 would unwrap into a panic) is
+// refused with a protocol error.
+impl Dispatch<wl_shm::WlShm, ()> for State {
+    fn request(
+        state: &mut Self,
+        client: &Client,
+        shm: &wl_shm::WlShm,
+        request: wl_shm::Request,
+        data: &(),
+        dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        let mut pool = None;
+        if let wl_shm::Request::CreatePool { id, size, .. } = &request {
+            if *size > 0 && !state.comp.charge_shm(client, *size as u64, 0) {
+                return;
+            }
+            pool = new_object_protocol_id(id).map(|pid| (pid, *size as u64));
+        }
+        <ShmState as Dispatch<wl_shm::WlShm, (), State>>::request(
+            state, client, shm, request, data, dh, data_init,
+        );
+        if let Some((pid, size)) = pool {
+            if let Ok(pool) = client.object_from_protocol_id::<wl_shm_pool::WlShmPool>(dh, pid) {
+                let container = Porthole::client_container(client);
+                state.comp.shm.pool_created(pool.id(), container, size);
+            }
+        }
+    }
+}
+
+impl Dispatch<wl_shm_pool::WlShmPool, ShmPoolUserData> for State {
+    fn request(
+        state: &mut Self,
+        client: &Client,
+        pool: &wl_shm_pool::WlShmPool,
+        request: wl_shm_pool::Request,
+        data: &ShmPoolUserData,
+        dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        let mut new_buffer = None;
+        match &request {
+            wl_shm_pool::Request::Resize { size } => {
+                let size = *size;
+                if size <= 0 {
+                    pool.post_error(wl_shm::Error::InvalidFd, "invalid wl_shm_pool size");
+                    return;
+                }
+                if let Some(old) = state.comp.shm.pool_size(&pool.id()) {
+                    if (size as u64) > old {
+                        if !state.comp.charge_shm(client, size as u64, old) {
+                            return;
+                        }
+                        state.comp.shm.pool_resized(&pool.id(), size as u64);
+                    }
+                }
+            }
+            wl_shm_pool::Request::CreateBuffer { id, .. } => {
+                new_buffer = new_object_protocol_id(id)
+            }
+            _ => {}
+        }
+        <ShmState as Dispatch<wl_shm_pool::WlShmPool, ShmPoolUserData, State>>::request(
+            state, client, pool, request, data, dh, data_init,
+        );
+        if let Some(pid) = new_buffer {
+            if let Ok(buffer) = client.object_from_protocol_id::<WlBuffer>(dh, pid) {
+                state.comp.shm.buffer_created(buffer.id(), pool.id());
+            }
+        }
+    }
+
+    fn destroyed(
+        state: &mut Self,
+        client: ClientId,
+        pool: &wl_shm_pool::WlShmPool,
+        data: &ShmPoolUserData,
+    ) {
+        let released = state.comp.shm.pool_destroyed(&pool.id());
+        state.comp.release_shm(released);
+        <ShmState as Dispatch<wl_shm_pool::WlShmPool, ShmPoolUserData, State>>::destroyed(
+            state, client, pool, data,
+        );
+    }
+}
+
+/// The protocol id of an object a request creates. wayland-server keeps it private in `New`,
+/// so it is read from `New`'s `Debug` text (`… wl_shm_pool@12[…] …`); `None` if that changes.
+fn new_object_protocol_id<I: Resource>(new: &New<I>) -> Option<u32> {
+    let text = format!("{new:?}");
+    let marker = format!("{}@", I::interface().name);
+    let start = text.find(&marker)? + marker.len();
+    let digits: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+impl Dispatch<WlBuffer, ShmBufferUserData> for State {
+    fn request(
+        state: &mut Self,
+        client: &Client,
+        buffer: &WlBuffer,
+        request: <WlBuffer as Resource>::Request,
+        data: &ShmBufferUserData,
+        dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        <ShmState as Dispatch<WlBuffer, ShmBufferUserData, State>>::request(
+            state, client, buffer, request, data, dh, data_init,
+        );
+    }
+
+    fn destroyed(state: &mut Self, client: ClientId, buffer: &WlBuffer, data: &ShmBufferUserData) {
+        let released = state.comp.shm.buffer_destroyed(&buffer.id());
+        state.comp.release_shm(released);
+        <ShmState as Dispatch<WlBuffer, ShmBufferUserData, State>>::destroyed(
+            state, client, buffer, data,
+        );
+    }
+}

@@ -60,27 +60,17 @@ impl SecurityContextHandler for State {
             .flatten()
             .collect::<Vec<_>>()
             .join("-");
-        let name = container_name_from_label(&label, |n| {
-            self.comp.containers.contains_key(n)
-                || self.comp.sandbox_sources.contains_key(n.as_str())
-        });
+        let name = container_name_from_label(&label, |n| self.comp.containers.contains_key(n));
         info!(container = %name, engine = ?context.sandbox_engine, "security context created");
         let key = name.clone();
         let inserted = self
             .comp
             .loop_handle
             .insert_source(source, move |stream, _, state| {
-                state
-                    .comp
-                    .insert_client(stream, key.as_str(), crate::policy::Profile::Untrusted);
+                state.comp.accept_container_client(&key, stream);
             });
         match inserted {
-            Ok(token) => {
-                self.comp.sandbox_sources.insert(name.to_string(), token);
-                self.comp.emit(porthole_protocol::Event::ContainerAdded {
-                    name: name.to_string(),
-                });
-            }
+            Ok(token) => self.comp.add_external_container(name, token),
             Err(err) => warn!(?err, "cannot listen on a security context"),
         }
     }

@@ -38,15 +38,35 @@ impl XdgShellHandler for State {
     }
 
     fn new_toplevel(&mut self, surface: ToplevelSurface) {
-        let container = surface
-            .wl_surface()
-            .client()
-            .map(|c| Porthole::client_container(&c))
-            .unwrap_or_default();
+        let Some(client) = surface.wl_surface().client() else {
+            return;
+        };
+        let container = Porthole::client_container(&client);
+        if let Some(c) = self
+            .comp
+            .containers
+            .values()
+            .find(|c| c.name.as_str() == container)
+        {
+            let limit = c.limits.toplevels as usize;
+            if self.comp.container_toplevels(&container) >= limit {
+                let detail = format!("more than {limit} toplevel windows");
+                self.comp.quota_hit(&container, "toplevels", detail.clone());
+                let message = format!("toplevels limit of container {container}: {detail}");
+                self.comp.disconnect(&client, Some((2, message)));
+                return;
+            }
+        }
         // A client that never binds xdg-decoration draws its own (the protocol's default), so
         // only `new_decoration` turns server-side decorations on.
         let window = Window::new_wayland_window(surface);
-        self.comp.shell.add_unmapped(window, container);
+        self.comp
+            .shell
+            .add_unmapped(window.clone(), container.clone());
+        if let Some(output) = self.comp.kiosk_output(&container) {
+            // A kiosk's windows fill its output from their first configure on.
+            self.comp.fullscreen(&window, Some(output));
+        }
     }
 
     fn new_popup(&mut self, surface: PopupSurface, _positioner: PositionerState) {
