@@ -96,6 +96,10 @@ enum Cmd {
     Run {
         /// The container.
         name: String,
+        /// Keep the host's network (and with it the host's abstract sockets, such as an X
+        /// server's); by default the sandbox has none.
+        #[arg(long)]
+        network: bool,
         /// The command and its arguments.
         #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
         command: Vec<std::ffi::OsString>,
@@ -405,7 +409,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", porthole::sandbox::env_flags(&dir, engine));
             Ok(())
         }
-        Cmd::Run { name, command } => {
+        Cmd::Run {
+            name,
+            network,
+            command,
+        } => {
             let dir = match container_dir(&name) {
                 Ok(dir) => dir,
                 Err(_) => {
@@ -418,7 +426,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     container_dir(&name)?
                 }
             };
-            let args = porthole::sandbox::bwrap_args(&dir, &name, &command);
+            let args = porthole::sandbox::bwrap_args(&dir, &name, network, &command);
             use std::os::unix::process::CommandExt;
             let err = std::process::Command::new("bwrap").args(&args).exec();
             Err(anyhow::anyhow!(

@@ -85,11 +85,17 @@ pub fn env_flags(dir: &Path, engine: Engine) -> String {
     out
 }
 
-/// The `bwrap` command line of `porthole run`: `command` in new pid, ipc and uts namespaces,
+/// The `bwrap` command line of `porthole run`: `command` in new pid, ipc, uts and (unless
+/// `network`) network namespaces,
 /// seeing the host's `/usr` and `/etc` read-only, fresh `/tmp` and `/run`, and of the host's
 /// runtime files only the container's directory.
-pub fn bwrap_args(dir: &Path, name: &str, command: &[OsString]) -> Vec<OsString> {
+pub fn bwrap_args(dir: &Path, name: &str, network: bool, command: &[OsString]) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
+    if !network {
+        // Abstract unix sockets (the host X server's @/tmp/.X11-unix/X0, D-Bus) live in the
+        // network namespace: only a new one keeps them out of reach.
+        args.push("--unshare-net".into());
+    }
     let mut push = |words: &[&str]| args.extend(words.iter().map(OsString::from));
     push(&[
         "--unshare-pid",
@@ -206,6 +212,7 @@ mod tests {
         let args = bwrap_args(
             Path::new("/r/porthole/a"),
             "a",
+            false,
             &["foot".into(), "-e".into(), "sh".into()],
         );
         let words: Vec<String> = args
@@ -219,7 +226,7 @@ mod tests {
         );
         assert!(joined.contains("--tmpfs /tmp"), "{joined}");
         assert!(
-            joined.contains("--unshare-pid --unshare-ipc --unshare-uts"),
+            joined.contains("--unshare-net --unshare-pid --unshare-ipc --unshare-uts"),
             "{joined}"
         );
         assert!(joined.ends_with("-- foot -e sh"), "{joined}");

@@ -464,6 +464,12 @@ impl Compositor {
     /// Starts a Wayland client of this compositor; its output goes to a log in the runtime
     /// directory. Returns its process id.
     pub fn spawn_client(&mut self, program: &str, args: &[&str]) -> u32 {
+        let display = self.display.clone();
+        self.spawn_client_on(&display, program, args)
+    }
+
+    /// Like [`Compositor::spawn_client`], on another socket (a container's `wayland-0`).
+    pub fn spawn_client_on(&mut self, display: &str, program: &str, args: &[&str]) -> u32 {
         let n = self.clients.len() + 1;
         let base = Path::new(program)
             .file_name()
@@ -479,7 +485,7 @@ impl Compositor {
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         Self::set_env(&mut cmd, self.dir());
-        cmd.env("WAYLAND_DISPLAY", &self.display);
+        cmd.env("WAYLAND_DISPLAY", display);
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program} {args:?}: {e}"));

@@ -1,0 +1,444 @@
+//! Policy and quotas, end to end: the real `porthole serve` with containers from a configuration,
+//! real clients (wayland-info, weston-simple-shm) and raw `wayland-client` connections that break
+//! the rules. Every check is made from the container tag alone: the clients say nothing about
+//! themselves.
+
+mod common;
+mod fixture;
+
+use std::collections::BTreeSet;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+use fixture::{ClientData, FrameMarker};
+use wayland_client::protocol::{wl_compositor, wl_registry, wl_shm, wl_shm_pool};
+use wayland_client::{Connection, EventQueue, Proxy, QueueHandle};
+use wayland_protocols::wp::security_context::v1::client::wp_security_context_manager_v1::WpSecurityContextManagerV1;
+use wayland_protocols::wp::single_pixel_buffer::v1::client::wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1;
+use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
+use wayland_protocols::xdg::shell::client::xdg_wm_base;
+
+const DESKTOP: &[&str] = &[
+    "wl_compositor",
+    "wl_subcompositor",
+    "wl_shm",
+    "xdg_wm_base",
+    "zxdg_decoration_manager_v1",
+    "wl_seat",
+    "wl_output",
+    "zxdg_output_manager_v1",
+    "wl_data_device_manager",
+    "zwp_primary_selection_device_manager_v1",
+    "wp_viewporter",
+    "wp_single_pixel_buffer_manager_v1",
+    "wp_presentation",
+    "wp_fractional_scale_manager_v1",
+    "wp_cursor_shape_manager_v1",
+    "xdg_activation_v1",
+];
+
+const PRIVILEGED_OFFERED: &[&str] = &[
+    "zwlr_data_control_manager_v1",
+    "ext_data_control_manager_v1",
+    "ext_foreign_toplevel_list_v1",
+    "zwp_keyboard_shortcuts_inhibit_manager_v1",
+    "wp_security_context_manager_v1",
+    "zwp_virtual_keyboard_manager_v1",
+];
+
+const CONFIG: &str = r##"
+[profile.viewer]
+allow = ["wl_compositor", "wl_shm", "xdg_wm_base", "wl_output"]
+
+[container.u]
+color = "#3465a4"
+
+[container.t]
+profile = "trusted"
+
+[container.v]
+profile = "viewer"
+
+[container.k]
+profile = "kiosk"
+
+[container.small]
+[container.small.limits]
+clients = 2
+toplevels = 3
+shm_bytes = "1MiB"
+
+[container.honest]
+"##;
+
+fn start() -> Compositor {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("porthole.toml");
+    std::fs::write(&path, CONFIG).unwrap();
+    // The compositor reads the file at start only; the temp dir may go after that.
+    let comp = Compositor::start_with(1280, 720, &["--config", path.to_str().unwrap()]);
+    drop(dir);
+    comp
+}
+
+fn socket(comp: &Compositor, container: &str) -> PathBuf {
+    comp.dir()
+        .join("porthole")
+        .join(container)
+        .join("wayland-0")
+}
+
+fn globals_seen_by_wayland_info(display: &str, comp: &Compositor) -> BTreeSet<String> {
+    let mut cmd = std::process::Command::new("wayland-info");
+    cmd.env("XDG_RUNTIME_DIR", comp.dir())
+        .env("WAYLAND_DISPLAY", display);
+    let out = run_bounded(cmd, Duration::from_secs(15));
+    assert!(
+        out.status.success(),
+        "wayland-info failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("interface: '"))
+        .filter_map(|l| l.split('\'').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn set(names: &[&[&str]]) -> BTreeSet<String> {
+    names
+        .iter()
+        .flat_map(|n| n.iter())
+        .map(|s| s.to_string())
+        .collect()
+}
+
+#[test]
+fn each_profile_sees_exactly_its_globals() {
+    let comp = start();
+    let all = set(&[DESKTOP, PRIVILEGED_OFFERED]);
+    let host = globals_seen_by_wayland_info(comp.wayland_display(), &comp);
+    assert_eq!(host, all, "the trusted host socket sees everything");
+    let path = |c: &str| socket(&comp, c).display().to_string();
+    assert_eq!(globals_seen_by_wayland_info(&path("t"), &comp), all);
+    assert_eq!(
+        globals_seen_by_wayland_info(&path("u"), &comp),
+        set(&[DESKTOP])
+    );
+    assert_eq!(
+        globals_seen_by_wayland_info(&path("k"), &comp),
+        set(&[DESKTOP])
+    );
+    assert_eq!(
+        globals_seen_by_wayland_info(&path("v"), &comp),
+        set(&[&["wl_compositor", "wl_shm", "xdg_wm_base", "wl_output"]])
+    );
+}
+
+/// A raw client on a socket of the compositor under test.
+struct Raw {
+    conn: Connection,
+    queue: EventQueue<ClientData>,
+    qh: QueueHandle<ClientData>,
+    data: ClientData,
+    registry: wl_registry::WlRegistry,
+}
+
+impl Raw {
+    fn connect(path: &Path) -> std::io::Result<Self> {
+        let stream = UnixStream::connect(path)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let conn = Connection::from_socket(stream).map_err(std::io::Error::other)?;
+        let queue = conn.new_event_queue();
+        let qh = queue.handle();
+        let registry = conn.display().get_registry(&qh, ());
+        let mut raw = Self {
+            conn,
+            queue,
+            qh,
+            data: ClientData::default(),
+            registry,
+        };
+        raw.roundtrip().map_err(std::io::Error::other)?;
+        Ok(raw)
+    }
+
+    fn roundtrip(&mut self) -> Result<(), String> {
+        self.queue
+            .roundtrip(&mut self.data)
+            .map(|_| ())
+            .map_err(|e| format!("{e}"))
+    }
+
+    fn global(&self, interface: &str) -> Option<(u32, u32)> {
+        self.data
+            .globals
+            .iter()
+            .find(|(_, i, _)| i == interface)
+            .map(|(n, _, v)| (*n, *v))
+    }
+
+    fn bind<I: Proxy + 'static>(&self, interface: &str, version: u32) -> I
+    where
+        ClientData: wayland_client::Dispatch<I, ()>,
+    {
+        let (name, _) = self
+            .global(interface)
+            .unwrap_or_else(|| panic!("{interface} not offered"));
+        self.registry.bind(name, version, &self.qh, ())
+    }
+
+    fn error(&self) -> String {
+        self.conn
+            .protocol_error()
+            .map(|e| format!("{e:?}"))
+            .unwrap_or_default()
+    }
+}
+
+#[test]
+fn binding_a_hidden_global_by_name_is_a_protocol_error() {
+    let comp = start();
+    let mut trusted = Raw::connect(&socket(&comp, "t")).unwrap();
+    let (name, _) = trusted.global("wp_security_context_manager_v1").unwrap();
+    let _: WpSecurityContextManagerV1 = trusted.registry.bind(name, 1, &trusted.qh, ());
+    trusted.roundtrip().expect("a trusted client may bind it");
+    let mut untrusted = Raw::connect(&socket(&comp, "u")).unwrap();
+    assert!(
+        untrusted.global("wp_security_context_manager_v1").is_none(),
+        "not announced"
+    );
+    // Use the name the trusted client saw, and bind it anyway.
+    let _: WpSecurityContextManagerV1 = untrusted.registry.bind(name, 1, &untrusted.qh, ());
+    assert!(
+        untrusted.roundtrip().is_err(),
+        "binding a hidden global must fail"
+    );
+    // The error reaches the client unless the closed socket resets first; the compositor's
+    // log says why it hung up either way.
+    assert_disconnected_because(
+        &comp,
+        &untrusted,
+        &format!("Invalid binding of wp_security_context_manager_v1 version 1 for global {name}"),
+    );
+    // The compositor and other clients go on.
+    let mut again = Raw::connect(&socket(&comp, "u")).unwrap();
+    again.roundtrip().unwrap();
+    assert!(comp.run_ok(&["outputs"]).contains("HEADLESS-1"));
+}
+
+/// Counts frame callbacks of an honest client drawing continuously for `duration`.
+fn frames_during(path: &Path, duration: Duration, mut attack: impl FnMut()) -> u32 {
+    let mut honest = Raw::connect(path).unwrap();
+    let compositor: wl_compositor::WlCompositor = honest.bind("wl_compositor", 4);
+    let wm: xdg_wm_base::XdgWmBase = honest.bind("xdg_wm_base", 1);
+    let spb: WpSinglePixelBufferManagerV1 = honest.bind("wp_single_pixel_buffer_manager_v1", 1);
+    let viewporter: WpViewporter = honest.bind("wp_viewporter", 1);
+    let qh = honest.qh.clone();
+    let surface = compositor.create_surface(&qh, ());
+    let xdg = wm.get_xdg_surface(&surface, &qh, ());
+    let _top = xdg.get_toplevel(&qh, ());
+    let viewport = viewporter.get_viewport(&surface, &qh, ());
+    surface.commit();
+    honest.roundtrip().unwrap();
+    let serial = honest
+        .data
+        .pending_serial
+        .remove(&xdg.id())
+        .expect("configure");
+    xdg.ack_configure(serial);
+    let buffer = spb.create_u32_rgba_buffer(0, u32::MAX, 0, u32::MAX, &qh, ());
+    surface.attach(Some(&buffer), 0, 0);
+    viewport.set_destination(100, 100);
+    surface.damage_buffer(0, 0, 1, 1);
+    surface.frame(&qh, FrameMarker);
+    surface.commit();
+    honest.conn.flush().unwrap();
+
+    attack();
+    let start = Instant::now();
+    let mut seen = honest.data.frames_done;
+    while start.elapsed() < duration {
+        honest.queue.blocking_dispatch(&mut honest.data).unwrap();
+        if honest.data.frames_done > seen {
+            seen = honest.data.frames_done;
+            surface.damage_buffer(0, 0, 1, 1);
+            surface.frame(&qh, FrameMarker);
+            surface.commit();
+            honest.conn.flush().unwrap();
+        }
+    }
+    honest.data.frames_done
+}
+
+/// The client was cut off for `reason`: in its protocol error if it got it, and in the
+/// compositor's log in any case.
+fn assert_disconnected_because(comp: &Compositor, client: &Raw, reason: &str) {
+    let seen = client.error();
+    assert!(
+        seen.is_empty() || seen.contains(reason),
+        "protocol error {seen} lacks {reason:?}"
+    );
+    poll(
+        Duration::from_secs(5),
+        &format!("the log to say {reason:?}"),
+        || {
+            let log = comp.log();
+            if log.contains("client disconnected") && log.contains(reason) {
+                Ok(())
+            } else {
+                Err(log.lines().rev().take(5).collect::<Vec<_>>().join("\n"))
+            }
+        },
+    );
+}
+
+#[test]
+fn a_container_over_its_client_limit_is_refused() {
+    let comp = start();
+    let a = Raw::connect(&socket(&comp, "small")).unwrap();
+    let b = Raw::connect(&socket(&comp, "small")).unwrap();
+    // The third connection is closed at once.
+    let third = Raw::connect(&socket(&comp, "small"));
+    assert!(third.is_err(), "a third client of `small` was served");
+    poll(Duration::from_secs(5), "the refusal in the log", || {
+        let log = comp.log();
+        if log.contains("quota hit") && log.contains("more than 2 clients") {
+            Ok(())
+        } else {
+            Err("no quota hit logged".to_string())
+        }
+    });
+    // The two within the limit still work, and another container is untouched.
+    let (mut a, mut b) = (a, b);
+    a.roundtrip().unwrap();
+    b.roundtrip().unwrap();
+    let _honest = Raw::connect(&socket(&comp, "honest")).unwrap();
+    let containers = comp.run_ok(&["containers", "--json"]);
+    assert!(containers.contains("\"clients\": 2"), "{containers}");
+}
+
+#[test]
+fn too_many_toplevels_disconnect_the_client_while_another_container_keeps_its_frames() {
+    let comp = start();
+    let mut attacker = Raw::connect(&socket(&comp, "small")).unwrap();
+    let compositor: wl_compositor::WlCompositor = attacker.bind("wl_compositor", 4);
+    let wm: xdg_wm_base::XdgWmBase = attacker.bind("xdg_wm_base", 1);
+    let qh = attacker.qh.clone();
+    let frames = frames_during(
+        &socket(&comp, "honest"),
+        Duration::from_millis(1500),
+        || {
+            for _ in 0..4 {
+                let surface = compositor.create_surface(&qh, ());
+                let xdg = wm.get_xdg_surface(&surface, &qh, ());
+                let _ = xdg.get_toplevel(&qh, ());
+                surface.commit();
+            }
+            let _ = attacker.conn.flush();
+        },
+    );
+    assert!(
+        attacker.roundtrip().is_err(),
+        "the fourth toplevel must cost the client its connection"
+    );
+    assert_disconnected_because(&comp, &attacker, "toplevels limit of container small");
+    // 1.5 s at 60 Hz is 90 frames; ask for well over half.
+    assert!(
+        frames >= 50,
+        "the honest client got only {frames} frames in 1.5 s"
+    );
+    let log = comp.log();
+    assert!(
+        log.contains("quota hit") && log.contains("toplevels"),
+        "{log}"
+    );
+}
+
+fn memfd(size: u64) -> std::os::fd::OwnedFd {
+    let fd =
+        rustix::fs::memfd_create("porthole-test-pool", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
+    rustix::fs::ftruncate(&fd, size).unwrap();
+    fd
+}
+
+#[test]
+fn shm_pools_count_until_freed_and_going_over_disconnects() {
+    let comp = start();
+    let mut c = Raw::connect(&socket(&comp, "small")).unwrap();
+    let shm: wl_shm::WlShm = c.bind("wl_shm", 1);
+    let qh = c.qh.clone();
+    let kib = 1024;
+    let pool: wl_shm_pool::WlShmPool =
+        shm.create_pool(memfd(600 * kib).as_fd(), 600 * kib as i32, &qh, ());
+    c.roundtrip().unwrap();
+    assert!(comp
+        .run_ok(&["containers", "--json"])
+        .contains(&format!("\"shm_bytes\": {}", 600 * kib)));
+    // Freed pools no longer count: another 600 KiB fits in 1 MiB.
+    pool.destroy();
+    let _pool2: wl_shm_pool::WlShmPool =
+        shm.create_pool(memfd(600 * kib).as_fd(), 600 * kib as i32, &qh, ());
+    c.roundtrip().unwrap();
+    // A third would make 1200 KiB.
+    let _pool3: wl_shm_pool::WlShmPool =
+        shm.create_pool(memfd(600 * kib).as_fd(), 600 * kib as i32, &qh, ());
+    assert!(
+        c.roundtrip().is_err(),
+        "over shm_bytes the client must be disconnected"
+    );
+    assert_disconnected_because(&comp, &c, "shm_bytes limit of container small");
+    // Its pools are released with it.
+    poll(Duration::from_secs(5), "shm_bytes back to 0", || {
+        let json = comp.run_ok(&["containers", "--json"]);
+        if json.contains("\"shm_bytes\": 0") {
+            Ok(())
+        } else {
+            Err(json)
+        }
+    });
+}
+
+#[test]
+fn resizing_a_pool_to_zero_is_a_protocol_error_not_a_crash() {
+    let comp = start();
+    let mut c = Raw::connect(&socket(&comp, "u")).unwrap();
+    let shm: wl_shm::WlShm = c.bind("wl_shm", 1);
+    let pool: wl_shm_pool::WlShmPool =
+        shm.create_pool(memfd(4096).as_fd(), 4096, &c.qh.clone(), ());
+    pool.resize(0);
+    assert!(c.roundtrip().is_err());
+    assert!(
+        c.error().contains("wl_shm_pool") || c.error().contains("invalid"),
+        "{}",
+        c.error()
+    );
+    // Still serving.
+    assert!(comp.run_ok(&["outputs"]).contains("HEADLESS-1"));
+    Raw::connect(&socket(&comp, "u"))
+        .unwrap()
+        .roundtrip()
+        .unwrap();
+}
+
+#[test]
+fn kiosk_windows_fill_the_output_and_stay_fullscreen() {
+    let mut comp = start();
+    let path = socket(&comp, "k");
+    comp.spawn_client_on(path.to_str().unwrap(), "weston-simple-shm", &[]);
+    let w = comp.wait_for_new_window(&[], CLIENT_TIMEOUT);
+    assert_eq!(w.container, "k");
+    let w = comp.wait_for_window(w.id, "fullscreen", CLIENT_TIMEOUT, |w| w.fullscreen);
+    assert!(w.fullscreen, "{w:?}");
+    assert_eq!((w.geometry.x, w.geometry.y), (0, 0));
+    comp.run_ok(&["window", "fullscreen", "--id", &w.id.to_string()]);
+    let again = comp.window(w.id).unwrap();
+    assert!(
+        again.fullscreen,
+        "a kiosk window cannot leave fullscreen: {again:?}"
+    );
+}
