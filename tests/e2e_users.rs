@@ -167,3 +167,125 @@ fn unsafe_free_getuid() -> u32 {
         })
         .unwrap_or(u32::MAX)
 }
+
+/// Runs `wayland-info` as `uid` on a container directory bind-mounted the way a root-run
+/// container engine does it: root mounts it, then the process drops to the container's user.
+fn wayland_info_as(uid: u32, dir: &Path) -> Output {
+    let mut cmd = Command::new("bwrap");
+    cmd.args(["--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib"])
+        .args([
+            "--symlink",
+            "usr/lib64",
+            "/lib64",
+            "--symlink",
+            "usr/bin",
+            "/bin",
+        ])
+        .args([
+            "--ro-bind",
+            "/etc",
+            "/etc",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/tmp",
+            "--tmpfs",
+            "/run",
+        ])
+        .arg("--bind")
+        .arg(dir)
+        .arg("/run/porthole")
+        .args([
+            "setpriv",
+            &format!("--reuid={uid}"),
+            &format!("--regid={uid}"),
+            "--clear-groups",
+        ])
+        .args([
+            "env",
+            "XDG_RUNTIME_DIR=/tmp",
+            "WAYLAND_DISPLAY=/run/porthole/wayland-0",
+        ])
+        .arg("wayland-info");
+    run(cmd)
+}
+
+#[test]
+fn a_container_socket_given_to_a_uid_serves_that_user_only() {
+    let is_root = unsafe_free_getuid() == 0;
+    let (Some(uid_a), Some(uid_b)) = (uid_of("porthole-a"), uid_of("porthole-b")) else {
+        assert!(
+            !is_root,
+            "running as root without the test users: run .ci/test, which creates them"
+        );
+        eprintln!(
+            "skipped: needs root and the users porthole-a and porthole-b (.ci/test creates them)"
+        );
+        return;
+    };
+    let runtime = tempfile::Builder::new()
+        .prefix("porthole-uid")
+        .tempdir()
+        .unwrap();
+    let dir = runtime.path();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let config = dir.join("porthole.toml");
+    std::fs::write(&config, format!("[container.w]\nuid = {uid_a}\n")).unwrap();
+    let mut server = KillOnDrop(
+        Command::new(BIN)
+            .args(["serve", "--outputs", "640x480", "--config"])
+            .arg(&config)
+            .env("XDG_RUNTIME_DIR", dir)
+            .env_remove("PORTHOLE_SOCKET")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let container = dir.join("porthole/w");
+    let socket = container.join("wayland-0");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "no socket at {}",
+            socket.display()
+        );
+        assert!(
+            server.0.try_wait().unwrap().is_none(),
+            "the compositor exited"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for path in [&container, &socket] {
+        let meta = std::fs::metadata(path).unwrap();
+        assert_eq!(
+            meta.uid(),
+            uid_a,
+            "{} belongs to the container's uid",
+            path.display()
+        );
+    }
+    assert_eq!(std::fs::metadata(&container).unwrap().mode() & 0o777, 0o700);
+    assert_eq!(std::fs::metadata(&socket).unwrap().mode() & 0o777, 0o600);
+
+    let out = wayland_info_as(uid_a, &container);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("xdg_wm_base"),
+        "the container's user is served: {out:?}"
+    );
+    let out = wayland_info_as(uid_b, &container);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("xdg_wm_base"),
+        "another user must not be served: {out:?}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .to_lowercase()
+            .contains("permission denied")
+            || String::from_utf8_lossy(&out.stderr).contains("failed to create display"),
+        "{out:?}"
+    );
+}
