@@ -442,3 +442,37 @@ fn kiosk_windows_fill_the_output_and_stay_fullscreen() {
         "a kiosk window cannot leave fullscreen: {again:?}"
     );
 }
+
+#[test]
+fn a_security_context_listener_becomes_an_untrusted_container() {
+    use std::os::unix::net::UnixListener;
+    let comp = start();
+    let mut host = Raw::connect(&comp.dir().join(comp.wayland_display())).unwrap();
+    let manager: WpSecurityContextManagerV1 = host.bind("wp_security_context_manager_v1", 1);
+    let sandbox = tempfile::tempdir().unwrap();
+    let path = sandbox.path().join("app.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let (close_r, close_w) = std::io::pipe().unwrap();
+    let context = manager.create_listener(listener.as_fd(), close_r.as_fd(), &host.qh.clone(), ());
+    // What a sandbox engine says is a label: it names the container, it grants nothing.
+    context.set_sandbox_engine("org.flatpak".into());
+    context.set_app_id("org.example.App".into());
+    context.set_instance_id("7".into());
+    context.commit();
+    host.roundtrip().unwrap();
+
+    let seen = globals_seen_by_wayland_info(path.to_str().unwrap(), &comp);
+    assert_eq!(
+        seen,
+        set(&[DESKTOP]),
+        "a sandboxed client is untrusted and cannot nest contexts"
+    );
+    let containers = comp.run_ok(&["containers", "--json"]);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&containers).unwrap();
+    let entry = list
+        .iter()
+        .find(|c| c["name"] == "org-example-app-7")
+        .unwrap_or_else(|| panic!("no container for the context: {containers}"));
+    assert_eq!(entry["profile"], "untrusted");
+    drop(close_w);
+}
