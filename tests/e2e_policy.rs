@@ -302,9 +302,19 @@ fn a_container_over_its_client_limit_is_refused() {
     let comp = start();
     let a = Raw::connect(&socket(&comp, "small")).unwrap();
     let b = Raw::connect(&socket(&comp, "small")).unwrap();
-    // The third connection is closed at once.
-    let third = Raw::connect(&socket(&comp, "small"));
-    assert!(third.is_err(), "a third client of `small` was served");
+    // The third connection is closed at once, and another container's client keeps its frames.
+    let mut third = None;
+    let frames = frames_during(&socket(&comp, "honest"), Duration::from_secs(1), || {
+        third = Some(Raw::connect(&socket(&comp, "small")));
+    });
+    assert!(
+        frames >= 30,
+        "the honest client got only {frames} frames in 1 s"
+    );
+    assert!(
+        third.unwrap().is_err(),
+        "a third client of `small` was served"
+    );
     poll(Duration::from_secs(5), "the refusal in the log", || {
         let log = comp.log();
         if log.contains("quota hit") && log.contains("more than 2 clients") {
@@ -384,9 +394,16 @@ fn shm_pools_count_until_freed_and_going_over_disconnects() {
     let _pool2: wl_shm_pool::WlShmPool =
         shm.create_pool(memfd(600 * kib).as_fd(), 600 * kib as i32, &qh, ());
     c.roundtrip().unwrap();
-    // A third would make 1200 KiB.
-    let _pool3: wl_shm_pool::WlShmPool =
-        shm.create_pool(memfd(600 * kib).as_fd(), 600 * kib as i32, &qh, ());
+    // A third would make 1200 KiB; another container's client keeps its frames meanwhile.
+    let frames = frames_during(&socket(&comp, "honest"), Duration::from_secs(1), || {
+        let _pool3: wl_shm_pool::WlShmPool =
+            shm.create_pool(memfd(600 * kib).as_fd(), 600 * kib as i32, &qh, ());
+        let _ = c.conn.flush();
+    });
+    assert!(
+        frames >= 30,
+        "the honest client got only {frames} frames in 1 s"
+    );
     assert!(
         c.roundtrip().is_err(),
         "over shm_bytes the client must be disconnected"
