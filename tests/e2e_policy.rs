@@ -491,5 +491,18 @@ fn a_security_context_listener_becomes_an_untrusted_container() {
         .find(|c| c["name"] == "org-example-app-7")
         .unwrap_or_else(|| panic!("no container for the context: {containers}"));
     assert_eq!(entry["profile"], "untrusted");
+    // The sandbox closes its end: the listener stops, and with no client left the container goes.
     drop(close_w);
+    poll(
+        Duration::from_secs(5),
+        "the context's container to go",
+        || {
+            let json = comp.run_ok(&["containers", "--json"]);
+            if json.contains("org-example-app-7") {
+                Err(json)
+            } else {
+                Ok(())
+            }
+        },
+    );
 }

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use porthole_protocol::{ContainerInfo, Event};
 use smithay::reexports::calloop::generic::Generic;
-use smithay::reexports::calloop::{Interest, Mode, PostAction, RegistrationToken};
+use smithay::reexports::calloop::{
+    self, EventSource, Interest, Mode, Poll, PostAction, Readiness, RegistrationToken, Token,
+    TokenFactory,
+};
 use smithay::reexports::wayland_server::backend::{ClientId, ObjectId};
 use smithay::reexports::wayland_server::{Client, ListeningSocket};
 use tracing::{info, warn};
@@ -41,6 +44,9 @@ pub struct Container {
     pub clients: Vec<Client>,
     /// Bytes of live wl_shm pools of its clients.
     pub shm_bytes: u64,
+    /// Whether its socket still accepts clients (a security context's may close before its
+    /// clients leave).
+    pub listening: bool,
     token: RegistrationToken,
 }
 
@@ -124,6 +130,60 @@ impl ShmAccounting {
             return None;
         }
         self.pools.remove(pool).map(|r| (r.container, r.size))
+    }
+}
+
+/// An event source that reports, once, when it asks the loop to remove it (a security context's
+/// listener does when its sandbox closes the `close_fd`).
+pub struct Watched<S> {
+    inner: S,
+    on_removed: Option<Box<dyn FnOnce()>>,
+}
+
+impl<S> Watched<S> {
+    /// Wraps `inner`; `on_removed` runs when it finishes.
+    pub fn new(inner: S, on_removed: impl FnOnce() + 'static) -> Self {
+        Self {
+            inner,
+            on_removed: Some(Box::new(on_removed)),
+        }
+    }
+}
+
+impl<S: EventSource> EventSource for Watched<S> {
+    type Event = S::Event;
+    type Metadata = S::Metadata;
+    type Ret = S::Ret;
+    type Error = S::Error;
+
+    fn process_events<F>(
+        &mut self,
+        readiness: Readiness,
+        token: Token,
+        callback: F,
+    ) -> Result<PostAction, Self::Error>
+    where
+        F: FnMut(Self::Event, &mut Self::Metadata) -> Self::Ret,
+    {
+        let action = self.inner.process_events(readiness, token, callback)?;
+        if matches!(action, PostAction::Remove) {
+            if let Some(f) = self.on_removed.take() {
+                f();
+            }
+        }
+        Ok(action)
+    }
+
+    fn register(&mut self, poll: &mut Poll, factory: &mut TokenFactory) -> calloop::Result<()> {
+        self.inner.register(poll, factory)
+    }
+
+    fn reregister(&mut self, poll: &mut Poll, factory: &mut TokenFactory) -> calloop::Result<()> {
+        self.inner.reregister(poll, factory)
+    }
+
+    fn unregister(&mut self, poll: &mut Poll) -> calloop::Result<()> {
+        self.inner.unregister(poll)
     }
 }
 
@@ -235,6 +295,7 @@ impl Porthole {
                 dir: Some(dir),
                 clients: Vec::new(),
                 shm_bytes: 0,
+                listening: true,
                 token,
             },
         );
@@ -274,12 +335,44 @@ impl Porthole {
 
     /// Forgets a client that went away.
     pub fn container_client_gone(&mut self, container: &str, id: &ClientId) {
-        if let Some(c) = self
+        let Some(c) = self
             .containers
             .values_mut()
             .find(|c| c.name.as_str() == container)
-        {
-            c.clients.retain(|client| client.id() != *id);
+        else {
+            return;
+        };
+        c.clients.retain(|client| client.id() != *id);
+        if !c.listening && c.clients.is_empty() {
+            self.forget_closed_container(container);
+        }
+    }
+
+    /// A security context's sandbox closed its listener: no new clients; the container goes
+    /// when its last client does.
+    pub fn container_stopped_listening(&mut self, container: &str) {
+        let Some(c) = self
+            .containers
+            .values_mut()
+            .find(|c| c.name.as_str() == container)
+        else {
+            return;
+        };
+        c.listening = false;
+        if c.clients.is_empty() {
+            self.forget_closed_container(container);
+        }
+    }
+
+    fn forget_closed_container(&mut self, container: &str) {
+        let Ok(key) = ContainerName::parse(container) else {
+            return;
+        };
+        if self.containers.remove(&key).is_some() {
+            info!(container, "container closed by its sandbox");
+            self.emit(Event::ContainerRemoved {
+                name: container.to_string(),
+            });
         }
     }
 
@@ -321,6 +414,7 @@ impl Porthole {
                 dir: None,
                 clients: Vec::new(),
                 shm_bytes: 0,
+                listening: true,
                 token,
             },
         );

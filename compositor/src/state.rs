@@ -131,6 +131,9 @@ pub struct Porthole {
     pub key_lookup: Option<crate::input::KeyLookup>,
     /// Globals only trusted clients see.
     pub privileged: PrivilegedState,
+    /// Containers whose security-context listener was closed by its sandbox, to be handled
+    /// after the dispatch that noticed it.
+    pub closed_listeners: Rc<RefCell<Vec<String>>>,
     /// Live wl_shm pools and buffers, for the `shm_bytes` limit.
     pub shm: crate::container::ShmAccounting,
     /// Containers, by name.
@@ -351,6 +354,7 @@ impl Porthole {
             killed_clients: Vec::new(),
             containers: Default::default(),
             shm: Default::default(),
+            closed_listeners: Default::default(),
             privileged,
             config,
         })
@@ -544,6 +548,10 @@ impl State {
     /// Runs after every event loop dispatch: housekeeping, repaint, flush.
     pub fn refresh_and_flush(&mut self) {
         self.apply_pending_focus();
+        let closed = std::mem::take(&mut *self.comp.closed_listeners.borrow_mut());
+        for name in closed {
+            self.comp.container_stopped_listening(&name);
+        }
         self.comp.shell.space.refresh();
         self.comp.popups.cleanup();
         self.redraw_queued_outputs();

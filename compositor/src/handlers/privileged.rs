@@ -20,6 +20,7 @@ use smithay::{
 use tracing::{info, warn};
 
 use crate::config::ContainerName;
+use crate::container::Watched;
 use crate::state::State;
 
 impl wlr_data_control::DataControlHandler for State {
@@ -63,12 +64,16 @@ impl SecurityContextHandler for State {
         let name = container_name_from_label(&label, |n| self.comp.containers.contains_key(n));
         info!(container = %name, engine = ?context.sandbox_engine, "security context created");
         let key = name.clone();
-        let inserted = self
-            .comp
-            .loop_handle
-            .insert_source(source, move |stream, _, state| {
+        let inserted = self.comp.loop_handle.insert_source(
+            Watched::new(source, {
+                let closed = self.comp.closed_listeners.clone();
+                let name = name.to_string();
+                move || closed.borrow_mut().push(name)
+            }),
+            move |stream, _, state| {
                 state.comp.accept_container_client(&key, stream);
-            });
+            },
+        );
         match inserted {
             Ok(token) => self.comp.add_external_container(name, token),
             Err(err) => warn!(?err, "cannot listen on a security context"),
