@@ -506,3 +506,34 @@ fn a_security_context_listener_becomes_an_untrusted_container() {
         },
     );
 }
+
+#[test]
+fn a_terminal_runs_in_a_container_with_default_limits_and_wears_its_colour() {
+    // foot maps two sparse 512 MiB pools: the default shm limit must leave room for it.
+    let mut comp = start();
+    let path = socket(&comp, "u");
+    comp.spawn_client_on(path.to_str().unwrap(), "foot", &["-o", "shell=/bin/sh"]);
+    let w = comp.wait_for_new_window(&[], CLIENT_TIMEOUT);
+    assert_eq!(w.container, "u");
+    let shot = comp.screenshot();
+    // The title bar above the content is the container's colour (#3465a4) where no text is.
+    let g = w.geometry;
+    let bar: Vec<[u8; 4]> = (g.x + 2..g.x + g.width - 80)
+        .map(|x| shot.pixel(x, g.y - 2))
+        .collect();
+    let coloured = bar
+        .iter()
+        .filter(|p| **p == [0x34, 0x65, 0xa4, 0xff])
+        .count();
+    assert!(
+        coloured * 2 > bar.len(),
+        "{coloured} of {} title bar pixels in #3465a4",
+        bar.len()
+    );
+    // The left border too.
+    assert_eq!(
+        shot.pixel(g.x - 1, g.y + g.height / 2),
+        [0x34, 0x65, 0xa4, 0xff]
+    );
+    assert!(!comp.log().contains("quota hit"), "{}", comp.log());
+}

@@ -797,7 +797,8 @@ fn the_nested_window_shows_what_the_screenshot_shows() {
     let bar = shown.region(title_bar);
     let share = bar.iter().filter(|p| close(**p, FOCUSED_FRAME)).count() as f64 / bar.len() as f64;
     assert!(
-        title_bar.width > 0 && share == 1.0,
+        // The title text covers a little of it.
+        title_bar.width > 0 && share > 0.9,
         "only {:.1}% of foot's title bar {title_bar:?} shows {} in the nested window; at its \
          middle: {}",
         share * 100.0,

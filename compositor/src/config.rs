@@ -223,7 +223,8 @@ pub struct Limits {
     pub clients: u32,
     /// Toplevel windows; a client creating one more is disconnected.
     pub toplevels: u32,
-    /// Bytes of wl_shm pools, summed over the container's live pools.
+    /// Bytes of wl_shm pools, summed over the container's live pools (their full sizes, as the
+    /// compositor maps them, even when the client's file is sparse).
     pub shm_bytes: ByteSize,
 }
 
@@ -232,7 +233,9 @@ impl Default for Limits {
         Self {
             clients: 32,
             toplevels: 64,
-            shm_bytes: ByteSize(512 << 20),
+            // Pool sizes are address space, not memory in use: foot alone maps two sparse
+            // 512 MiB pools. The default leaves room for a few such clients.
+            shm_bytes: ByteSize(8 << 30),
         }
     }
 }
@@ -485,6 +488,17 @@ impl Color {
             b: byte(4)?,
             a: if hex.len() == 8 { byte(6)? } else { 255 },
         })
+    }
+
+    /// The same colour, scaled towards black by `factor` (0 black, 1 unchanged).
+    pub fn darkened(self, factor: f32) -> Self {
+        let f = |c: u8| (c as f32 * factor.clamp(0.0, 1.0)) as u8;
+        Self {
+            r: f(self.r),
+            g: f(self.g),
+            b: f(self.b),
+            a: self.a,
+        }
     }
 
     /// Premultiplied float components, as smithay's renderers take them.

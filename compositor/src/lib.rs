@@ -5,6 +5,7 @@ pub mod config;
 pub mod container;
 pub mod control;
 pub mod ctl;
+pub mod decorations;
 pub mod grabs;
 mod handlers;
 pub mod input;

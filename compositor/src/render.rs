@@ -31,7 +31,7 @@ use smithay::wayland::compositor::with_states;
 use smithay::wayland::presentation::Refresh;
 
 use crate::config::Color;
-use crate::shell::{has_server_decorations, with_meta};
+use crate::shell::with_meta;
 use crate::state::Porthole;
 
 smithay::backend::renderer::element::render_elements! {
@@ -118,20 +118,34 @@ impl Porthole {
                     .into_iter()
                     .map(OutputElement::Surface),
             );
-            if has_server_decorations(window) {
-                let color = if focused.as_ref() == Some(window) {
-                    self.config.appearance.focused
-                } else {
-                    self.config.appearance.unfocused
+            let f = self.window_frame(window);
+            if f.border > 0 || f.titlebar > 0 {
+                let is_focused = focused.as_ref() == Some(window);
+                let color = match self.window_container(window) {
+                    // A container's colour stays recognisable when unfocused: only darker.
+                    Some(c) if is_focused => c.color,
+                    Some(c) => c.color.darkened(0.6),
+                    None if is_focused => self.config.appearance.focused,
+                    None => self.config.appearance.unfocused,
                 };
-                self.frame_elements(window, geo, output_geo.loc, scale, color, &mut elements);
+                self.frame_elements(
+                    renderer,
+                    window,
+                    geo,
+                    output_geo.loc,
+                    scale,
+                    color,
+                    &mut elements,
+                );
             }
         }
         elements
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn frame_elements<R>(
         &self,
+        renderer: &mut R,
         window: &Window,
         geo: Rectangle<i32, Logical>,
         output_loc: Point<i32, Logical>,
@@ -142,9 +156,12 @@ impl Porthole {
         R: Renderer + ImportAll + ImportMem,
         R::TextureId: Clone + Texture + Send + 'static,
     {
-        let f = self.frame_sizes();
+        let f = self.window_frame(window);
         let b = f.button();
         let frame = self.frame_rect(window, geo);
+        if f.titlebar > 0 {
+            self.title_element(renderer, window, geo, output_loc, scale, color, out);
+        }
         let mut pieces: Vec<(Rectangle<i32, Logical>, Color)> = Vec::with_capacity(8);
         // Buttons first: they are on top of the title bar.
         if f.titlebar > 0 && b > 0 {
@@ -209,6 +226,61 @@ impl Porthole {
                 )));
             }
         });
+    }
+
+    /// The title bar's text: `[container] title`, drawn by the compositor so it cannot be faked.
+    #[allow(clippy::too_many_arguments)]
+    fn title_element<R>(
+        &self,
+        renderer: &mut R,
+        window: &Window,
+        geo: Rectangle<i32, Logical>,
+        output_loc: Point<i32, Logical>,
+        scale: Scale<f64>,
+        bg: Color,
+        out: &mut Vec<OutputElement<R>>,
+    ) where
+        R: Renderer + ImportAll + ImportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
+        let f = self.window_frame(window);
+        let buttons = 3 * (f.button() + 3) + 3;
+        let width = geo.size.w - buttons;
+        if width <= 8 {
+            return;
+        }
+        let (title, _) = crate::shell::title_and_app_id(window);
+        let label = crate::decorations::label(
+            self.window_container(window).map(|c| c.name.as_str()),
+            &title,
+        );
+        let key = (label, width, f.titlebar, bg);
+        let buffer = with_meta(window, |meta| {
+            if meta.title.as_ref().map(|(k, _)| k) != Some(&key) {
+                let fg = crate::decorations::text_color_on(bg);
+                meta.title = self
+                    .text
+                    .render(&key.0, width, f.titlebar, fg, bg)
+                    .map(|buffer| (key.clone(), buffer));
+            }
+            meta.title.as_ref().map(|(_, b)| b.clone())
+        });
+        let Some(buffer) = buffer else { return };
+        let loc = (Point::from((geo.loc.x, geo.loc.y - f.titlebar)) - output_loc)
+            .to_physical_precise_round::<f64, i32>(scale)
+            .to_f64();
+        match MemoryRenderBufferRenderElement::from_buffer(
+            renderer,
+            loc,
+            &buffer,
+            None,
+            None,
+            None,
+            Kind::Unspecified,
+        ) {
+            Ok(element) => out.push(OutputElement::Cursor(element)),
+            Err(err) => tracing::warn!(?err, "cannot draw a title"),
+        }
     }
 
     fn cursor_elements<R>(

@@ -42,6 +42,11 @@ pub struct WindowMeta {
     pub resize: Option<crate::grabs::ResizeState>,
     /// The solid pieces of its server-side frame.
     pub frame: crate::render::FrameBuffers,
+    /// Its title bar text as last drawn: (label, width, height, background) and the image.
+    pub title: Option<(
+        (String, i32, i32, crate::config::Color),
+        smithay::backend::renderer::element::memory::MemoryRenderBuffer,
+    )>,
 }
 
 /// Reads or changes a window's [`WindowMeta`].
@@ -134,14 +139,20 @@ impl Shell {
     }
 }
 
-/// True when the window's client agreed to server-side decorations and it is not fullscreen.
-pub fn has_server_decorations(window: &Window) -> bool {
-    let Some(toplevel) = window.toplevel() else {
-        return false;
-    };
-    let state = toplevel.current_state();
-    state.decoration_mode == Some(DecorationMode::ServerSide)
-        && !state.states.contains(xdg_toplevel::State::Fullscreen)
+/// True when the window's client agreed to server-side decorations.
+pub fn wants_server_decorations(window: &Window) -> bool {
+    window
+        .toplevel()
+        .is_some_and(|t| t.current_state().decoration_mode == Some(DecorationMode::ServerSide))
+}
+
+/// True when the window is fullscreen.
+pub fn is_fullscreen(window: &Window) -> bool {
+    window.toplevel().is_some_and(|t| {
+        t.current_state()
+            .states
+            .contains(xdg_toplevel::State::Fullscreen)
+    })
 }
 
 /// Title and app_id of a toplevel.
@@ -165,12 +176,38 @@ pub fn title_and_app_id(window: &Window) -> (String, String) {
 }
 
 impl Porthole {
-    /// Sizes of the server-side frame, from the configuration.
-    pub fn frame_sizes(&self) -> FrameSizes {
-        FrameSizes {
-            border: self.config.appearance.border_width.min(32).into(),
-            titlebar: self.config.appearance.titlebar_height.min(64).into(),
+    /// Sizes of the frame the compositor draws around this window: a title bar and border when
+    /// the client agreed to server-side decorations; for a container's window that draws its own,
+    /// the border alone, in the container's colour, which no client can leave out; nothing for
+    /// fullscreen windows and host windows that draw their own.
+    pub fn window_frame(&self, window: &Window) -> FrameSizes {
+        let border = i32::from(self.config.appearance.border_width.min(32));
+        let titlebar = i32::from(self.config.appearance.titlebar_height.min(64));
+        if is_fullscreen(window) {
+            return FrameSizes {
+                border: 0,
+                titlebar: 0,
+            };
         }
+        if wants_server_decorations(window) {
+            return FrameSizes { border, titlebar };
+        }
+        if self.window_container(window).is_some() {
+            return FrameSizes {
+                border: border.max(2),
+                titlebar: 0,
+            };
+        }
+        FrameSizes {
+            border: 0,
+            titlebar: 0,
+        }
+    }
+
+    /// The container a window belongs to; `None` for the host's windows.
+    pub fn window_container(&self, window: &Window) -> Option<&crate::container::Container> {
+        let name = with_meta(window, |m| m.container.clone());
+        self.containers.values().find(|c| c.name.as_str() == name)
     }
 
     /// The rectangle a window covers with its decorations, given its content geometry.
@@ -179,11 +216,8 @@ impl Porthole {
         window: &Window,
         content: Rectangle<i32, Logical>,
     ) -> Rectangle<i32, Logical> {
-        if !has_server_decorations(window) {
-            return content;
-        }
         // Saturating: the content geometry comes from the client and may be absurd.
-        let f = self.frame_sizes();
+        let f = self.window_frame(window);
         let (b, t) = (f.border, f.titlebar);
         Rectangle::new(
             (
@@ -383,19 +417,14 @@ impl Porthole {
             return;
         };
         self.remember_place(window);
-        let f = self.frame_sizes();
-        let (loc, size) =
-            if toplevel.current_state().decoration_mode == Some(DecorationMode::ServerSide) {
-                (
-                    Point::from((area.loc.x + f.border, area.loc.y + f.titlebar + f.border)),
-                    Size::from((
-                        area.size.w - 2 * f.border,
-                        area.size.h - f.titlebar - 2 * f.border,
-                    )),
-                )
-            } else {
-                (area.loc, area.size)
-            };
+        let f = self.window_frame(window);
+        let (loc, size) = (
+            Point::from((area.loc.x + f.border, area.loc.y + f.titlebar + f.border)),
+            Size::from((
+                area.size.w - 2 * f.border,
+                area.size.h - f.titlebar - 2 * f.border,
+            )),
+        );
         toplevel.with_pending_state(|s| {
             s.states.set(xdg_toplevel::State::Maximized);
             s.states.unset(xdg_toplevel::State::Fullscreen);
@@ -547,11 +576,11 @@ impl Porthole {
 
     /// The window and the part of its frame under a point, if the point is on a decoration.
     pub fn frame_part_under(&self, pos: Point<f64, Logical>) -> Option<(Window, FramePart)> {
-        let f = self.frame_sizes();
         for window in self.shell.space.elements().rev() {
             let Some(geo) = self.shell.space.element_geometry(window) else {
                 continue;
             };
+            let f = self.window_frame(window);
             let frame = self.frame_rect(window, geo);
             if !frame.to_f64().contains(pos) {
                 continue;
@@ -565,7 +594,8 @@ impl Porthole {
             }
             let p = pos.to_i32_floor::<i32>();
             let title_top = geo.loc.y - f.titlebar;
-            if p.y >= title_top
+            if f.titlebar > 0
+                && p.y >= title_top
                 && p.y < geo.loc.y
                 && p.x >= geo.loc.x
                 && p.x < geo.loc.x + geo.size.w

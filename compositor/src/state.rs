@@ -145,6 +145,8 @@ pub struct Porthole {
     pub killed_clients: Vec<ClientId>,
     /// Cloned into every client's state to report its disconnection.
     pub client_gone: channel::Sender<ClientGone>,
+    /// Draws title bar text.
+    pub text: crate::decorations::TextRenderer,
     /// The arrow drawn for named cursor shapes.
     pub default_cursor: smithay::backend::renderer::element::memory::MemoryRenderBuffer,
 }
@@ -349,6 +351,7 @@ impl Porthole {
             pending_focus: None,
             key_lookup: crate::input::KeyLookup::new(&config.keyboard),
             default_cursor: crate::render::default_cursor(),
+            text: crate::decorations::TextRenderer::new(),
             client_gone,
             display_ping: None,
             killed_clients: Vec::new(),
