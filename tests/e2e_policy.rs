@@ -537,3 +537,59 @@ fn a_terminal_runs_in_a_container_with_default_limits_and_wears_its_colour() {
     );
     assert!(!comp.log().contains("quota hit"), "{}", comp.log());
 }
+
+/// Runs a wl-clipboard command as a client of `display`, bounded. Its output is captured
+/// through files: wl-copy leaves a child behind that serves the selection and would hold pipes
+/// open.
+fn clip(comp: &Compositor, display: &Path, args: &[&str]) -> (bool, String) {
+    let out = comp
+        .dir()
+        .join(format!("clip-{}.out", args.join("_").replace('/', "")));
+    let mut cmd = std::process::Command::new(args[0]);
+    cmd.args(&args[1..])
+        .env("XDG_RUNTIME_DIR", comp.dir())
+        .env("WAYLAND_DISPLAY", display)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args:?} did not finish in 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (
+        status.success(),
+        std::fs::read_to_string(&out).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn what_one_container_copies_another_cannot_paste() {
+    let comp = start();
+    let (u, other) = (socket(&comp, "u"), socket(&comp, "honest"));
+    for primary in [false, true] {
+        let flag: &[&str] = if primary { &["--primary"] } else { &[] };
+        let text = if primary {
+            "primary-of-u"
+        } else {
+            "clipboard-of-u"
+        };
+        let copy: Vec<&str> = [&["wl-copy"][..], flag, &[text]].concat();
+        assert!(clip(&comp, &u, &copy).0, "wl-copy failed");
+        let paste: Vec<&str> = [&["wl-paste", "--no-newline"][..], flag].concat();
+        let (_, stolen) = clip(&comp, &other, &paste);
+        assert!(
+            !stolen.contains(text),
+            "another container pasted {text:?}: {stolen:?}"
+        );
+        let (ok, own) = clip(&comp, &u, &paste);
+        assert!(ok && own == text, "its own container pastes it: {own:?}");
+    }
+}

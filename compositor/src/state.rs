@@ -131,6 +131,12 @@ pub struct Porthole {
     pub key_lookup: Option<crate::input::KeyLookup>,
     /// Globals only trusted clients see.
     pub privileged: PrivilegedState,
+    /// Every client's selection devices, to tell those denied a selection that there is none.
+    pub selection_devices: Vec<crate::handlers::SelectionDevice>,
+    /// The container whose client owns the clipboard, if any.
+    pub clipboard_owner: Option<String>,
+    /// The container whose client owns the primary selection, if any.
+    pub primary_owner: Option<String>,
     /// Containers whose security-context listener was closed by its sandbox, to be handled
     /// after the dispatch that noticed it.
     pub closed_listeners: Rc<RefCell<Vec<String>>>,
@@ -358,6 +364,9 @@ impl Porthole {
             containers: Default::default(),
             shm: Default::default(),
             closed_listeners: Default::default(),
+            clipboard_owner: None,
+            selection_devices: Vec::new(),
+            primary_owner: None,
             privileged,
             config,
         })

@@ -227,7 +227,7 @@ impl Dispatch<wl_shm_pool::WlShmPool, ShmPoolUserData> for State {
 
 /// The protocol id of an object a request creates. wayland-server keeps it private in `New`,
 /// so it is read from `New`'s `Debug` text (`… wl_shm_pool@12[…] …`); `None` if that changes.
-fn new_object_protocol_id<I: Resource>(new: &New<I>) -> Option<u32> {
+pub(crate) fn new_object_protocol_id<I: Resource>(new: &New<I>) -> Option<u32> {
     let text = format!("{new:?}");
     let marker = format!("{}@", I::interface().name);
     let start = text.find(&marker)? + marker.len();

@@ -7,4 +7,6 @@ mod output;
 mod privileged;
 mod seat;
 mod selection;
+
+pub use selection::SelectionDevice;
 mod xdg_shell;

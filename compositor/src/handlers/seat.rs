@@ -3,9 +3,6 @@
 use smithay::input::pointer::CursorImageStatus;
 use smithay::input::{Seat, SeatHandler, SeatState};
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
-use smithay::reexports::wayland_server::Resource;
-use smithay::wayland::selection::data_device::set_data_device_focus;
-use smithay::wayland::selection::primary_selection::set_primary_focus;
 use smithay::wayland::tablet_manager::TabletSeatHandler;
 use smithay::reexports::wayland_protocols::wp::cursor_shape::v1::server::wp_cursor_shape_device_v1::WpCursorShapeDeviceV1;
 use smithay::reexports::wayland_protocols::wp::cursor_shape::v1::server::wp_cursor_shape_manager_v1::WpCursorShapeManagerV1;
@@ -26,11 +23,7 @@ impl SeatHandler for State {
     }
 
     fn focus_changed(&mut self, seat: &Seat<Self>, focused: Option<&WlSurface>) {
-        // Selections follow keyboard focus: only the focused client may read the clipboard.
-        let dh = &self.comp.display_handle;
-        let client = focused.and_then(|s| dh.get_client(s.id()).ok());
-        set_data_device_focus(dh, seat, client.clone());
-        set_primary_focus(dh, seat, client);
+        self.comp.offer_selections(seat, focused);
     }
 
     fn cursor_image(&mut self, _seat: &Seat<Self>, image: CursorImageStatus) {
