@@ -732,3 +732,43 @@ fn absurd_window_geometry_does_not_break_placement() {
         [255, 0, 0, 255]
     );
 }
+
+// --- Containers ---------------------------------------------------------------------------------
+
+#[test]
+fn a_drag_never_shows_its_offer_to_another_container() {
+    let mut f = Fixture::new();
+    let a = f.add_client_in("a");
+    let b = f.add_client_in("b");
+    let wa = f.create_window(a, 200, 150);
+    let wa2 = f.create_window(a, 200, 150);
+    let _wb = f.create_window(b, 200, 150);
+    let geo = |f: &Fixture, i: usize| f.windows()[i].geometry;
+    let (ga, ga2, gb) = (geo(&f, 0), geo(&f, 1), geo(&f, 2));
+
+    // Client a starts a drag from its first window, with the serial of a real press.
+    let (manager, device) = f.data_device(a);
+    let (_b_manager, _b_device) = f.data_device(b);
+    pointer_to(&mut f, ga.x + 20, ga.y + 20);
+    button(&mut f, "left", true);
+    f.roundtrip(a);
+    let serial = f.clients[a].data.last_button_serial.expect("a press");
+    let source = manager.create_data_source(&f.clients[a].qh.clone(), ());
+    source.offer("text/plain".into());
+    device.start_drag(Some(&source), &wa.surface, None, serial);
+    f.roundtrip(a);
+    // Over b's window: b is never told about the drag.
+    pointer_to(&mut f, gb.x + 20, gb.y + 20);
+    f.roundtrip_all();
+    assert!(f.clients[b].data.drag_enters.is_empty(), "b saw a's drag");
+    // Over a's other window, the drag is offered as usual.
+    pointer_to(&mut f, ga2.x + 20, ga2.y + 20);
+    f.roundtrip_all();
+    assert!(
+        f.clients[a].data.drag_enters.contains(&wa2.surface.id()),
+        "{:?}",
+        f.clients[a].data.drag_enters
+    );
+    button(&mut f, "left", false);
+    f.roundtrip_all();
+}

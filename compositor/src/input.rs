@@ -158,7 +158,10 @@ impl State {
         let Some(pointer) = self.comp.seat.get_pointer() else {
             return;
         };
-        let focus = self.comp.surface_under(pos);
+        let focus = self
+            .comp
+            .surface_under(pos)
+            .filter(|(surface, _)| self.comp.drag_may_enter(surface));
         let serial = SERIAL_COUNTER.next_serial();
         pointer.motion(
             self,

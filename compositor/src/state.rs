@@ -133,6 +133,8 @@ pub struct Porthole {
     pub privileged: PrivilegedState,
     /// Every client's selection devices, to tell those denied a selection that there is none.
     pub selection_devices: Vec<crate::handlers::SelectionDevice>,
+    /// The container a drag in progress started in.
+    pub drag_container: Option<String>,
     /// The container whose client owns the clipboard, if any.
     pub clipboard_owner: Option<String>,
     /// The container whose client owns the primary selection, if any.
@@ -365,6 +367,7 @@ impl Porthole {
             shm: Default::default(),
             closed_listeners: Default::default(),
             clipboard_owner: None,
+            drag_container: None,
             selection_devices: Vec::new(),
             primary_owner: None,
             privileged,

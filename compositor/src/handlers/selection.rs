@@ -59,6 +59,17 @@ impl SelectionHandler for State {
 }
 
 impl Porthole {
+    /// Whether a drag in progress may show its offer to `surface`: only within the container it
+    /// started in, so dragging cannot carry data across containers.
+    pub fn drag_may_enter(&self, surface: &WlSurface) -> bool {
+        let Some(from) = &self.drag_container else {
+            return true;
+        };
+        self.display_handle
+            .get_client(surface.id())
+            .is_ok_and(|c| Porthole::client_container(&c) == *from)
+    }
+
     /// Offers the focused client what it may see again (after it made a new device).
     pub fn refresh_selection_offers(&self) {
         let seat = self.seat.clone();
@@ -102,7 +113,24 @@ impl DataDeviceHandler for State {
     }
 }
 
-impl ClientDndGrabHandler for State {}
+impl ClientDndGrabHandler for State {
+    fn started(
+        &mut self,
+        _source: Option<WlDataSource>,
+        _icon: Option<WlSurface>,
+        seat: Seat<Self>,
+    ) {
+        // A drag starts from the surface holding the implicit pointer grab.
+        let focus = seat.get_pointer().and_then(|p| p.current_focus());
+        self.comp.drag_container = focus
+            .and_then(|s| self.comp.display_handle.get_client(s.id()).ok())
+            .map(|c| Porthole::client_container(&c));
+    }
+
+    fn dropped(&mut self, _target: Option<WlSurface>, _validated: bool, _seat: Seat<Self>) {
+        self.comp.drag_container = None;
+    }
+}
 impl ServerDndGrabHandler for State {}
 
 impl PrimarySelectionHandler for State {
