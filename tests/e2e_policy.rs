@@ -593,3 +593,46 @@ fn what_one_container_copies_another_cannot_paste() {
         assert!(ok && own == text, "its own container pastes it: {own:?}");
     }
 }
+
+#[test]
+fn a_container_cannot_take_the_whole_screen_but_the_host_can() {
+    let mut comp = start();
+    let path = socket(&comp, "u");
+    comp.spawn_client_on(
+        path.to_str().unwrap(),
+        "foot",
+        &["--fullscreen", "-o", "shell=/bin/sh"],
+    );
+    let w = comp.wait_for_new_window(&[], CLIENT_TIMEOUT);
+    let w = comp.wait_for_window(w.id, "fullscreen", CLIENT_TIMEOUT, |w| {
+        w.fullscreen && w.geometry.height == 720 - 24
+    });
+    assert_eq!(
+        (w.geometry.x, w.geometry.y, w.geometry.width),
+        (0, 24, 1280),
+        "{w:?}"
+    );
+    // The strip above it is the container's colour, with its name drawn on it.
+    let shot = comp.screenshot();
+    let strip: Vec<[u8; 4]> = (0..1100).map(|x| shot.pixel(x, 12)).collect();
+    let coloured = strip
+        .iter()
+        .filter(|p| **p == [0x34, 0x65, 0xa4, 0xff])
+        .count();
+    assert!(coloured > 900, "{coloured} of 1100 strip pixels in #3465a4");
+    assert!(coloured < 1100, "the strip carries the container's name");
+
+    // A trusted host client covers the whole output.
+    let host = comp.wayland_display().to_string();
+    let known: Vec<u64> = comp.windows().iter().map(|w| w.id).collect();
+    comp.spawn_client_on(&host, "foot", &["--fullscreen", "-o", "shell=/bin/sh"]);
+    let h = comp.wait_for_new_window(&known, CLIENT_TIMEOUT);
+    let h = comp.wait_for_window(h.id, "fullscreen", CLIENT_TIMEOUT, |w| {
+        w.fullscreen && w.geometry.height == 720
+    });
+    assert_eq!(
+        (h.geometry.x, h.geometry.y, h.geometry.width),
+        (0, 0, 1280),
+        "{h:?}"
+    );
+}

@@ -192,6 +192,10 @@ pub struct ContainerConfig {
     /// For kiosk containers: the output their windows fill (the first when absent).
     #[serde(default)]
     pub output: Option<String>,
+    /// Let its windows cover a whole output when fullscreen. Without it (the default, but for
+    /// kiosk containers) a strip with the container's colour and name stays visible.
+    #[serde(default)]
+    pub plain_fullscreen: bool,
     /// Resource limits.
     #[serde(default)]
     pub limits: Limits,
@@ -210,6 +214,7 @@ impl ContainerConfig {
             x11: false,
             uid: None,
             output: None,
+            plain_fullscreen: false,
             limits: Limits::default(),
         }
     }

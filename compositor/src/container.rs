@@ -37,6 +37,8 @@ pub struct Container {
     pub limits: Limits,
     /// Output its windows fill, for kiosk containers.
     pub output: Option<String>,
+    /// Its fullscreen windows cover the whole output, without the labelled strip.
+    pub plain_fullscreen: bool,
     /// `$XDG_RUNTIME_DIR/porthole/<name>`; none for a security context's socket, which its
     /// sandbox owns.
     pub dir: Option<PathBuf>,
@@ -262,6 +264,7 @@ impl Porthole {
             chown(&socket_path, uid)?;
         }
 
+        let profile_is_kiosk = profile == Profile::Kiosk;
         let key = name.clone();
         let token = self
             .loop_handle
@@ -292,6 +295,7 @@ impl Porthole {
                 color: config.color.unwrap_or_else(|| color_for(name.as_str())),
                 limits: config.limits,
                 output: config.output.clone(),
+                plain_fullscreen: config.plain_fullscreen || profile_is_kiosk,
                 dir: Some(dir),
                 clients: Vec::new(),
                 shm_bytes: 0,
@@ -411,6 +415,7 @@ impl Porthole {
                 profile: Profile::Untrusted,
                 limits: Limits::default(),
                 output: None,
+                plain_fullscreen: false,
                 dir: None,
                 clients: Vec::new(),
                 shm_bytes: 0,

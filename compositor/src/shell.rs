@@ -178,15 +178,16 @@ pub fn title_and_app_id(window: &Window) -> (String, String) {
 impl Porthole {
     /// Sizes of the frame the compositor draws around this window: a title bar and border when
     /// the client agreed to server-side decorations; for a container's window that draws its own,
-    /// the border alone, in the container's colour, which no client can leave out; nothing for
-    /// fullscreen windows and host windows that draw their own.
+    /// the border alone, in the container's colour, which no client can leave out; for a
+    /// fullscreen window only a container's labelled strip; nothing for host windows that draw
+    /// their own.
     pub fn window_frame(&self, window: &Window) -> FrameSizes {
         let border = i32::from(self.config.appearance.border_width.min(32));
         let titlebar = i32::from(self.config.appearance.titlebar_height.min(64));
         if is_fullscreen(window) {
             return FrameSizes {
                 border: 0,
-                titlebar: 0,
+                titlebar: self.fullscreen_strip(window),
             };
         }
         if wants_server_decorations(window) {
@@ -201,6 +202,18 @@ impl Porthole {
         FrameSizes {
             border: 0,
             titlebar: 0,
+        }
+    }
+
+    /// Height of the strip a fullscreen window of this container keeps above it, showing the
+    /// container's colour and name: a container cannot take the whole screen unless its
+    /// configuration says so (`plain_fullscreen`, or a kiosk).
+    pub fn fullscreen_strip(&self, window: &Window) -> i32 {
+        match self.window_container(window) {
+            Some(c) if !c.plain_fullscreen => {
+                i32::from(self.config.appearance.titlebar_height.clamp(16, 64))
+            }
+            _ => 0,
         }
     }
 
@@ -271,7 +284,7 @@ impl Porthole {
         if let Some(toplevel) = window.toplevel() {
             let states = toplevel.current_state().states;
             if states.contains(xdg_toplevel::State::Fullscreen) {
-                return area.loc;
+                return Point::from((area.loc.x, area.loc.y + self.fullscreen_strip(window)));
             }
             if states.contains(xdg_toplevel::State::Maximized) {
                 let frame = self.frame_rect(window, Rectangle::new(area.loc, (0, 0).into()));
@@ -480,15 +493,17 @@ impl Porthole {
             return;
         };
         self.remember_place(window);
+        let strip = self.fullscreen_strip(window);
+        let loc = Point::from((area.loc.x, area.loc.y + strip));
         toplevel.with_pending_state(|s| {
             s.states.set(xdg_toplevel::State::Fullscreen);
-            s.size = Some(area.size);
+            s.size = Some(Size::from((area.size.w, area.size.h - strip)));
             s.fullscreen_output = toplevel
                 .wl_surface()
                 .client()
                 .and_then(|client| output.client_outputs(&client).next());
         });
-        self.configure_and_place(window, area.loc);
+        self.configure_and_place(window, loc);
         if self.shell.space.element_location(window).is_some() {
             self.focus_window(Some(window));
         }
