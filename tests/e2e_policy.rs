@@ -636,3 +636,24 @@ fn a_container_cannot_take_the_whole_screen_but_the_host_can() {
         "{h:?}"
     );
 }
+
+#[test]
+fn a_screenshot_of_one_container_shows_only_its_windows() {
+    let mut comp = start();
+    for c in ["u", "honest"] {
+        let path = socket(&comp, c);
+        let known: Vec<u64> = comp.windows().iter().map(|w| w.id).collect();
+        comp.spawn_client_on(path.to_str().unwrap(), "weston-simple-shm", &[]);
+        comp.wait_for_new_window(&known, CLIENT_TIMEOUT);
+    }
+    let windows = comp.windows();
+    let find = |c: &str| windows.iter().find(|w| w.container == c).unwrap().geometry;
+    let (mine, theirs) = (find("u"), find("honest"));
+    let centre = |g: porthole_protocol::Geometry| (g.x + g.width / 2, g.y + g.height / 2);
+    let background = [0x20, 0x24, 0x28, 0xff];
+    let shot = comp.screenshot_with(&["--container", "u"]);
+    assert_ne!(shot.pixel(centre(mine).0, centre(mine).1), background);
+    assert_eq!(shot.pixel(centre(theirs).0, centre(theirs).1), background);
+    let all = comp.screenshot();
+    assert_ne!(all.pixel(centre(theirs).0, centre(theirs).1), background);
+}

@@ -410,6 +410,7 @@ fn control_api_reports_windows_and_errors_for_unknown_ids() {
         .state
         .handle_command(Command::Screenshot {
             output: Some("DP-9".into()),
+            container: None,
         })
         .unwrap_err();
     assert!(err.contains("DP-9"), "{err}");

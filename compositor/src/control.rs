@@ -389,7 +389,7 @@ impl State {
             Command::Outputs => Ok(Response::Outputs {
                 outputs: self.comp.output_infos(),
             }),
-            Command::Screenshot { output } => {
+            Command::Screenshot { output, container } => {
                 let target = match &output {
                     Some(name) => self.comp.shell.space.outputs().find(|o| &o.name() == name),
                     None => self.comp.shell.space.outputs().min_by_key(|o| o.name()),
@@ -403,7 +403,7 @@ impl State {
                 })?;
                 let shot = self
                     .backend
-                    .screenshot(&self.comp, &target)
+                    .screenshot(&self.comp, &target, container.as_deref())
                     .map_err(|err| format!("screenshot failed: {err:#}"))?;
                 let png = shot
                     .to_png()

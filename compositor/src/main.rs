@@ -47,6 +47,9 @@ enum Cmd {
         /// Output name (default: the first).
         #[arg(long)]
         output: Option<String>,
+        /// Draw only this container's windows (`host` for the host's).
+        #[arg(long)]
+        container: Option<String>,
     },
     /// List mapped windows.
     Windows {
@@ -231,13 +234,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 control_socket: Some(socket_path()?),
             })
         }
-        Cmd::Screenshot { file, output } => {
+        Cmd::Screenshot {
+            file,
+            output,
+            container,
+        } => {
             let Response::Screenshot {
                 png_base64,
                 output,
                 width,
                 height,
-            } = ctl::request(Command::Screenshot { output })?
+            } = ctl::request(Command::Screenshot { output, container })?
             else {
                 anyhow::bail!("unexpected reply to screenshot");
             };

@@ -74,6 +74,7 @@ impl Porthole {
         renderer: &mut R,
         output: &Output,
         cursor: CursorMode,
+        only: Option<&str>,
     ) -> Vec<OutputElement<R>>
     where
         R: Renderer + ImportAll + ImportMem,
@@ -91,6 +92,9 @@ impl Porthole {
 
         let focused = self.focused_window();
         for window in self.shell.space.elements().rev() {
+            if only.is_some_and(|name| with_meta(window, |m| m.container != name)) {
+                continue;
+            }
             let Some(geo) = self.shell.space.element_geometry(window) else {
                 continue;
             };
@@ -404,12 +408,13 @@ impl Porthole {
         }
     }
 
-    /// Renders an output into a new image with a pixman renderer, full repaint, no cursor.
-    /// Returns the image as RGBA rows.
+    /// Renders an output into a new image with a pixman renderer, full repaint, no cursor; with
+    /// `only`, just that container's windows. Returns the image as RGBA rows.
     pub fn screenshot(
         &self,
         renderer: &mut PixmanRenderer,
         output: &Output,
+        only: Option<&str>,
     ) -> anyhow::Result<Screenshot> {
         let mode = output.current_mode().context("output has no mode")?;
         let size = mode.size;
@@ -419,7 +424,7 @@ impl Porthole {
                 size.to_logical(1).to_buffer(1, Transform::Normal),
             )
             .context("cannot allocate the screenshot image")?;
-        let elements = self.output_elements(renderer, output, CursorMode::Hide);
+        let elements = self.output_elements(renderer, output, CursorMode::Hide, only);
         // Screenshots are upright whatever the output's transform (winit's is flipped for GL).
         let scale = output.current_scale().fractional_scale();
         let mut tracker = OutputDamageTracker::new(size, scale, Transform::Normal);

@@ -48,6 +48,9 @@ pub enum Command {
         /// Output name; the first output when absent.
         #[serde(default)]
         output: Option<String>,
+        /// Only this container's windows (`host` for the host's).
+        #[serde(default)]
+        container: Option<String>,
     },
     /// Synthetic input, as if from a device attached to the seat. Only the control socket (owned
     /// by the compositor's user) can send it; Wayland clients have no such path.
@@ -390,7 +393,8 @@ mod tests {
         assert_eq!(
             req.command,
             Command::Screenshot {
-                output: Some("HEADLESS-1".into())
+                output: Some("HEADLESS-1".into()),
+                container: None,
             }
         );
     }

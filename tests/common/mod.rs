@@ -448,13 +448,16 @@ impl Compositor {
 
     /// A screenshot of a named output (the first when `None`).
     pub fn screenshot_of(&mut self, output: Option<&str>) -> Screenshot {
+        self.screenshot_with(&output.map(|o| ["--output", o]).unwrap_or_default())
+    }
+
+    /// A screenshot with extra arguments (`--output NAME`, `--container NAME`).
+    pub fn screenshot_with(&mut self, extra: &[&str]) -> Screenshot {
         self.shots += 1;
         let file = self.dir().join(format!("shot-{}.png", self.shots));
         let file_arg = file.to_str().unwrap().to_owned();
         let mut args = vec!["screenshot", file_arg.as_str()];
-        if let Some(name) = output {
-            args.extend(["--output", name]);
-        }
+        args.extend(extra.iter().filter(|a| !a.is_empty()));
         self.run_ok(&args);
         let bytes = std::fs::read(&file).expect("porthole screenshot wrote no file");
         let _ = std::fs::remove_file(&file);

@@ -86,7 +86,7 @@ impl Headless {
         let Some(o) = self.outputs.iter_mut().find(|o| &o.output == output) else {
             return;
         };
-        let elements = comp.output_elements(&mut self.renderer, output, CursorMode::Draw);
+        let elements = comp.output_elements(&mut self.renderer, output, CursorMode::Draw, None);
         let background = comp.config.appearance.background.to_f32_premultiplied();
         let age = usize::from(o.painted);
         let states = {

@@ -30,10 +30,16 @@ impl Backend {
     }
 
     /// A picture of what `output` shows now.
-    pub fn screenshot(&mut self, comp: &Porthole, output: &Output) -> anyhow::Result<Screenshot> {
+    /// With `only`, just that container's windows are drawn.
+    pub fn screenshot(
+        &mut self,
+        comp: &Porthole,
+        output: &Output,
+        only: Option<&str>,
+    ) -> anyhow::Result<Screenshot> {
         match self {
-            Backend::Headless(b) => comp.screenshot(b.renderer(), output),
-            Backend::Winit(b) => comp.screenshot(b.pixman(), output),
+            Backend::Headless(b) => comp.screenshot(b.renderer(), output, only),
+            Backend::Winit(b) => comp.screenshot(b.pixman(), output, only),
         }
     }
 }

@@ -105,7 +105,7 @@ impl Winit {
                     return;
                 }
             };
-            let elements = comp.output_elements(renderer, output, CursorMode::Draw);
+            let elements = comp.output_elements(renderer, output, CursorMode::Draw, None);
             self.damage_tracker
                 .render_output(renderer, &mut framebuffer, age, &elements, background)
                 .map(|r| (r.damage.cloned(), r.states))
