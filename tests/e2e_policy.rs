@@ -657,3 +657,47 @@ fn a_screenshot_of_one_container_shows_only_its_windows() {
     let all = comp.screenshot();
     assert_ne!(all.pixel(centre(theirs).0, centre(theirs).1), background);
 }
+
+#[test]
+fn a_container_popup_wears_a_thin_border_in_its_colour() {
+    let mut comp = start();
+    let path = socket(&comp, "u");
+    comp.spawn_client_on(path.to_str().unwrap(), "weston-stacking", &[]);
+    let w = comp.wait_for_new_window(&[], CLIENT_TIMEOUT);
+    let g = w.geometry;
+    let colour = [0x34, 0x65, 0xa4, 0xff];
+    let inside = |shot: &Screenshot| {
+        shot.region(porthole_protocol::Geometry {
+            x: g.x + 4,
+            y: g.y + 30,
+            width: g.width - 8,
+            height: g.height - 34,
+        })
+        .into_iter()
+        .filter(|p| *p == colour)
+        .count()
+    };
+    assert_eq!(
+        inside(&comp.screenshot()),
+        0,
+        "no container colour inside the window yet"
+    );
+    // weston-stacking opens an xdg_popup menu at the pointer on `p`.
+    comp.run_ok(&[
+        "input",
+        "move",
+        &(g.x + 60).to_string(),
+        &(g.y + 60).to_string(),
+    ]);
+    comp.run_ok(&["input", "type", "p"]);
+    poll(Duration::from_secs(5), "the popup's border", || {
+        let n = inside(&comp.screenshot());
+        if n > 100 {
+            Ok(())
+        } else {
+            Err(format!(
+                "{n} pixels of the container colour inside the window"
+            ))
+        }
+    });
+}

@@ -22,13 +22,14 @@ use smithay::desktop::utils::{
     surface_presentation_feedback_flags_from_states, surface_primary_scanout_output,
     update_surface_primary_scanout_output, OutputPresentationFeedback,
 };
-use smithay::desktop::Window;
+use smithay::desktop::{PopupManager, Window};
 use smithay::input::pointer::{CursorImageAttributes, CursorImageStatus};
 use smithay::output::Output;
 use smithay::reexports::wayland_protocols::wp::presentation_time::server::wp_presentation_feedback;
 use smithay::utils::{IsAlive, Logical, Physical, Point, Rectangle, Scale, Size, Transform};
 use smithay::wayland::compositor::with_states;
 use smithay::wayland::presentation::Refresh;
+use smithay::wayland::seat::WaylandFocus;
 
 use crate::config::Color;
 use crate::shell::with_meta;
@@ -50,6 +51,7 @@ smithay::backend::renderer::element::render_elements! {
 #[derive(Debug, Default)]
 pub struct FrameBuffers {
     pieces: Vec<SolidColorBuffer>,
+    popup_pieces: Vec<SolidColorBuffer>,
 }
 
 /// Whether screenshots and frames include the pointer.
@@ -111,6 +113,9 @@ impl Porthole {
             // The window's render location is where its buffer's origin goes, which is the
             // geometry's location minus the geometry's offset inside the buffer.
             let loc = geo.loc - window.geometry().loc - output_geo.loc;
+            if let Some(c) = self.window_container(window) {
+                self.popup_borders(window, geo, output_geo.loc, scale, c.color, &mut elements);
+            }
             elements.extend(
                 window
                     .render_elements::<WaylandSurfaceRenderElement<R>>(
@@ -219,6 +224,53 @@ impl Porthole {
                 if rect.size.w <= 0 || rect.size.h <= 0 {
                     continue;
                 }
+                buffer.update(rect.size, color.to_f32_premultiplied());
+                let loc = (rect.loc - output_loc).to_physical_precise_round(scale);
+                out.push(OutputElement::Solid(SolidColorRenderElement::from_buffer(
+                    buffer,
+                    loc,
+                    scale,
+                    1.0,
+                    Kind::Unspecified,
+                )));
+            }
+        });
+    }
+
+    /// A thin border in the container's colour around each of a container window's popups, so
+    /// that a menu says whose it is too.
+    fn popup_borders<R>(
+        &self,
+        window: &Window,
+        geo: Rectangle<i32, Logical>,
+        output_loc: Point<i32, Logical>,
+        scale: Scale<f64>,
+        color: Color,
+        out: &mut Vec<OutputElement<R>>,
+    ) where
+        R: Renderer + ImportAll + ImportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
+        let Some(surface) = window.wl_surface() else {
+            return;
+        };
+        let mut rects = Vec::new();
+        for (popup, offset) in PopupManager::popups_for_surface(&surface) {
+            let p = Rectangle::new(geo.loc + offset, popup.geometry().size);
+            let (x, y, w, h) = (p.loc.x, p.loc.y, p.size.w, p.size.h);
+            rects.extend([
+                Rectangle::new((x - 1, y - 1).into(), (w + 2, 1).into()),
+                Rectangle::new((x - 1, y + h).into(), (w + 2, 1).into()),
+                Rectangle::new((x - 1, y).into(), (1, h).into()),
+                Rectangle::new((x + w, y).into(), (1, h).into()),
+            ]);
+        }
+        with_meta(window, |meta| {
+            let buffers = &mut meta.frame.popup_pieces;
+            buffers.resize_with(rects.len(), || {
+                SolidColorBuffer::new(Size::default(), [0.0; 4])
+            });
+            for (buffer, rect) in buffers.iter_mut().zip(rects) {
                 buffer.update(rect.size, color.to_f32_premultiplied());
                 let loc = (rect.loc - output_loc).to_physical_precise_round(scale);
                 out.push(OutputElement::Solid(SolidColorRenderElement::from_buffer(
