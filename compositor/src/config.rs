@@ -160,6 +160,13 @@ impl ContainerName {
     }
 }
 
+// Containers are kept in a map by name; looking one up by a plain `&str` is then a `get`.
+impl std::borrow::Borrow<str> for ContainerName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl TryFrom<String> for ContainerName {
     type Error = String;
     fn try_from(value: String) -> Result<Self, Self::Error> {

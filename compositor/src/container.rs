@@ -339,11 +339,7 @@ impl Porthole {
 
     /// Forgets a client that went away.
     pub fn container_client_gone(&mut self, container: &str, id: &ClientId) {
-        let Some(c) = self
-            .containers
-            .values_mut()
-            .find(|c| c.name.as_str() == container)
-        else {
+        let Some(c) = self.containers.get_mut(container) else {
             return;
         };
         c.clients.retain(|client| client.id() != *id);
@@ -355,11 +351,7 @@ impl Porthole {
     /// A security context's sandbox closed its listener: no new clients; the container goes
     /// when its last client does.
     pub fn container_stopped_listening(&mut self, container: &str) {
-        let Some(c) = self
-            .containers
-            .values_mut()
-            .find(|c| c.name.as_str() == container)
-        else {
+        let Some(c) = self.containers.get_mut(container) else {
             return;
         };
         c.listening = false;
@@ -369,10 +361,7 @@ impl Porthole {
     }
 
     fn forget_closed_container(&mut self, container: &str) {
-        let Ok(key) = ContainerName::parse(container) else {
-            return;
-        };
-        if self.containers.remove(&key).is_some() {
+        if self.containers.remove(container).is_some() {
             info!(container, "container closed by its sandbox");
             self.emit(Event::ContainerRemoved {
                 name: container.to_string(),
@@ -382,8 +371,7 @@ impl Porthole {
 
     /// Disconnects a container's clients, closes its socket and removes its directory.
     pub fn remove_container(&mut self, name: &str) -> anyhow::Result<()> {
-        let key = ContainerName::parse(name).map_err(|e| anyhow::anyhow!(e))?;
-        let container = self.containers.remove(&key).with_context(|| {
+        let container = self.containers.remove(name).with_context(|| {
             format!("no container named `{name}`; `porthole containers` lists them")
         })?;
         // Dropping the source drops the ListeningSocket, which removes the socket and its lock.
@@ -442,11 +430,7 @@ impl Porthole {
     /// Over the limit, the client is disconnected with an error and `false` is returned.
     pub fn charge_shm(&mut self, client: &Client, size: u64, old: u64) -> bool {
         let name = Self::client_container(client);
-        let Some(container) = self
-            .containers
-            .values_mut()
-            .find(|c| c.name.as_str() == name)
-        else {
+        let Some(container) = self.containers.get_mut(name.as_str()) else {
             return true;
         };
         let limit = container.limits.shm_bytes.0;
@@ -470,21 +454,14 @@ impl Porthole {
     /// Gives back the bytes of a pool that is gone (its object and all its buffers).
     pub fn release_shm(&mut self, released: Option<(String, u64)>) {
         let Some((name, size)) = released else { return };
-        if let Some(c) = self
-            .containers
-            .values_mut()
-            .find(|c| c.name.as_str() == name)
-        {
+        if let Some(c) = self.containers.get_mut(name.as_str()) {
             c.shm_bytes = c.shm_bytes.saturating_sub(size);
         }
     }
 
     /// The output a kiosk container's windows fill; `None` for other containers.
     pub fn kiosk_output(&self, container: &str) -> Option<smithay::output::Output> {
-        let c = self
-            .containers
-            .values()
-            .find(|c| c.name.as_str() == container)?;
+        let c = self.containers.get(container)?;
         if c.profile != Profile::Kiosk {
             return None;
         }

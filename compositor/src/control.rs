@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,10 +108,13 @@ impl ControlServer {
             .map_err(|err| anyhow::anyhow!("cannot watch the control channel: {err}"))?;
 
         let active = Arc::new(AtomicUsize::new(0));
-        let signal = comp.loop_signal.clone();
+        let quit = Quit {
+            requested: comp.quit_requested.clone(),
+            signal: comp.loop_signal.clone(),
+        };
         std::thread::Builder::new()
             .name("control-accept".into())
-            .spawn(move || accept_loop(listener, sender, signal, active))
+            .spawn(move || accept_loop(listener, sender, quit, active))
             .context("cannot start the control socket thread")?;
         info!(path = %path.display(), "control socket ready");
         Ok(Self {
@@ -121,10 +124,25 @@ impl ControlServer {
     }
 }
 
+/// Asks the event loop to stop from another thread. A flag the loop checks after every dispatch,
+/// not `LoopSignal::stop` alone: a stop that lands before `EventLoop::run` starts is reset by it.
+#[derive(Clone)]
+struct Quit {
+    requested: Arc<AtomicBool>,
+    signal: LoopSignal,
+}
+
+impl Quit {
+    fn request(&self) {
+        self.requested.store(true, Ordering::SeqCst);
+        self.signal.wakeup();
+    }
+}
+
 fn accept_loop(
     listener: UnixListener,
     sender: Sender<ControlMessage>,
-    signal: LoopSignal,
+    quit: Quit,
     active: Arc<AtomicUsize>,
 ) {
     for stream in listener.incoming() {
@@ -138,12 +156,12 @@ fn accept_loop(
         }
         active.fetch_add(1, Ordering::SeqCst);
         let sender = sender.clone();
-        let signal = signal.clone();
+        let quit = quit.clone();
         let active2 = active.clone();
         let spawned = std::thread::Builder::new()
             .name("control-conn".into())
             .spawn(move || {
-                serve_connection(stream, &sender, &signal);
+                serve_connection(stream, &sender, &quit);
                 active2.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -175,7 +193,7 @@ fn read_line(reader: &mut BufReader<UnixStream>) -> std::io::Result<Option<Resul
     Ok(Some(Ok(String::from_utf8_lossy(&buf).trim().to_owned())))
 }
 
-fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>, signal: &LoopSignal) {
+fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>, quit: &Quit) {
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -232,8 +250,7 @@ fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>, signal:
             // Answer before stopping: once the loop stops the process exits, and a reply still
             // waiting to be written would be lost.
             let _ = write_line(&mut writer, &Reply::ok(Response::Done));
-            signal.stop();
-            signal.wakeup();
+            quit.request();
             return;
         }
         let (tx, rx) = mpsc::sync_channel(1);

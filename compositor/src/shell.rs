@@ -220,7 +220,7 @@ impl Porthole {
     /// The container a window belongs to; `None` for the host's windows.
     pub fn window_container(&self, window: &Window) -> Option<&crate::container::Container> {
         let name = with_meta(window, |m| m.container.clone());
-        self.containers.values().find(|c| c.name.as_str() == name)
+        self.containers.get(name.as_str())
     }
 
     /// The rectangle a window covers with its decorations, given its content geometry.

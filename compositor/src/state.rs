@@ -147,6 +147,8 @@ pub struct Porthole {
     /// Containers, by name.
     pub containers:
         std::collections::BTreeMap<crate::config::ContainerName, crate::container::Container>,
+    /// Set from the control socket's threads to stop the loop (see `control::Quit`).
+    pub quit_requested: Arc<std::sync::atomic::AtomicBool>,
     /// Wakes the loop to dispatch the display (after killing clients).
     pub display_ping: Option<Ping>,
     /// Clients killed since the last dispatch, whose objects still need freeing.
@@ -362,6 +364,7 @@ impl Porthole {
             text: crate::decorations::TextRenderer::new(),
             client_gone,
             display_ping: None,
+            quit_requested: Default::default(),
             killed_clients: Vec::new(),
             containers: Default::default(),
             shm: Default::default(),
@@ -562,6 +565,13 @@ impl State {
 
     /// Runs after every event loop dispatch: housekeeping, repaint, flush.
     pub fn refresh_and_flush(&mut self) {
+        if self
+            .comp
+            .quit_requested
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            self.comp.loop_signal.stop();
+        }
         self.apply_pending_focus();
         let closed = std::mem::take(&mut *self.comp.closed_listeners.borrow_mut());
         for name in closed {

@@ -42,12 +42,7 @@ impl XdgShellHandler for State {
             return;
         };
         let container = Porthole::client_container(&client);
-        if let Some(c) = self
-            .comp
-            .containers
-            .values()
-            .find(|c| c.name.as_str() == container)
-        {
+        if let Some(c) = self.comp.containers.get(container.as_str()) {
             let limit = c.limits.toplevels as usize;
             if self.comp.container_toplevels(&container) >= limit {
                 let detail = format!("more than {limit} toplevel windows");
