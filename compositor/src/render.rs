@@ -54,6 +54,37 @@ pub struct FrameBuffers {
     popup_pieces: Vec<SolidColorBuffer>,
 }
 
+/// Draws solid rectangles through buffers kept between frames (one per rectangle, reused in
+/// order), so that damage tracking sees unchanged pieces as unchanged.
+fn push_solids<R>(
+    buffers: &mut Vec<SolidColorBuffer>,
+    pieces: Vec<(Rectangle<i32, Logical>, Color)>,
+    output_loc: Point<i32, Logical>,
+    scale: Scale<f64>,
+    out: &mut Vec<OutputElement<R>>,
+) where
+    R: Renderer + ImportAll + ImportMem,
+    R::TextureId: Clone + Texture + Send + 'static,
+{
+    buffers.resize_with(pieces.len(), || {
+        SolidColorBuffer::new(Size::default(), [0.0; 4])
+    });
+    for (buffer, (rect, color)) in buffers.iter_mut().zip(pieces) {
+        if rect.size.w <= 0 || rect.size.h <= 0 {
+            continue;
+        }
+        buffer.update(rect.size, color.to_f32_premultiplied());
+        let loc = (rect.loc - output_loc).to_physical_precise_round(scale);
+        out.push(OutputElement::Solid(SolidColorRenderElement::from_buffer(
+            buffer,
+            loc,
+            scale,
+            1.0,
+            Kind::Unspecified,
+        )));
+    }
+}
+
 /// Whether screenshots and frames include the pointer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CursorMode {
@@ -216,24 +247,7 @@ impl Porthole {
             color,
         ));
         with_meta(window, |meta| {
-            let buffers = &mut meta.frame.pieces;
-            buffers.resize_with(pieces.len(), || {
-                SolidColorBuffer::new(Size::default(), [0.0; 4])
-            });
-            for (buffer, (rect, color)) in buffers.iter_mut().zip(pieces) {
-                if rect.size.w <= 0 || rect.size.h <= 0 {
-                    continue;
-                }
-                buffer.update(rect.size, color.to_f32_premultiplied());
-                let loc = (rect.loc - output_loc).to_physical_precise_round(scale);
-                out.push(OutputElement::Solid(SolidColorRenderElement::from_buffer(
-                    buffer,
-                    loc,
-                    scale,
-                    1.0,
-                    Kind::Unspecified,
-                )));
-            }
+            push_solids(&mut meta.frame.pieces, pieces, output_loc, scale, out)
         });
     }
 
@@ -257,30 +271,24 @@ impl Porthole {
         let mut rects = Vec::new();
         for (popup, offset) in PopupManager::popups_for_surface(&surface) {
             let p = Rectangle::new(geo.loc + offset, popup.geometry().size);
+            // Saturating: popup sizes come from the client.
             let (x, y, w, h) = (p.loc.x, p.loc.y, p.size.w, p.size.h);
+            let (left, top) = (x.saturating_sub(1), y.saturating_sub(1));
+            let (right, bottom, wide) = (
+                x.saturating_add(w),
+                y.saturating_add(h),
+                w.saturating_add(2),
+            );
             rects.extend([
-                Rectangle::new((x - 1, y - 1).into(), (w + 2, 1).into()),
-                Rectangle::new((x - 1, y + h).into(), (w + 2, 1).into()),
-                Rectangle::new((x - 1, y).into(), (1, h).into()),
-                Rectangle::new((x + w, y).into(), (1, h).into()),
+                Rectangle::new((left, top).into(), (wide, 1).into()),
+                Rectangle::new((left, bottom).into(), (wide, 1).into()),
+                Rectangle::new((left, y).into(), (1, h).into()),
+                Rectangle::new((right, y).into(), (1, h).into()),
             ]);
         }
+        let pieces = rects.into_iter().map(|r| (r, color)).collect();
         with_meta(window, |meta| {
-            let buffers = &mut meta.frame.popup_pieces;
-            buffers.resize_with(rects.len(), || {
-                SolidColorBuffer::new(Size::default(), [0.0; 4])
-            });
-            for (buffer, rect) in buffers.iter_mut().zip(rects) {
-                buffer.update(rect.size, color.to_f32_premultiplied());
-                let loc = (rect.loc - output_loc).to_physical_precise_round(scale);
-                out.push(OutputElement::Solid(SolidColorRenderElement::from_buffer(
-                    buffer,
-                    loc,
-                    scale,
-                    1.0,
-                    Kind::Unspecified,
-                )));
-            }
+            push_solids(&mut meta.frame.popup_pieces, pieces, output_loc, scale, out)
         });
     }
 
