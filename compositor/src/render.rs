@@ -197,23 +197,15 @@ impl Porthole {
         R::TextureId: Clone + Texture + Send + 'static,
     {
         let f = self.window_frame(window);
-        let b = f.button();
         let frame = self.frame_rect(window, geo);
         if f.titlebar > 0 {
             self.title_element(renderer, window, geo, output_loc, scale, color, out);
         }
         let mut pieces: Vec<(Rectangle<i32, Logical>, Color)> = Vec::with_capacity(8);
         // Buttons first: they are on top of the title bar.
-        if f.titlebar > 0 && b > 0 {
-            let right = geo.loc.x + geo.size.w - 3;
-            for (i, c) in TITLEBAR_BUTTONS.iter().enumerate() {
-                let x = right - (i as i32 + 1) * (b + 3);
-                if x > geo.loc.x {
-                    pieces.push((
-                        Rectangle::new((x, geo.loc.y - f.titlebar + 3).into(), (b, b).into()),
-                        *c,
-                    ));
-                }
+        for (i, c) in TITLEBAR_BUTTONS.iter().enumerate() {
+            if let Some(rect) = f.button_rect(geo, i as i32) {
+                pieces.push((rect, *c));
             }
         }
         // Title bar, then the four borders around title bar and content.
@@ -308,8 +300,7 @@ impl Porthole {
         R::TextureId: Clone + Texture + Send + 'static,
     {
         let f = self.window_frame(window);
-        let buttons = 3 * (f.button() + 3) + 3;
-        let width = geo.size.w - buttons;
+        let width = geo.size.w - f.buttons_width();
         if width <= 8 {
             return;
         }

@@ -92,6 +92,29 @@ impl FrameSizes {
     pub fn button(&self) -> i32 {
         (self.titlebar - 6).max(0)
     }
+
+    /// Where title bar button `i` (0 close, 1 maximize, 2 minimize, from the right) sits for a
+    /// window whose content is `geo`; `None` when there is no title bar or no room for it. The
+    /// renderer and the pointer hit test both ask here, so what is drawn is what is clicked.
+    pub fn button_rect(
+        &self,
+        geo: Rectangle<i32, Logical>,
+        i: i32,
+    ) -> Option<Rectangle<i32, Logical>> {
+        let b = self.button();
+        if self.titlebar <= 0 || b <= 0 {
+            return None;
+        }
+        let right = geo.loc.x.saturating_add(geo.size.w) - 3;
+        let x = right - (i + 1) * (b + 3);
+        (x > geo.loc.x)
+            .then(|| Rectangle::new((x, geo.loc.y - self.titlebar + 3).into(), (b, b).into()))
+    }
+
+    /// Width the three buttons take at the right end of the title bar.
+    pub fn buttons_width(&self) -> i32 {
+        3 * (self.button() + 3) + 3
+    }
 }
 
 impl Shell {
@@ -615,12 +638,7 @@ impl Porthole {
                 && p.x >= geo.loc.x
                 && p.x < geo.loc.x + geo.size.w
             {
-                let b = f.button();
-                let right = geo.loc.x + geo.size.w - 3;
-                let within = |i: i32| {
-                    let x1 = right - (i + 1) * (b + 3);
-                    p.x >= x1 && p.x < x1 + b && p.y >= title_top + 3 && p.y < title_top + 3 + b
-                };
+                let within = |i: i32| f.button_rect(geo, i).is_some_and(|r| r.contains(p));
                 let part = if within(0) {
                     FramePart::Close
                 } else if within(1) {
