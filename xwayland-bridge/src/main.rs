@@ -1,7 +1,422 @@
-//! `porthole-bridge`: will run one container's rootless XWayland and forward its windows into
-//! that container's Wayland socket. Only the crate skeleton exists so far.
+//! `porthole-bridge`: one container's X11 display.
+//!
+//! It runs inside the container (as the first process of `porthole run`, so it shares the
+//! container's namespaces), listens on the container's own `/tmp/.X11-unix/X0`, starts a rootless
+//! Xwayland there on the first X11 connection, is that Xwayland's window manager and Wayland
+//! compositor, and forwards its windows to the container's Wayland socket as an ordinary client
+//! of the container. Xwayland's MIT-SHM segments are therefore the container's own, and X11
+//! windows get exactly the container's policy, decorations and clipboard.
 
-fn main() -> std::process::ExitCode {
-    eprintln!("porthole-bridge: not implemented yet; X11 support per container is planned");
-    std::process::ExitCode::FAILURE
+mod host;
+mod mirror;
+mod selection;
+mod server;
+mod xserver;
+
+use std::ffi::OsString;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use calloop::generic::Generic;
+use calloop::{EventLoop, Interest, LoopHandle, LoopSignal, Mode, PostAction, RegistrationToken};
+use clap::Parser;
+use smithay::input::keyboard::KeyboardHandle;
+use smithay::input::keyboard::XkbConfig;
+use smithay::input::pointer::PointerHandle;
+use smithay::input::{Seat, SeatState};
+use smithay::output::{Mode as OutputMode, Output, PhysicalProperties, Subpixel};
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+use smithay::reexports::wayland_server::{Client, Display, DisplayHandle};
+use smithay::utils::Transform;
+use smithay::wayland::compositor::CompositorState;
+use smithay::wayland::output::OutputManagerState;
+use smithay::wayland::shm::ShmState;
+use smithay::wayland::xwayland_shell::XWaylandShellState;
+use smithay::xwayland::{X11Surface, X11Wm, XWayland, XWaylandEvent};
+use tracing::{error, info, warn};
+use wayland_client::globals::registry_queue_init;
+use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
+use wayland_client::Connection;
+
+use crate::host::Host;
+use crate::mirror::Mirror;
+use crate::server::KeyFocus;
+use crate::xserver::XDisplay;
+
+/// Runs a container's rootless Xwayland and forwards its windows to the container's Wayland
+/// socket ($WAYLAND_DISPLAY or $WAYLAND_SOCKET).
+#[derive(Debug, Parser)]
+#[command(name = "porthole-bridge", version)]
+struct Cli {
+    /// The X display number to serve (its socket is /tmp/.X11-unix/X<N>).
+    #[arg(long, default_value_t = 0)]
+    display: u32,
+    /// Keep Xwayland free of GPU state: render with shared memory only (Xwayland -shm).
+    #[arg(long)]
+    shm_only: bool,
+    /// The command to run with DISPLAY set; the bridge exits with its status.
+    #[arg(last = true)]
+    command: Vec<OsString>,
+}
+
+/// The server side: what Xwayland connects to.
+pub struct Server {
+    pub dh: DisplayHandle,
+    pub compositor: CompositorState,
+    pub shm: ShmState,
+    pub seat_state: SeatState<Bridge>,
+    pub seat: Seat<Bridge>,
+    pub keyboard: KeyboardHandle<Bridge>,
+    pub pointer: PointerHandle<Bridge>,
+    pub output: Output,
+    pub xwayland_shell: XWaylandShellState,
+    _outputs: OutputManagerState,
+}
+
+/// A running Xwayland.
+pub struct Running {
+    pub client: Client,
+    token: RegistrationToken,
+}
+
+pub struct Bridge {
+    pub server: Server,
+    pub host: Host,
+    pub display: XDisplay,
+    pub xwm: Option<X11Wm>,
+    pub xwayland: Option<Running>,
+    pub mirrors: Vec<Mirror>,
+    /// The X11 window with the keyboard focus.
+    pub focus: Option<X11Surface>,
+    pub loop_handle: LoopHandle<'static, Bridge>,
+    listener: RegistrationToken,
+    shm_only: bool,
+    started: Instant,
+    signal: LoopSignal,
+    exit: Option<ExitCode>,
+}
+
+impl Bridge {
+    /// Milliseconds since the bridge started, for event and frame timestamps.
+    pub fn now_ms(&self) -> u32 {
+        self.started.elapsed().as_millis() as u32
+    }
+
+    /// An X11 client connected while no Xwayland runs: start one. The client waits in the
+    /// socket's backlog and Xwayland accepts it once the window manager is in place.
+    fn start_xwayland(&mut self) -> anyhow::Result<()> {
+        self.display.share_listener()?;
+        let (xwayland, client) = XWayland::spawn(
+            &self.server.dh,
+            None,
+            self.display.spawn_env(self.shm_only),
+            false,
+            Stdio::null(),
+            Stdio::inherit(),
+            |_| {},
+        )
+        .context("starting Xwayland")?;
+        let wm_client = client.clone();
+        let token = self
+            .loop_handle
+            .insert_source(xwayland, move |event, _, bridge| match event {
+                XWaylandEvent::Ready { x11_socket, .. } => {
+                    match X11Wm::start_wm(bridge.loop_handle.clone(), x11_socket, wm_client.clone())
+                    {
+                        Ok(wm) => {
+                            info!("Xwayland is ready");
+                            bridge.xwm = Some(wm);
+                        }
+                        Err(err) => {
+                            error!(%err, "becoming Xwayland's window manager failed");
+                            bridge.xwayland_gone();
+                        }
+                    }
+                }
+                XWaylandEvent::Error => {
+                    error!("Xwayland exited before it was ready");
+                    bridge.xwayland_gone();
+                }
+            })
+            .map_err(|err| anyhow::anyhow!("watching Xwayland: {err}"))?;
+        self.loop_handle.disable(&self.listener)?;
+        self.xwayland = Some(Running { client, token });
+        info!(
+            display = self.display.number,
+            "started Xwayland for an X11 client"
+        );
+        Ok(())
+    }
+
+    /// Xwayland exited (its last client left, or it was killed): forget its windows and wait for
+    /// the next X11 client. Runs from an idle callback, outside the window manager's own
+    /// callbacks.
+    pub fn xwayland_gone(&mut self) {
+        self.loop_handle.insert_idle(|bridge| {
+            let Some(running) = bridge.xwayland.take() else {
+                return;
+            };
+            info!("Xwayland exited; the next X11 client starts a new one");
+            bridge.xwm = None;
+            bridge.mirrors.clear();
+            bridge.focus = None;
+            bridge.loop_handle.remove(running.token);
+            bridge.server.dh.backend_handle().kill_client(
+                running.client.id(),
+                smithay::reexports::wayland_server::backend::DisconnectReason::ConnectionClosed,
+            );
+            if let Err(err) = bridge.loop_handle.enable(&bridge.listener) {
+                error!(%err, "cannot listen for X11 clients any more");
+                bridge.finish(ExitCode::FAILURE);
+            }
+        });
+    }
+
+    /// The Xwayland surface shown by a host surface.
+    pub fn xwayland_surface_of(&self, host_surface: &HostSurface) -> Option<WlSurface> {
+        self.mirrors
+            .iter()
+            .find(|m| m.host_surface() == Some(host_surface))
+            .and_then(|m| m.surface.clone())
+    }
+
+    /// The keyboard focus for a host surface that got the host's keyboard focus.
+    pub fn key_focus_of(&self, host_surface: &HostSurface) -> Option<KeyFocus> {
+        let mirror = self
+            .mirrors
+            .iter()
+            .find(|m| m.host_surface() == Some(host_surface))?;
+        Some(KeyFocus {
+            window: mirror.window.clone(),
+            surface: mirror.surface.clone()?,
+        })
+    }
+
+    /// Raises an X11 window in X's own stacking order (what X11 clients see in
+    /// _NET_CLIENT_LIST_STACKING and in pointer routing between their windows).
+    pub fn raise(&mut self, window: &X11Surface) {
+        if let Some(xwm) = self.xwm.as_mut() {
+            let _ = xwm.raise_window(window);
+        }
+    }
+
+    /// The X screen covers the host's desktop.
+    pub fn resize_desktop(&mut self) {
+        let (w, h) = self.host.desktop_size();
+        let mode = OutputMode {
+            size: (w, h).into(),
+            refresh: 60_000,
+        };
+        let output = &self.server.output;
+        if output.current_mode() != Some(mode) {
+            output.change_current_state(
+                Some(mode),
+                Some(Transform::Normal),
+                None,
+                Some((0, 0).into()),
+            );
+            output.set_preferred(mode);
+        }
+    }
+
+    fn finish(&mut self, code: ExitCode) {
+        self.exit.get_or_insert(code);
+        self.signal.stop();
+    }
+}
+
+fn main() -> ExitCode {
+    if xserver::invoked_as_wrapper() {
+        let err = xserver::exec_real_xwayland();
+        eprintln!("porthole-bridge: {err:#}");
+        return ExitCode::FAILURE;
+    }
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PORTHOLE_LOG")
+                .unwrap_or_else(|_| "warn,porthole_bridge=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("porthole-bridge: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let conn = Connection::connect_to_env().context(
+        "cannot reach the container's Wayland socket (is WAYLAND_DISPLAY set, and is porthole \
+         serving this container?)",
+    )?;
+    // Children must not inherit the bridge's own connection.
+    std::env::remove_var("WAYLAND_SOCKET");
+    let (globals, mut queue) =
+        registry_queue_init::<Bridge>(&conn).context("reading the container's Wayland globals")?;
+
+    let mut event_loop: EventLoop<'static, Bridge> =
+        EventLoop::try_new().context("creating the event loop")?;
+    let loop_handle = event_loop.handle();
+    let display: Display<Bridge> =
+        Display::new().context("creating the Xwayland-facing display")?;
+    let dh = display.handle();
+
+    let mut seat_state = SeatState::new();
+    let mut seat = seat_state.new_wl_seat(&dh, "seat0");
+    let keyboard = seat
+        .add_keyboard(XkbConfig::default(), 600, 25)
+        .map_err(|err| anyhow::anyhow!("creating the keyboard: {err}"))?;
+    let pointer = seat.add_pointer();
+    let output = Output::new(
+        "X11-0".into(),
+        PhysicalProperties {
+            size: (0, 0).into(),
+            subpixel: Subpixel::Unknown,
+            make: "Porthole".into(),
+            model: "bridge".into(),
+        },
+    );
+    let _global = output.create_global::<Bridge>(&dh);
+    let server = Server {
+        compositor: CompositorState::new::<Bridge>(&dh),
+        shm: ShmState::new::<Bridge>(&dh, Vec::new()),
+        xwayland_shell: XWaylandShellState::new::<Bridge>(&dh),
+        _outputs: OutputManagerState::new_with_xdg_output::<Bridge>(&dh),
+        seat_state,
+        seat,
+        keyboard,
+        pointer,
+        output,
+        dh: dh.clone(),
+    };
+
+    let x_display = XDisplay::bind(cli.display)?;
+    // The command starts before Xwayland may inherit the listening socket.
+    let child = match cli.command.split_first() {
+        Some((program, args)) => Some(
+            Command::new(program)
+                .args(args)
+                .envs(x_display.client_env())
+                .spawn()
+                .with_context(|| format!("starting {}", program.to_string_lossy()))?,
+        ),
+        None => None,
+    };
+
+    let listener = loop_handle
+        .insert_source(
+            Generic::new(x_display.listener.try_clone()?, Interest::READ, Mode::Level),
+            |_, _, bridge| {
+                if bridge.xwayland.is_none() {
+                    if let Err(err) = bridge.start_xwayland() {
+                        error!("{err:#}");
+                        bridge.finish(ExitCode::FAILURE);
+                    }
+                }
+                Ok(PostAction::Continue)
+            },
+        )
+        .map_err(|err| anyhow::anyhow!("watching the X socket: {err}"))?;
+
+    let host = Host::new(conn.clone(), &globals, queue.handle())?;
+    let mut bridge = Bridge {
+        server,
+        host,
+        display: x_display,
+        xwm: None,
+        xwayland: None,
+        mirrors: Vec::new(),
+        focus: None,
+        loop_handle: loop_handle.clone(),
+        listener,
+        shm_only: cli.shm_only,
+        started: Instant::now(),
+        signal: event_loop.get_signal(),
+        exit: None,
+    };
+    // Learn the host's outputs and seat before Xwayland sizes its screen.
+    queue
+        .roundtrip(&mut bridge)
+        .context("talking to the container's Wayland socket")?;
+    queue.roundtrip(&mut bridge)?;
+    bridge.resize_desktop();
+
+    let host_fd = conn.backend().poll_fd().try_clone_to_owned()?;
+    loop_handle
+        .insert_source(
+            Generic::new(host_fd, Interest::READ, Mode::Level),
+            move |_, _, bridge| {
+                if let Some(guard) = queue.prepare_read() {
+                    if let Err(err) = guard.read() {
+                        let would_block = matches!(&err,
+                            wayland_client::backend::WaylandError::Io(e)
+                                if e.kind() == std::io::ErrorKind::WouldBlock);
+                        if !would_block {
+                            warn!(%err, "the container's Wayland socket closed");
+                            bridge.finish(ExitCode::FAILURE);
+                            return Ok(PostAction::Remove);
+                        }
+                    }
+                }
+                if let Err(err) = queue.dispatch_pending(bridge) {
+                    warn!(%err, "the container's Wayland socket failed");
+                    bridge.finish(ExitCode::FAILURE);
+                    return Ok(PostAction::Remove);
+                }
+                Ok(PostAction::Continue)
+            },
+        )
+        .map_err(|err| anyhow::anyhow!("watching the host connection: {err}"))?;
+
+    loop_handle
+        .insert_source(
+            Generic::new(display, Interest::READ, Mode::Level),
+            |_, display, bridge| {
+                // SAFETY: the display is not dropped while the loop runs.
+                if let Err(err) = unsafe { display.get_mut() }.dispatch_clients(bridge) {
+                    warn!(%err, "dispatching Xwayland's requests failed");
+                }
+                Ok(PostAction::Continue)
+            },
+        )
+        .map_err(|err| anyhow::anyhow!("watching the Xwayland-facing display: {err}"))?;
+
+    if let Some(mut child) = child {
+        let (sender, channel) = calloop::channel::channel::<ExitCode>();
+        std::thread::spawn(move || {
+            let code = match child.wait() {
+                Ok(status) => ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
+                Err(_) => ExitCode::FAILURE,
+            };
+            let _ = sender.send(code);
+        });
+        loop_handle
+            .insert_source(channel, |event, _, bridge| {
+                if let calloop::channel::Event::Msg(code) = event {
+                    bridge.finish(code);
+                }
+            })
+            .map_err(|err| anyhow::anyhow!("watching the command: {err}"))?;
+    }
+
+    info!(
+        display = bridge.display.number,
+        "serving X11 for the container"
+    );
+    event_loop.run(None, &mut bridge, |bridge| {
+        if bridge.mirrors.iter().any(|m| m.surface.is_none()) {
+            bridge.pair_surfaces();
+        }
+        bridge.server.dh.flush_clients().ok();
+        if let Err(err) = bridge.host.conn.flush() {
+            warn!(%err, "the container's Wayland socket closed");
+            bridge.finish(ExitCode::FAILURE);
+        }
+    })?;
+    Ok(bridge.exit.unwrap_or(ExitCode::SUCCESS))
 }

@@ -1,0 +1,499 @@
+//! The forwarding core: every mapped X11 window has a mirror on the host, an xdg toplevel (or an
+//! xdg popup for override-redirect windows) on the container's socket, whose buffers are copies of
+//! what Xwayland committed and whose input goes back to Xwayland's surface.
+//!
+//! A mirror pairs a surface of the bridge's own server with a surface of its host connection.
+//! That pairing, not anything X11-specific, is what a later proxy of the container's native
+//! Wayland clients needs too: drop the host half before a checkpoint, recreate it after a restore.
+
+use smithay::reexports::wayland_server::protocol::wl_shm::Format as ServerFormat;
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+use smithay::reexports::wayland_server::Resource as _;
+use smithay::utils::{Logical, Rectangle};
+use smithay::wayland::shm::with_buffer_contents;
+use smithay::xwayland::xwm::{ResizeEdge, WmWindowProperty};
+use smithay::xwayland::X11Surface;
+use smithay_client_toolkit::shell::xdg::popup::Popup;
+use smithay_client_toolkit::shell::xdg::window::{Window, WindowDecorations};
+use smithay_client_toolkit::shell::xdg::XdgPositioner;
+use smithay_client_toolkit::shell::xdg::XdgSurface as _;
+use smithay_client_toolkit::shell::WaylandSurface as _;
+use smithay_client_toolkit::shm::slot::Buffer;
+use tracing::{debug, warn};
+use wayland_client::protocol::wl_shm::Format as HostFormat;
+use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
+use wayland_client::Proxy as _;
+use wayland_protocols::xdg::shell::client::xdg_positioner::{
+    Anchor, ConstraintAdjustment, Gravity,
+};
+use wayland_protocols::xdg::shell::client::xdg_toplevel;
+
+use crate::server::{send_frame_callbacks, take_held_buffer};
+use crate::Bridge;
+
+/// How an X11 window appears on the host.
+#[derive(Debug)]
+pub enum Role {
+    Toplevel(Window),
+    /// An override-redirect window (menu, tooltip), placed relative to `parent`.
+    Popup {
+        popup: Popup,
+        parent: u32,
+    },
+}
+
+impl Role {
+    fn surface(&self) -> &HostSurface {
+        match self {
+            Role::Toplevel(window) => window.wl_surface(),
+            Role::Popup { popup, .. } => popup.wl_surface(),
+        }
+    }
+}
+
+/// One mapped X11 window and its host counterpart.
+#[derive(Debug)]
+pub struct Mirror {
+    pub window: X11Surface,
+    /// The surface Xwayland draws the window in, once paired.
+    pub surface: Option<WlSurface>,
+    pub role: Option<Role>,
+    /// The host acknowledged the role: buffers may be attached.
+    pub configured: bool,
+    /// The last buffer shown on the host, kept alive while the host may read it.
+    pub shown: Option<Buffer>,
+}
+
+impl Mirror {
+    pub fn host_surface(&self) -> Option<&HostSurface> {
+        self.role.as_ref().map(Role::surface)
+    }
+}
+
+impl Bridge {
+    /// Starts mirroring a window X11 just mapped.
+    pub fn track(&mut self, window: X11Surface) {
+        if self.mirrors.iter().any(|m| m.window == window) {
+            return;
+        }
+        self.mirrors.push(Mirror {
+            window,
+            surface: None,
+            role: None,
+            configured: false,
+            shown: None,
+        });
+        self.pair_surfaces();
+    }
+
+    /// Stops mirroring a window (unmapped or destroyed); its host surface goes away.
+    pub fn untrack(&mut self, window: &X11Surface) {
+        let Some(index) = self.mirrors.iter().position(|m| &m.window == window) else {
+            return;
+        };
+        let mirror = self.mirrors.remove(index);
+        let id = mirror.window.window_id();
+        // Popups placed relative to this window cannot outlive it on the host.
+        let orphans: Vec<X11Surface> = self
+            .mirrors
+            .iter()
+            .filter(|m| matches!(m.role, Some(Role::Popup { parent, .. }) if parent == id))
+            .map(|m| m.window.clone())
+            .collect();
+        drop(mirror);
+        for orphan in orphans {
+            if let Some(m) = self.mirrors.iter_mut().find(|m| m.window == orphan) {
+                m.role = None;
+                m.configured = false;
+                m.shown = None;
+            }
+        }
+        if self.focus.as_ref() == Some(window) {
+            self.focus = None;
+        }
+    }
+
+    /// Pairs X11 windows with the Wayland surfaces Xwayland draws them in, and gives newly
+    /// paired windows their host role. Xwayland 23.1+ pairs through xwayland-shell (Smithay
+    /// does it); older ones send the surface's protocol id (WL_SURFACE_ID), looked up here.
+    pub fn pair_surfaces(&mut self) {
+        let client = self.xwayland.as_ref().map(|x| x.client.clone());
+        let mut newly_paired = Vec::new();
+        for (index, mirror) in self.mirrors.iter_mut().enumerate() {
+            if mirror.surface.as_ref().is_some_and(|s| s.is_alive()) {
+                continue;
+            }
+            #[allow(deprecated)] // The only way with Xwayland before 23.1 (Debian 12 has 22.1).
+            let by_id = || {
+                let id = mirror.window.wl_surface_id()?;
+                client
+                    .as_ref()?
+                    .object_from_protocol_id::<WlSurface>(&self.server.dh, id)
+                    .ok()
+            };
+            if let Some(surface) = mirror.window.wl_surface().or_else(by_id) {
+                mirror.surface = Some(surface);
+                newly_paired.push(index);
+            }
+        }
+        for index in newly_paired {
+            self.create_role(index);
+        }
+    }
+
+    /// Gives a paired mirror its host role: a toplevel, or a popup of the X11 window it belongs
+    /// to for override-redirect windows.
+    fn create_role(&mut self, index: usize) {
+        if self.mirrors[index].role.is_some() {
+            return;
+        }
+        let qh = self.host.qh.clone();
+        let window = self.mirrors[index].window.clone();
+        let surface = self.host.compositor.create_surface(&qh);
+        let role = if window.is_override_redirect() {
+            let Some(parent) = self.popup_parent(&window) else {
+                debug!(
+                    window = window.window_id(),
+                    "no X11 toplevel to anchor a menu to"
+                );
+                return;
+            };
+            let parent_geometry = self.mirrors[parent].window.geometry();
+            let parent_id = self.mirrors[parent].window.window_id();
+            let Some(parent_xdg) = self.mirrors[parent].xdg_surface() else {
+                return;
+            };
+            let positioner = match XdgPositioner::new(&self.host.xdg) {
+                Ok(p) => p,
+                Err(err) => {
+                    warn!(?err, "the host has no xdg_wm_base");
+                    return;
+                }
+            };
+            let geometry = window.geometry();
+            positioner.set_size(geometry.size.w.max(1), geometry.size.h.max(1));
+            positioner.set_anchor_rect(
+                geometry.loc.x - parent_geometry.loc.x,
+                geometry.loc.y - parent_geometry.loc.y,
+                1,
+                1,
+            );
+            positioner.set_anchor(Anchor::TopLeft);
+            positioner.set_gravity(Gravity::BottomRight);
+            // X11 clients placed the window themselves; moving it would desynchronise what they
+            // think is where (submenus, pointer grabs).
+            positioner.set_constraint_adjustment(ConstraintAdjustment::empty());
+            match Popup::from_surface(Some(&parent_xdg), &positioner, &qh, surface, &self.host.xdg)
+            {
+                Ok(popup) => {
+                    popup.wl_surface().commit();
+                    Role::Popup {
+                        popup,
+                        parent: parent_id,
+                    }
+                }
+                Err(err) => {
+                    warn!(?err, "creating a host popup failed");
+                    return;
+                }
+            }
+        } else {
+            let host_window =
+                self.host
+                    .xdg
+                    .create_window(surface, WindowDecorations::RequestServer, &qh);
+            host_window.set_title(window.title());
+            host_window.set_app_id(window.class());
+            if let Some(parent) = window
+                .is_transient_for()
+                .and_then(|id| self.host_window_of(id))
+            {
+                host_window.set_parent(Some(&parent));
+            }
+            if let Some(min) = window.min_size() {
+                host_window.set_min_size(Some((min.w.max(1) as u32, min.h.max(1) as u32)));
+            }
+            host_window.commit();
+            Role::Toplevel(host_window)
+        };
+        self.mirrors[index].role = Some(role);
+    }
+
+    /// The mirror a menu belongs to: its transient-for window, else the focused X11 window,
+    /// else the most recently mapped toplevel.
+    fn popup_parent(&self, window: &X11Surface) -> Option<usize> {
+        let shown = |m: &Mirror| m.configured && m.role.is_some();
+        let by_id = |id: u32| {
+            self.mirrors
+                .iter()
+                .position(|m| m.window.window_id() == id && shown(m))
+        };
+        window
+            .is_transient_for()
+            .and_then(by_id)
+            .or_else(|| self.focus.as_ref().and_then(|f| by_id(f.window_id())))
+            .or_else(|| {
+                self.mirrors
+                    .iter()
+                    .rposition(|m| matches!(m.role, Some(Role::Toplevel(_))) && shown(m))
+            })
+    }
+
+    fn host_window_of(&self, id: u32) -> Option<Window> {
+        self.mirrors.iter().find_map(|m| match &m.role {
+            Some(Role::Toplevel(w)) if m.window.window_id() == id => Some(w.clone()),
+            _ => None,
+        })
+    }
+
+    /// Copies the buffer Xwayland committed on `surface` to its host surface. Returns whether a
+    /// host surface shows `surface` (and so will answer its frame callbacks).
+    pub fn forward(&mut self, surface: &WlSurface) -> bool {
+        let Some(index) = self
+            .mirrors
+            .iter()
+            .position(|m| m.surface.as_ref() == Some(surface))
+        else {
+            return false;
+        };
+        if !self.mirrors[index].configured {
+            return false;
+        }
+        let Some(buffer) = take_held_buffer(surface) else {
+            return true;
+        };
+        let pool = &mut self.host.pool;
+        let copied = with_buffer_contents(&buffer, |ptr, len, data| {
+            let format = match data.format {
+                ServerFormat::Argb8888 => HostFormat::Argb8888,
+                ServerFormat::Xrgb8888 => HostFormat::Xrgb8888,
+                other => return Err(format!("unsupported shm format {other:?}")),
+            };
+            let start = usize::try_from(data.offset).map_err(|e| e.to_string())?;
+            let bytes = usize::try_from(data.stride)
+                .ok()
+                .zip(usize::try_from(data.height).ok())
+                .map(|(s, h)| s * h)
+                .ok_or("negative buffer size")?;
+            if start.checked_add(bytes).is_none_or(|end| end > len) {
+                return Err("buffer outside its pool".to_string());
+            }
+            let (host_buffer, canvas) = pool
+                .create_buffer(data.width, data.height, data.stride, format)
+                .map_err(|e| e.to_string())?;
+            // SAFETY: smithay maps the pool for the duration of this closure and checked `len`;
+            // the range was checked against it above.
+            let source = unsafe { std::slice::from_raw_parts(ptr.add(start), bytes) };
+            canvas[..bytes].copy_from_slice(source);
+            Ok((host_buffer, data.width, data.height))
+        });
+        buffer.release();
+        let (host_buffer, width, height) = match copied {
+            Ok(Ok(copy)) => copy,
+            Ok(Err(err)) => {
+                warn!(%err, "cannot forward an Xwayland buffer");
+                return false;
+            }
+            Err(err) => {
+                warn!(?err, "cannot read an Xwayland buffer");
+                return false;
+            }
+        };
+        let mirror = &mut self.mirrors[index];
+        let Some(host_surface) = mirror.host_surface().cloned() else {
+            return false;
+        };
+        if let Err(err) = host_buffer.attach_to(&host_surface) {
+            warn!(?err, "attaching a host buffer failed");
+            return false;
+        }
+        host_surface.damage_buffer(0, 0, width, height);
+        host_surface.frame(&self.host.qh, host_surface.clone());
+        host_surface.commit();
+        mirror.shown = Some(host_buffer);
+        true
+    }
+
+    /// The host asked for the next frame of `host_surface`.
+    pub fn host_frame_done(&mut self, host_surface: &HostSurface, time: u32) {
+        if let Some(surface) = self
+            .mirrors
+            .iter()
+            .find(|m| m.host_surface() == Some(host_surface))
+            .and_then(|m| m.surface.clone())
+        {
+            send_frame_callbacks(&surface, time);
+        }
+    }
+
+    /// The host configured a toplevel: size and state go to the X11 window.
+    pub fn toplevel_configured(
+        &mut self,
+        host_window: &Window,
+        size: Option<(u32, u32)>,
+        activated: bool,
+        maximized: bool,
+        fullscreen: bool,
+    ) {
+        let Some(index) = self
+            .mirrors
+            .iter()
+            .position(|m| matches!(&m.role, Some(Role::Toplevel(w)) if w == host_window))
+        else {
+            return;
+        };
+        let window = self.mirrors[index].window.clone();
+        if let Some((w, h)) = size {
+            let mut geometry = window.geometry();
+            geometry.size = (w as i32, h as i32).into();
+            let _ = window.configure(geometry);
+        }
+        let _ = window.set_activated(activated);
+        let _ = window.set_maximized(maximized);
+        let _ = window.set_fullscreen(fullscreen);
+        self.configured(index);
+    }
+
+    /// The host configured a popup.
+    pub fn popup_configured(&mut self, popup: &Popup) {
+        if let Some(index) = self
+            .mirrors
+            .iter()
+            .position(|m| matches!(&m.role, Some(Role::Popup { popup: p, .. }) if p == popup))
+        {
+            self.configured(index);
+        }
+    }
+
+    fn configured(&mut self, index: usize) {
+        let mirror = &mut self.mirrors[index];
+        mirror.configured = true;
+        let surface = mirror.surface.clone();
+        let already_shown = mirror.shown.is_some();
+        let host_surface = mirror.host_surface().cloned();
+        let forwarded = surface.as_ref().is_some_and(|s| self.forward(s));
+        if !forwarded && already_shown {
+            // Nothing new to draw: commit to apply the acknowledged configure.
+            if let Some(host_surface) = host_surface {
+                host_surface.commit();
+            }
+        }
+    }
+
+    /// The host dismissed a popup (for example the person clicked elsewhere).
+    pub fn popup_dismissed(&mut self, popup: &Popup) {
+        if let Some(mirror) = self
+            .mirrors
+            .iter_mut()
+            .find(|m| matches!(&m.role, Some(Role::Popup { popup: p, .. }) if p == popup))
+        {
+            mirror.role = None;
+            mirror.configured = false;
+            mirror.shown = None;
+        }
+    }
+
+    /// The person closed a window on the host.
+    pub fn close_requested(&mut self, host_window: &Window) {
+        if let Some(mirror) = self
+            .mirrors
+            .iter()
+            .find(|m| matches!(&m.role, Some(Role::Toplevel(w)) if w == host_window))
+        {
+            let _ = mirror.window.close();
+        }
+    }
+
+    /// An X11 window moved or resized itself. Override-redirect windows follow on the host.
+    pub fn window_moved(&mut self, window: &X11Surface, geometry: Rectangle<i32, Logical>) {
+        let Some(mirror) = self.mirrors.iter().find(|m| &m.window == window) else {
+            return;
+        };
+        let Some(Role::Popup { popup, parent }) = &mirror.role else {
+            return;
+        };
+        let Some(parent_geometry) = self
+            .mirrors
+            .iter()
+            .find(|m| m.window.window_id() == *parent)
+            .map(|m| m.window.geometry())
+        else {
+            return;
+        };
+        if popup.xdg_popup().version() < 3 {
+            return;
+        }
+        let Ok(positioner) = XdgPositioner::new(&self.host.xdg) else {
+            return;
+        };
+        positioner.set_size(geometry.size.w.max(1), geometry.size.h.max(1));
+        positioner.set_anchor_rect(
+            geometry.loc.x - parent_geometry.loc.x,
+            geometry.loc.y - parent_geometry.loc.y,
+            1,
+            1,
+        );
+        positioner.set_anchor(Anchor::TopLeft);
+        positioner.set_gravity(Gravity::BottomRight);
+        positioner.set_constraint_adjustment(ConstraintAdjustment::empty());
+        popup.reposition(&positioner, 0);
+    }
+
+    /// Titles and classes follow the X11 window's properties.
+    pub fn property_changed(&mut self, window: &X11Surface, property: WmWindowProperty) {
+        self.with_host_window(window, |host| match property {
+            WmWindowProperty::Title => host.set_title(window.title()),
+            WmWindowProperty::Class => host.set_app_id(window.class()),
+            _ => {}
+        });
+    }
+
+    /// Runs `f` on the host toplevel of an X11 window, if it has one.
+    pub fn with_host_window(&self, window: &X11Surface, f: impl FnOnce(&Window)) {
+        if let Some(Role::Toplevel(host)) = self
+            .mirrors
+            .iter()
+            .find(|m| &m.window == window)
+            .and_then(|m| m.role.as_ref())
+        {
+            f(host);
+        }
+    }
+
+    /// An X11 client started a move of its own window (a client-drawn title bar).
+    pub fn interactive_move(&mut self, window: &X11Surface) {
+        let (seat, serial) = (self.host.seat.clone(), self.host.last_serial);
+        if let Some(seat) = seat {
+            self.with_host_window(window, |host| host.move_(&seat, serial));
+        }
+    }
+
+    /// An X11 client started a resize of its own window.
+    pub fn interactive_resize(&mut self, window: &X11Surface, edge: ResizeEdge) {
+        let edge = match edge {
+            ResizeEdge::Top => xdg_toplevel::ResizeEdge::Top,
+            ResizeEdge::Bottom => xdg_toplevel::ResizeEdge::Bottom,
+            ResizeEdge::Left => xdg_toplevel::ResizeEdge::Left,
+            ResizeEdge::Right => xdg_toplevel::ResizeEdge::Right,
+            ResizeEdge::TopLeft => xdg_toplevel::ResizeEdge::TopLeft,
+            ResizeEdge::TopRight => xdg_toplevel::ResizeEdge::TopRight,
+            ResizeEdge::BottomLeft => xdg_toplevel::ResizeEdge::BottomLeft,
+            ResizeEdge::BottomRight => xdg_toplevel::ResizeEdge::BottomRight,
+        };
+        let (seat, serial) = (self.host.seat.clone(), self.host.last_serial);
+        if let Some(seat) = seat {
+            self.with_host_window(window, |host| host.resize(&seat, serial, edge));
+        }
+    }
+}
+
+impl Mirror {
+    fn xdg_surface(
+        &self,
+    ) -> Option<wayland_protocols::xdg::shell::client::xdg_surface::XdgSurface> {
+        match self.role.as_ref()? {
+            Role::Toplevel(w) => Some(w.xdg_surface().clone()),
+            Role::Popup { popup, .. } => Some(popup.xdg_surface().clone()),
+        }
+    }
+}

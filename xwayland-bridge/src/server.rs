@@ -1,0 +1,330 @@
+//! The Wayland server the container's Xwayland talks to, and the X11 window manager.
+//!
+//! Only Xwayland connects here (through the socket pair Smithay's `XWayland::spawn` creates): the
+//! bridge offers it a compositor, shm, one seat and one output the size of the host's desktop.
+//! Buffers Xwayland commits are held until the window's host surface can show them; see
+//! [`crate::mirror`].
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::os::fd::OwnedFd;
+use std::sync::OnceLock;
+
+use smithay::input::keyboard::{KeyboardTarget, KeysymHandle, ModifiersState};
+use smithay::input::{Seat, SeatHandler, SeatState};
+use smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer;
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+use smithay::reexports::wayland_server::Client;
+use smithay::utils::{IsAlive, Logical, Rectangle, Serial};
+use smithay::wayland::buffer::BufferHandler;
+use smithay::wayland::compositor::{
+    with_states, BufferAssignment, CompositorClientState, CompositorHandler, CompositorState,
+    SurfaceAttributes,
+};
+use smithay::wayland::output::OutputHandler;
+use smithay::wayland::seat::WaylandFocus;
+use smithay::wayland::selection::SelectionTarget;
+use smithay::wayland::shm::{ShmHandler, ShmState};
+use smithay::wayland::xwayland_shell::{XWaylandShellHandler, XWaylandShellState};
+use smithay::xwayland::xwm::{Reorder, ResizeEdge, WmWindowProperty, XwmId};
+use smithay::xwayland::{X11Surface, X11Wm, XWaylandClientData, XwmHandler};
+use tracing::{debug, warn};
+
+use crate::Bridge;
+
+/// The buffer Xwayland last committed on a surface, waiting to be copied to the host.
+#[derive(Debug, Default)]
+pub struct HeldBuffer(pub Option<WlBuffer>);
+
+/// Takes the buffer a commit attached, releasing one still held from before.
+fn hold_committed_buffer(surface: &WlSurface) {
+    with_states(surface, |states| {
+        let assignment = states
+            .cached_state
+            .get::<SurfaceAttributes>()
+            .current()
+            .buffer
+            .take();
+        let held = states
+            .data_map
+            .get_or_insert(|| RefCell::new(HeldBuffer::default()));
+        let mut held = held.borrow_mut();
+        match assignment {
+            Some(BufferAssignment::NewBuffer(buffer)) => {
+                if let Some(old) = held.0.replace(buffer) {
+                    old.release();
+                }
+            }
+            Some(BufferAssignment::Removed) => {
+                if let Some(old) = held.0.take() {
+                    old.release();
+                }
+            }
+            None => {}
+        }
+    });
+}
+
+/// The buffer held for `surface`, if Xwayland committed one since the last copy.
+pub fn take_held_buffer(surface: &WlSurface) -> Option<WlBuffer> {
+    with_states(surface, |states| {
+        states
+            .data_map
+            .get::<RefCell<HeldBuffer>>()
+            .and_then(|held| held.borrow_mut().0.take())
+    })
+}
+
+/// Answers the frame callbacks Xwayland asked for on `surface`.
+pub fn send_frame_callbacks(surface: &WlSurface, time: u32) {
+    with_states(surface, |states| {
+        let mut attributes = states.cached_state.get::<SurfaceAttributes>();
+        for callback in attributes.current().frame_callbacks.drain(..) {
+            callback.done(time);
+        }
+    });
+}
+
+impl CompositorHandler for Bridge {
+    fn compositor_state(&mut self) -> &mut CompositorState {
+        &mut self.server.compositor
+    }
+
+    fn client_compositor_state<'a>(&self, client: &'a Client) -> &'a CompositorClientState {
+        static FALLBACK: OnceLock<CompositorClientState> = OnceLock::new();
+        match client.get_data::<XWaylandClientData>() {
+            Some(data) => &data.compositor_state,
+            None => FALLBACK.get_or_init(CompositorClientState::default),
+        }
+    }
+
+    fn commit(&mut self, surface: &WlSurface) {
+        hold_committed_buffer(surface);
+        self.pair_surfaces();
+        if !self.forward(surface) {
+            // Nothing on the host shows this surface yet: keep Xwayland drawing.
+            send_frame_callbacks(surface, self.now_ms());
+        }
+    }
+}
+
+impl BufferHandler for Bridge {
+    fn buffer_destroyed(&mut self, _buffer: &WlBuffer) {}
+}
+
+impl ShmHandler for Bridge {
+    fn shm_state(&self) -> &ShmState {
+        &self.server.shm
+    }
+}
+
+impl OutputHandler for Bridge {}
+
+/// The keyboard focus: an X11 window and the surface Xwayland draws it in. Entering sets the X
+/// input focus (or sends WM_TAKE_FOCUS) as well as the Wayland one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyFocus {
+    pub window: X11Surface,
+    pub surface: WlSurface,
+}
+
+impl IsAlive for KeyFocus {
+    fn alive(&self) -> bool {
+        self.surface.alive() && self.window.alive()
+    }
+}
+
+impl WaylandFocus for KeyFocus {
+    fn wl_surface(&self) -> Option<Cow<'_, WlSurface>> {
+        Some(Cow::Borrowed(&self.surface))
+    }
+}
+
+impl KeyboardTarget<Bridge> for KeyFocus {
+    fn enter(
+        &self,
+        seat: &Seat<Bridge>,
+        data: &mut Bridge,
+        keys: Vec<KeysymHandle<'_>>,
+        serial: Serial,
+    ) {
+        KeyboardTarget::enter(&self.window, seat, data, Vec::new(), serial);
+        KeyboardTarget::enter(&self.surface, seat, data, keys, serial);
+    }
+
+    fn leave(&self, seat: &Seat<Bridge>, data: &mut Bridge, serial: Serial) {
+        KeyboardTarget::leave(&self.window, seat, data, serial);
+        KeyboardTarget::leave(&self.surface, seat, data, serial);
+    }
+
+    fn key(
+        &self,
+        seat: &Seat<Bridge>,
+        data: &mut Bridge,
+        key: KeysymHandle<'_>,
+        state: smithay::backend::input::KeyState,
+        serial: Serial,
+        time: u32,
+    ) {
+        KeyboardTarget::key(&self.surface, seat, data, key, state, serial, time);
+    }
+
+    fn modifiers(
+        &self,
+        seat: &Seat<Bridge>,
+        data: &mut Bridge,
+        modifiers: ModifiersState,
+        serial: Serial,
+    ) {
+        KeyboardTarget::modifiers(&self.surface, seat, data, modifiers, serial);
+    }
+}
+
+impl SeatHandler for Bridge {
+    type KeyboardFocus = KeyFocus;
+    type PointerFocus = WlSurface;
+    type TouchFocus = WlSurface;
+
+    fn seat_state(&mut self) -> &mut SeatState<Bridge> {
+        &mut self.server.seat_state
+    }
+}
+
+impl XWaylandShellHandler for Bridge {
+    fn xwayland_shell_state(&mut self) -> &mut XWaylandShellState {
+        &mut self.server.xwayland_shell
+    }
+}
+
+impl XwmHandler for Bridge {
+    fn xwm_state(&mut self, _xwm: XwmId) -> &mut X11Wm {
+        // Callbacks only come from the running window manager.
+        self.xwm
+            .as_mut()
+            .expect("X11 window manager callbacks arrive only while it runs")
+    }
+
+    fn new_window(&mut self, _xwm: XwmId, _window: X11Surface) {}
+
+    fn new_override_redirect_window(&mut self, _xwm: XwmId, _window: X11Surface) {}
+
+    fn map_window_request(&mut self, _xwm: XwmId, window: X11Surface) {
+        if let Err(err) = window.set_mapped(true) {
+            warn!(?err, "mapping an X11 window failed");
+            return;
+        }
+        let _ = window.configure(window.geometry());
+        self.track(window);
+    }
+
+    fn mapped_override_redirect_window(&mut self, _xwm: XwmId, window: X11Surface) {
+        self.track(window);
+    }
+
+    fn unmapped_window(&mut self, _xwm: XwmId, window: X11Surface) {
+        self.untrack(&window);
+        if !window.is_override_redirect() {
+            let _ = window.set_mapped(false);
+        }
+    }
+
+    fn destroyed_window(&mut self, _xwm: XwmId, window: X11Surface) {
+        self.untrack(&window);
+    }
+
+    fn configure_request(
+        &mut self,
+        _xwm: XwmId,
+        window: X11Surface,
+        x: Option<i32>,
+        y: Option<i32>,
+        w: Option<u32>,
+        h: Option<u32>,
+        _reorder: Option<Reorder>,
+    ) {
+        let mut geometry = window.geometry();
+        geometry.loc.x = x.unwrap_or(geometry.loc.x);
+        geometry.loc.y = y.unwrap_or(geometry.loc.y);
+        let clamp = |v: u32| i32::try_from(v).unwrap_or(i32::MAX).clamp(1, 16384);
+        geometry.size.w = w.map(clamp).unwrap_or(geometry.size.w);
+        geometry.size.h = h.map(clamp).unwrap_or(geometry.size.h);
+        let _ = window.configure(geometry);
+    }
+
+    fn configure_notify(
+        &mut self,
+        _xwm: XwmId,
+        window: X11Surface,
+        geometry: Rectangle<i32, Logical>,
+        _above: Option<u32>,
+    ) {
+        self.window_moved(&window, geometry);
+    }
+
+    fn property_notify(&mut self, _xwm: XwmId, window: X11Surface, property: WmWindowProperty) {
+        self.property_changed(&window, property);
+    }
+
+    fn maximize_request(&mut self, _xwm: XwmId, window: X11Surface) {
+        self.with_host_window(&window, |w| w.set_maximized());
+    }
+
+    fn unmaximize_request(&mut self, _xwm: XwmId, window: X11Surface) {
+        self.with_host_window(&window, |w| w.unset_maximized());
+    }
+
+    fn fullscreen_request(&mut self, _xwm: XwmId, window: X11Surface) {
+        self.with_host_window(&window, |w| w.set_fullscreen(None));
+    }
+
+    fn unfullscreen_request(&mut self, _xwm: XwmId, window: X11Surface) {
+        self.with_host_window(&window, |w| w.unset_fullscreen());
+    }
+
+    fn minimize_request(&mut self, _xwm: XwmId, window: X11Surface) {
+        self.with_host_window(&window, |w| w.set_minimized());
+    }
+
+    fn resize_request(&mut self, _xwm: XwmId, window: X11Surface, _button: u32, edge: ResizeEdge) {
+        self.interactive_resize(&window, edge);
+    }
+
+    fn move_request(&mut self, _xwm: XwmId, window: X11Surface, _button: u32) {
+        self.interactive_move(&window);
+    }
+
+    fn allow_selection_access(&mut self, _xwm: XwmId, _selection: SelectionTarget) -> bool {
+        // The X server is the container's own: its clients share the container's clipboard.
+        true
+    }
+
+    fn new_selection(&mut self, _xwm: XwmId, selection: SelectionTarget, mime_types: Vec<String>) {
+        debug!(?selection, ?mime_types, "an X11 client took a selection");
+        self.offer_x11_selection(selection, mime_types);
+    }
+
+    fn cleared_selection(&mut self, _xwm: XwmId, selection: SelectionTarget) {
+        debug!(?selection, "an X11 client cleared a selection");
+        self.clear_x11_selection(selection);
+    }
+
+    fn send_selection(
+        &mut self,
+        _xwm: XwmId,
+        selection: SelectionTarget,
+        mime_type: String,
+        fd: OwnedFd,
+    ) {
+        self.read_host_selection(selection, mime_type, fd);
+    }
+
+    fn disconnected(&mut self, _xwm: XwmId) {
+        self.xwayland_gone();
+    }
+}
+
+smithay::delegate_compositor!(Bridge);
+smithay::delegate_shm!(Bridge);
+smithay::delegate_seat!(Bridge);
+smithay::delegate_output!(Bridge);
+smithay::delegate_xwayland_shell!(Bridge);

@@ -1,0 +1,227 @@
+//! The container's X display: its socket, lock file and cookie, and the lazily started Xwayland
+//! behind them.
+//!
+//! The bridge binds `/tmp/.X11-unix/X{n}` itself and starts Xwayland only when an X11 client
+//! connects. Smithay's `XWayland::spawn` (whose client data `X11Wm` needs) always opens sockets of
+//! its own, so the bridge runs Xwayland through itself: `Xwayland` is found in a private directory
+//! first on the child's `PATH`, where it is a link to this binary, which adds `-listenfd` for the
+//! bridge's socket (with the first client still waiting in its backlog) and `-auth` for the
+//! container's cookie, then executes the real Xwayland. See [`exec_real_xwayland`].
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::os::fd::AsRawFd as _;
+use std::os::unix::ffi::OsStrExt as _;
+use std::os::unix::fs::{symlink, PermissionsExt as _};
+use std::os::unix::net::UnixListener;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+
+/// The variable that carries the extra arguments from the bridge to its `Xwayland` wrapper.
+const EXTRA_ARGS_VAR: &str = "PORTHOLE_XWAYLAND_EXTRA_ARGS";
+/// The variable that carries the `PATH` the real Xwayland is looked up in.
+const REAL_PATH_VAR: &str = "PORTHOLE_XWAYLAND_REAL_PATH";
+
+/// The X display of one container: a listening socket nobody serves until a client connects.
+#[derive(Debug)]
+pub struct XDisplay {
+    pub number: u32,
+    pub listener: UnixListener,
+    pub authority: PathBuf,
+    socket_path: PathBuf,
+    lock_path: PathBuf,
+    wrapper_dir: PathBuf,
+}
+
+impl XDisplay {
+    /// Takes display `number` under `/tmp`: its lock file, its socket (no abstract socket: those
+    /// live in the network namespace and escape file permissions), a fresh MIT-MAGIC-COOKIE-1 in an
+    /// authority file, and the directory holding the `Xwayland` wrapper link.
+    pub fn bind(number: u32) -> anyhow::Result<Self> {
+        let dir = Path::new("/tmp/.X11-unix");
+        if !dir.exists() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777))
+                .with_context(|| format!("setting the mode of {}", dir.display()))?;
+        }
+        let lock_path = PathBuf::from(format!("/tmp/.X{number}-lock"));
+        let mut lock = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock_path)
+            .with_context(|| {
+                format!(
+                    "display :{number} is taken ({} exists); pick another with --display",
+                    lock_path.display()
+                )
+            })?;
+        writeln!(lock, "{:>10}", std::process::id())?;
+
+        let socket_path = dir.join(format!("X{number}"));
+        let _ = std::fs::remove_file(&socket_path);
+        let listener = UnixListener::bind(&socket_path)
+            .with_context(|| format!("binding the X socket {}", socket_path.display()))?;
+        listener.set_nonblocking(true)?;
+
+        let authority = PathBuf::from(format!("/tmp/.porthole-Xauthority-{number}"));
+        write_authority(&authority, &random_cookie()?)?;
+
+        let wrapper_dir = PathBuf::from(format!("/tmp/.porthole-bridge-{number}"));
+        let _ = std::fs::remove_dir_all(&wrapper_dir);
+        std::fs::create_dir(&wrapper_dir)
+            .with_context(|| format!("creating {}", wrapper_dir.display()))?;
+        let exe = std::env::current_exe().context("finding the bridge's own executable")?;
+        symlink(&exe, wrapper_dir.join("Xwayland")).context("linking the Xwayland wrapper")?;
+
+        Ok(Self {
+            number,
+            listener,
+            authority,
+            socket_path,
+            lock_path,
+            wrapper_dir,
+        })
+    }
+
+    /// The environment Smithay's `XWayland::spawn` passes to the `Xwayland` it starts: the
+    /// wrapper first on `PATH`, and what the wrapper adds to the real Xwayland's arguments.
+    pub fn spawn_env(&self, shm_only: bool) -> Vec<(OsString, OsString)> {
+        let mut extra = format!(
+            "-listenfd {} -auth {} -nolisten tcp",
+            self.listener.as_raw_fd(),
+            self.authority.display()
+        );
+        if shm_only {
+            extra.push_str(" -shm");
+        }
+        let real_path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+        let mut path = self.wrapper_dir.clone().into_os_string();
+        path.push(":");
+        path.push(&real_path);
+        vec![
+            ("PATH".into(), path),
+            (REAL_PATH_VAR.into(), real_path),
+            (EXTRA_ARGS_VAR.into(), extra.into()),
+        ]
+    }
+
+    /// Lets Xwayland inherit the listening socket (std opens it close-on-exec).
+    pub fn share_listener(&self) -> anyhow::Result<()> {
+        rustix::io::fcntl_setfd(&self.listener, rustix::io::FdFlags::empty())
+            .context("clearing close-on-exec on the X socket")?;
+        Ok(())
+    }
+
+    /// The variables X11 clients of the container need.
+    pub fn client_env(&self) -> [(&'static str, String); 2] {
+        [
+            ("DISPLAY", format!(":{}", self.number)),
+            ("XAUTHORITY", self.authority.display().to_string()),
+        ]
+    }
+}
+
+impl Drop for XDisplay {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.socket_path);
+        let _ = std::fs::remove_file(&self.lock_path);
+        let _ = std::fs::remove_file(&self.authority);
+        let _ = std::fs::remove_dir_all(&self.wrapper_dir);
+    }
+}
+
+/// Whether this process was started as the `Xwayland` wrapper link.
+pub fn invoked_as_wrapper() -> bool {
+    std::env::args_os()
+        .next()
+        .map(|arg0| Path::new(&arg0).file_name() == Some("Xwayland".as_ref()))
+        .unwrap_or(false)
+}
+
+/// The wrapper: restores `PATH`, appends the bridge's extra arguments and executes the real
+/// Xwayland in place of this process. Returns only on failure.
+pub fn exec_real_xwayland() -> anyhow::Error {
+    let Some(extra) = std::env::var_os(EXTRA_ARGS_VAR) else {
+        return anyhow::anyhow!(
+            "this is porthole-bridge's Xwayland wrapper; run porthole-bridge instead"
+        );
+    };
+    let real_path = std::env::var_os(REAL_PATH_VAR).unwrap_or_else(|| "/usr/bin:/bin".into());
+    // Look the program up on the real PATH, never on the one holding this wrapper.
+    let Some(program) = find_in_path("Xwayland", &real_path) else {
+        return anyhow::anyhow!(
+            "Xwayland is not installed in this container (looked in {}); install the xwayland package",
+            real_path.to_string_lossy()
+        );
+    };
+    let extra = extra
+        .as_bytes()
+        .split(|b| *b == b' ')
+        .filter(|w| !w.is_empty());
+    let error = std::process::Command::new(program)
+        .args(std::env::args_os().skip(1))
+        .args(extra.map(|w| std::ffi::OsStr::from_bytes(w).to_os_string()))
+        .env("PATH", &real_path)
+        .env_remove(EXTRA_ARGS_VAR)
+        .env_remove(REAL_PATH_VAR)
+        .exec();
+    anyhow::Error::new(error).context("executing Xwayland")
+}
+
+fn find_in_path(program: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| {
+            candidate
+                .metadata()
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
+}
+
+fn random_cookie() -> anyhow::Result<[u8; 16]> {
+    let mut cookie = [0u8; 16];
+    let mut file = std::fs::File::open("/dev/urandom").context("opening /dev/urandom")?;
+    std::io::Read::read_exact(&mut file, &mut cookie).context("reading /dev/urandom")?;
+    Ok(cookie)
+}
+
+/// Writes an X authority file with one entry that matches any host and display (FamilyWild).
+fn write_authority(path: &Path, cookie: &[u8; 16]) -> anyhow::Result<()> {
+    fn field(out: &mut Vec<u8>, bytes: &[u8]) -> anyhow::Result<()> {
+        let len = u16::try_from(bytes.len())?;
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(bytes);
+        Ok(())
+    }
+    let mut entry = Vec::new();
+    entry.extend_from_slice(&0xffffu16.to_be_bytes());
+    field(&mut entry, b"")?;
+    field(&mut entry, b"")?;
+    field(&mut entry, b"MIT-MAGIC-COOKIE-1")?;
+    field(&mut entry, cookie)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode_0600()
+        .open(path)
+        .with_context(|| format!("writing the X authority file {}", path.display()))?;
+    file.write_all(&entry)?;
+    if std::fs::metadata(path)?.len() != entry.len() as u64 {
+        bail!("short write to {}", path.display());
+    }
+    Ok(())
+}
+
+trait Mode0600 {
+    fn mode_0600(&mut self) -> &mut Self;
+}
+
+impl Mode0600 for std::fs::OpenOptions {
+    fn mode_0600(&mut self) -> &mut Self {
+        std::os::unix::fs::OpenOptionsExt::mode(self, 0o600)
+    }
+}
