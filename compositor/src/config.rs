@@ -190,8 +190,9 @@ pub struct ContainerConfig {
     /// `trusted`, `untrusted`, `kiosk`, or the name of a `[profile.NAME]` table.
     #[serde(default = "default_profile")]
     pub profile: toml::Spanned<String>,
-    /// Whether the container gets its own XWayland.
-    #[serde(default)]
+    /// Whether `porthole run` gives the container its own Xwayland (started on the first X11
+    /// connection, so an idle container costs nothing).
+    #[serde(default = "default_true")]
     pub x11: bool,
     /// Owner of the container's socket; the compositor's user when absent.
     #[serde(default)]
@@ -208,6 +209,10 @@ pub struct ContainerConfig {
     pub limits: Limits,
 }
 
+fn default_true() -> bool {
+    true
+}
+
 fn default_profile() -> toml::Spanned<String> {
     toml::Spanned::new(0..0, "untrusted".to_string())
 }
@@ -218,7 +223,7 @@ impl ContainerConfig {
         Self {
             color: None,
             profile: toml::Spanned::new(0..0, profile.to_string()),
-            x11: false,
+            x11: true,
             uid: None,
             output: None,
             plain_fullscreen: false,

@@ -39,6 +39,8 @@ pub struct Container {
     pub output: Option<String>,
     /// Its fullscreen windows cover the whole output, without the labelled strip.
     pub plain_fullscreen: bool,
+    /// `porthole run` starts its X11 bridge.
+    pub x11: bool,
     /// `$XDG_RUNTIME_DIR/porthole/<name>`; none for a security context's socket, which its
     /// sandbox owns.
     pub dir: Option<PathBuf>,
@@ -296,6 +298,7 @@ impl Porthole {
                 limits: config.limits,
                 output: config.output.clone(),
                 plain_fullscreen: config.plain_fullscreen || profile_is_kiosk,
+                x11: config.x11,
                 dir: Some(dir),
                 clients: Vec::new(),
                 shm_bytes: 0,
@@ -404,6 +407,7 @@ impl Porthole {
                 limits: Limits::default(),
                 output: None,
                 plain_fullscreen: false,
+                x11: false,
                 dir: None,
                 clients: Vec::new(),
                 shm_bytes: 0,
@@ -496,6 +500,7 @@ impl Porthole {
                 clients: c.clients.len() as u32,
                 windows: self.container_toplevels(c.name.as_str()) as u32,
                 shm_bytes: c.shm_bytes,
+                x11: c.x11,
             })
             .collect()
     }

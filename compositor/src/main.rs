@@ -103,6 +103,9 @@ enum Cmd {
         /// server's); by default the sandbox has none.
         #[arg(long)]
         network: bool,
+        /// Start no X11 server for the command, even if the container has `x11 = true`.
+        #[arg(long)]
+        no_x11: bool,
         /// The command and its arguments.
         #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
         command: Vec<std::ffi::OsString>,
@@ -402,7 +405,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         profile,
                         color,
                     })?;
-                    let dir = container_dir(&name)?;
+                    let (dir, _) = container_dir(&name)?;
                     println!("{}", dir.display());
                 }
                 ContainerCmd::Remove { name } => {
@@ -412,17 +415,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Env { name, engine } => {
-            let dir = container_dir(&name)?;
+            let (dir, _) = container_dir(&name)?;
             println!("{}", porthole::sandbox::env_flags(&dir, engine));
             Ok(())
         }
         Cmd::Run {
             name,
             network,
+            no_x11,
             command,
         } => {
-            let dir = match container_dir(&name) {
-                Ok(dir) => dir,
+            let (dir, x11) = match container_dir(&name) {
+                Ok(found) => found,
                 Err(_) => {
                     ctl::request(Command::ContainerAdd {
                         name: name.clone(),
@@ -433,7 +437,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     container_dir(&name)?
                 }
             };
-            let args = porthole::sandbox::bwrap_args(&dir, &name, network, &command);
+            let bridge = if x11 && !no_x11 {
+                Some(find_bridge()?)
+            } else {
+                None
+            };
+            let args =
+                porthole::sandbox::bwrap_args(&dir, &name, network, bridge.as_deref(), &command);
             use std::os::unix::process::CommandExt;
             let err = std::process::Command::new("bwrap").args(&args).exec();
             Err(anyhow::anyhow!(
@@ -455,7 +465,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// The directory of a running container, from the compositor.
-fn container_dir(name: &str) -> anyhow::Result<PathBuf> {
+/// `porthole-bridge`: next to this executable (as cargo and packages install it), else on PATH.
+fn find_bridge() -> anyhow::Result<PathBuf> {
+    const NAME: &str = "porthole-bridge";
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(NAME)));
+    let on_path = || {
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|dir| dir.join(NAME))
+            .find(|p| p.is_file())
+    };
+    beside
+        .filter(|p| p.is_file())
+        .or_else(on_path)
+        .with_context(|| {
+            format!(
+                "{NAME} is not installed next to porthole or on PATH; build it with \
+             `cargo build --release -p porthole-bridge`, or run without X11 (--no-x11)"
+            )
+        })
+}
+
+/// A container's directory on the host, and whether it wants X11.
+fn container_dir(name: &str) -> anyhow::Result<(PathBuf, bool)> {
     let Response::Containers { containers } = ctl::request(Command::Containers)? else {
         anyhow::bail!("unexpected reply to containers");
     };
@@ -470,7 +503,8 @@ fn container_dir(name: &str) -> anyhow::Result<PathBuf> {
         "container `{name}` came from a security context: its socket belongs to its sandbox"
     );
     let socket = PathBuf::from(container.socket);
-    Ok(socket.parent().map(PathBuf::from).unwrap_or(socket))
+    let dir = socket.parent().map(PathBuf::from).unwrap_or(socket);
+    Ok((dir, container.x11))
 }
 
 fn human_bytes(n: u64) -> String {

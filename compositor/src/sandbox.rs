@@ -13,6 +13,9 @@ use crate::container::SOCKET_NAME;
 /// Where the container's directory appears inside the container.
 pub const MOUNT_POINT: &str = "/run/porthole";
 
+/// Where `porthole run` places the X11 bridge inside the sandbox.
+pub const BRIDGE_PATH: &str = "/run/porthole-bridge";
+
 /// Container engines `porthole env` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Engine {
@@ -89,7 +92,17 @@ pub fn env_flags(dir: &Path, engine: Engine) -> String {
 /// `network`) network namespaces,
 /// seeing the host's `/usr` and `/etc` read-only, fresh `/tmp` and `/run`, and of the host's
 /// runtime files only the container's directory.
-pub fn bwrap_args(dir: &Path, name: &str, network: bool, command: &[OsString]) -> Vec<OsString> {
+///
+/// With `bridge` (the host path of `porthole-bridge`), the bridge is the sandbox's first process
+/// and runs `command` itself with `DISPLAY=:0`: the X server it starts shares the sandbox's
+/// namespaces, so its MIT-SHM segments and its socket are the container's own.
+pub fn bwrap_args(
+    dir: &Path,
+    name: &str,
+    network: bool,
+    bridge: Option<&Path>,
+    command: &[OsString],
+) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
     if !network {
         // Abstract unix sockets (the host X server's @/tmp/.X11-unix/X0, D-Bus) live in the
@@ -135,6 +148,11 @@ pub fn bwrap_args(dir: &Path, name: &str, network: bool, command: &[OsString]) -
     args.push("--bind".into());
     args.push(dir.into());
     args.push(MOUNT_POINT.into());
+    if let Some(bridge) = bridge {
+        args.push("--ro-bind".into());
+        args.push(bridge.into());
+        args.push(BRIDGE_PATH.into());
+    }
     let mut push = |words: &[&str]| args.extend(words.iter().map(OsString::from));
     push(&[
         "--setenv",
@@ -154,6 +172,10 @@ pub fn bwrap_args(dir: &Path, name: &str, network: bool, command: &[OsString]) -
         "DBUS_SESSION_BUS_ADDRESS",
         "--",
     ]);
+    if bridge.is_some() {
+        args.push(BRIDGE_PATH.into());
+        args.push("--".into());
+    }
     args.extend(command.iter().cloned());
     args
 }
@@ -213,6 +235,7 @@ mod tests {
             Path::new("/r/porthole/a"),
             "a",
             false,
+            None,
             &["foot".into(), "-e".into(), "sh".into()],
         );
         let words: Vec<String> = args
@@ -230,5 +253,29 @@ mod tests {
             "{joined}"
         );
         assert!(joined.ends_with("-- foot -e sh"), "{joined}");
+    }
+
+    #[test]
+    fn with_the_bridge_it_runs_first_and_runs_the_command() {
+        let args = bwrap_args(
+            Path::new("/r/porthole/a"),
+            "a",
+            false,
+            Some(Path::new("/opt/bin/porthole-bridge")),
+            &["xterm".into()],
+        );
+        let joined = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            joined.contains("--ro-bind /opt/bin/porthole-bridge /run/porthole-bridge"),
+            "{joined}"
+        );
+        assert!(
+            joined.ends_with("-- /run/porthole-bridge -- xterm"),
+            "{joined}"
+        );
     }
 }

@@ -318,6 +318,24 @@ impl Porthole {
         let frame = self.frame_rect(window, Rectangle::new((0, 0).into(), size));
         // Offset from the frame's corner to the content's corner.
         let inset = Point::from((-frame.loc.x, -frame.loc.y));
+        if let Some(parent) = self.parent_window(window) {
+            if let Some(parent_geo) = self.shell.space.element_geometry(&parent) {
+                // A dialog opens centred over its parent, kept on the output.
+                let centred = parent_geo.loc
+                    + Point::from((
+                        (parent_geo.size.w - size.w) / 2,
+                        (parent_geo.size.h - size.h) / 2,
+                    ));
+                let min = area.loc + inset;
+                let max = area.loc + Point::from((area.size.w, area.size.h))
+                    - Point::from((frame.size.w, frame.size.h))
+                    + inset;
+                return Point::from((
+                    centred.x.min(max.x).max(min.x),
+                    centred.y.min(max.y).max(min.y),
+                ));
+            }
+        }
         let taken: Vec<Rectangle<i32, Logical>> = self
             .shell
             .space
@@ -358,7 +376,13 @@ impl Porthole {
         corner + inset
     }
 
-    /// Gives keyboard focus to a window (raising it), or to nothing.
+    /// The mapped window a toplevel is transient for (xdg_toplevel.set_parent).
+    pub fn parent_window(&self, window: &Window) -> Option<Window> {
+        let parent = window.toplevel()?.parent()?;
+        self.shell.window_for_surface(&parent)
+    }
+
+    /// Gives keyboard focus to a window (raising it, and its dialogs above it), or to nothing.
     pub fn focus_window(&mut self, window: Option<&Window>) {
         if let Some(window) = window {
             if let Some(pos) = self.shell.minimized.iter().position(|w| w == window) {
@@ -369,6 +393,16 @@ impl Porthole {
                 self.shell.space.map_element(window, loc, false);
             }
             self.shell.space.raise_element(window, false);
+            let dialogs: Vec<Window> = self
+                .shell
+                .space
+                .elements()
+                .filter(|w| self.parent_window(w).as_ref() == Some(window))
+                .cloned()
+                .collect();
+            for dialog in dialogs {
+                self.shell.space.raise_element(&dialog, false);
+            }
         }
         for w in self.shell.space.elements() {
             w.set_activated(Some(w) == window);

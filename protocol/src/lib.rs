@@ -298,6 +298,9 @@ pub struct ContainerInfo {
     pub windows: u32,
     /// Bytes of live wl_shm pools.
     pub shm_bytes: u64,
+    /// Whether `porthole run` gives it its own Xwayland.
+    #[serde(default)]
+    pub x11: bool,
 }
 
 /// An output.

@@ -110,6 +110,20 @@ impl Host {
         })
     }
 
+    /// Uses `seat` for selections, unless the bridge has one already. Seats present at start
+    /// come from [`SeatState::seats`], later ones from `new_seat`.
+    pub fn adopt_seat(&mut self, seat: WlSeat) {
+        if self.seat.is_some() {
+            return;
+        }
+        self.data_device = Some(self.data_devices.get_data_device(&self.qh, &seat));
+        self.primary_device = self
+            .primary
+            .as_ref()
+            .map(|p| p.get_selection_device(&self.qh, &seat));
+        self.seat = Some(seat);
+    }
+
     /// The size of the host's desktop: the bounding box of its outputs, in logical pixels.
     pub fn desktop_size(&self) -> (i32, i32) {
         let (mut w, mut h) = (0, 0);
@@ -246,16 +260,8 @@ impl SeatHandler for Bridge {
         &mut self.host.seats
     }
 
-    fn new_seat(&mut self, _: &Connection, qh: &QueueHandle<Self>, seat: WlSeat) {
-        if self.host.seat.is_none() {
-            self.host.data_device = Some(self.host.data_devices.get_data_device(qh, &seat));
-            self.host.primary_device = self
-                .host
-                .primary
-                .as_ref()
-                .map(|p| p.get_selection_device(qh, &seat));
-            self.host.seat = Some(seat);
-        }
+    fn new_seat(&mut self, _: &Connection, _: &QueueHandle<Self>, seat: WlSeat) {
+        self.host.adopt_seat(seat);
     }
 
     fn new_capability(

@@ -107,13 +107,16 @@ impl Bridge {
     /// socket's backlog and Xwayland accepts it once the window manager is in place.
     fn start_xwayland(&mut self) -> anyhow::Result<()> {
         self.display.share_listener()?;
+        // Xwayland's chatter (glamor, xkbcomp warnings) goes to a log in the container's /tmp,
+        // not into the terminal of the command the person ran.
+        let log = self.display.open_log()?;
         let (xwayland, client) = XWayland::spawn(
             &self.server.dh,
             None,
             self.display.spawn_env(self.shm_only),
             false,
             Stdio::null(),
-            Stdio::inherit(),
+            log,
             |_| {},
         )
         .context("starting Xwayland")?;
@@ -236,7 +239,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PORTHOLE_LOG")
-                .unwrap_or_else(|_| "warn,porthole_bridge=info".into()),
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -323,7 +326,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         )
         .map_err(|err| anyhow::anyhow!("watching the X socket: {err}"))?;
 
-    let host = Host::new(conn.clone(), &globals, queue.handle())?;
+    let mut host = Host::new(conn.clone(), &globals, queue.handle())?;
+    if let Some(seat) = host.seats.seats().next() {
+        host.adopt_seat(seat);
+    }
     let mut bridge = Bridge {
         server,
         host,

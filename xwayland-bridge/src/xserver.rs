@@ -107,6 +107,17 @@ impl XDisplay {
         ]
     }
 
+    /// Where Xwayland's messages go: `/tmp/.porthole-Xwayland-<n>.log`, appended to.
+    pub fn open_log(&self) -> anyhow::Result<std::fs::File> {
+        let path = format!("/tmp/.porthole-Xwayland-{}.log", self.number);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode_0600()
+            .open(&path)
+            .with_context(|| format!("opening {path}"))
+    }
+
     /// Lets Xwayland inherit the listening socket (std opens it close-on-exec).
     pub fn share_listener(&self) -> anyhow::Result<()> {
         rustix::io::fcntl_setfd(&self.listener, rustix::io::FdFlags::empty())
