@@ -998,10 +998,22 @@ fn a_sandbox_cannot_reach_a_host_x_server() {
         shown(&outside)
     );
 
+    // The sandbox has an X server of its own at :0 (and :1): whatever answers there must be
+    // its Xwayland, whose root window the bridge manages (SubstructureRedirect), not the host's
+    // Xvfb, which has no window manager.
     let out = c.run(&["run", "a", "--", "xdpyinfo", "-display", &display]);
+    let inside = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success() || inside.contains("SubstructureRedirectMask"),
+        "xdpyinfo inside `porthole run` reached the host X server {display}: {}",
+        shown(&out)
+    );
+    let out = c.run(&[
+        "run", "a", "--no-x11", "--", "xdpyinfo", "-display", &display,
+    ]);
     assert!(
         !out.status.success(),
-        "xdpyinfo inside `porthole run` reached the host X server {display}: {}",
+        "xdpyinfo inside `porthole run --no-x11` reached an X server at {display}: {}",
         shown(&out)
     );
     drop(xvfb);

@@ -118,6 +118,39 @@ fn an_ordinary_user_runs_porthole_and_another_user_cannot_drive_it() {
         "{out:?}"
     );
 
+    // X11 works for an ordinary user too: `porthole run` starts bwrap in a user namespace, and
+    // the bridge's Xwayland inside it, serving the X socket and cookie the user's sandbox owns.
+    let out = run(as_user(
+        "porthole-a",
+        dir,
+        &[
+            BIN,
+            "run",
+            "x",
+            "--",
+            "sh",
+            "-c",
+            "xdpyinfo | grep -c MIT-SHM; stat -c '%U %a' /tmp/.X11-unix/X0 \"$XAUTHORITY\"",
+        ],
+    ));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "X11 in an ordinary user's sandbox failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.first(),
+        Some(&"1"),
+        "xdpyinfo lists MIT-SHM: {stdout}"
+    );
+    assert_eq!(
+        lines.get(2),
+        Some(&"porthole-a 600"),
+        "the cookie is the user's own, mode 0600: {stdout}"
+    );
+
     // Another user is refused by the socket's permissions, with a message that says where.
     let sock = format!("PORTHOLE_SOCKET={}", control.display());
     let out = run(as_user("porthole-b", dir, &[&sock, BIN, "windows"]));

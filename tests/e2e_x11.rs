@@ -198,6 +198,7 @@ fn an_x11_client_sees_and_reaches_nothing_of_another_container() {
             echo "== xdotool"; xdotool search --name . getwindowname %@
             echo "== secret"; xdotool search --name secret; echo "rc=$?"
             echo "== xprop"; xprop -root
+            XAUTHORITY=/nonexistent xdpyinfo >/dev/null 2>&1; echo "== without cookie rc=$?"
         } > /run/porthole/report.tmp 2>&1
         mv /run/porthole/report.tmp /run/porthole/report
         until [ -e /run/porthole/go ]; do sleep 0.1; done
@@ -219,6 +220,10 @@ fn an_x11_client_sees_and_reaches_nothing_of_another_container() {
         report.contains("== secret\nrc=1"),
         "xdotool in a finds b's window by name:\n{report}"
     );
+    assert!(
+        !report.contains("== without cookie rc=0"),
+        "a client without the sandbox's cookie was let in:\n{report}"
+    );
 
     // Typing with XTEST in a reaches a's focused xterm, and never b's.
     c.run_ok(&["window", "focus", "--id", &a.id.to_string()]);
@@ -233,6 +238,37 @@ fn an_x11_client_sees_and_reaches_nothing_of_another_container() {
     });
     let in_b = std::fs::read_to_string(dir_b.join("typed-in-b")).unwrap_or_default();
     assert_eq!(in_b, "", "b's xterm received a's keystrokes");
+}
+
+#[test]
+fn an_idle_sandbox_runs_no_x_server_until_an_x11_client_connects() {
+    let mut c = Compositor::start(800, 600);
+    let dir = add_container(&c, "a");
+    let script = r#"
+        count() { n=0; for p in /proc/[0-9]*; do
+            [ "$(cat $p/comm 2>/dev/null)" = Xwayland ] && n=$((n+1)); done; echo $n; }
+        sleep 0.5
+        echo "idle=$(count)" > /run/porthole/idle.tmp; mv /run/porthole/idle.tmp /run/porthole/idle
+        until [ -e /run/porthole/go ]; do sleep 0.1; done
+        xdpyinfo > /dev/null 2>&1 && echo "xdpyinfo=ok" > /run/porthole/used.tmp
+        mv /run/porthole/used.tmp /run/porthole/used
+        sleep 60
+    "#;
+    run_script(&mut c, "a", script);
+    let idle = wait_for_file(&dir.join("idle"), "the idle report");
+    assert_eq!(idle.trim(), "idle=0", "Xwayland runs before any X11 client");
+    let text = c.run_ok(&["containers", "--json"]);
+    let all: Vec<ContainerInfo> = serde_json::from_str(&text).unwrap();
+    let a = all.iter().find(|i| i.name == "a").unwrap();
+    assert_eq!(a.clients, 0, "the idle bridge holds a connection: {a:?}");
+
+    std::fs::write(dir.join("go"), "").unwrap();
+    let used = wait_for_file(&dir.join("used"), "the first X11 client");
+    assert_eq!(
+        used.trim(),
+        "xdpyinfo=ok",
+        "the first X11 client was not served"
+    );
 }
 
 #[test]

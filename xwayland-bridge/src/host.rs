@@ -146,6 +146,16 @@ impl Host {
     }
 }
 
+impl Bridge {
+    /// The host connection. Its events, and so every handler in this file, arrive only while it
+    /// exists: the bridge connects when it starts Xwayland and disconnects when Xwayland is gone.
+    fn connected(&mut self) -> &mut Host {
+        self.host
+            .as_mut()
+            .expect("host events arrive only while the bridge is connected")
+    }
+}
+
 impl CompositorHandler for Bridge {
     fn scale_factor_changed(
         &mut self,
@@ -190,7 +200,7 @@ impl CompositorHandler for Bridge {
 
 impl OutputHandler for Bridge {
     fn output_state(&mut self) -> &mut OutputState {
-        &mut self.host.outputs
+        &mut self.connected().outputs
     }
 
     fn new_output(&mut self, _: &Connection, _: &QueueHandle<Self>, _: WlOutput) {
@@ -251,17 +261,17 @@ impl PopupHandler for Bridge {
 
 impl ShmHandler for Bridge {
     fn shm_state(&mut self) -> &mut Shm {
-        &mut self.host.shm
+        &mut self.connected().shm
     }
 }
 
 impl SeatHandler for Bridge {
     fn seat_state(&mut self) -> &mut SeatState {
-        &mut self.host.seats
+        &mut self.connected().seats
     }
 
     fn new_seat(&mut self, _: &Connection, _: &QueueHandle<Self>, seat: WlSeat) {
-        self.host.adopt_seat(seat);
+        self.connected().adopt_seat(seat);
     }
 
     fn new_capability(
@@ -271,14 +281,14 @@ impl SeatHandler for Bridge {
         seat: WlSeat,
         capability: Capability,
     ) {
-        if capability == Capability::Pointer && self.host.pointer.is_none() {
-            match self.host.seats.get_pointer(qh, &seat) {
-                Ok(pointer) => self.host.pointer = Some(pointer),
+        if capability == Capability::Pointer && self.connected().pointer.is_none() {
+            match self.connected().seats.get_pointer(qh, &seat) {
+                Ok(pointer) => self.connected().pointer = Some(pointer),
                 Err(err) => warn!(?err, "binding the host pointer failed"),
             }
         }
-        if capability == Capability::Keyboard && self.host.keyboard.is_none() {
-            self.host.keyboard = Some(seat.get_keyboard(qh, ()));
+        if capability == Capability::Keyboard && self.connected().keyboard.is_none() {
+            self.connected().keyboard = Some(seat.get_keyboard(qh, ()));
         }
     }
 
@@ -290,12 +300,12 @@ impl SeatHandler for Bridge {
         capability: Capability,
     ) {
         if capability == Capability::Pointer {
-            if let Some(pointer) = self.host.pointer.take() {
+            if let Some(pointer) = self.connected().pointer.take() {
                 pointer.release();
             }
         }
         if capability == Capability::Keyboard {
-            if let Some(keyboard) = self.host.keyboard.take() {
+            if let Some(keyboard) = self.connected().keyboard.take() {
                 keyboard.release();
             }
         }
@@ -318,7 +328,7 @@ impl PointerHandler for Bridge {
             let location = event.position.into();
             match event.kind {
                 PointerEventKind::Enter { serial } => {
-                    self.host.last_serial = serial;
+                    self.connected().last_serial = serial;
                     let event = MotionEvent {
                         location,
                         serial: SERIAL_COUNTER.next_serial(),
@@ -352,7 +362,7 @@ impl PointerHandler for Bridge {
                     button,
                     serial,
                 } => {
-                    self.host.last_serial = serial;
+                    self.connected().last_serial = serial;
                     let state = if matches!(event.kind, PointerEventKind::Press { .. }) {
                         ButtonState::Pressed
                     } else {
@@ -421,7 +431,7 @@ impl Dispatch<WlKeyboard, ()> for Bridge {
             wl_keyboard::Event::Enter {
                 serial, surface, ..
             } => {
-                bridge.host.last_serial = serial;
+                bridge.connected().last_serial = serial;
                 let focus = bridge.key_focus_of(&surface);
                 if let Some(focus) = &focus {
                     bridge.raise(&focus.window);
@@ -438,7 +448,7 @@ impl Dispatch<WlKeyboard, ()> for Bridge {
                 key,
                 state,
             } => {
-                bridge.host.last_serial = serial;
+                bridge.connected().last_serial = serial;
                 let state = match state {
                     WEnum::Value(wl_keyboard::KeyState::Pressed) => KeyState::Pressed,
                     _ => KeyState::Released,
@@ -496,7 +506,7 @@ impl DataDeviceHandler for Bridge {
 
     fn selection(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataDevice) {
         let offer = self
-            .host
+            .connected()
             .data_device
             .as_ref()
             .and_then(|d| d.data().selection_offer());
@@ -550,7 +560,7 @@ impl DataSourceHandler for Bridge {
 
     fn cancelled(&mut self, _: &Connection, _: &QueueHandle<Self>, source: &WlDataSource) {
         if self
-            .host
+            .connected()
             .clipboard_source
             .as_ref()
             .is_some_and(|s| s.inner() == source)
@@ -574,7 +584,7 @@ impl PrimarySelectionDeviceHandler for Bridge {
         _: &ZwpPrimarySelectionDeviceV1,
     ) {
         let offer = self
-            .host
+            .connected()
             .primary_device
             .as_ref()
             .and_then(|d| d.data().selection_offer());
@@ -602,7 +612,7 @@ impl PrimarySelectionSourceHandler for Bridge {
         source: &ZwpPrimarySelectionSourceV1,
     ) {
         if self
-            .host
+            .connected()
             .primary_source
             .as_ref()
             .is_some_and(|s| s.inner() == source)
@@ -614,7 +624,7 @@ impl PrimarySelectionSourceHandler for Bridge {
 
 impl ProvidesRegistryState for Bridge {
     fn registry(&mut self) -> &mut RegistryState {
-        &mut self.host.registry
+        &mut self.connected().registry
     }
     smithay_client_toolkit::registry_handlers![OutputState, SeatState];
 }

@@ -45,7 +45,7 @@ use crate::server::KeyFocus;
 use crate::xserver::XDisplay;
 
 /// Runs a container's rootless Xwayland and forwards its windows to the container's Wayland
-/// socket ($WAYLAND_DISPLAY or $WAYLAND_SOCKET).
+/// socket ($WAYLAND_DISPLAY).
 #[derive(Debug, Parser)]
 #[command(name = "porthole-bridge", version)]
 struct Cli {
@@ -82,7 +82,10 @@ pub struct Running {
 
 pub struct Bridge {
     pub server: Server,
-    pub host: Host,
+    /// The connection to the container's socket, open while Xwayland runs: an idle container
+    /// has neither an X server nor an extra client.
+    pub host: Option<Host>,
+    host_source: Option<RegistrationToken>,
     pub display: XDisplay,
     pub xwm: Option<X11Wm>,
     pub xwayland: Option<Running>,
@@ -106,6 +109,9 @@ impl Bridge {
     /// An X11 client connected while no Xwayland runs: start one. The client waits in the
     /// socket's backlog and Xwayland accepts it once the window manager is in place.
     fn start_xwayland(&mut self) -> anyhow::Result<()> {
+        if self.host.is_none() {
+            self.connect_host()?;
+        }
         self.display.share_listener()?;
         // Xwayland's chatter (glamor, xkbcomp warnings) goes to a log in the container's /tmp,
         // not into the terminal of the command the person ran.
@@ -152,6 +158,57 @@ impl Bridge {
         Ok(())
     }
 
+    /// Connects to the container's socket and learns its outputs and seat, before Xwayland
+    /// sizes its screen.
+    fn connect_host(&mut self) -> anyhow::Result<()> {
+        let conn = Connection::connect_to_env().context(
+            "cannot reach the container's Wayland socket (is WAYLAND_DISPLAY set, and is porthole \
+             serving this container?)",
+        )?;
+        let (globals, mut queue) = registry_queue_init::<Bridge>(&conn)
+            .context("reading the container's Wayland globals")?;
+        let mut host = Host::new(conn.clone(), &globals, queue.handle())?;
+        if let Some(seat) = host.seats.seats().next() {
+            host.adopt_seat(seat);
+        }
+        self.host = Some(host);
+        queue
+            .roundtrip(self)
+            .context("talking to the container's Wayland socket")?;
+        queue.roundtrip(self)?;
+        self.resize_desktop();
+
+        let fd = conn.backend().poll_fd().try_clone_to_owned()?;
+        let token = self
+            .loop_handle
+            .insert_source(
+                Generic::new(fd, Interest::READ, Mode::Level),
+                move |_, _, bridge| {
+                    if let Some(guard) = queue.prepare_read() {
+                        if let Err(err) = guard.read() {
+                            let would_block = matches!(&err,
+                                wayland_client::backend::WaylandError::Io(e)
+                                    if e.kind() == std::io::ErrorKind::WouldBlock);
+                            if !would_block {
+                                warn!(%err, "the container's Wayland socket closed");
+                                bridge.finish(ExitCode::FAILURE);
+                                return Ok(PostAction::Remove);
+                            }
+                        }
+                    }
+                    if let Err(err) = queue.dispatch_pending(bridge) {
+                        warn!(%err, "the container's Wayland socket failed");
+                        bridge.finish(ExitCode::FAILURE);
+                        return Ok(PostAction::Remove);
+                    }
+                    Ok(PostAction::Continue)
+                },
+            )
+            .map_err(|err| anyhow::anyhow!("watching the host connection: {err}"))?;
+        self.host_source = Some(token);
+        Ok(())
+    }
+
     /// Xwayland exited (its last client left, or it was killed): forget its windows and wait for
     /// the next X11 client. Runs from an idle callback, outside the window manager's own
     /// callbacks.
@@ -165,6 +222,11 @@ impl Bridge {
             bridge.mirrors.clear();
             bridge.focus = None;
             bridge.loop_handle.remove(running.token);
+            // Nothing left to show: leave the container's socket until the next X11 client.
+            if let Some(token) = bridge.host_source.take() {
+                bridge.loop_handle.remove(token);
+            }
+            bridge.host = None;
             bridge.server.dh.backend_handle().kill_client(
                 running.client.id(),
                 smithay::reexports::wayland_server::backend::DisconnectReason::ConnectionClosed,
@@ -206,7 +268,10 @@ impl Bridge {
 
     /// The X screen covers the host's desktop.
     pub fn resize_desktop(&mut self) {
-        let (w, h) = self.host.desktop_size();
+        let Some(host) = &self.host else {
+            return;
+        };
+        let (w, h) = host.desktop_size();
         let mode = OutputMode {
             size: (w, h).into(),
             refresh: 60_000,
@@ -253,14 +318,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let conn = Connection::connect_to_env().context(
+    // Fail early, with a clear message, when the container's socket is not there; the bridge
+    // connects for real when the first X11 client arrives.
+    drop(Connection::connect_to_env().context(
         "cannot reach the container's Wayland socket (is WAYLAND_DISPLAY set, and is porthole \
          serving this container?)",
-    )?;
-    // Children must not inherit the bridge's own connection.
-    std::env::remove_var("WAYLAND_SOCKET");
-    let (globals, mut queue) =
-        registry_queue_init::<Bridge>(&conn).context("reading the container's Wayland globals")?;
+    )?);
 
     let mut event_loop: EventLoop<'static, Bridge> =
         EventLoop::try_new().context("creating the event loop")?;
@@ -326,13 +389,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         )
         .map_err(|err| anyhow::anyhow!("watching the X socket: {err}"))?;
 
-    let mut host = Host::new(conn.clone(), &globals, queue.handle())?;
-    if let Some(seat) = host.seats.seats().next() {
-        host.adopt_seat(seat);
-    }
     let mut bridge = Bridge {
         server,
-        host,
+        host: None,
+        host_source: None,
         display: x_display,
         xwm: None,
         xwayland: None,
@@ -345,40 +405,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         signal: event_loop.get_signal(),
         exit: None,
     };
-    // Learn the host's outputs and seat before Xwayland sizes its screen.
-    queue
-        .roundtrip(&mut bridge)
-        .context("talking to the container's Wayland socket")?;
-    queue.roundtrip(&mut bridge)?;
-    bridge.resize_desktop();
-
-    let host_fd = conn.backend().poll_fd().try_clone_to_owned()?;
-    loop_handle
-        .insert_source(
-            Generic::new(host_fd, Interest::READ, Mode::Level),
-            move |_, _, bridge| {
-                if let Some(guard) = queue.prepare_read() {
-                    if let Err(err) = guard.read() {
-                        let would_block = matches!(&err,
-                            wayland_client::backend::WaylandError::Io(e)
-                                if e.kind() == std::io::ErrorKind::WouldBlock);
-                        if !would_block {
-                            warn!(%err, "the container's Wayland socket closed");
-                            bridge.finish(ExitCode::FAILURE);
-                            return Ok(PostAction::Remove);
-                        }
-                    }
-                }
-                if let Err(err) = queue.dispatch_pending(bridge) {
-                    warn!(%err, "the container's Wayland socket failed");
-                    bridge.finish(ExitCode::FAILURE);
-                    return Ok(PostAction::Remove);
-                }
-                Ok(PostAction::Continue)
-            },
-        )
-        .map_err(|err| anyhow::anyhow!("watching the host connection: {err}"))?;
-
     loop_handle
         .insert_source(
             Generic::new(display, Interest::READ, Mode::Level),
@@ -419,7 +445,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bridge.pair_surfaces();
         }
         bridge.server.dh.flush_clients().ok();
-        if let Err(err) = bridge.host.conn.flush() {
+        if let Some(Err(err)) = bridge.host.as_ref().map(|h| h.conn.flush()) {
             warn!(%err, "the container's Wayland socket closed");
             bridge.finish(ExitCode::FAILURE);
         }

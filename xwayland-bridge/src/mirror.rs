@@ -147,9 +147,12 @@ impl Bridge {
         if self.mirrors[index].role.is_some() {
             return;
         }
-        let qh = self.host.qh.clone();
+        let Some(host) = self.host.as_ref() else {
+            return;
+        };
+        let qh = host.qh.clone();
         let window = self.mirrors[index].window.clone();
-        let surface = self.host.compositor.create_surface(&qh);
+        let surface = host.compositor.create_surface(&qh);
         let role = if window.is_override_redirect() {
             let Some(parent) = self.popup_parent(&window) else {
                 debug!(
@@ -163,7 +166,7 @@ impl Bridge {
             let Some(parent_xdg) = self.mirrors[parent].xdg_surface() else {
                 return;
             };
-            let positioner = match XdgPositioner::new(&self.host.xdg) {
+            let positioner = match XdgPositioner::new(&host.xdg) {
                 Ok(p) => p,
                 Err(err) => {
                     warn!(?err, "the host has no xdg_wm_base");
@@ -183,8 +186,7 @@ impl Bridge {
             // X11 clients placed the window themselves; moving it would desynchronise what they
             // think is where (submenus, pointer grabs).
             positioner.set_constraint_adjustment(ConstraintAdjustment::empty());
-            match Popup::from_surface(Some(&parent_xdg), &positioner, &qh, surface, &self.host.xdg)
-            {
+            match Popup::from_surface(Some(&parent_xdg), &positioner, &qh, surface, &host.xdg) {
                 Ok(popup) => {
                     popup.wl_surface().commit();
                     Role::Popup {
@@ -199,8 +201,7 @@ impl Bridge {
             }
         } else {
             let host_window =
-                self.host
-                    .xdg
+                host.xdg
                     .create_window(surface, WindowDecorations::RequestServer, &qh);
             host_window.set_title(window.title());
             host_window.set_app_id(window.class());
@@ -262,7 +263,10 @@ impl Bridge {
         let Some(buffer) = take_held_buffer(surface) else {
             return true;
         };
-        let pool = &mut self.host.pool;
+        let Some(host) = self.host.as_mut() else {
+            return false;
+        };
+        let pool = &mut host.pool;
         let copied = with_buffer_contents(&buffer, |ptr, len, data| {
             let format = match data.format {
                 ServerFormat::Argb8888 => HostFormat::Argb8888,
@@ -308,7 +312,7 @@ impl Bridge {
             return false;
         }
         host_surface.damage_buffer(0, 0, width, height);
-        host_surface.frame(&self.host.qh, host_surface.clone());
+        host_surface.frame(&host.qh, host_surface.clone());
         host_surface.commit();
         mirror.shown = Some(host_buffer);
         true
@@ -423,7 +427,10 @@ impl Bridge {
         if popup.xdg_popup().version() < 3 {
             return;
         }
-        let Ok(positioner) = XdgPositioner::new(&self.host.xdg) else {
+        let Some(host) = self.host.as_ref() else {
+            return;
+        };
+        let Ok(positioner) = XdgPositioner::new(&host.xdg) else {
             return;
         };
         positioner.set_size(geometry.size.w.max(1), geometry.size.h.max(1));
@@ -460,10 +467,18 @@ impl Bridge {
         }
     }
 
+    /// The host seat and the serial of the last input event on it.
+    fn host_seat(&self) -> Option<(wayland_client::protocol::wl_seat::WlSeat, u32)> {
+        let host = self.host.as_ref()?;
+        Some((host.seat.clone()?, host.last_serial))
+    }
+
     /// An X11 client started a move of its own window (a client-drawn title bar).
     pub fn interactive_move(&mut self, window: &X11Surface) {
-        let (seat, serial) = (self.host.seat.clone(), self.host.last_serial);
-        if let Some(seat) = seat {
+        let Some((seat, serial)) = self.host_seat() else {
+            return;
+        };
+        {
             self.with_host_window(window, |host| host.move_(&seat, serial));
         }
     }
@@ -480,8 +495,10 @@ impl Bridge {
             ResizeEdge::BottomLeft => xdg_toplevel::ResizeEdge::BottomLeft,
             ResizeEdge::BottomRight => xdg_toplevel::ResizeEdge::BottomRight,
         };
-        let (seat, serial) = (self.host.seat.clone(), self.host.last_serial);
-        if let Some(seat) = seat {
+        let Some((seat, serial)) = self.host_seat() else {
+            return;
+        };
+        {
             self.with_host_window(window, |host| host.resize(&seat, serial, edge));
         }
     }

@@ -14,46 +14,48 @@ use crate::Bridge;
 impl Bridge {
     /// An X11 client took a selection: offer it on the host as this container's.
     pub fn offer_x11_selection(&mut self, target: SelectionTarget, mime_types: Vec<String>) {
-        let serial = self.host.last_serial;
-        let qh = self.host.qh.clone();
+        let Some(host) = self.host.as_mut() else {
+            return;
+        };
+        let serial = host.last_serial;
+        let qh = host.qh.clone();
         match target {
             SelectionTarget::Clipboard => {
-                let Some(device) = &self.host.data_device else {
+                let Some(device) = &host.data_device else {
                     return;
                 };
-                let source = self
-                    .host
-                    .data_devices
-                    .create_copy_paste_source(&qh, mime_types);
+                let source = host.data_devices.create_copy_paste_source(&qh, mime_types);
                 source.set_selection(device, serial);
-                self.host.clipboard_source = Some(source);
+                host.clipboard_source = Some(source);
             }
             SelectionTarget::Primary => {
-                let (Some(manager), Some(device)) = (&self.host.primary, &self.host.primary_device)
-                else {
+                let (Some(manager), Some(device)) = (&host.primary, &host.primary_device) else {
                     return;
                 };
                 let source = manager.create_selection_source(&qh, mime_types);
                 source.set_selection(device, serial);
-                self.host.primary_source = Some(source);
+                host.primary_source = Some(source);
             }
         }
     }
 
     /// The X11 owner of a selection went away.
     pub fn clear_x11_selection(&mut self, target: SelectionTarget) {
-        let serial = self.host.last_serial;
+        let Some(host) = self.host.as_mut() else {
+            return;
+        };
+        let serial = host.last_serial;
         match target {
             SelectionTarget::Clipboard => {
-                if self.host.clipboard_source.take().is_some() {
-                    if let Some(device) = &self.host.data_device {
+                if host.clipboard_source.take().is_some() {
+                    if let Some(device) = &host.data_device {
                         device.inner().set_selection(None, serial);
                     }
                 }
             }
             SelectionTarget::Primary => {
-                if self.host.primary_source.take().is_some() {
-                    if let Some(device) = &self.host.primary_device {
+                if host.primary_source.take().is_some() {
+                    if let Some(device) = &host.primary_device {
                         device.unset_selection(serial);
                     }
                 }
@@ -68,9 +70,12 @@ impl Bridge {
         target: SelectionTarget,
         mime_types: Option<Vec<String>>,
     ) {
+        let Some(host) = self.host.as_mut() else {
+            return;
+        };
         let own = match target {
-            SelectionTarget::Clipboard => self.host.clipboard_source.is_some(),
-            SelectionTarget::Primary => self.host.primary_source.is_some(),
+            SelectionTarget::Clipboard => host.clipboard_source.is_some(),
+            SelectionTarget::Primary => host.primary_source.is_some(),
         };
         if own {
             return;
@@ -84,10 +89,12 @@ impl Bridge {
 
     /// An X11 client pastes a host selection: the host writes it into `fd`.
     pub fn read_host_selection(&mut self, target: SelectionTarget, mime_type: String, fd: OwnedFd) {
+        let Some(host) = self.host.as_mut() else {
+            return;
+        };
         match target {
             SelectionTarget::Clipboard => {
-                if let Some(offer) = self
-                    .host
+                if let Some(offer) = host
                     .data_device
                     .as_ref()
                     .and_then(|d| d.data().selection_offer())
@@ -96,8 +103,7 @@ impl Bridge {
                 }
             }
             SelectionTarget::Primary => {
-                if let Some(offer) = self
-                    .host
+                if let Some(offer) = host
                     .primary_device
                     .as_ref()
                     .and_then(|d| d.data().selection_offer())
@@ -120,19 +126,20 @@ impl Bridge {
 
     /// A source the bridge set was replaced on the host: look at what the host offers now.
     pub fn own_source_cancelled(&mut self, target: SelectionTarget) {
+        let Some(host) = self.host.as_mut() else {
+            return;
+        };
         let mime_types = match target {
             SelectionTarget::Clipboard => {
-                self.host.clipboard_source = None;
-                self.host
-                    .data_device
+                host.clipboard_source = None;
+                host.data_device
                     .as_ref()
                     .and_then(|d| d.data().selection_offer())
                     .map(|o| o.with_mime_types(|m| m.to_vec()))
             }
             SelectionTarget::Primary => {
-                self.host.primary_source = None;
-                self.host
-                    .primary_device
+                host.primary_source = None;
+                host.primary_device
                     .as_ref()
                     .and_then(|d| d.data().selection_offer())
                     .map(|o| o.with_mime_types(|m| m.to_vec()))
