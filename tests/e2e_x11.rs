@@ -460,6 +460,34 @@ fn assert_menu_and_dialog(c: &mut Compositor, p: Geometry, d: Geometry, what: &s
 }
 
 #[test]
+fn an_override_redirect_window_with_no_parent_is_still_shown() {
+    let mut c = Compositor::start(800, 600);
+    add_container(&c, "a");
+    run_script(
+        &mut c,
+        "a",
+        "exec /run/porthole/porthole-x11-probe splash --size 200x120",
+    );
+    let splash = poll(X11_TIMEOUT, "the splash window listed", || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.container == "a" && w.geometry.width == 200 && w.geometry.height == 120)
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    });
+    let pink = rgb(0xc02080);
+    poll(X11_TIMEOUT, "the splash window drawn", || {
+        let share = c.screenshot().share_of(splash.geometry, pink);
+        if share > 0.95 {
+            Ok(())
+        } else {
+            Err(format!("{share:.2} of {:?} is its colour", splash.geometry))
+        }
+    });
+}
+
+#[test]
 fn x11_and_wayland_clients_of_a_container_share_its_clipboard() {
     let mut c = Compositor::start(1280, 720);
     let dir = add_container(&c, "a");

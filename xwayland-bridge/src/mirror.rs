@@ -142,7 +142,9 @@ impl Bridge {
     }
 
     /// Gives a paired mirror its host role: a toplevel, or a popup of the X11 window it belongs
-    /// to for override-redirect windows.
+    /// to for override-redirect windows. An override-redirect window with no X11 window to
+    /// belong to (a splash screen, a notification) becomes a toplevel: framed and placed by the
+    /// host, which is better than not showing it.
     fn create_role(&mut self, index: usize) {
         if self.mirrors[index].role.is_some() {
             return;
@@ -152,15 +154,19 @@ impl Bridge {
         };
         let qh = host.qh.clone();
         let window = self.mirrors[index].window.clone();
-        let surface = host.compositor.create_surface(&qh);
-        let role = if window.is_override_redirect() {
-            let Some(parent) = self.popup_parent(&window) else {
+        let parent = if window.is_override_redirect() {
+            let parent = self.popup_parent(&window);
+            if parent.is_none() {
                 debug!(
                     window = window.window_id(),
-                    "no X11 toplevel to anchor a menu to"
+                    "an X11 menu with no window to belong to"
                 );
-                return;
-            };
+            }
+            parent
+        } else {
+            None
+        };
+        let role = if let Some(parent) = parent {
             let parent_geometry = self.mirrors[parent].window.geometry();
             let parent_id = self.mirrors[parent].window.window_id();
             let Some(parent_xdg) = self.mirrors[parent].xdg_surface() else {
@@ -186,6 +192,7 @@ impl Bridge {
             // X11 clients placed the window themselves; moving it would desynchronise what they
             // think is where (submenus, pointer grabs).
             positioner.set_constraint_adjustment(ConstraintAdjustment::empty());
+            let surface = host.compositor.create_surface(&qh);
             match Popup::from_surface(Some(&parent_xdg), &positioner, &qh, surface, &host.xdg) {
                 Ok(popup) => {
                     popup.wl_surface().commit();
@@ -200,6 +207,7 @@ impl Bridge {
                 }
             }
         } else {
+            let surface = host.compositor.create_surface(&qh);
             let host_window =
                 host.xdg
                     .create_window(surface, WindowDecorations::RequestServer, &qh);

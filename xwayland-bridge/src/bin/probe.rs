@@ -74,6 +74,16 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         delay_ms: u64,
     },
+    /// Map a lone override-redirect window (like a splash screen or a notification), with no
+    /// toplevel it could belong to, and keep it alive.
+    Splash {
+        /// Background colour, `0xRRGGBB` (also `#RRGGBB` or `RRGGBB`).
+        #[arg(long, default_value = "0xc02080", value_parser = parse_color)]
+        color: u32,
+        /// Window size, `WxH`.
+        #[arg(long, default_value = "200x120", value_parser = parse_size)]
+        size: (u16, u16),
+    },
     /// Map a plain named toplevel and keep it alive.
     Window {
         /// WM_NAME / _NET_WM_NAME of the window.
@@ -93,6 +103,7 @@ fn main() -> Result<ExitCode> {
     match cli.command {
         Command::Shm => run_shm(),
         Command::Menu { delay_ms } => run_menu(Duration::from_millis(delay_ms)),
+        Command::Splash { color, size } => run_splash(color, size),
         Command::Window { name, color, size } => run_window(&name, color, size),
     }
 }
@@ -720,6 +731,20 @@ fn run_menu(delay: Duration) -> Result<ExitCode> {
     }
     say("dialog mapped")?;
 
+    event_loop(&conn, &atoms)
+}
+
+/// The `splash` subcommand: prints `splash mapped 0x<id>` once X reports it mapped.
+fn run_splash(background: u32, size: (u16, u16)) -> Result<ExitCode> {
+    let (conn, screen_num) = connect()?;
+    let screen = &conn.setup().roots[screen_num];
+    let atoms = intern_atoms(&conn)?;
+    let win = create_override_redirect(&conn, screen, (100, 100), size, background)?;
+    conn.flush().context("flushing the X connection")?;
+    if let Handled::CloseRequested = wait_for_map(&conn, &atoms, win)? {
+        return Ok(ExitCode::SUCCESS);
+    }
+    say(&format!("splash mapped 0x{win:x}"))?;
     event_loop(&conn, &atoms)
 }
 
