@@ -808,6 +808,86 @@ fn podman_container_wired_with_porthole_env_maps_a_window() {
 }
 
 #[test]
+fn podman_container_gets_its_x11_display_from_porthole_x11_with_working_mit_shm() {
+    require("podman", "podman (with runc and conmon)");
+    let mut c = Compositor::start(800, 600);
+    c.run_ok(&["container", "add", "xpod"]);
+    let dir = PathBuf::from(container(&c, "xpod").socket)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let probe = Path::new(PORTHOLE).with_file_name("porthole-x11-probe");
+    std::fs::copy(&probe, dir.join("porthole-x11-probe")).unwrap_or_else(|e| {
+        panic!(
+            "copying {} (build the workspace first): {e}",
+            probe.display()
+        )
+    });
+    let image = podman_base_image();
+
+    let engine_name = format!("porthole-e2e-{}-xpod", std::process::id());
+    let mut run = root_cmd("podman");
+    run.args(["run", "--rm", "--name", &engine_name, "--network=none"])
+        .args(env_words(&c, "xpod", "podman"))
+        .args(["-v", "/usr:/usr:ro", image, "/usr/bin/sleep", "600"]);
+    let mut rm = root_cmd("podman");
+    rm.args(["rm", "--force", "--time", "0", &engine_name]);
+    let mut sandbox = Sandbox::spawn("podman run", run, c.dir().join("podman.log"), Some(rm));
+    let pid = poll(ENGINE_TIMEOUT, "the podman container's pid", || {
+        sandbox.assert_running();
+        let mut inspect = root_cmd("podman");
+        inspect.args(["inspect", "-f", "{{.State.Pid}}", &engine_name]);
+        let out = run_bounded(inspect, CLI_TIMEOUT);
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        match pid.parse::<u32>() {
+            Ok(pid) if pid > 0 => Ok(pid),
+            _ => Err(shown(&out)),
+        }
+    });
+    c.spawn_client(PORTHOLE, &["x11", "xpod", "--pid", &pid.to_string()]);
+
+    // MIT-SHM: the probe attaches a segment of the container's IPC namespace, which only an X
+    // server in that namespace can read.
+    let exec = |options: &[&str], command: &[&str]| {
+        let mut cmd = root_cmd("podman");
+        cmd.arg("exec")
+            .args(options)
+            .arg(&engine_name)
+            .args(command);
+        run_bounded(cmd, ENGINE_TIMEOUT)
+    };
+    let out = poll(ENGINE_TIMEOUT, "the probe's MIT-SHM round trip", || {
+        let out = exec(&[], &["/run/porthole/porthole-x11-probe", "shm"]);
+        if out.status.success() {
+            Ok(out)
+        } else {
+            Err(shown(&out))
+        }
+    });
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(report.starts_with("shm ok 64x48"), "{}", shown(&out));
+    let host_ipc = std::fs::read_link("/proc/self/ns/ipc").unwrap();
+    assert!(
+        !report.contains(&*host_ipc.to_string_lossy()),
+        "the podman container shares the host's IPC namespace: {report}"
+    );
+
+    // An X11 window of the podman container appears attributed to it.
+    let out = exec(&["-d"], &["/usr/bin/xterm", "-T", "xterm-in-podman"]);
+    assert!(out.status.success(), "{}", shown(&out));
+    let w = poll(ENGINE_TIMEOUT, "xterm of the podman container", || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.title == "xterm-in-podman")
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    });
+    assert_eq!(w.container, "xpod", "{w:?}");
+    sandbox.stop();
+}
+
+#[test]
 fn bwrap_flags_from_porthole_env_work_for_a_hand_written_bwrap() {
     let c = Compositor::start(800, 600);
     c.run_ok(&["container", "add", "bw"]);
@@ -877,6 +957,12 @@ fn docker_flags_match_podman_flags() {
             "XDG_RUNTIME_DIR=/run/porthole".to_owned(),
             "--env".to_owned(),
             "WAYLAND_DISPLAY=wayland-0".to_owned(),
+            "--volume".to_owned(),
+            format!("{}/X11-unix:/tmp/.X11-unix", dir.display()),
+            "--env".to_owned(),
+            "DISPLAY=:0".to_owned(),
+            "--env".to_owned(),
+            "XAUTHORITY=/run/porthole/Xauthority".to_owned(),
         ]
     );
 }

@@ -261,9 +261,20 @@ impl Porthole {
         let listener = ListeningSocket::bind_absolute(socket_path.clone())
             .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
         std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))?;
+        // Where `porthole x11` puts the X socket of a container served from the host; it exists
+        // from the start so that engines can mount it when the container starts.
+        let x11_dir = dir.join(crate::sandbox::X11_SOCKET_DIR);
+        if config.x11 {
+            std::fs::create_dir(&x11_dir)
+                .with_context(|| format!("cannot create {}", x11_dir.display()))?;
+            std::fs::set_permissions(&x11_dir, std::fs::Permissions::from_mode(0o755))?;
+        }
         if let Some(uid) = config.uid.filter(|uid| *uid != our_uid()) {
             chown(&dir, uid)?;
             chown(&socket_path, uid)?;
+            if config.x11 {
+                chown(&x11_dir, uid)?;
+            }
         }
 
         let profile_is_kiosk = profile == Profile::Kiosk;

@@ -118,6 +118,16 @@ enum Cmd {
         #[arg(long = "for", value_enum, default_value = "shell")]
         engine: porthole::sandbox::Engine,
     },
+    /// Serve a container's X display from the host, for a container an engine started with the
+    /// flags of `porthole env` (Xwayland joins the IPC namespace of the container's process PID,
+    /// so MIT-SHM works). Runs until interrupted.
+    X11 {
+        /// The container.
+        name: String,
+        /// A process of the engine's container, e.g. `podman inspect -f '{{.State.Pid}}' NAME`.
+        #[arg(long)]
+        pid: u32,
+    },
     /// Print compositor events as JSON lines until interrupted.
     Events,
     /// Stop the compositor.
@@ -415,9 +425,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Env { name, engine } => {
-            let (dir, _) = container_dir(&name)?;
-            println!("{}", porthole::sandbox::env_flags(&dir, engine));
+            let (dir, x11) = container_dir(&name)?;
+            println!("{}", porthole::sandbox::env_flags(&dir, engine, x11));
             Ok(())
+        }
+        Cmd::X11 { name, pid } => {
+            let (dir, x11) = container_dir(&name)?;
+            anyhow::ensure!(
+                x11,
+                "container `{name}` has x11 = false in the configuration"
+            );
+            let bridge = find_bridge()?;
+            use std::os::unix::process::CommandExt;
+            let err = std::process::Command::new(&bridge)
+                .arg("--x11-dir")
+                .arg(&dir)
+                .arg("--pid")
+                .arg(pid.to_string())
+                .env(
+                    "WAYLAND_DISPLAY",
+                    dir.join(porthole::container::SOCKET_NAME),
+                )
+                .exec();
+            Err(anyhow::anyhow!("cannot start {}: {err}", bridge.display()))
         }
         Cmd::Run {
             name,

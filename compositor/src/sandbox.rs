@@ -13,6 +13,9 @@ use crate::container::SOCKET_NAME;
 /// Where the container's directory appears inside the container.
 pub const MOUNT_POINT: &str = "/run/porthole";
 
+/// The X socket directory inside a container's directory, for a display served from the host.
+pub const X11_SOCKET_DIR: &str = "X11-unix";
+
 /// Where `porthole run` places the X11 bridge inside the sandbox.
 pub const BRIDGE_PATH: &str = "/run/porthole-bridge";
 
@@ -46,10 +49,15 @@ pub fn shell_quote(word: &str) -> String {
     }
 }
 
-/// The flags or variables that wire `engine` to the container whose directory is `dir`.
-pub fn env_flags(dir: &Path, engine: Engine) -> String {
-    let dir = shell_quote(&dir.display().to_string());
+/// The flags or variables that wire `engine` to the container whose directory is `dir`. With
+/// `x11`, also its X display, served from the host by `porthole x11`: the directory's `X11-unix`
+/// at `/tmp/.X11-unix`, `DISPLAY=:0` and the cookie at `/run/porthole/Xauthority`.
+pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
+    let quoted = shell_quote(&dir.display().to_string());
+    let x11_dir = shell_quote(&dir.join(X11_SOCKET_DIR).display().to_string());
+    let xauth = format!("{MOUNT_POINT}/Xauthority");
     let mut out = String::new();
+    let dir = quoted;
     match engine {
         Engine::Podman | Engine::Docker => {
             let _ = write!(
@@ -57,6 +65,12 @@ pub fn env_flags(dir: &Path, engine: Engine) -> String {
                 "--volume {dir}:{MOUNT_POINT} --env XDG_RUNTIME_DIR={MOUNT_POINT} \
                  --env WAYLAND_DISPLAY={SOCKET_NAME}"
             );
+            if x11 {
+                let _ = write!(
+                    out,
+                    " --volume {x11_dir}:/tmp/.X11-unix --env DISPLAY=:0 --env XAUTHORITY={xauth}"
+                );
+            }
         }
         Engine::Nspawn => {
             let _ = write!(
@@ -64,6 +78,13 @@ pub fn env_flags(dir: &Path, engine: Engine) -> String {
                 "--bind={dir}:{MOUNT_POINT} --setenv=XDG_RUNTIME_DIR={MOUNT_POINT} \
                  --setenv=WAYLAND_DISPLAY={SOCKET_NAME}"
             );
+            if x11 {
+                let _ = write!(
+                    out,
+                    " --bind={x11_dir}:/tmp/.X11-unix --setenv=DISPLAY=:0 \
+                     --setenv=XAUTHORITY={xauth}"
+                );
+            }
         }
         Engine::Bwrap => {
             let _ = write!(
@@ -71,13 +92,26 @@ pub fn env_flags(dir: &Path, engine: Engine) -> String {
                 "--bind {dir} {MOUNT_POINT} --setenv XDG_RUNTIME_DIR {MOUNT_POINT} \
                  --setenv WAYLAND_DISPLAY {SOCKET_NAME}"
             );
+            if x11 {
+                let _ = write!(
+                    out,
+                    " --bind {x11_dir} /tmp/.X11-unix --setenv DISPLAY :0 --setenv XAUTHORITY {xauth}"
+                );
+            }
         }
         Engine::Distrobox => {
             let _ = write!(
                 out,
                 "--volume {dir}:{MOUNT_POINT} --additional-flags \
-                 '--env XDG_RUNTIME_DIR={MOUNT_POINT} --env WAYLAND_DISPLAY={SOCKET_NAME}'"
+                 '--env XDG_RUNTIME_DIR={MOUNT_POINT} --env WAYLAND_DISPLAY={SOCKET_NAME}"
             );
+            if x11 {
+                let _ = write!(out, " --env DISPLAY=:0 --env XAUTHORITY={xauth}");
+            }
+            out.push('\'');
+            if x11 {
+                let _ = write!(out, " --volume {x11_dir}:/tmp/.X11-unix");
+            }
         }
         Engine::Shell => {
             // An absolute WAYLAND_DISPLAY needs no XDG_RUNTIME_DIR change.
@@ -187,13 +221,13 @@ mod tests {
     #[test]
     fn podman_and_docker_get_the_same_flags() {
         let dir = Path::new("/run/user/1000/porthole/work");
-        let podman = env_flags(dir, Engine::Podman);
+        let podman = env_flags(dir, Engine::Podman, false);
         assert_eq!(
             podman,
             "--volume /run/user/1000/porthole/work:/run/porthole --env XDG_RUNTIME_DIR=/run/porthole \
              --env WAYLAND_DISPLAY=wayland-0"
         );
-        assert_eq!(env_flags(dir, Engine::Docker), podman);
+        assert_eq!(env_flags(dir, Engine::Docker, false), podman);
     }
 
     #[test]
@@ -205,7 +239,7 @@ mod tests {
             Engine::Bwrap,
             Engine::Distrobox,
         ] {
-            let flags = env_flags(dir, engine);
+            let flags = env_flags(dir, engine, false);
             assert!(
                 flags.contains("/r/porthole/a:/run/porthole")
                     || flags.contains("/r/porthole/a /run/porthole"),
@@ -214,7 +248,7 @@ mod tests {
             assert!(!flags.contains("a/wayland-0"), "{flags}");
         }
         assert_eq!(
-            env_flags(dir, Engine::Shell),
+            env_flags(dir, Engine::Shell, false),
             "export WAYLAND_DISPLAY=/r/porthole/a/wayland-0"
         );
     }
@@ -222,7 +256,7 @@ mod tests {
     #[test]
     fn odd_paths_are_quoted_for_the_shell() {
         assert_eq!(shell_quote("/tmp/it's here"), r"'/tmp/it'\''s here'");
-        let flags = env_flags(Path::new("/tmp/a b/porthole/x"), Engine::Bwrap);
+        let flags = env_flags(Path::new("/tmp/a b/porthole/x"), Engine::Bwrap, true);
         assert!(
             flags.starts_with("--bind '/tmp/a b/porthole/x' /run/porthole"),
             "{flags}"

@@ -14,6 +14,7 @@ mod server;
 mod xserver;
 
 use std::ffi::OsString;
+use std::os::fd::AsFd as _;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
@@ -55,6 +56,17 @@ struct Cli {
     /// Keep Xwayland free of GPU state: render with shared memory only (Xwayland -shm).
     #[arg(long)]
     shm_only: bool,
+    /// Serve a container from the host: put the X socket in DIR/X11-unix (which the container
+    /// mounts at /tmp/.X11-unix) and the cookie in DIR/Xauthority, instead of under /tmp.
+    #[arg(long, value_name = "DIR")]
+    x11_dir: Option<std::path::PathBuf>,
+    /// Join the IPC namespace (and, when it is not ours, the user namespace) of the container's
+    /// process PID first, so that Xwayland shares MIT-SHM segments with the container.
+    #[arg(long, conflicts_with = "ipc_namespace")]
+    pid: Option<u32>,
+    /// Join this IPC namespace first (a path like /proc/PID/ns/ipc).
+    #[arg(long, value_name = "PATH")]
+    ipc_namespace: Option<std::path::PathBuf>,
     /// The command to run with DISPLAY set; the bridge exits with its status.
     #[arg(last = true)]
     command: Vec<OsString>,
@@ -317,6 +329,39 @@ fn main() -> ExitCode {
     }
 }
 
+/// Moves the bridge into a container's IPC namespace (for a container served from the host),
+/// before anything is spawned: the Xwayland it starts then attaches the container's MIT-SHM
+/// segments. A rootless engine's namespaces belong to its user namespace, which the bridge joins
+/// first (its owner, the same user, may); that must happen while the process has one thread.
+fn join_namespaces(pid: Option<u32>, ipc: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use rustix::thread::{move_into_link_name_space, LinkNameSpaceType};
+    let open = |path: &std::path::Path| {
+        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))
+    };
+    let ipc_path = match (pid, ipc) {
+        (Some(pid), _) => {
+            let theirs = std::path::PathBuf::from(format!("/proc/{pid}/ns/user"));
+            let ours = std::fs::read_link("/proc/self/ns/user")?;
+            if std::fs::read_link(&theirs).with_context(|| {
+                format!("no process {pid} to join (reading {})", theirs.display())
+            })? != ours
+            {
+                move_into_link_name_space(open(&theirs)?.as_fd(), Some(LinkNameSpaceType::User))
+                    .with_context(|| format!("joining the user namespace of process {pid}"))?;
+            }
+            std::path::PathBuf::from(format!("/proc/{pid}/ns/ipc"))
+        }
+        (None, Some(path)) => path.to_path_buf(),
+        (None, None) => return Ok(()),
+    };
+    move_into_link_name_space(
+        open(&ipc_path)?.as_fd(),
+        Some(LinkNameSpaceType::InterProcessCommunication),
+    )
+    .with_context(|| format!("joining the IPC namespace {}", ipc_path.display()))?;
+    Ok(())
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Fail early, with a clear message, when the container's socket is not there; the bridge
     // connects for real when the first X11 client arrives.
@@ -361,7 +406,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         dh: dh.clone(),
     };
 
-    let x_display = XDisplay::bind(cli.display)?;
+    join_namespaces(cli.pid, cli.ipc_namespace.as_deref())?;
+    let x_display = XDisplay::bind(cli.display, cli.x11_dir.as_deref())?;
     // The command starts before Xwayland may inherit the listening socket.
     let child = match cli.command.split_first() {
         Some((program, args)) => Some(

@@ -33,20 +33,52 @@ pub struct XDisplay {
     socket_path: PathBuf,
     lock_path: PathBuf,
     wrapper_dir: PathBuf,
+    log_path: PathBuf,
+}
+
+/// Where a display's files go: inside a container, the usual `/tmp` places; for a container
+/// served from the host, its directory (`X11-unix/`, which the engine mounts at
+/// `/tmp/.X11-unix`, and `Xauthority`, seen at `/run/porthole/Xauthority`).
+fn layout(number: u32, dir: Option<&Path>) -> (PathBuf, PathBuf, PathBuf, PathBuf, PathBuf) {
+    match dir {
+        None => (
+            PathBuf::from("/tmp/.X11-unix"),
+            PathBuf::from(format!("/tmp/.X{number}-lock")),
+            PathBuf::from(format!("/tmp/.porthole-Xauthority-{number}")),
+            PathBuf::from(format!("/tmp/.porthole-bridge-{number}")),
+            PathBuf::from(format!("/tmp/.porthole-Xwayland-{number}.log")),
+        ),
+        Some(dir) => (
+            dir.join("X11-unix"),
+            dir.join(format!("X11-unix/.X{number}-lock")),
+            dir.join("Xauthority"),
+            // The wrapper link stays out of the directory the container sees.
+            std::env::temp_dir().join(format!("porthole-bridge-{}-{number}", std::process::id())),
+            dir.join("Xwayland.log"),
+        ),
+    }
+}
+
+/// Creates a sticky world-writable socket directory like `/tmp/.X11-unix` when missing.
+fn ensure_socket_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777))
+            .with_context(|| format!("setting the mode of {}", dir.display()))?;
+    }
+    Ok(())
 }
 
 impl XDisplay {
-    /// Takes display `number` under `/tmp`: its lock file, its socket (no abstract socket: those
-    /// live in the network namespace and escape file permissions), a fresh MIT-MAGIC-COOKIE-1 in an
-    /// authority file, and the directory holding the `Xwayland` wrapper link.
-    pub fn bind(number: u32) -> anyhow::Result<Self> {
-        let dir = Path::new("/tmp/.X11-unix");
-        if !dir.exists() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777))
-                .with_context(|| format!("setting the mode of {}", dir.display()))?;
-        }
-        let lock_path = PathBuf::from(format!("/tmp/.X{number}-lock"));
+    /// Takes display `number`: its lock file, its socket (no abstract socket: those live in the
+    /// network namespace and escape file permissions), a fresh MIT-MAGIC-COOKIE-1 in an authority
+    /// file, and the directory holding the `Xwayland` wrapper link. Under `/tmp` (inside a
+    /// container) or in `dir` (a container's directory, served from the host).
+    pub fn bind(number: u32, dir: Option<&Path>) -> anyhow::Result<Self> {
+        let (socket_dir, lock_path, authority, wrapper_dir, log_path) = layout(number, dir);
+        ensure_socket_dir(&socket_dir)?;
+        // Smithay's Xwayland also opens a socket of its own under /tmp/.X11-unix.
+        ensure_socket_dir(Path::new("/tmp/.X11-unix"))?;
         let mut lock = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -59,16 +91,14 @@ impl XDisplay {
             })?;
         writeln!(lock, "{:>10}", std::process::id())?;
 
-        let socket_path = dir.join(format!("X{number}"));
+        let socket_path = socket_dir.join(format!("X{number}"));
         let _ = std::fs::remove_file(&socket_path);
         let listener = UnixListener::bind(&socket_path)
             .with_context(|| format!("binding the X socket {}", socket_path.display()))?;
         listener.set_nonblocking(true)?;
 
-        let authority = PathBuf::from(format!("/tmp/.porthole-Xauthority-{number}"));
         write_authority(&authority, &random_cookie()?)?;
 
-        let wrapper_dir = PathBuf::from(format!("/tmp/.porthole-bridge-{number}"));
         let _ = std::fs::remove_dir_all(&wrapper_dir);
         std::fs::create_dir(&wrapper_dir)
             .with_context(|| format!("creating {}", wrapper_dir.display()))?;
@@ -82,6 +112,7 @@ impl XDisplay {
             socket_path,
             lock_path,
             wrapper_dir,
+            log_path,
         })
     }
 
@@ -107,15 +138,14 @@ impl XDisplay {
         ]
     }
 
-    /// Where Xwayland's messages go: `/tmp/.porthole-Xwayland-<n>.log`, appended to.
+    /// Where Xwayland's messages go (appended to).
     pub fn open_log(&self) -> anyhow::Result<std::fs::File> {
-        let path = format!("/tmp/.porthole-Xwayland-{}.log", self.number);
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .mode_0600()
-            .open(&path)
-            .with_context(|| format!("opening {path}"))
+            .open(&self.log_path)
+            .with_context(|| format!("opening {}", self.log_path.display()))
     }
 
     /// Lets Xwayland inherit the listening socket (std opens it close-on-exec).
