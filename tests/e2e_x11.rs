@@ -488,6 +488,70 @@ fn an_override_redirect_window_with_no_parent_is_still_shown() {
 }
 
 #[test]
+fn x11_root_coordinates_follow_where_the_desktop_shows_the_windows() {
+    let mut c = Compositor::start(1280, 720);
+    let dir = add_container(&c, "a");
+    // Reports X11's idea of where the window named in ask-N is, each time the test asks.
+    let script = r#"
+        xterm -T first & xterm -T second &
+        n=0
+        while :; do
+            until [ -e /run/porthole/ask-$n ]; do sleep 0.1; done
+            name=$(cat /run/porthole/ask-$n)
+            xdotool search --name "^$name\$" getwindowgeometry > /run/porthole/geo.tmp 2>&1
+            mv /run/porthole/geo.tmp /run/porthole/geo-$n
+            n=$((n+1))
+        done
+    "#;
+    run_script(&mut c, "a", script);
+    let first = wait_for_titled(&c, "a", "first");
+    let second = wait_for_titled(&c, "a", "second");
+    // The one that maximizing moves: not already at the output's top-left corner.
+    let second = if (second.geometry.x, second.geometry.y) == (BORDER, BORDER + TITLEBAR) {
+        first
+    } else {
+        second
+    };
+    let mut asked = 0u32;
+    let mut x11_position = || {
+        let n = asked;
+        asked += 1;
+        std::fs::write(dir.join(format!("ask-{n}")), &second.title).unwrap();
+        let report = wait_for_file(&dir.join(format!("geo-{n}")), "xdotool's geometry");
+        report
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Position: "))
+            .and_then(|p| p.split_whitespace().next())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no position in xdotool's report:\n{report}"))
+    };
+    let g = second.geometry;
+    assert_eq!(
+        x11_position(),
+        format!("{},{}", g.x, g.y),
+        "X11 places the window elsewhere than the desktop shows it: {second:?}"
+    );
+
+    // Maximizing moves it on the desktop, and in X11 too.
+    c.run_ok(&["window", "maximize", "--id", &second.id.to_string()]);
+    let moved = c.wait_for_window(second.id, "maximized", CLIENT_TIMEOUT, |w| w.maximized);
+    let g = moved.geometry;
+    assert_ne!(
+        (g.x, g.y),
+        (second.geometry.x, second.geometry.y),
+        "{moved:?}"
+    );
+    poll(X11_TIMEOUT, "X11 to follow the move", || {
+        let seen = x11_position();
+        if seen == format!("{},{}", g.x, g.y) {
+            Ok(())
+        } else {
+            Err(format!("X11 says {seen}, the desktop {:?}", g))
+        }
+    });
+}
+
+#[test]
 fn x11_and_wayland_clients_of_a_container_share_its_clipboard() {
     let mut c = Compositor::start(1280, 720);
     let dir = add_container(&c, "a");

@@ -344,7 +344,8 @@ impl Porthole {
             return;
         }
         let profile = container.profile.clone();
-        if let Some(client) = self.insert_client(stream, name.as_str(), profile) {
+        let x11 = container.x11;
+        if let Some(client) = self.insert_client(stream, name.as_str(), profile, x11) {
             if let Some(container) = self.containers.get_mut(name) {
                 container.clients.push(client);
             }

@@ -157,6 +157,9 @@ pub struct Porthole {
     pub client_gone: channel::Sender<ClientGone>,
     /// Draws title bar text.
     pub text: crate::decorations::TextRenderer,
+    /// Toplevels whose places X11 bridges follow (porthole_x11_v1).
+    pub x11_toplevels:
+        Vec<porthole_protocol::x11::server::porthole_x11_toplevel_v1::PortholeX11ToplevelV1>,
     /// The arrow drawn for named cursor shapes.
     pub default_cursor: smithay::backend::renderer::element::memory::MemoryRenderBuffer,
 }
@@ -223,6 +226,8 @@ pub struct ClientState {
     pub container: String,
     /// What the container's clients may bind.
     pub profile: Profile,
+    /// Its container has X11: it may follow its toplevels' places (porthole_x11_v1).
+    pub x11: bool,
     /// Tells the event loop when the client goes away (`disconnected` cannot reach the state).
     pub gone: Option<channel::Sender<ClientGone>>,
 }
@@ -269,6 +274,7 @@ impl Porthole {
     ) -> anyhow::Result<Self> {
         let dh = display.handle();
         let compositor_state = CompositorState::new::<State>(&dh);
+        dh.create_global::<State, porthole_protocol::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1, _>(1, ());
         let xdg_shell_state = XdgShellState::new::<State>(&dh);
         let xdg_decoration_state = XdgDecorationState::new_with_filter::<State, _>(
             &dh,
@@ -362,6 +368,7 @@ impl Porthole {
             key_lookup: crate::input::KeyLookup::new(&config.keyboard),
             default_cursor: crate::render::default_cursor(),
             text: crate::decorations::TextRenderer::new(),
+            x11_toplevels: Vec::new(),
             client_gone,
             display_ping: None,
             quit_requested: Default::default(),
@@ -395,7 +402,7 @@ impl Porthole {
             .insert_source(source, |stream, _, state| {
                 state
                     .comp
-                    .insert_client(stream, HOST_CONTAINER, Profile::Trusted);
+                    .insert_client(stream, HOST_CONTAINER, Profile::Trusted, false);
             })
             .map_err(|err| anyhow::anyhow!("cannot listen on the Wayland socket: {err}"))?;
         Ok(())
@@ -407,10 +414,12 @@ impl Porthole {
         stream: std::os::unix::net::UnixStream,
         container: &str,
         profile: Profile,
+        x11: bool,
     ) -> Option<Client> {
         let data = Arc::new(ClientState {
             container: container.into(),
             profile,
+            x11,
             gone: Some(self.client_gone.clone()),
             ..Default::default()
         });
@@ -579,6 +588,7 @@ impl State {
         }
         self.comp.shell.space.refresh();
         self.comp.popups.cleanup();
+        self.comp.send_x11_positions();
         self.redraw_queued_outputs();
         if let Err(err) = self.comp.display_handle.flush_clients() {
             warn!(?err, "cannot flush clients");

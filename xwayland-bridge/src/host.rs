@@ -3,6 +3,8 @@
 
 use std::os::fd::{AsFd as _, OwnedFd};
 
+use porthole_protocol::x11::client::porthole_x11_manager_v1::PortholeX11ManagerV1;
+use porthole_protocol::x11::client::porthole_x11_toplevel_v1::{self, PortholeX11ToplevelV1};
 use smithay::backend::input::{ButtonState, KeyState};
 use smithay::input::keyboard::{FilterResult, Keycode};
 use smithay::input::pointer::{AxisFrame, ButtonEvent, MotionEvent};
@@ -70,6 +72,8 @@ pub struct Host {
     pub primary_source: Option<PrimarySelectionSource>,
     /// The serial of the last input event, for requests the host checks against input.
     pub last_serial: u32,
+    /// porthole_x11_v1, where the host offers it: where the host placed each toplevel.
+    pub x11: Option<PortholeX11ManagerV1>,
 }
 
 impl Host {
@@ -105,6 +109,7 @@ impl Host {
             clipboard_source: None,
             primary_source: None,
             last_serial: 0,
+            x11: globals.bind(&qh, 1..=1, ()).ok(),
             conn,
             qh,
         })
@@ -463,6 +468,34 @@ impl Dispatch<WlKeyboard, ()> for Bridge {
                 );
             }
             _ => {}
+        }
+    }
+}
+
+impl Dispatch<PortholeX11ManagerV1, ()> for Bridge {
+    fn event(
+        _: &mut Self,
+        _: &PortholeX11ManagerV1,
+        _: <PortholeX11ManagerV1 as wayland_client::Proxy>::Event,
+        _: &(),
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+    }
+}
+
+/// The X11 window a followed toplevel shows.
+impl Dispatch<PortholeX11ToplevelV1, u32> for Bridge {
+    fn event(
+        bridge: &mut Self,
+        _: &PortholeX11ToplevelV1,
+        event: porthole_x11_toplevel_v1::Event,
+        window: &u32,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+        if let porthole_x11_toplevel_v1::Event::Position { x, y } = event {
+            bridge.placed(*window, (x, y));
         }
     }
 }

@@ -9,7 +9,7 @@
 use smithay::reexports::wayland_server::protocol::wl_shm::Format as ServerFormat;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::Resource as _;
-use smithay::utils::{Logical, Rectangle};
+use smithay::utils::{Logical, Point, Rectangle};
 use smithay::wayland::shm::with_buffer_contents;
 use smithay::xwayland::xwm::{ResizeEdge, WmWindowProperty};
 use smithay::xwayland::X11Surface;
@@ -27,6 +27,8 @@ use wayland_protocols::xdg::shell::client::xdg_positioner::{
     Anchor, ConstraintAdjustment, Gravity,
 };
 use wayland_protocols::xdg::shell::client::xdg_toplevel;
+
+use porthole_protocol::x11::client::porthole_x11_toplevel_v1::PortholeX11ToplevelV1;
 
 use crate::server::{send_frame_callbacks, take_held_buffer};
 use crate::Bridge;
@@ -62,6 +64,19 @@ pub struct Mirror {
     pub configured: bool,
     /// The last buffer shown on the host, kept alive while the host may read it.
     pub shown: Option<Buffer>,
+    /// Where the host placed the toplevel (porthole_x11_v1), and the object that says so.
+    pub placed: Option<Point<i32, Logical>>,
+    pub follow: Option<Follow>,
+}
+
+/// A porthole_x11_toplevel_v1, destroyed with the mirror.
+#[derive(Debug)]
+pub struct Follow(PortholeX11ToplevelV1);
+
+impl Drop for Follow {
+    fn drop(&mut self) {
+        self.0.destroy();
+    }
 }
 
 impl Mirror {
@@ -82,6 +97,8 @@ impl Bridge {
             role: None,
             configured: false,
             shown: None,
+            placed: None,
+            follow: None,
         });
         self.pair_surfaces();
     }
@@ -223,6 +240,10 @@ impl Bridge {
                 host_window.set_min_size(Some((min.w.max(1) as u32, min.h.max(1) as u32)));
             }
             host_window.commit();
+            let follow = host.x11.as_ref().map(|manager| {
+                Follow(manager.get_x11_toplevel(host_window.wl_surface(), &qh, window.window_id()))
+            });
+            self.mirrors[index].follow = follow;
             Role::Toplevel(host_window)
         };
         self.mirrors[index].role = Some(role);
@@ -324,6 +345,33 @@ impl Bridge {
         host_surface.commit();
         mirror.shown = Some(host_buffer);
         true
+    }
+
+    /// The host placed an X11 toplevel at `loc` on the desktop: the X11 window moves there too,
+    /// so that X11's root coordinates are the desktop's.
+    pub fn placed(&mut self, window_id: u32, loc: (i32, i32)) {
+        let Some(mirror) = self
+            .mirrors
+            .iter_mut()
+            .find(|m| m.window.window_id() == window_id)
+        else {
+            return;
+        };
+        let loc = Point::from(loc);
+        mirror.placed = Some(loc);
+        let mut geometry = mirror.window.geometry();
+        if geometry.loc != loc {
+            geometry.loc = loc;
+            let _ = mirror.window.configure(geometry);
+        }
+    }
+
+    /// Where the host placed an X11 toplevel, if it says.
+    pub fn placed_at(&self, window: &X11Surface) -> Option<Point<i32, Logical>> {
+        self.mirrors
+            .iter()
+            .find(|m| &m.window == window)
+            .and_then(|m| m.placed)
     }
 
     /// The host asked for the next frame of `host_surface`.

@@ -245,6 +245,10 @@ impl XwmHandler for Bridge {
         let mut geometry = window.geometry();
         geometry.loc.x = x.unwrap_or(geometry.loc.x);
         geometry.loc.y = y.unwrap_or(geometry.loc.y);
+        // The host decides where toplevels are; X11 learns it (porthole_x11_v1).
+        if let Some(placed) = self.placed_at(&window) {
+            geometry.loc = placed;
+        }
         let clamp = |v: u32| i32::try_from(v).unwrap_or(i32::MAX).clamp(1, 16384);
         geometry.size.w = w.map(clamp).unwrap_or(geometry.size.w);
         geometry.size.h = h.map(clamp).unwrap_or(geometry.size.h);

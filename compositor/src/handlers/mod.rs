@@ -9,4 +9,5 @@ mod seat;
 mod selection;
 
 pub use selection::SelectionDevice;
+mod x11;
 mod xdg_shell;
