@@ -52,9 +52,13 @@ pub const PRIVILEGED_GLOBALS: &[&str] = &[
     "zwp_keyboard_shortcuts_inhibit_manager_v1",
 ];
 
+/// Porthole's own protocol for X11 bridges, seen by clients of containers with `x11 = true` whose
+/// profile allows it (every built-in profile does; a custom one must list it).
+pub const X11_GLOBAL: &str = "porthole_x11_manager_v1";
+
 /// Whether an interface name is one Porthole knows (for validating custom profiles).
 pub fn is_known_global(name: &str) -> bool {
-    DESKTOP_GLOBALS.contains(&name) || PRIVILEGED_GLOBALS.contains(&name)
+    DESKTOP_GLOBALS.contains(&name) || PRIVILEGED_GLOBALS.contains(&name) || name == X11_GLOBAL
 }
 
 /// A container's profile: which globals its clients may bind.

@@ -1,6 +1,6 @@
 //! porthole_x11_v1 (protocol/porthole-x11-v1.xml): tells a container's X11 bridge where its
 //! toplevels are, so that its X server's root coordinates match the desktop. Offered to clients
-//! of containers with `x11 = true`.
+//! of containers with `x11 = true` whose profile allows it.
 
 use porthole_protocol::x11::server::porthole_x11_manager_v1::{self, PortholeX11ManagerV1};
 use porthole_protocol::x11::server::porthole_x11_toplevel_v1::{self, PortholeX11ToplevelV1};
@@ -33,7 +33,9 @@ impl GlobalDispatch<PortholeX11ManagerV1, ()> for State {
     }
 
     fn can_view(client: Client, _global_data: &()) -> bool {
-        client.get_data::<ClientState>().is_some_and(|c| c.x11)
+        client
+            .get_data::<ClientState>()
+            .is_some_and(|c| c.x11 && c.profile.allows(crate::policy::X11_GLOBAL))
     }
 }
 
