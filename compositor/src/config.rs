@@ -56,6 +56,8 @@ fn default_bindings() -> BTreeMap<KeyCombo, Action> {
         ("Alt+Tab", Action::FocusNext),
         ("Alt+Shift+Tab", Action::FocusPrevious),
         ("Super+Shift+E", Action::Quit),
+        ("Ctrl+Shift+C", Action::ClipboardCopy),
+        ("Ctrl+Shift+V", Action::ClipboardPaste),
     ]
     .into_iter()
     .map(|(combo, action)| {
@@ -207,6 +209,80 @@ pub struct ContainerConfig {
     /// Resource limits.
     #[serde(default)]
     pub limits: Limits,
+    /// What may move between its clipboard and other containers' (always on the person's
+    /// request: a key chord or the control socket).
+    #[serde(default)]
+    pub clipboard: ClipboardRules,
+}
+
+/// `[container.NAME.clipboard]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClipboardRules {
+    /// Whether a selection from another container may be pasted into this one.
+    pub import: Import,
+    /// Whether this container's selection may be taken to another.
+    pub export: Export,
+    /// The largest transfer into this container.
+    pub max_bytes: ByteSize,
+    /// What happens to a larger one: `refuse` it, or `cut` it to `max_bytes` (text only).
+    pub oversize: Oversize,
+    /// The MIME types a transfer into this container may carry.
+    pub mime: Vec<String>,
+}
+
+/// The text types a transfer carries by default (Wayland's and X11's names for text).
+pub const TEXT_MIME_TYPES: &[&str] = &[
+    "text/plain;charset=utf-8",
+    "text/plain",
+    "UTF8_STRING",
+    "STRING",
+    "TEXT",
+];
+
+impl Default for ClipboardRules {
+    fn default() -> Self {
+        Self {
+            import: Import::Allow,
+            export: Export::Allow,
+            max_bytes: ByteSize(1 << 20),
+            oversize: Oversize::Refuse,
+            mime: TEXT_MIME_TYPES.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+}
+
+/// `import = ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Import {
+    /// The paste chord is consent enough.
+    #[default]
+    Allow,
+    /// Never.
+    Deny,
+}
+
+/// `export = ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Export {
+    /// The copy chord is consent enough.
+    #[default]
+    Allow,
+    /// Never.
+    Deny,
+}
+
+/// `oversize = ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Oversize {
+    /// Refuse the whole transfer.
+    #[default]
+    Refuse,
+    /// Keep the first `max_bytes` (cut at a character boundary).
+    Cut,
 }
 
 fn default_true() -> bool {
@@ -228,6 +304,7 @@ impl ContainerConfig {
             output: None,
             plain_fullscreen: false,
             limits: Limits::default(),
+            clipboard: ClipboardRules::default(),
         }
     }
 }
@@ -660,6 +737,10 @@ pub enum Action {
     FocusPrevious,
     /// Leave the session.
     Quit,
+    /// Take the focused window's container's clipboard into the compositor's transfer buffer.
+    ClipboardCopy,
+    /// Offer the transfer buffer to the focused window's container, if its rules allow.
+    ClipboardPaste,
 }
 
 #[cfg(test)]

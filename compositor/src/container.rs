@@ -41,6 +41,8 @@ pub struct Container {
     pub plain_fullscreen: bool,
     /// `porthole run` starts its X11 bridge.
     pub x11: bool,
+    /// What may move between its clipboard and others'.
+    pub clipboard: crate::config::ClipboardRules,
     /// `$XDG_RUNTIME_DIR/porthole/<name>`; none for a security context's socket, which its
     /// sandbox owns.
     pub dir: Option<PathBuf>,
@@ -310,6 +312,7 @@ impl Porthole {
                 output: config.output.clone(),
                 plain_fullscreen: config.plain_fullscreen || profile_is_kiosk,
                 x11: config.x11,
+                clipboard: config.clipboard.clone(),
                 dir: Some(dir),
                 clients: Vec::new(),
                 shm_bytes: 0,
@@ -420,6 +423,7 @@ impl Porthole {
                 output: None,
                 plain_fullscreen: false,
                 x11: false,
+                clipboard: Default::default(),
                 dir: None,
                 clients: Vec::new(),
                 shm_bytes: 0,

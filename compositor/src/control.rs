@@ -382,6 +382,14 @@ impl State {
                 }
                 let _ = ack.send(());
             }
+            ControlMessage::Request(Command::ClipboardCopy { from, to }, reply_to) => {
+                // Replies once the source has handed over its data.
+                let then = crate::clipboard::Then::Paste {
+                    to,
+                    reply: Some(reply_to),
+                };
+                self.clipboard_copy(&from, then);
+            }
             ControlMessage::Request(command, reply_to) => {
                 debug!(?command, "control request");
                 let reply = match self.handle_command(command) {
@@ -479,6 +487,11 @@ impl State {
             }
             Command::Subscribe => {
                 Err("subscribe must be the first request on its connection".into())
+            }
+            Command::ClipboardCopy { from, to } => {
+                // Without a connection to answer on, the outcome is on the event stream.
+                self.clipboard_copy(&from, crate::clipboard::Then::Paste { to, reply: None });
+                Ok(Response::Done)
             }
             Command::Quit => {
                 self.comp.loop_signal.stop();

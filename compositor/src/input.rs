@@ -273,6 +273,8 @@ impl State {
             Action::FocusNext => self.comp.focus_next(true),
             Action::FocusPrevious => self.comp.focus_next(false),
             Action::Quit => self.comp.loop_signal.stop(),
+            Action::ClipboardCopy => self.clipboard_copy_chord(),
+            Action::ClipboardPaste => self.clipboard_paste_chord(),
         }
         self.apply_pending_focus();
     }

@@ -1,6 +1,7 @@
 //! Porthole: a Wayland compositor that gives every container its own window onto one desktop.
 
 pub mod backend;
+pub mod clipboard;
 pub mod config;
 pub mod container;
 pub mod control;

@@ -128,10 +128,28 @@ enum Cmd {
         #[arg(long)]
         pid: u32,
     },
+    /// Move a selection between containers (the person's explicit request).
+    Clipboard {
+        #[command(subcommand)]
+        action: ClipboardCmd,
+    },
     /// Print compositor events as JSON lines until interrupted.
     Events,
     /// Stop the compositor.
     Quit,
+}
+
+#[derive(Subcommand)]
+enum ClipboardCmd {
+    /// Offer container FROM's clipboard to container TO, under both containers' rules.
+    Copy {
+        /// The container whose clipboard is taken (`host` for the host's).
+        #[arg(long)]
+        from: String,
+        /// The container it is offered to.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -479,6 +497,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Err(anyhow::anyhow!(
                 "cannot start bwrap: {err}; install bubblewrap (apt-get install bubblewrap)"
             ))
+        }
+        Cmd::Clipboard {
+            action: ClipboardCmd::Copy { from, to },
+        } => {
+            let response = ctl::request(Command::ClipboardCopy {
+                from: from.clone(),
+                to: to.clone(),
+            })?;
+            if let Response::ClipboardCopied { mime, bytes } = response {
+                println!("{bytes} bytes ({mime}) from {from} offered to {to}");
+            }
+            Ok(())
         }
         Cmd::Events => ctl::Connection::open()?.events(|event| {
             match serde_json::to_string(&event) {

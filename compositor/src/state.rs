@@ -157,6 +157,8 @@ pub struct Porthole {
     pub client_gone: channel::Sender<ClientGone>,
     /// Draws title bar text.
     pub text: crate::decorations::TextRenderer,
+    /// Transfers of the clipboard between containers.
+    pub clipboard: crate::clipboard::ClipboardState,
     /// Toplevels whose places X11 bridges follow (porthole_x11_v1).
     pub x11_toplevels:
         Vec<porthole_protocol::x11::server::porthole_x11_toplevel_v1::PortholeX11ToplevelV1>,
@@ -369,6 +371,7 @@ impl Porthole {
             default_cursor: crate::render::default_cursor(),
             text: crate::decorations::TextRenderer::new(),
             x11_toplevels: Vec::new(),
+            clipboard: Default::default(),
             client_gone,
             display_ping: None,
             quit_requested: Default::default(),

@@ -87,6 +87,14 @@ pub enum Command {
         /// The container.
         name: String,
     },
+    /// Move the clipboard of container `from` into container `to`, as the copy and paste chords
+    /// do, under both containers' clipboard rules. Replies once the data has moved (or not).
+    ClipboardCopy {
+        /// The container whose clipboard is taken (`host` for the host's).
+        from: String,
+        /// The container it is offered to.
+        to: String,
+    },
     /// Switch this connection to an event stream: after the `ok` reply, one [`Event`] per line.
     Subscribe,
     /// Stop the compositor.
@@ -244,6 +252,13 @@ pub enum Response {
         /// The PNG file, base64-encoded.
         png_base64: String,
     },
+    /// Reply to [`Command::ClipboardCopy`] that moved data.
+    ClipboardCopied {
+        /// The MIME type read from the source (it is offered under its text aliases too).
+        mime: String,
+        /// Bytes offered to the target.
+        bytes: u64,
+    },
 }
 
 /// A rectangle in global logical coordinates.
@@ -372,6 +387,21 @@ pub enum Event {
         container: String,
         /// Why, as smithay reports it.
         reason: String,
+    },
+    /// A selection was (or was not) moved from one container to another on the person's request.
+    ClipboardTransfer {
+        /// The container it came from.
+        from: String,
+        /// The container it was for; absent when refused at the copy.
+        to: Option<String>,
+        /// Its MIME type, once read.
+        mime: Option<String>,
+        /// Its size in bytes, once read.
+        bytes: u64,
+        /// Whether the target was offered it.
+        allowed: bool,
+        /// Why not, for people.
+        reason: Option<String>,
     },
 }
 

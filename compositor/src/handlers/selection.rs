@@ -45,6 +45,12 @@ impl SelectionHandler for State {
         // Setting a selection needs keyboard focus (smithay checks), so the focused client's
         // container owns it.
         let focus = seat.get_keyboard().and_then(|k| k.current_focus());
+        if ty == SelectionTarget::Clipboard {
+            // A client's selection replaces whatever a transfer offered.
+            self.comp.clipboard.offered = None;
+            self.comp.clipboard.source_mimes =
+                source.as_ref().map(|s| s.mime_types()).unwrap_or_default();
+        }
         let owner = source.and_then(|_| {
             let surface = focus.as_ref()?;
             let client = self.comp.display_handle.get_client(surface.id()).ok()?;
@@ -55,6 +61,20 @@ impl SelectionHandler for State {
             SelectionTarget::Primary => self.comp.primary_owner = owner,
         }
         self.comp.offer_selections(&seat, focus.as_ref());
+    }
+
+    fn send_selection(
+        &mut self,
+        ty: SelectionTarget,
+        _mime_type: String,
+        fd: std::os::fd::OwnedFd,
+        _seat: Seat<Self>,
+        _user_data: &(),
+    ) {
+        // The compositor owns a selection only after a transfer between containers.
+        if ty == SelectionTarget::Clipboard {
+            self.send_offered_clipboard(fd);
+        }
     }
 }
 

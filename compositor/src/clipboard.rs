@@ -1,0 +1,357 @@
+//! Moving the clipboard from one container to another, only when the person asks.
+//!
+//! Each container keeps its own clipboard (see `handlers/selection.rs`). The copy chord
+//! (Ctrl+Shift+C) in a window reads its container's clipboard into the compositor's transfer
+//! buffer; the paste chord (Ctrl+Shift+V) in a window of another container offers that buffer
+//! there, as a selection the compositor owns. `porthole clipboard copy --from a --to b` does both.
+//! Both sides' rules (`[container.NAME.clipboard]`) apply, and every transfer, made or refused, is
+//! an event on the control socket.
+
+use std::os::fd::{AsFd as _, OwnedFd};
+use std::sync::mpsc::SyncSender;
+use std::time::Duration;
+
+use porthole_protocol::{Event, Reply, Response};
+use smithay::reexports::calloop::generic::Generic;
+use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
+use smithay::reexports::calloop::{Interest, Mode, PostAction, RegistrationToken};
+use smithay::wayland::selection::data_device::{
+    request_data_device_client_selection, set_data_device_selection,
+};
+use tracing::{debug, info, warn};
+
+use crate::config::{ClipboardRules, Export, Import, Oversize, TEXT_MIME_TYPES};
+use crate::state::{Porthole, State};
+
+/// The most the compositor reads from a source before knowing the target (the target's
+/// `max_bytes` then decides).
+const HOLD_LIMIT: usize = 16 << 20;
+/// How long a source gets to hand over its data.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One container's selection, read out.
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    pub from: String,
+    pub mime: String,
+    pub data: Vec<u8>,
+}
+
+/// What to do once a read finishes.
+#[derive(Debug)]
+pub enum Then {
+    /// Keep it for a later paste chord.
+    Hold,
+    /// Offer it to a container now, and answer the control request if there is one.
+    Paste {
+        to: String,
+        reply: Option<SyncSender<Reply>>,
+    },
+}
+
+/// The compositor's side of cross-container transfers.
+#[derive(Debug, Default)]
+pub struct ClipboardState {
+    /// What the copy chord took, waiting for a paste chord.
+    pub held: Option<Transfer>,
+    /// What the compositor's own selection serves, when it owns the clipboard.
+    pub offered: Option<Transfer>,
+    /// The MIME types of the clipboard a client set.
+    pub source_mimes: Vec<String>,
+    /// A read in progress: its pipe and its timeout.
+    reading: Option<(RegistrationToken, RegistrationToken)>,
+}
+
+impl Porthole {
+    /// A container's clipboard rules; the host's are the defaults.
+    pub fn clipboard_rules(&self, container: &str) -> ClipboardRules {
+        self.containers
+            .get(container)
+            .map(|c| c.clipboard.clone())
+            .unwrap_or_default()
+    }
+
+    /// Reports a transfer on the event stream and in the log.
+    fn transfer_event(
+        &mut self,
+        from: &str,
+        to: Option<&str>,
+        transfer: Option<&Transfer>,
+        refusal: Option<&str>,
+    ) {
+        match refusal {
+            Some(reason) => info!(from, ?to, reason, "clipboard transfer refused"),
+            None => info!(from, ?to, "clipboard transfer"),
+        }
+        self.emit(Event::ClipboardTransfer {
+            from: from.into(),
+            to: to.map(Into::into),
+            mime: transfer.map(|t| t.mime.clone()),
+            bytes: transfer.map_or(0, |t| t.data.len() as u64),
+            allowed: refusal.is_none(),
+            reason: refusal.map(Into::into),
+        });
+    }
+}
+
+fn is_text(mime: &str) -> bool {
+    TEXT_MIME_TYPES.contains(&mime)
+}
+
+fn answer(reply: Option<SyncSender<Reply>>, result: Result<Response, String>) {
+    if let Some(reply) = reply {
+        let _ = reply.send(match result {
+            Ok(response) => Reply::ok(response),
+            Err(message) => Reply::error(message),
+        });
+    }
+}
+
+impl State {
+    /// The container of the focused window, for the chords.
+    fn focused_container(&self) -> Option<String> {
+        let window = self.comp.focused_window()?;
+        self.comp
+            .window_container(&window)
+            .map(|c| c.name.to_string())
+            .or_else(|| {
+                // A host window: the host socket's clients are the container `host`.
+                Some(crate::state::HOST_CONTAINER.to_string())
+            })
+    }
+
+    /// The copy chord.
+    pub fn clipboard_copy_chord(&mut self) {
+        if let Some(from) = self.focused_container() {
+            self.clipboard_copy(&from, Then::Hold);
+        }
+    }
+
+    /// The paste chord.
+    pub fn clipboard_paste_chord(&mut self) {
+        if let Some(to) = self.focused_container() {
+            self.clipboard_paste(&to, None);
+        }
+    }
+
+    /// Reads `from`'s clipboard, then does `then` with it.
+    pub fn clipboard_copy(&mut self, from: &str, then: Then) {
+        let refuse = |state: &mut State, then: Then, reason: String| {
+            let to = match &then {
+                Then::Paste { to, .. } => Some(to.clone()),
+                Then::Hold => None,
+            };
+            state
+                .comp
+                .transfer_event(from, to.as_deref(), None, Some(&reason));
+            if let Then::Paste { reply, .. } = then {
+                answer(reply, Err(reason));
+            }
+        };
+        if self.comp.clipboard_rules(from).export == Export::Deny {
+            let reason =
+                format!("container `{from}` does not export its clipboard (export = \"deny\")");
+            return refuse(self, then, reason);
+        }
+        if self.comp.clipboard_owner.as_deref() != Some(from) {
+            let reason = format!("container `{from}` has nothing copied");
+            return refuse(self, then, reason);
+        }
+        if self.comp.clipboard.reading.is_some() {
+            return refuse(self, then, "another transfer is being read".into());
+        }
+        // What the compositor offers already (a paste into `from`) needs no client.
+        if let Some(offered) = self.comp.clipboard.offered.clone() {
+            let transfer = Transfer {
+                from: from.into(),
+                ..offered
+            };
+            return self.clipboard_read_done(transfer, then);
+        }
+        let mimes = &self.comp.clipboard.source_mimes;
+        let Some(mime) = TEXT_MIME_TYPES
+            .iter()
+            .find(|t| mimes.iter().any(|m| m == *t))
+            .map(|t| t.to_string())
+            .or_else(|| mimes.first().cloned())
+        else {
+            return refuse(
+                self,
+                then,
+                format!("container `{from}`'s clipboard offers no data"),
+            );
+        };
+        let (read, write) = match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
+            Ok(pair) => pair,
+            Err(err) => return refuse(self, then, format!("cannot create a pipe: {err}")),
+        };
+        if let Err(err) = rustix::io::ioctl_fionbio(&read, true) {
+            return refuse(self, then, format!("cannot set up the pipe: {err}"));
+        }
+        let seat = self.comp.seat.clone();
+        if let Err(err) = request_data_device_client_selection(&seat, mime.clone(), write) {
+            return refuse(self, then, format!("cannot read the clipboard: {err:?}"));
+        }
+        let limit = match &then {
+            Then::Paste { to, .. } => {
+                (self.comp.clipboard_rules(to).max_bytes.0 as usize).saturating_add(1)
+            }
+            Then::Hold => HOLD_LIMIT,
+        };
+        self.start_read(from.to_string(), mime, read, limit, then);
+    }
+
+    /// Reads the pipe without blocking the compositor, at most `limit` bytes, for at most
+    /// [`READ_TIMEOUT`].
+    fn start_read(&mut self, from: String, mime: String, read: OwnedFd, limit: usize, then: Then) {
+        let mut then = Some(then);
+        let mut data = Vec::new();
+        let reader_from = from.clone();
+        let reader_mime = mime.clone();
+        let pipe = self.comp.loop_handle.insert_source(
+            Generic::new(read, Interest::READ, Mode::Level),
+            move |_, fd, state| {
+                let mut buf = [0u8; 16 * 1024];
+                let done = loop {
+                    // SAFETY: the fd is not closed while the source exists.
+                    match rustix::io::read(unsafe { fd.get_mut() }.as_fd(), &mut buf) {
+                        Ok(0) => break true,
+                        Ok(n) => {
+                            data.extend_from_slice(&buf[..n]);
+                            if data.len() >= limit {
+                                break true;
+                            }
+                        }
+                        Err(rustix::io::Errno::AGAIN) => break false,
+                        Err(rustix::io::Errno::INTR) => continue,
+                        Err(_) => break true,
+                    }
+                };
+                if !done {
+                    return Ok(PostAction::Continue);
+                }
+                if let Some((_, timer)) = state.comp.clipboard.reading.take() {
+                    state.comp.loop_handle.remove(timer);
+                }
+                if let Some(then) = then.take() {
+                    let transfer = Transfer {
+                        from: reader_from.clone(),
+                        mime: reader_mime.clone(),
+                        data: std::mem::take(&mut data),
+                    };
+                    state.clipboard_read_done(transfer, then);
+                }
+                Ok(PostAction::Remove)
+            },
+        );
+        let pipe = match pipe {
+            Ok(token) => token,
+            Err(err) => {
+                warn!(%err, "cannot watch a clipboard pipe");
+                return;
+            }
+        };
+        let timer = self.comp.loop_handle.insert_source(
+            Timer::from_duration(READ_TIMEOUT),
+            move |_, _, state| {
+                if let Some((pipe, _)) = state.comp.clipboard.reading.take() {
+                    state.comp.loop_handle.remove(pipe);
+                    let reason = format!("container `{from}` did not hand over its clipboard");
+                    state.comp.transfer_event(&from, None, None, Some(&reason));
+                }
+                TimeoutAction::Drop
+            },
+        );
+        match timer {
+            Ok(timer) => self.comp.clipboard.reading = Some((pipe, timer)),
+            Err(err) => warn!(%err, "cannot time a clipboard read"),
+        }
+        debug!(%mime, "reading a clipboard for a transfer");
+    }
+
+    fn clipboard_read_done(&mut self, transfer: Transfer, then: Then) {
+        debug!(from = %transfer.from, bytes = transfer.data.len(), "clipboard read");
+        self.comp.clipboard.held = Some(transfer);
+        if let Then::Paste { to, reply } = then {
+            self.clipboard_paste(&to, reply);
+        }
+    }
+
+    /// Offers the held transfer to `to`, under its rules.
+    pub fn clipboard_paste(&mut self, to: &str, reply: Option<SyncSender<Reply>>) {
+        let Some(mut transfer) = self.comp.clipboard.held.clone() else {
+            return answer(
+                reply,
+                Err("nothing was copied: press Ctrl+Shift+C in a window first".into()),
+            );
+        };
+        let from = transfer.from.clone();
+        let rules = self.comp.clipboard_rules(to);
+        let mut refusal = None;
+        if rules.import == Import::Deny {
+            refusal = Some(format!(
+                "container `{to}` takes no clipboard from others (import = \"deny\")"
+            ));
+        } else if !rules.mime.contains(&transfer.mime) {
+            refusal = Some(format!("container `{to}` does not take {}", transfer.mime));
+        } else if transfer.data.len() as u64 > rules.max_bytes.0 {
+            let max = rules.max_bytes.0 as usize;
+            if rules.oversize == Oversize::Cut && is_text(&transfer.mime) {
+                let mut end = max;
+                while end > 0 && std::str::from_utf8(&transfer.data[..end]).is_err() {
+                    end -= 1;
+                }
+                transfer.data.truncate(end);
+            } else {
+                refusal = Some(format!(
+                    "{} bytes is over container `{to}`'s max_bytes ({max})",
+                    transfer.data.len()
+                ));
+            }
+        }
+        if let Some(reason) = refusal {
+            self.comp
+                .transfer_event(&from, Some(to), Some(&transfer), Some(&reason));
+            return answer(reply, Err(reason));
+        }
+
+        let mimes: Vec<String> = if is_text(&transfer.mime) {
+            TEXT_MIME_TYPES
+                .iter()
+                .filter(|m| rules.mime.iter().any(|r| r == *m))
+                .map(|m| m.to_string())
+                .collect()
+        } else {
+            vec![transfer.mime.clone()]
+        };
+        let dh = self.comp.display_handle.clone();
+        let seat = self.comp.seat.clone();
+        set_data_device_selection(&dh, &seat, mimes, ());
+        self.comp.clipboard_owner = Some(to.to_string());
+        self.comp.clipboard.offered = Some(transfer.clone());
+        self.comp.clipboard.source_mimes.clear();
+        let focus = seat.get_keyboard().and_then(|k| k.current_focus());
+        self.comp.offer_selections(&seat, focus.as_ref());
+        self.comp
+            .transfer_event(&from, Some(to), Some(&transfer), None);
+        answer(
+            reply,
+            Ok(Response::ClipboardCopied {
+                mime: transfer.mime,
+                bytes: transfer.data.len() as u64,
+            }),
+        );
+    }
+
+    /// A client of the container the compositor offered a transfer to pastes it.
+    pub fn send_offered_clipboard(&mut self, fd: OwnedFd) {
+        let Some(data) = self.comp.clipboard.offered.as_ref().map(|t| t.data.clone()) else {
+            return;
+        };
+        // A reader that never reads must not stall the compositor.
+        std::thread::spawn(move || {
+            let mut file = std::fs::File::from(fd);
+            let _ = std::io::Write::write_all(&mut file, &data);
+        });
+    }
+}
