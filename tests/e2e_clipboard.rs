@@ -1,0 +1,266 @@
+//! The clipboard between containers, end to end: each container keeps its own; a selection moves
+//! from one to another only through the copy and paste chords (driven through the control
+//! socket's input path, as a keyboard would) or `porthole clipboard copy`, under the containers'
+//! rules, and every transfer is an event. Real wl-clipboard, foot, xterm and xclip in bubblewrap
+//! sandboxes started by `porthole run`.
+//!
+//! Scripts inside a sandbox report through files in the container's directory (seen at
+//! /run/porthole). Every wait is a bounded poll.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use porthole_protocol::{ContainerInfo, WindowInfo};
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Containers `a`, `b` (defaults), `deny` (imports nothing), `small` (4 bytes, refused) and
+/// `cut` (4 bytes, cut).
+const CONFIG: &str = r#"
+[container.a]
+[container.b]
+[container.deny.clipboard]
+import = "deny"
+[container.small.clipboard]
+max_bytes = 4
+[container.cut.clipboard]
+max_bytes = 4
+oversize = "cut"
+[container.noexport.clipboard]
+export = "deny"
+"#;
+
+fn start() -> Compositor {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("porthole.toml");
+    std::fs::write(&path, CONFIG).unwrap();
+    Compositor::start_with(1280, 720, &["--config", path.to_str().unwrap()])
+}
+
+fn dir_of(c: &Compositor, name: &str) -> PathBuf {
+    let all: Vec<ContainerInfo> =
+        serde_json::from_str(&c.run_ok(&["containers", "--json"])).expect("containers --json");
+    let info = all
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap_or_else(|| panic!("no container {name}: {all:?}"));
+    Path::new(&info.socket).parent().unwrap().to_path_buf()
+}
+
+/// The compositor's event stream, collected in the background.
+struct Events(Arc<Mutex<Vec<Value>>>);
+
+impl Events {
+    fn subscribe(c: &Compositor) -> Self {
+        let mut cmd = Command::new(PORTHOLE);
+        cmd.arg("events")
+            .env("XDG_RUNTIME_DIR", c.dir())
+            .env_remove("PORTHOLE_SOCKET")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("porthole events");
+        let stdout = child.stdout.take().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            let _child = child;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str(&line) {
+                    sink.lock().unwrap().push(v);
+                }
+            }
+        });
+        Self(seen)
+    }
+
+    /// Waits for a clipboard_transfer event from `from` to `to` and returns it.
+    fn transfer(&self, from: &str, to: &str) -> Value {
+        poll(
+            TIMEOUT,
+            &format!("a clipboard transfer {from} -> {to}"),
+            || {
+                let all = self.0.lock().unwrap();
+                all.iter()
+                    .find(|e| {
+                        e["event"] == "clipboard_transfer" && e["from"] == from && e["to"] == to
+                    })
+                    .cloned()
+                    .ok_or_else(|| format!("{all:?}"))
+            },
+        )
+    }
+}
+
+/// A terminal in container `name` that stays open (something to focus), plus a loop that runs
+/// `wl-paste` whenever the test drops `ask-N` in the container's directory, into `paste-N`.
+fn spawn_pasting_terminal(c: &mut Compositor, name: &str) -> WindowInfo {
+    let title = format!("term-{name}");
+    let script = format!(
+        r#"
+        foot -T {title} -e sleep 600 &
+        n=0
+        while :; do
+            until [ -e /run/porthole/ask-$n ]; do sleep 0.1; done
+            timeout 10 wl-paste -n > /run/porthole/paste.tmp 2>&1
+            mv /run/porthole/paste.tmp /run/porthole/paste-$n
+            n=$((n+1))
+        done
+        "#
+    );
+    c.spawn_client(PORTHOLE, &["run", name, "--", "sh", "-c", &script]);
+    wait_titled(c, name, &title)
+}
+
+fn wait_titled(c: &Compositor, name: &str, title: &str) -> WindowInfo {
+    poll(TIMEOUT, &format!("window `{title}` of {name}"), || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.container == name && w.title == title)
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    })
+}
+
+/// Asks container `dir`'s paste loop for what `wl-paste` sees now.
+fn paste_in(dir: &Path, n: u32) -> String {
+    std::fs::write(dir.join(format!("ask-{n}")), "").unwrap();
+    poll(TIMEOUT, "wl-paste's result", || {
+        std::fs::read_to_string(dir.join(format!("paste-{n}"))).map_err(|e| e.to_string())
+    })
+    .trim()
+    .to_owned()
+}
+
+/// Copies `text` with wl-copy in container `name`, from a terminal window of its own.
+fn copy_in(c: &mut Compositor, name: &str, text: &str) -> WindowInfo {
+    let title = format!("source-{name}");
+    let dir = dir_of(c, name);
+    let _ = std::fs::remove_file(dir.join("copied"));
+    let script = format!(
+        "foot -T {title} -e sleep 600 & sleep 1; printf %s '{text}' | wl-copy; \
+         touch /run/porthole/copied; sleep 600"
+    );
+    c.spawn_client(PORTHOLE, &["run", name, "--", "sh", "-c", &script]);
+    let w = wait_titled(c, name, &title);
+    poll(TIMEOUT, "wl-copy to take the clipboard", || {
+        // wl-copy maps a 1x1 window of its own to take the focus, then leaves.
+        let windows = c.windows();
+        if dir.join("copied").exists() && !windows.iter().any(|w| w.title == "wl-clipboard") {
+            Ok(())
+        } else {
+            Err(format!("{windows:?}"))
+        }
+    });
+    w
+}
+
+fn focus(c: &Compositor, w: &WindowInfo) {
+    c.run_ok(&["window", "focus", "--id", &w.id.to_string()]);
+}
+
+#[test]
+fn the_chords_move_text_between_containers_and_nothing_moves_without_them() {
+    let mut c = start();
+    let events = Events::subscribe(&c);
+    let b_dir = dir_of(&c, "b");
+    let term_b = spawn_pasting_terminal(&mut c, "b");
+    let source = copy_in(&mut c, "a", "secret-of-a");
+
+    assert_eq!(
+        paste_in(&b_dir, 0),
+        "No selection",
+        "b sees a's clipboard without any transfer"
+    );
+
+    focus(&c, &source);
+    c.run_ok(&["input", "key", "ctrl+shift+c"]);
+    focus(&c, &term_b);
+    c.run_ok(&["input", "key", "ctrl+shift+v"]);
+    let event = events.transfer("a", "b");
+    assert_eq!(event["allowed"], true, "{event}");
+    assert_eq!(event["bytes"], 11, "{event}");
+    assert_eq!(paste_in(&b_dir, 1), "secret-of-a");
+}
+
+#[test]
+fn an_x11_copy_reaches_a_wayland_client_of_another_container_through_the_control_socket() {
+    let mut c = start();
+    let events = Events::subscribe(&c);
+    let b_dir = dir_of(&c, "b");
+    spawn_pasting_terminal(&mut c, "b");
+    let script = r#"
+        xterm -T x11-source &
+        sleep 1
+        printf %s from-xclip-in-a | xclip -i -selection clipboard
+        touch /run/porthole/copied
+        sleep 600
+    "#;
+    c.spawn_client(PORTHOLE, &["run", "a", "--", "sh", "-c", script]);
+    let xterm = wait_titled(&c, "a", "x11-source");
+    focus(&c, &xterm);
+    let a_dir = dir_of(&c, "a");
+    poll(TIMEOUT, "xclip to copy", || {
+        if a_dir.join("copied").exists() {
+            Ok(())
+        } else {
+            Err("not yet".to_owned())
+        }
+    });
+    assert_eq!(paste_in(&b_dir, 0), "No selection", "b sees a's X11 copy");
+
+    let out = c.run_ok(&["clipboard", "copy", "--from", "a", "--to", "b"]);
+    assert!(out.contains("15 bytes"), "{out}");
+    assert_eq!(events.transfer("a", "b")["allowed"], true);
+    assert_eq!(paste_in(&b_dir, 1), "from-xclip-in-a");
+}
+
+#[test]
+fn rules_refuse_or_cut_transfers_and_say_why() {
+    let mut c = start();
+    let events = Events::subscribe(&c);
+    copy_in(&mut c, "a", "0123456789");
+
+    // import = "deny": refused, and the container sees nothing.
+    let deny_dir = dir_of(&c, "deny");
+    spawn_pasting_terminal(&mut c, "deny");
+    let out = c.run(&["clipboard", "copy", "--from", "a", "--to", "deny"]);
+    assert!(!out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("import = \"deny\""), "{err}");
+    let event = events.transfer("a", "deny");
+    assert_eq!(event["allowed"], false, "{event}");
+    assert_eq!(paste_in(&deny_dir, 0), "No selection");
+
+    // max_bytes = 4, refused.
+    let out = c.run(&["clipboard", "copy", "--from", "a", "--to", "small"]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("max_bytes"),
+        "{out:?}"
+    );
+    assert_eq!(events.transfer("a", "small")["allowed"], false);
+
+    // max_bytes = 4 with oversize = "cut": the first four bytes arrive.
+    let cut_dir = dir_of(&c, "cut");
+    spawn_pasting_terminal(&mut c, "cut");
+    let out = c.run_ok(&["clipboard", "copy", "--from", "a", "--to", "cut"]);
+    assert!(out.contains("4 bytes"), "{out}");
+    assert_eq!(paste_in(&cut_dir, 0), "0123");
+
+    // export = "deny": nothing leaves.
+    copy_in(&mut c, "noexport", "kept-inside");
+    let out = c.run(&["clipboard", "copy", "--from", "noexport", "--to", "b"]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("export = \"deny\""),
+        "{out:?}"
+    );
+}
