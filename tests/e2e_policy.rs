@@ -20,6 +20,9 @@ use wayland_protocols::wp::security_context::v1::client::wp_security_context_man
 use wayland_protocols::wp::single_pixel_buffer::v1::client::wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1;
 use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
 use wayland_protocols::xdg::shell::client::xdg_wm_base;
+use wayland_protocols_wlr::screencopy::v1::client::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1;
+
+wayland_client::delegate_noop!(ClientData: ignore ZwlrScreencopyManagerV1);
 
 const DESKTOP: &[&str] = &[
     "wl_compositor",
@@ -41,6 +44,7 @@ const DESKTOP: &[&str] = &[
 ];
 
 const PRIVILEGED_OFFERED: &[&str] = &[
+    "zwlr_screencopy_manager_v1",
     "zwlr_data_control_manager_v1",
     "ext_data_control_manager_v1",
     "ext_foreign_toplevel_list_v1",
@@ -235,6 +239,81 @@ fn binding_a_hidden_global_by_name_is_a_protocol_error() {
     let mut again = Raw::connect(&socket(&comp, "u")).unwrap();
     again.roundtrip().unwrap();
     assert!(comp.run_ok(&["outputs"]).contains("HEADLESS-1"));
+}
+
+#[test]
+fn only_trusted_clients_capture_the_screen_and_see_what_porthole_screenshot_sees() {
+    let mut comp = start();
+    let trusted = Raw::connect(&socket(&comp, "t")).unwrap();
+    let (name, _) = trusted
+        .global("zwlr_screencopy_manager_v1")
+        .expect("screencopy is offered to trusted clients");
+    let mut untrusted = Raw::connect(&socket(&comp, "u")).unwrap();
+    assert!(
+        untrusted.global("zwlr_screencopy_manager_v1").is_none(),
+        "screencopy is announced to an untrusted client"
+    );
+    let _: ZwlrScreencopyManagerV1 = untrusted.registry.bind(name, 1, &untrusted.qh, ());
+    assert!(
+        untrusted.roundtrip().is_err(),
+        "an untrusted client bound screencopy"
+    );
+    assert_disconnected_because(
+        &comp,
+        &untrusted,
+        &format!("Invalid binding of zwlr_screencopy_manager_v1 version 1 for global {name}"),
+    );
+
+    // grim on the trusted host socket captures exactly what `porthole screenshot` renders, with
+    // a container's window (a still X11 window, so both see the same frame) on screen.
+    require_program("grim");
+    let probe = Path::new(PORTHOLE).with_file_name("porthole-x11-probe");
+    let dir = socket(&comp, "u").parent().unwrap().to_path_buf();
+    std::fs::copy(&probe, dir.join("porthole-x11-probe"))
+        .unwrap_or_else(|e| panic!("copying {} (build the workspace): {e}", probe.display()));
+    let run = [
+        "run",
+        "u",
+        "--",
+        "/run/porthole/porthole-x11-probe",
+        "window",
+        "--name",
+        "still",
+        "--color",
+        "0x3366cc",
+    ];
+    comp.spawn_client(PORTHOLE, &run);
+    let window = comp.wait_for_new_window(&[], Duration::from_secs(30));
+    let ours = poll(Duration::from_secs(30), "the window drawn", || {
+        let shot = comp.screenshot();
+        let share = shot.share_of(window.geometry, [0x33, 0x66, 0xcc, 0xff]);
+        if share > 0.99 {
+            Ok(shot)
+        } else {
+            Err(format!("{share}"))
+        }
+    });
+    let out = comp.run_client("grim", &["-"]);
+    assert!(out.status.success(), "grim failed: {out:?}");
+    let grims = Screenshot::decode(&out.stdout);
+    assert_eq!((grims.width, grims.height), (ours.width, ours.height));
+    let differ = grims
+        .rgba
+        .chunks_exact(4)
+        .zip(ours.rgba.chunks_exact(4))
+        .filter(|(a, b)| a[..3] != b[..3])
+        .count();
+    assert_eq!(
+        differ, 0,
+        "grim's capture differs from porthole screenshot in {differ} pixels"
+    );
+}
+
+fn require_program(program: &str) {
+    assert!(
+        on_path(program),
+        "`{program}` is not installed: .ci/install-deps installs it; run that script first"
+    );
 }
 
 /// Counts frame callbacks of an honest client drawing continuously for `duration`.

@@ -277,6 +277,7 @@ impl Porthole {
         let dh = display.handle();
         let compositor_state = CompositorState::new::<State>(&dh);
         dh.create_global::<State, porthole_protocol::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1, _>(1, ());
+        dh.create_global::<State, smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1, _>(3, ());
         let xdg_shell_state = XdgShellState::new::<State>(&dh);
         let xdg_decoration_state = XdgDecorationState::new_with_filter::<State, _>(
             &dh,

@@ -5,6 +5,7 @@ mod compositor;
 mod misc;
 mod output;
 mod privileged;
+mod screencopy;
 mod seat;
 mod selection;
 

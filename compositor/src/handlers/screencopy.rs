@@ -1,0 +1,252 @@
+//! wlr-screencopy (zwlr_screencopy_manager_v1, version 3), for trusted clients only: a host
+//! screenshot tool (grim) works; containers neither see nor can bind it (it is a privileged
+//! global), so they capture nothing, not even their own windows. A copy is the same render as
+//! `porthole screenshot`, written into the client's wl_shm buffer.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use smithay::output::Output;
+use smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_frame_v1::{
+    self, ZwlrScreencopyFrameV1,
+};
+use smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::{
+    self, ZwlrScreencopyManagerV1,
+};
+use smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer;
+use smithay::reexports::wayland_server::protocol::wl_shm;
+use smithay::reexports::wayland_server::{
+    Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource,
+};
+use smithay::utils::{Physical, Rectangle};
+use smithay::wayland::shm::with_buffer_contents_mut;
+use tracing::warn;
+
+use crate::state::State;
+
+/// The interface name, as profiles list it.
+const NAME: &str = "zwlr_screencopy_manager_v1";
+
+/// What a frame captures.
+#[derive(Debug)]
+pub struct FrameData {
+    output: Option<Output>,
+    /// In the output's pixels.
+    region: Rectangle<i32, Physical>,
+    used: AtomicBool,
+}
+
+impl GlobalDispatch<ZwlrScreencopyManagerV1, ()> for State {
+    fn bind(
+        _state: &mut Self,
+        _dh: &DisplayHandle,
+        _client: &Client,
+        resource: New<ZwlrScreencopyManagerV1>,
+        _global_data: &(),
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        data_init.init(resource, ());
+    }
+
+    fn can_view(client: Client, _global_data: &()) -> bool {
+        crate::policy::client_may_bind(&client, NAME)
+    }
+}
+
+/// Starts a frame of `output` (or part of it, in output-local logical coordinates), announcing
+/// the wl_shm buffer it needs.
+fn start_frame(
+    data_init: &mut DataInit<'_, State>,
+    frame: New<ZwlrScreencopyFrameV1>,
+    output: Option<Output>,
+    logical_region: Option<Rectangle<i32, smithay::utils::Logical>>,
+) {
+    let mode = output.as_ref().and_then(|o| o.current_mode());
+    let scale = output
+        .as_ref()
+        .map(|o| o.current_scale().fractional_scale())
+        .unwrap_or(1.0);
+    let full = mode
+        .map(|m| Rectangle::from_size(m.size))
+        .unwrap_or_default();
+    let region = match logical_region {
+        Some(r) => r
+            .to_f64()
+            .to_physical(scale)
+            .to_i32_round()
+            .intersection(full)
+            .unwrap_or_default(),
+        None => full,
+    };
+    let frame = data_init.init(
+        frame,
+        FrameData {
+            output: output.filter(|_| mode.is_some()),
+            region,
+            used: AtomicBool::new(false),
+        },
+    );
+    if region.is_empty() || frame.data::<FrameData>().is_none_or(|d| d.output.is_none()) {
+        frame.failed();
+        return;
+    }
+    let (w, h) = (region.size.w as u32, region.size.h as u32);
+    frame.buffer(wl_shm::Format::Xrgb8888, w, h, w * 4);
+    if frame.version() >= 3 {
+        frame.buffer_done();
+    }
+}
+
+impl Dispatch<ZwlrScreencopyManagerV1, ()> for State {
+    fn request(
+        _state: &mut Self,
+        _client: &Client,
+        _resource: &ZwlrScreencopyManagerV1,
+        request: zwlr_screencopy_manager_v1::Request,
+        _data: &(),
+        _dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        match request {
+            zwlr_screencopy_manager_v1::Request::CaptureOutput { frame, output, .. } => {
+                start_frame(data_init, frame, Output::from_resource(&output), None);
+            }
+            zwlr_screencopy_manager_v1::Request::CaptureOutputRegion {
+                frame,
+                output,
+                x,
+                y,
+                width,
+                height,
+                ..
+            } => {
+                let region = Rectangle::new((x, y).into(), (width, height).into());
+                start_frame(
+                    data_init,
+                    frame,
+                    Output::from_resource(&output),
+                    Some(region),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Dispatch<ZwlrScreencopyFrameV1, FrameData> for State {
+    fn request(
+        state: &mut Self,
+        _client: &Client,
+        frame: &ZwlrScreencopyFrameV1,
+        request: zwlr_screencopy_frame_v1::Request,
+        data: &FrameData,
+        _dh: &DisplayHandle,
+        _data_init: &mut DataInit<'_, Self>,
+    ) {
+        let (buffer, with_damage) = match request {
+            zwlr_screencopy_frame_v1::Request::Copy { buffer } => (buffer, false),
+            zwlr_screencopy_frame_v1::Request::CopyWithDamage { buffer } => (buffer, true),
+            _ => return,
+        };
+        if data.used.swap(true, Ordering::SeqCst) {
+            frame.post_error(
+                zwlr_screencopy_frame_v1::Error::AlreadyUsed,
+                "this frame was already copied",
+            );
+            return;
+        }
+        let Some(output) = data.output.clone() else {
+            frame.failed();
+            return;
+        };
+        match state.copy_output_into(&output, data.region, &buffer) {
+            Ok(()) => {
+                if with_damage {
+                    frame.damage(0, 0, data.region.size.w as u32, data.region.size.h as u32);
+                }
+                frame.flags(zwlr_screencopy_frame_v1::Flags::empty());
+                let now = Duration::from(state.comp.clock.now());
+                let secs = now.as_secs();
+                frame.ready((secs >> 32) as u32, secs as u32, now.subsec_nanos());
+            }
+            Err(CopyError::Invalid(reason)) => {
+                frame.post_error(zwlr_screencopy_frame_v1::Error::InvalidBuffer, reason);
+            }
+            Err(CopyError::Failed(reason)) => {
+                warn!(%reason, "a screencopy failed");
+                frame.failed();
+            }
+        }
+    }
+}
+
+enum CopyError {
+    /// The client's buffer does not fit: a protocol error.
+    Invalid(String),
+    /// Rendering failed: the frame fails.
+    Failed(String),
+}
+
+impl State {
+    /// Renders `output` as `porthole screenshot` does and writes `region` of it into `buffer`.
+    fn copy_output_into(
+        &mut self,
+        output: &Output,
+        region: Rectangle<i32, Physical>,
+        buffer: &WlBuffer,
+    ) -> Result<(), CopyError> {
+        let shot = self
+            .backend
+            .screenshot(&self.comp, output, None)
+            .map_err(|err| CopyError::Failed(format!("{err:#}")))?;
+        let result = with_buffer_contents_mut(buffer, |ptr, len, info| {
+            let (w, h) = (region.size.w, region.size.h);
+            if w <= 0 || h <= 0 {
+                return Err("the frame is empty".to_string());
+            }
+            if info.width != w || info.height != h {
+                return Err(format!(
+                    "the buffer is {}x{}, the frame {w}x{h}",
+                    info.width, info.height
+                ));
+            }
+            if !matches!(
+                info.format,
+                wl_shm::Format::Xrgb8888 | wl_shm::Format::Argb8888
+            ) {
+                return Err(format!("unsupported format {:?}", info.format));
+            }
+            let (offset, stride) = (info.offset as usize, info.stride as usize);
+            if stride < w as usize * 4
+                || offset
+                    .checked_add(stride * (h as usize - 1) + w as usize * 4)
+                    .is_none_or(|end| end > len)
+            {
+                return Err("the buffer lies outside its pool".to_string());
+            }
+            // SAFETY: smithay maps the pool for the closure's duration; the range was checked.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
+            for row in 0..h as usize {
+                let src_y = region.loc.y as usize + row;
+                for col in 0..w as usize {
+                    let src_x = region.loc.x as usize + col;
+                    let s = (src_y * shot.width as usize + src_x) * 4;
+                    let d = offset + row * stride + col * 4;
+                    let [r, g, b, _] = [
+                        shot.rgba[s],
+                        shot.rgba[s + 1],
+                        shot.rgba[s + 2],
+                        shot.rgba[s + 3],
+                    ];
+                    bytes[d..d + 4].copy_from_slice(&[b, g, r, 0xff]);
+                }
+            }
+            Ok(())
+        });
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(reason)) => Err(CopyError::Invalid(reason)),
+            Err(err) => Err(CopyError::Invalid(format!("not a wl_shm buffer: {err:?}"))),
+        }
+    }
+}
