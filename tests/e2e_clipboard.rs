@@ -35,6 +35,8 @@ max_bytes = 4
 oversize = "cut"
 [container.noexport.clipboard]
 export = "deny"
+[container.asker.clipboard]
+import = "ask"
 "#;
 
 fn start() -> Compositor {
@@ -104,7 +106,7 @@ fn spawn_pasting_terminal(c: &mut Compositor, name: &str) -> WindowInfo {
     let title = format!("term-{name}");
     let script = format!(
         r#"
-        foot -T {title} -e sleep 600 &
+        foot -T {title} -e sh -c 'cat > /run/porthole/typed' &
         n=0
         while :; do
             until [ -e /run/porthole/ask-$n ]; do sleep 0.1; done
@@ -263,4 +265,80 @@ fn rules_refuse_or_cut_transfers_and_say_why() {
         String::from_utf8_lossy(&out.stderr).contains("export = \"deny\""),
         "{out:?}"
     );
+}
+
+#[test]
+fn import_ask_shows_a_prompt_that_holds_the_keyboard_until_answered() {
+    let mut c = start();
+    let events = Events::subscribe(&c);
+    let dir = dir_of(&c, "asker");
+    let term = spawn_pasting_terminal(&mut c, "asker");
+    copy_in(&mut c, "a", "asked-for");
+    focus(&c, &term);
+
+    // Enter pastes.
+    let pid = c.spawn_client(
+        PORTHOLE,
+        &["clipboard", "copy", "--from", "a", "--to", "asker"],
+    );
+    let prompt = [0x30, 0x30, 0x36, 0xff];
+    let centre = |shot: &Screenshot| shot.pixel(shot.width as i32 / 2, shot.height as i32 / 2 + 30);
+    poll(TIMEOUT, "the prompt on screen", || {
+        let shot = c.screenshot();
+        if centre(&shot) == prompt {
+            Ok(())
+        } else {
+            Err(hex(centre(&shot)))
+        }
+    });
+    c.run_ok(&["input", "type", "not-for-the-terminal"]);
+    c.run_ok(&["input", "key", "Return"]);
+    let status = c.wait_for_client_exit(pid, TIMEOUT);
+    assert!(
+        status.success(),
+        "`porthole clipboard copy` failed after Enter"
+    );
+    assert_eq!(events.transfer("a", "asker")["allowed"], true);
+    assert_ne!(
+        centre(&c.screenshot()),
+        prompt,
+        "the prompt stays after Enter"
+    );
+    assert_eq!(paste_in(&dir, 0), "asked-for");
+    let typed = std::fs::read_to_string(dir.join("typed")).unwrap_or_default();
+    assert!(
+        !typed.contains("not-for-the-terminal"),
+        "keys typed at the prompt reached the focused client: {typed:?}"
+    );
+
+    // Escape refuses.
+    copy_in(&mut c, "a", "refused-one");
+    let out = std::thread::scope(|s| {
+        let copy = s.spawn(|| c.run(&["clipboard", "copy", "--from", "a", "--to", "asker"]));
+        poll(TIMEOUT, "the second prompt", || {
+            let shot = c_shot(&c);
+            if centre(&shot) == prompt {
+                Ok(())
+            } else {
+                Err(hex(centre(&shot)))
+            }
+        });
+        c.run_ok(&["input", "key", "Escape"]);
+        copy.join().unwrap()
+    });
+    assert!(!out.status.success(), "Escape still pasted: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        "{out:?}"
+    );
+    assert_ne!(paste_in(&dir, 1), "refused-one", "the refused text arrived");
+}
+
+/// A screenshot through `&Compositor` (the fixture's own needs `&mut`).
+fn c_shot(c: &Compositor) -> Screenshot {
+    let file = c
+        .dir()
+        .join(format!("shot-{:?}.png", std::thread::current().id()));
+    c.run_ok(&["screenshot", file.to_str().unwrap()]);
+    Screenshot::decode(&std::fs::read(&file).expect("the screenshot file"))
 }

@@ -7,11 +7,14 @@
 //! Both sides' rules (`[container.NAME.clipboard]`) apply, and every transfer, made or refused, is
 //! an event on the control socket.
 
+use std::cell::RefCell;
 use std::os::fd::{AsFd as _, OwnedFd};
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
 use porthole_protocol::{Event, Reply, Response};
+use smithay::backend::renderer::element::memory::MemoryRenderBuffer;
+use smithay::backend::renderer::element::solid::SolidColorBuffer;
 use smithay::reexports::calloop::generic::Generic;
 use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
 use smithay::reexports::calloop::{Interest, Mode, PostAction, RegistrationToken};
@@ -49,9 +52,44 @@ pub enum Then {
     },
 }
 
+/// A transfer waiting for the person's answer (`import = "ask"`), and the pieces of the prompt
+/// the compositor draws for it.
+#[derive(Debug)]
+pub struct Ask {
+    pub transfer: Transfer,
+    pub to: String,
+    reply: Option<SyncSender<Reply>>,
+    timeout: Option<RegistrationToken>,
+    /// The prompt's two lines, drawn once.
+    pub lines: RefCell<Option<(MemoryRenderBuffer, MemoryRenderBuffer)>>,
+    /// Its solid pieces, kept between frames.
+    pub solids: RefCell<Vec<SolidColorBuffer>>,
+}
+
+impl Ask {
+    /// What the prompt says.
+    pub fn question(&self) -> (String, String) {
+        (
+            format!(
+                "Paste {} bytes ({}) from [{}] into [{}]?",
+                self.transfer.data.len(),
+                self.transfer.mime,
+                self.transfer.from,
+                self.to
+            ),
+            "Enter: paste      Escape: refuse".to_string(),
+        )
+    }
+}
+
+/// How long a prompt waits for an answer.
+const ASK_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The compositor's side of cross-container transfers.
 #[derive(Debug, Default)]
 pub struct ClipboardState {
+    /// A transfer the person is being asked about.
+    pub asking: Option<Ask>,
     /// What the copy chord took, waiting for a paste chord.
     pub held: Option<Transfer>,
     /// What the compositor's own selection serves, when it owns the clipboard.
@@ -314,6 +352,71 @@ impl State {
                 .transfer_event(&from, Some(to), Some(&transfer), Some(&reason));
             return answer(reply, Err(reason));
         }
+        if rules.import == Import::Ask {
+            return self.ask(transfer, to.to_string(), reply);
+        }
+        self.offer(transfer, to, reply);
+    }
+
+    /// Shows the prompt for a transfer into a container with `import = "ask"`.
+    fn ask(&mut self, transfer: Transfer, to: String, reply: Option<SyncSender<Reply>>) {
+        if let Some(previous) = self.comp.clipboard.asking.take() {
+            self.refuse_ask(previous, "another transfer was asked for");
+        }
+        let timeout = self
+            .comp
+            .loop_handle
+            .insert_source(Timer::from_duration(ASK_TIMEOUT), |_, _, state| {
+                if let Some(ask) = state.comp.clipboard.asking.take() {
+                    state.refuse_ask(ask, "nobody answered the prompt");
+                    state.comp.queue_redraw_all();
+                }
+                TimeoutAction::Drop
+            })
+            .ok();
+        info!(from = %transfer.from, %to, "asking the person about a clipboard transfer");
+        self.comp.clipboard.asking = Some(Ask {
+            transfer,
+            to,
+            reply,
+            timeout,
+            lines: RefCell::new(None),
+            solids: RefCell::new(Vec::new()),
+        });
+        self.comp.queue_redraw_all();
+    }
+
+    /// The person answered the prompt (Enter: `yes`, Escape: no).
+    pub fn answer_ask(&mut self, yes: bool) {
+        let Some(mut ask) = self.comp.clipboard.asking.take() else {
+            return;
+        };
+        if let Some(timeout) = ask.timeout.take() {
+            self.comp.loop_handle.remove(timeout);
+        }
+        self.comp.queue_redraw_all();
+        if yes {
+            let to = ask.to.clone();
+            self.offer(ask.transfer, &to, ask.reply);
+        } else {
+            self.refuse_ask(ask, "the person refused the paste");
+        }
+    }
+
+    fn refuse_ask(&mut self, mut ask: Ask, reason: &str) {
+        if let Some(timeout) = ask.timeout.take() {
+            self.comp.loop_handle.remove(timeout);
+        }
+        let from = ask.transfer.from.clone();
+        self.comp
+            .transfer_event(&from, Some(&ask.to), Some(&ask.transfer), Some(reason));
+        answer(ask.reply, Err(reason.to_string()));
+    }
+
+    /// Offers a transfer to `to`'s clients as the compositor's own selection.
+    fn offer(&mut self, transfer: Transfer, to: &str, reply: Option<SyncSender<Reply>>) {
+        let from = transfer.from.clone();
+        let rules = self.comp.clipboard_rules(to);
 
         let mimes: Vec<String> = if is_text(&transfer.mime) {
             TEXT_MIME_TYPES

@@ -261,6 +261,8 @@ pub enum Import {
     Allow,
     /// Never.
     Deny,
+    /// The compositor asks the person (Enter pastes, Escape refuses) before offering it.
+    Ask,
 }
 
 /// `export = ...`.

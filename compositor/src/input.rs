@@ -61,6 +61,14 @@ impl KeyLookup {
     }
 }
 
+/// What a key the compositor kept does.
+enum KeyOutcome {
+    /// A binding.
+    Action(Action),
+    /// An answer to the clipboard prompt.
+    Answer(bool),
+}
+
 impl State {
     /// Handles one event from a device backend.
     pub fn process_input_event<I: InputBackend>(&mut self, event: InputEvent<I>) {
@@ -111,7 +119,8 @@ impl State {
         self.apply_pending_focus();
     }
 
-    /// A key press or release; bindings are taken out before clients see them.
+    /// A key press or release; bindings (and, while the clipboard prompt shows, every key) are
+    /// taken out before clients see them.
     pub fn on_key(&mut self, code: Keycode, key_state: KeyState, time: u32) {
         let Some(keyboard) = self.comp.seat.get_keyboard() else {
             return;
@@ -133,6 +142,21 @@ impl State {
                     }
                     return FilterResult::Forward;
                 }
+                if state.comp.clipboard.asking.is_some() {
+                    // The clipboard prompt has the keyboard until it is answered.
+                    state.comp.suppressed_keys.push(raw);
+                    let raw_syms: Vec<u32> = handle.raw_syms().iter().map(|s| s.raw()).collect();
+                    let answer = if raw_syms.contains(&keysyms::KEY_Return)
+                        || raw_syms.contains(&keysyms::KEY_KP_Enter)
+                    {
+                        Some(KeyOutcome::Answer(true))
+                    } else if raw_syms.contains(&keysyms::KEY_Escape) {
+                        Some(KeyOutcome::Answer(false))
+                    } else {
+                        None
+                    };
+                    return FilterResult::Intercept(answer);
+                }
                 let syms = handle
                     .modified_syms()
                     .into_iter()
@@ -141,14 +165,16 @@ impl State {
                 match binding_for(&state.comp.config.bindings, Mods::from_state(mods), syms) {
                     Some(action) => {
                         state.comp.suppressed_keys.push(raw);
-                        FilterResult::Intercept(Some(action))
+                        FilterResult::Intercept(Some(KeyOutcome::Action(action)))
                     }
                     None => FilterResult::Forward,
                 }
             },
         );
-        if let Some(Some(action)) = action {
-            self.run_action(action);
+        match action {
+            Some(Some(KeyOutcome::Action(action))) => self.run_action(action),
+            Some(Some(KeyOutcome::Answer(yes))) => self.answer_ask(yes),
+            _ => {}
         }
     }
 

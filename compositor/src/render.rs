@@ -94,6 +94,9 @@ pub enum CursorMode {
     Hide,
 }
 
+/// The clipboard prompt's background.
+pub const PROMPT_BACKGROUND: Color = Color::rgb(0x30, 0x30, 0x36);
+
 const TITLEBAR_BUTTONS: [Color; 3] = [
     Color::rgb(0xd0, 0x50, 0x50), // close
     Color::rgb(0x60, 0xb0, 0x60), // maximize
@@ -121,6 +124,9 @@ impl Porthole {
 
         if cursor == CursorMode::Draw {
             self.cursor_elements(renderer, output_geo, scale, &mut elements);
+        }
+        if only.is_none() {
+            self.prompt_elements(renderer, output_geo, scale, &mut elements);
         }
 
         let focused = self.focused_window();
@@ -336,6 +342,87 @@ impl Porthole {
             Ok(element) => out.push(OutputElement::Cursor(element)),
             Err(err) => tracing::warn!(?err, "cannot draw a title"),
         }
+    }
+
+    /// The clipboard prompt (`import = "ask"`), centred on every output, above every window:
+    /// a box with the target container's colour around the question.
+    fn prompt_elements<R>(
+        &self,
+        renderer: &mut R,
+        output_geo: Rectangle<i32, Logical>,
+        scale: Scale<f64>,
+        out: &mut Vec<OutputElement<R>>,
+    ) where
+        R: Renderer + ImportAll + ImportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
+        const WIDTH: i32 = 560;
+        const LINE: i32 = 28;
+        const PAD: i32 = 12;
+        const BORDER: i32 = 4;
+        let Some(ask) = &self.clipboard.asking else {
+            return;
+        };
+        let height = PAD + LINE + PAD / 2 + LINE + PAD;
+        let width = WIDTH.min(output_geo.size.w);
+        let loc = output_geo.loc
+            + Point::from((
+                (output_geo.size.w - width) / 2,
+                (output_geo.size.h - height) / 2,
+            ));
+        let colour = self
+            .containers
+            .get(ask.to.as_str())
+            .map(|c| c.color)
+            .unwrap_or(self.config.appearance.focused);
+        let bg = PROMPT_BACKGROUND;
+
+        let mut lines = ask.lines.borrow_mut();
+        if lines.is_none() {
+            let (question, keys) = ask.question();
+            let fg = crate::decorations::text_color_on(bg);
+            let text_width = width - 2 * PAD;
+            *lines = self
+                .text
+                .render(&question, text_width, LINE, fg, bg)
+                .zip(self.text.render(&keys, text_width, LINE, fg, bg));
+        }
+        if let Some((question, keys)) = lines.as_ref() {
+            for (buffer, y) in [(question, PAD), (keys, PAD + LINE + PAD / 2)] {
+                let at = (loc + Point::from((PAD, y)) - output_geo.loc)
+                    .to_physical_precise_round::<f64, i32>(scale)
+                    .to_f64();
+                match MemoryRenderBufferRenderElement::from_buffer(
+                    renderer,
+                    at,
+                    buffer,
+                    None,
+                    None,
+                    None,
+                    Kind::Unspecified,
+                ) {
+                    Ok(element) => out.push(OutputElement::Cursor(element)),
+                    Err(err) => tracing::warn!(?err, "cannot draw the clipboard prompt"),
+                }
+            }
+        }
+        let rect = |x: i32, y: i32, w: i32, h: i32| {
+            Rectangle::new(loc + Point::from((x, y)), Size::from((w, h)))
+        };
+        let pieces = vec![
+            (rect(-BORDER, -BORDER, width + 2 * BORDER, BORDER), colour),
+            (rect(-BORDER, height, width + 2 * BORDER, BORDER), colour),
+            (rect(-BORDER, 0, BORDER, height), colour),
+            (rect(width, 0, BORDER, height), colour),
+            (rect(0, 0, width, height), bg),
+        ];
+        push_solids(
+            &mut ask.solids.borrow_mut(),
+            pieces,
+            output_geo.loc,
+            scale,
+            out,
+        );
     }
 
     fn cursor_elements<R>(
