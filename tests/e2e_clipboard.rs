@@ -343,6 +343,89 @@ fn import_ask_shows_a_prompt_that_holds_the_keyboard_until_answered() {
     assert_ne!(paste_in(&dir, 1), "refused-one", "the refused text arrived");
 }
 
+/// Drags from the first weston-dnd item found in `from`'s window to an empty cell of `to`'s
+/// window, with the pointer held down as a person would; returns where it dropped.
+fn drag_item(c: &mut Compositor, from: &WindowInfo, to: &WindowInfo) -> (i32, i32) {
+    let shot = c.screenshot();
+    let bright = |p: [u8; 4]| p[0] as u32 + p[1] as u32 + p[2] as u32 > 300;
+    // weston-dnd lays its items out on an 80-pixel grid, 54 and 73 pixels in from the corner.
+    let cells = |w: &WindowInfo| -> Vec<(i32, i32)> {
+        let (x0, y0) = (w.geometry.x + 54, w.geometry.y + 73);
+        (0..4)
+            .flat_map(|row| (0..4).map(move |col| (x0 + col * 80, y0 + row * 80)))
+            .collect()
+    };
+    let item = cells(from)
+        .into_iter()
+        .find(|&(x, y)| bright(shot.pixel(x, y)))
+        .expect("no weston-dnd item in the source window");
+    let empty = cells(to)
+        .into_iter()
+        .find(|&(x, y)| {
+            (-20..=20)
+                .step_by(5)
+                .all(|d| !bright(shot.pixel(x + d, y + d)))
+        })
+        .expect("no empty cell in the target window");
+    c.run_ok(&["input", "move", &item.0.to_string(), &item.1.to_string()]);
+    c.run_ok(&["input", "button", "left", "press"]);
+    for step in 1..=8 {
+        let x = item.0 + (empty.0 - item.0) * step / 8;
+        let y = item.1 + (empty.1 - item.1) * step / 8;
+        c.run_ok(&["input", "move", &x.to_string(), &y.to_string()]);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    c.run_ok(&["input", "button", "left", "release"]);
+    empty
+}
+
+#[test]
+fn drag_and_drop_crosses_containers_only_where_both_rules_allow() {
+    let mut c = start();
+    let events = Events::subscribe(&c);
+    let dnd = |c: &mut Compositor, name: &str| {
+        c.spawn_client(PORTHOLE, &["run", name, "--", "weston-dnd"]);
+        poll(TIMEOUT, &format!("weston-dnd in {name}"), || {
+            let windows = c.windows();
+            windows
+                .iter()
+                .find(|w| w.container == name)
+                .cloned()
+                .ok_or_else(|| format!("{windows:?}"))
+        })
+    };
+    let a = dnd(&mut c, "a");
+    let b = dnd(&mut c, "b");
+    let deny = dnd(&mut c, "deny");
+    let drawn = |c: &mut Compositor, (x, y): (i32, i32)| {
+        let p = c.screenshot().pixel(x, y);
+        p[0] as u32 + p[1] as u32 + p[2] as u32 > 300
+    };
+
+    // Into `deny` (import = "deny"): the drag never enters, nothing lands.
+    let spot = drag_item(&mut c, &a, &deny);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!drawn(&mut c, spot), "an item landed in `deny`");
+
+    // Into `b` (both rules allow): the item lands, and the drop is an event.
+    let spot = drag_item(&mut c, &a, &b);
+    poll(TIMEOUT, "the item drawn in b", || {
+        if drawn(&mut c, spot) {
+            Ok(())
+        } else {
+            Err(format!("nothing at {spot:?}"))
+        }
+    });
+    assert_eq!(events.transfer("a", "b")["allowed"], true);
+    let all = events.0.lock().unwrap();
+    assert!(
+        !all.iter()
+            .any(|e| e["event"] == "clipboard_transfer" && e["to"] == "deny"),
+        "a drop into `deny` was recorded: {all:?}"
+    );
+}
+
 /// A screenshot through `&Compositor` (the fixture's own needs `&mut`).
 fn c_shot(c: &Compositor) -> Screenshot {
     let file = c

@@ -31,6 +31,7 @@ use smithay::wayland::selection::primary_selection::set_primary_focus;
 use smithay::wayland::selection::{SelectionSource, SelectionTarget};
 
 use super::compositor::new_object_protocol_id;
+use crate::config::{Export, Import};
 use crate::state::{Porthole, State};
 
 impl SelectionHandler for State {
@@ -79,15 +80,24 @@ impl SelectionHandler for State {
 }
 
 impl Porthole {
-    /// Whether a drag in progress may show its offer to `surface`: only within the container it
-    /// started in, so dragging cannot carry data across containers.
+    /// Whether a drag in progress may show its offer to `surface`: within the container it
+    /// started in, and across containers only when the source's clipboard rules export and the
+    /// target's import (`allow`; a drag cannot wait for an `ask` prompt).
     pub fn drag_may_enter(&self, surface: &WlSurface) -> bool {
         let Some(from) = &self.drag_container else {
             return true;
         };
-        self.display_handle
-            .get_client(surface.id())
-            .is_ok_and(|c| Porthole::client_container(&c) == *from)
+        let Some(to) = self.surface_container(surface) else {
+            return false;
+        };
+        to == *from
+            || (self.clipboard_rules(from).export == Export::Allow
+                && self.clipboard_rules(&to).import == Import::Allow)
+    }
+
+    fn surface_container(&self, surface: &WlSurface) -> Option<String> {
+        let client = self.display_handle.get_client(surface.id()).ok()?;
+        Some(Porthole::client_container(&client))
     }
 
     /// Offers the focused client what it may see again (after it made a new device).
@@ -147,8 +157,22 @@ impl ClientDndGrabHandler for State {
             .map(|c| Porthole::client_container(&c));
     }
 
-    fn dropped(&mut self, _target: Option<WlSurface>, _validated: bool, _seat: Seat<Self>) {
-        self.comp.drag_container = None;
+    fn dropped(&mut self, target: Option<WlSurface>, validated: bool, _seat: Seat<Self>) {
+        let from = self.comp.drag_container.take();
+        let to = target.as_ref().and_then(|s| self.comp.surface_container(s));
+        // A drop into another container is a transfer too: it goes on the event stream.
+        if let (Some(from), Some(to), true) = (from, to, validated) {
+            if from != to {
+                self.comp.emit(porthole_protocol::Event::ClipboardTransfer {
+                    from,
+                    to: Some(to),
+                    mime: None,
+                    bytes: 0,
+                    allowed: true,
+                    reason: None,
+                });
+            }
+        }
     }
 }
 impl ServerDndGrabHandler for State {}
