@@ -736,14 +736,16 @@ fn absurd_window_geometry_does_not_break_placement() {
 
 // --- Containers ---------------------------------------------------------------------------------
 
+/// Under the default clipboard rules (export and import `allow`) a drag is offered in another
+/// container too; tests/e2e_clipboard.rs checks that `import = "deny"` keeps it out.
 #[test]
-fn a_drag_never_shows_its_offer_to_another_container() {
+fn a_drag_shows_its_offer_to_another_container_under_the_default_rules() {
     let mut f = Fixture::new();
     let a = f.add_client_in("a");
     let b = f.add_client_in("b");
     let wa = f.create_window(a, 200, 150);
     let wa2 = f.create_window(a, 200, 150);
-    let _wb = f.create_window(b, 200, 150);
+    let wb = f.create_window(b, 200, 150);
     let geo = |f: &Fixture, i: usize| f.windows()[i].geometry;
     let (ga, ga2, gb) = (geo(&f, 0), geo(&f, 1), geo(&f, 2));
 
@@ -758,10 +760,14 @@ fn a_drag_never_shows_its_offer_to_another_container() {
     source.offer("text/plain".into());
     device.start_drag(Some(&source), &wa.surface, None, serial);
     f.roundtrip(a);
-    // Over b's window: b is never told about the drag.
+    // Over b's window: b is offered the drag.
     pointer_to(&mut f, gb.x + 20, gb.y + 20);
     f.roundtrip_all();
-    assert!(f.clients[b].data.drag_enters.is_empty(), "b saw a's drag");
+    assert!(
+        f.clients[b].data.drag_enters.contains(&wb.surface.id()),
+        "b was not offered a's drag: {:?}",
+        f.clients[b].data.drag_enters
+    );
     // Over a's other window, the drag is offered as usual.
     pointer_to(&mut f, ga2.x + 20, ga2.y + 20);
     f.roundtrip_all();
