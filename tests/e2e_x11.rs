@@ -58,6 +58,13 @@ fn container_colour(c: &Compositor, name: &str) -> [u8; 4] {
     rgb(v)
 }
 
+/// Starts `porthole run NAME -- xterm` titled `xterm-of-NAME`, with a plain background colour.
+fn spawn_xterm(c: &mut Compositor, name: &str, background: &str) {
+    let title = format!("xterm-of-{name}");
+    let args = ["run", name, "--", "xterm", "-T", &title, "-bg", background];
+    c.spawn_client(PORTHOLE, &args);
+}
+
 /// Starts `porthole run NAME -- sh -c SCRIPT`; returns the client's pid.
 fn run_script(c: &mut Compositor, name: &str, script: &str) -> u32 {
     c.spawn_client(PORTHOLE, &["run", name, "--", "sh", "-c", script])
@@ -109,32 +116,8 @@ fn xterms_of_two_containers_appear_where_listed() {
     let mut c = Compositor::start(1280, 720);
     add_container(&c, "a");
     add_container(&c, "b");
-    c.spawn_client(
-        PORTHOLE,
-        &[
-            "run",
-            "a",
-            "--",
-            "xterm",
-            "-T",
-            "xterm-of-a",
-            "-bg",
-            "#c03030",
-        ],
-    );
-    c.spawn_client(
-        PORTHOLE,
-        &[
-            "run",
-            "b",
-            "--",
-            "xterm",
-            "-T",
-            "xterm-of-b",
-            "-bg",
-            "#3030c0",
-        ],
-    );
+    spawn_xterm(&mut c, "a", "#c03030");
+    spawn_xterm(&mut c, "b", "#3030c0");
     let a = wait_for_titled(&c, "a", "xterm-of-a");
     let b = wait_for_titled(&c, "b", "xterm-of-b");
     assert_eq!(a.app_id, "XTerm", "{a:?}");
@@ -328,19 +311,7 @@ fn killing_a_containers_xwayland_spares_the_others_and_the_next_client_works() {
     let mut c = Compositor::start(1280, 720);
     let dir = add_container(&c, "a");
     add_container(&c, "b");
-    c.spawn_client(
-        PORTHOLE,
-        &[
-            "run",
-            "b",
-            "--",
-            "xterm",
-            "-T",
-            "xterm-of-b",
-            "-bg",
-            "#3030c0",
-        ],
-    );
+    spawn_xterm(&mut c, "b", "#3030c0");
     let b = wait_for_titled(&c, "b", "xterm-of-b");
 
     let script = r#"

@@ -189,26 +189,9 @@ impl Bridge {
             let Some(parent_xdg) = self.mirrors[parent].xdg_surface() else {
                 return;
             };
-            let positioner = match XdgPositioner::new(&host.xdg) {
-                Ok(p) => p,
-                Err(err) => {
-                    warn!(?err, "the host has no xdg_wm_base");
-                    return;
-                }
+            let Some(positioner) = menu_positioner(host, window.geometry(), parent_geometry) else {
+                return;
             };
-            let geometry = window.geometry();
-            positioner.set_size(geometry.size.w.max(1), geometry.size.h.max(1));
-            positioner.set_anchor_rect(
-                geometry.loc.x - parent_geometry.loc.x,
-                geometry.loc.y - parent_geometry.loc.y,
-                1,
-                1,
-            );
-            positioner.set_anchor(Anchor::TopLeft);
-            positioner.set_gravity(Gravity::BottomRight);
-            // X11 clients placed the window themselves; moving it would desynchronise what they
-            // think is where (submenus, pointer grabs).
-            positioner.set_constraint_adjustment(ConstraintAdjustment::empty());
             let surface = host.compositor.create_surface(&qh);
             match Popup::from_surface(Some(&parent_xdg), &positioner, &qh, surface, &host.xdg) {
                 Ok(popup) => {
@@ -486,20 +469,9 @@ impl Bridge {
         let Some(host) = self.host.as_ref() else {
             return;
         };
-        let Ok(positioner) = XdgPositioner::new(&host.xdg) else {
-            return;
-        };
-        positioner.set_size(geometry.size.w.max(1), geometry.size.h.max(1));
-        positioner.set_anchor_rect(
-            geometry.loc.x - parent_geometry.loc.x,
-            geometry.loc.y - parent_geometry.loc.y,
-            1,
-            1,
-        );
-        positioner.set_anchor(Anchor::TopLeft);
-        positioner.set_gravity(Gravity::BottomRight);
-        positioner.set_constraint_adjustment(ConstraintAdjustment::empty());
-        popup.reposition(&positioner, 0);
+        if let Some(positioner) = menu_positioner(host, geometry, parent_geometry) {
+            popup.reposition(&positioner, 0);
+        }
     }
 
     /// Titles and classes follow the X11 window's properties.
@@ -558,6 +530,34 @@ impl Bridge {
             self.with_host_window(window, |host| host.resize(&seat, serial, edge));
         }
     }
+}
+
+/// Places a menu exactly where X11 put it, relative to the window it belongs to.
+fn menu_positioner(
+    host: &crate::host::Host,
+    geometry: Rectangle<i32, Logical>,
+    parent: Rectangle<i32, Logical>,
+) -> Option<XdgPositioner> {
+    let positioner = match XdgPositioner::new(&host.xdg) {
+        Ok(p) => p,
+        Err(err) => {
+            warn!(?err, "the host has no xdg_wm_base");
+            return None;
+        }
+    };
+    positioner.set_size(geometry.size.w.max(1), geometry.size.h.max(1));
+    positioner.set_anchor_rect(
+        geometry.loc.x - parent.loc.x,
+        geometry.loc.y - parent.loc.y,
+        1,
+        1,
+    );
+    positioner.set_anchor(Anchor::TopLeft);
+    positioner.set_gravity(Gravity::BottomRight);
+    // X11 clients placed the window themselves; moving it would desynchronise what they think is
+    // where (submenus, pointer grabs).
+    positioner.set_constraint_adjustment(ConstraintAdjustment::empty());
+    Some(positioner)
 }
 
 impl Mirror {
