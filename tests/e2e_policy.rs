@@ -309,6 +309,49 @@ fn only_trusted_clients_capture_the_screen_and_see_what_porthole_screenshot_sees
     );
 }
 
+#[test]
+fn a_container_draws_nothing_outside_its_frame_while_the_host_may() {
+    // weston-dnd draws its own frame with a shadow outside its window geometry.
+    let mut comp = start();
+    comp.spawn_client(PORTHOLE, &["run", "u", "--", "weston-dnd"]);
+    let contained = comp.wait_for_new_window(&[], Duration::from_secs(30));
+    comp.spawn_client("weston-dnd", &[]);
+    let host = comp.wait_for_new_window(&[contained.id], Duration::from_secs(30));
+    assert_eq!(
+        (contained.container.as_str(), host.container.as_str()),
+        ("u", "host")
+    );
+    // Below each window (they open side by side, so their right edges may touch).
+    let beside = |g: porthole_protocol::Geometry, gap: i32| {
+        [
+            (g.x + g.width / 4, g.y + g.height + gap),
+            (g.x + g.width / 2, g.y + g.height + gap),
+        ]
+    };
+    poll(
+        Duration::from_secs(10),
+        "the host window's shadow and the container's cut",
+        || {
+            let shot = comp.screenshot();
+            let host_shadow = beside(host.geometry, 3)
+                .iter()
+                .any(|&(x, y)| shot.pixel(x, y) != BACKGROUND);
+            let leaks: Vec<String> = beside(contained.geometry, BORDER + 3)
+                .iter()
+                .filter(|&&(x, y)| shot.pixel(x, y) != BACKGROUND)
+                .map(|&(x, y)| format!("({x},{y}) is {}", hex(shot.pixel(x, y))))
+                .collect();
+            if !host_shadow {
+                Err("the host window shows no shadow: the check would prove nothing".into())
+            } else if !leaks.is_empty() {
+                Err(format!("the container draws outside its frame: {leaks:?}"))
+            } else {
+                Ok(())
+            }
+        },
+    );
+}
+
 fn require_program(program: &str) {
     assert!(
         on_path(program),

@@ -13,19 +13,22 @@ use smithay::backend::renderer::element::solid::{SolidColorBuffer, SolidColorRen
 use smithay::backend::renderer::element::surface::{
     render_elements_from_surface_tree, WaylandSurfaceRenderElement,
 };
+use smithay::backend::renderer::element::utils::CropRenderElement;
 use smithay::backend::renderer::element::{AsRenderElements, Kind, RenderElementStates};
 use smithay::backend::renderer::pixman::PixmanRenderer;
 use smithay::backend::renderer::{
     Bind, ExportMem, ImportAll, ImportMem, Offscreen, Renderer, Texture,
 };
 use smithay::desktop::utils::{
-    surface_presentation_feedback_flags_from_states, surface_primary_scanout_output,
+    bbox_from_surface_tree, surface_presentation_feedback_flags_from_states,
+    surface_primary_scanout_output,
     update_surface_primary_scanout_output, OutputPresentationFeedback,
 };
 use smithay::desktop::{PopupManager, Window};
 use smithay::input::pointer::{CursorImageAttributes, CursorImageStatus};
 use smithay::output::Output;
 use smithay::reexports::wayland_protocols::wp::presentation_time::server::wp_presentation_feedback;
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::utils::{IsAlive, Logical, Physical, Point, Rectangle, Scale, Size, Transform};
 use smithay::wayland::compositor::with_states;
 use smithay::wayland::presentation::Refresh;
@@ -40,6 +43,8 @@ smithay::backend::renderer::element::render_elements! {
     pub OutputElement<R> where R: ImportAll + ImportMem;
     /// A client's surface.
     Surface = WaylandSurfaceRenderElement<R>,
+    /// A container client's surface, cut to its window's (or popup's) frame.
+    Cropped = CropRenderElement<WaylandSurfaceRenderElement<R>>,
     /// A piece of a decoration.
     Solid = SolidColorRenderElement,
     /// The built-in cursor.
@@ -82,6 +87,17 @@ fn push_solids<R>(
             1.0,
             Kind::Unspecified,
         )));
+    }
+}
+
+/// A popup's window geometry; for a popup that set none (as the X11 bridge's menus), the extent
+/// of its surfaces, as smithay does for toplevels.
+fn popup_geometry(popup: &smithay::desktop::PopupKind) -> Rectangle<i32, Logical> {
+    let geometry = popup.geometry();
+    if geometry.size.w > 0 && geometry.size.h > 0 {
+        geometry
+    } else {
+        bbox_from_surface_tree(popup.wl_surface(), (0, 0))
     }
 }
 
@@ -152,18 +168,21 @@ impl Porthole {
             let loc = geo.loc - window.geometry().loc - output_geo.loc;
             if let Some(c) = self.window_container(window) {
                 self.popup_borders(window, geo, output_geo.loc, scale, c.color, &mut elements);
+                self.cropped_window(renderer, window, geo, output_geo.loc, scale, &mut elements);
+            } else {
+                // Host windows are trusted: CSD shadows and all.
+                elements.extend(
+                    window
+                        .render_elements::<WaylandSurfaceRenderElement<R>>(
+                            renderer,
+                            loc.to_physical_precise_round(scale),
+                            scale,
+                            1.0,
+                        )
+                        .into_iter()
+                        .map(OutputElement::Surface),
+                );
             }
-            elements.extend(
-                window
-                    .render_elements::<WaylandSurfaceRenderElement<R>>(
-                        renderer,
-                        loc.to_physical_precise_round(scale),
-                        scale,
-                        1.0,
-                    )
-                    .into_iter()
-                    .map(OutputElement::Surface),
-            );
             let f = self.window_frame(window);
             if f.border > 0 || f.titlebar > 0 {
                 let is_focused = focused.as_ref() == Some(window);
@@ -268,7 +287,7 @@ impl Porthole {
         };
         let mut rects = Vec::new();
         for (popup, offset) in PopupManager::popups_for_surface(&surface) {
-            let p = Rectangle::new(geo.loc + offset, popup.geometry().size);
+            let p = Rectangle::new(geo.loc + offset, popup_geometry(&popup).size);
             // Saturating: popup sizes come from the client.
             let (x, y, w, h) = (p.loc.x, p.loc.y, p.size.w, p.size.h);
             let (left, top) = (x.saturating_sub(1), y.saturating_sub(1));
@@ -342,6 +361,58 @@ impl Porthole {
             Ok(element) => out.push(OutputElement::Cursor(element)),
             Err(err) => tracing::warn!(?err, "cannot draw a title"),
         }
+    }
+
+    /// A container's window, its popups first: each surface tree cut to its window geometry, so
+    /// that nothing a container draws (subsurfaces, shadows) lands outside the frame and borders
+    /// the compositor draws around it.
+    fn cropped_window<R>(
+        &self,
+        renderer: &mut R,
+        window: &Window,
+        geo: Rectangle<i32, Logical>,
+        output_loc: Point<i32, Logical>,
+        scale: Scale<f64>,
+        out: &mut Vec<OutputElement<R>>,
+    ) where
+        R: Renderer + ImportAll + ImportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
+        let Some(surface) = window.wl_surface() else {
+            return;
+        };
+        let mut tree = |surface: &WlSurface,
+                        buffer_origin: Point<i32, Logical>,
+                        visible: Rectangle<i32, Logical>,
+                        out: &mut Vec<OutputElement<R>>| {
+            let crop = Rectangle::new(visible.loc - output_loc, visible.size)
+                .to_physical_precise_round(scale);
+            let elements: Vec<WaylandSurfaceRenderElement<R>> = render_elements_from_surface_tree(
+                renderer,
+                surface,
+                (buffer_origin - output_loc).to_physical_precise_round(scale),
+                scale,
+                1.0,
+                Kind::Unspecified,
+            );
+            out.extend(
+                elements
+                    .into_iter()
+                    .filter_map(|e| CropRenderElement::from_element(e, scale, crop))
+                    .map(OutputElement::Cropped),
+            );
+        };
+        for (popup, offset) in PopupManager::popups_for_surface(&surface) {
+            let popup_geo = popup_geometry(&popup);
+            let visible = Rectangle::new(geo.loc + offset, popup_geo.size);
+            tree(
+                popup.wl_surface(),
+                visible.loc - popup_geo.loc,
+                visible,
+                out,
+            );
+        }
+        tree(&surface, geo.loc - window.geometry().loc, geo, out);
     }
 
     /// The clipboard prompt (`import = "ask"`), centred on every output, above every window:
