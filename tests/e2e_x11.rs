@@ -29,10 +29,15 @@ fn sibling(name: &str) -> PathBuf {
     path
 }
 
-/// Creates a container and returns its directory on the host (/run/porthole inside), with the
+/// Creates a container (unless the configuration did) and returns its directory on the host (/run/porthole inside), with the
 /// probe copied in.
 fn add_container(c: &Compositor, name: &str) -> PathBuf {
-    c.run_ok(&["container", "add", name]);
+    let listed = |c: &Compositor| -> Vec<ContainerInfo> {
+        serde_json::from_str(&c.run_ok(&["containers", "--json"])).expect("containers --json")
+    };
+    if !listed(c).iter().any(|i| i.name == name) {
+        c.run_ok(&["container", "add", name]);
+    }
     let text = c.run_ok(&["containers", "--json"]);
     let all: Vec<ContainerInfo> = serde_json::from_str(&text).expect("containers --json");
     let info = all
@@ -520,6 +525,37 @@ fn x11_root_coordinates_follow_where_the_desktop_shows_the_windows() {
             Err(format!("X11 says {seen}, the desktop {:?}", g))
         }
     });
+}
+
+#[test]
+fn x11_clients_going_over_a_limit_lose_their_x_server_not_their_sandbox() {
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), "[container.tiny.limits]\ntoplevels = 2\n").unwrap();
+    let mut c = Compositor::start_with(800, 600, &["--config", config.path().to_str().unwrap()]);
+    let dir = add_container(&c, "tiny");
+    // Three windows where two are allowed: the compositor drops the bridge's connection, which
+    // takes this Xwayland and its clients; the command goes on, and the next client works.
+    let script = r#"
+        for n in 1 2 3; do
+            /run/porthole/porthole-x11-probe window --name w$n > /dev/null 2>&1 &
+            sleep 0.5
+        done
+        wait
+        echo survived > /run/porthole/survived
+        exec /run/porthole/porthole-x11-probe window --name after
+    "#;
+    run_script(&mut c, "tiny", script);
+    assert_eq!(
+        wait_for_file(&dir.join("survived"), "the over-limit X11 clients to go").trim(),
+        "survived"
+    );
+    wait_for_titled(&c, "tiny", "after");
+    assert!(c.is_running(), "the compositor died");
+    assert!(
+        c.log().contains("toplevels"),
+        "the compositor did not log the limit:\n{}",
+        log_tail(&c)
+    );
 }
 
 #[test]

@@ -21,8 +21,8 @@ use smithay::backend::renderer::{
 };
 use smithay::desktop::utils::{
     bbox_from_surface_tree, surface_presentation_feedback_flags_from_states,
-    surface_primary_scanout_output,
-    update_surface_primary_scanout_output, OutputPresentationFeedback,
+    surface_primary_scanout_output, update_surface_primary_scanout_output,
+    OutputPresentationFeedback,
 };
 use smithay::desktop::{PopupManager, Window};
 use smithay::input::pointer::{CursorImageAttributes, CursorImageStatus};

@@ -100,6 +100,9 @@ pub struct Bridge {
     host_source: Option<RegistrationToken>,
     pub display: XDisplay,
     pub xwm: Option<X11Wm>,
+    /// Window managers of Xwaylands that are gone, kept a while: smithay's X11 event and
+    /// selection sources may still call back for them, and must find them.
+    pub retired_xwms: Vec<X11Wm>,
     pub xwayland: Option<Running>,
     pub mirrors: Vec<Mirror>,
     /// The X11 window with the keyboard focus.
@@ -202,15 +205,13 @@ impl Bridge {
                                 wayland_client::backend::WaylandError::Io(e)
                                     if e.kind() == std::io::ErrorKind::WouldBlock);
                             if !would_block {
-                                warn!(%err, "the container's Wayland socket closed");
-                                bridge.finish(ExitCode::FAILURE);
+                                bridge.host_lost(&err);
                                 return Ok(PostAction::Remove);
                             }
                         }
                     }
                     if let Err(err) = queue.dispatch_pending(bridge) {
-                        warn!(%err, "the container's Wayland socket failed");
-                        bridge.finish(ExitCode::FAILURE);
+                        bridge.host_lost(&err);
                         return Ok(PostAction::Remove);
                     }
                     Ok(PostAction::Continue)
@@ -221,33 +222,53 @@ impl Bridge {
         Ok(())
     }
 
+    /// The container's socket dropped the bridge (the compositor went away, or the container's
+    /// X11 clients went over one of its limits, such as its number of windows): this X server and
+    /// its clients go, the command keeps running, and the next X11 client starts afresh.
+    pub fn host_lost(&mut self, err: &dyn std::fmt::Display) {
+        warn!(%err, "the container's Wayland socket dropped the bridge; stopping this Xwayland");
+        self.host_source = None;
+        self.xwayland_gone();
+    }
+
     /// Xwayland exited (its last client left, or it was killed): forget its windows and wait for
     /// the next X11 client. Runs from an idle callback, outside the window manager's own
     /// callbacks.
     pub fn xwayland_gone(&mut self) {
         self.loop_handle.insert_idle(|bridge| {
-            let Some(running) = bridge.xwayland.take() else {
+            if bridge.xwayland.is_none() && bridge.host.is_none() {
                 return;
-            };
-            info!("Xwayland exited; the next X11 client starts a new one");
-            bridge.xwm = None;
+            }
+            info!("Xwayland is gone; the next X11 client starts a new one");
+            if let Some(old) = bridge.xwm.take() {
+                bridge.retired_xwms.push(old);
+                if bridge.retired_xwms.len() > 4 {
+                    bridge.retired_xwms.remove(0);
+                }
+            }
             bridge.mirrors.clear();
             bridge.focus = None;
-            bridge.loop_handle.remove(running.token);
+            if let Some(running) = bridge.xwayland.take() {
+                // Dropping smithay's XWayland (the source) disconnects its client, once: a second
+                // kill_client would make smithay reap the process twice, and panic.
+                bridge.loop_handle.remove(running.token);
+                drop(running.client);
+            }
             // Nothing left to show: leave the container's socket until the next X11 client.
             if let Some(token) = bridge.host_source.take() {
                 bridge.loop_handle.remove(token);
             }
             bridge.host = None;
-            bridge.server.dh.backend_handle().kill_client(
-                running.client.id(),
-                smithay::reexports::wayland_server::backend::DisconnectReason::ConnectionClosed,
-            );
             if let Err(err) = bridge.loop_handle.enable(&bridge.listener) {
                 error!(%err, "cannot listen for X11 clients any more");
                 bridge.finish(ExitCode::FAILURE);
             }
         });
+    }
+
+    /// Whether a window manager callback comes from the running Xwayland.
+    pub fn is_current(&self, xwm: smithay::xwayland::xwm::XwmId) -> bool {
+        self.xwm.as_ref().is_some_and(|w| w.id() == xwm)
     }
 
     /// The Xwayland surface shown by a host surface.
@@ -441,6 +462,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         host_source: None,
         display: x_display,
         xwm: None,
+        retired_xwms: Vec::new(),
         xwayland: None,
         mirrors: Vec::new(),
         focus: None,
@@ -492,8 +514,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         bridge.server.dh.flush_clients().ok();
         if let Some(Err(err)) = bridge.host.as_ref().map(|h| h.conn.flush()) {
-            warn!(%err, "the container's Wayland socket closed");
-            bridge.finish(ExitCode::FAILURE);
+            if let Some(token) = bridge.host_source.take() {
+                bridge.loop_handle.remove(token);
+            }
+            bridge.host_lost(&err);
         }
     })?;
     Ok(bridge.exit.unwrap_or(ExitCode::SUCCESS))

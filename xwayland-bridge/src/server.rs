@@ -197,18 +197,30 @@ impl XWaylandShellHandler for Bridge {
 }
 
 impl XwmHandler for Bridge {
-    fn xwm_state(&mut self, _xwm: XwmId) -> &mut X11Wm {
-        // Callbacks only come from the running window manager.
-        self.xwm
-            .as_mut()
-            .expect("X11 window manager callbacks arrive only while it runs")
+    fn xwm_state(&mut self, xwm: XwmId) -> &mut X11Wm {
+        // The running window manager, or one of an Xwayland that is gone whose event sources
+        // may still fire (see `Bridge::xwayland_gone`).
+        if self.is_current(xwm) || !self.retired_xwms.iter().any(|w| w.id() == xwm) {
+            return self
+                .xwm
+                .as_mut()
+                .or(self.retired_xwms.last_mut())
+                .expect("a window manager is kept until its Xwayland is long gone");
+        }
+        self.retired_xwms
+            .iter_mut()
+            .find(|w| w.id() == xwm)
+            .expect("checked above")
     }
 
     fn new_window(&mut self, _xwm: XwmId, _window: X11Surface) {}
 
     fn new_override_redirect_window(&mut self, _xwm: XwmId, _window: X11Surface) {}
 
-    fn map_window_request(&mut self, _xwm: XwmId, window: X11Surface) {
+    fn map_window_request(&mut self, xwm: XwmId, window: X11Surface) {
+        if !self.is_current(xwm) {
+            return;
+        }
         if let Err(err) = window.set_mapped(true) {
             warn!(?err, "mapping an X11 window failed");
             return;
@@ -217,18 +229,27 @@ impl XwmHandler for Bridge {
         self.track(window);
     }
 
-    fn mapped_override_redirect_window(&mut self, _xwm: XwmId, window: X11Surface) {
+    fn mapped_override_redirect_window(&mut self, xwm: XwmId, window: X11Surface) {
+        if !self.is_current(xwm) {
+            return;
+        }
         self.track(window);
     }
 
-    fn unmapped_window(&mut self, _xwm: XwmId, window: X11Surface) {
+    fn unmapped_window(&mut self, xwm: XwmId, window: X11Surface) {
+        if !self.is_current(xwm) {
+            return;
+        }
         self.untrack(&window);
         if !window.is_override_redirect() {
             let _ = window.set_mapped(false);
         }
     }
 
-    fn destroyed_window(&mut self, _xwm: XwmId, window: X11Surface) {
+    fn destroyed_window(&mut self, xwm: XwmId, window: X11Surface) {
+        if !self.is_current(xwm) {
+            return;
+        }
         self.untrack(&window);
     }
 
@@ -302,7 +323,10 @@ impl XwmHandler for Bridge {
         true
     }
 
-    fn new_selection(&mut self, _xwm: XwmId, selection: SelectionTarget, mime_types: Vec<String>) {
+    fn new_selection(&mut self, xwm: XwmId, selection: SelectionTarget, mime_types: Vec<String>) {
+        if !self.is_current(xwm) {
+            return;
+        }
         debug!(?selection, ?mime_types, "an X11 client took a selection");
         self.offer_x11_selection(selection, mime_types);
     }
@@ -322,8 +346,10 @@ impl XwmHandler for Bridge {
         self.read_host_selection(selection, mime_type, fd);
     }
 
-    fn disconnected(&mut self, _xwm: XwmId) {
-        self.xwayland_gone();
+    fn disconnected(&mut self, xwm: XwmId) {
+        if self.is_current(xwm) {
+            self.xwayland_gone();
+        }
     }
 }
 
