@@ -559,6 +559,32 @@ fn x11_clients_going_over_a_limit_lose_their_x_server_not_their_sandbox() {
 }
 
 #[test]
+fn huge_x11_titles_and_a_flood_of_them_keep_the_x_server_and_the_window() {
+    let mut c = Compositor::start(800, 600);
+    let dir = add_container(&c, "a");
+    // X11 allows titles of megabytes; a Wayland message holds 4096 bytes.
+    let script = r#"
+        T=$(head -c 100000 /dev/zero | tr '\0' a)
+        xterm -T "$T" &
+        i=0; until xdotool search --class XTerm >/dev/null 2>&1 || [ $i -ge 100 ]; do
+            sleep 0.1; i=$((i+1)); done
+        i=0
+        while [ $i -lt 100 ]; do
+            xdotool search --class XTerm set_window --name "$i$T" 2>/dev/null
+            i=$((i+1))
+        done
+        xdotool search --class XTerm set_window --name "after the flood"
+        echo done > /run/porthole/flooded
+        sleep 600
+    "#;
+    run_script(&mut c, "a", script);
+    wait_for_file(&dir.join("flooded"), "the title flood");
+    let w = wait_for_titled(&c, "a", "after the flood");
+    assert_eq!(w.app_id, "XTerm");
+    assert!(c.is_running(), "the compositor died");
+}
+
+#[test]
 fn x11_and_wayland_clients_of_a_container_share_its_clipboard() {
     let mut c = Compositor::start(1280, 720);
     let dir = add_container(&c, "a");

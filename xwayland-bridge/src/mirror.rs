@@ -211,8 +211,8 @@ impl Bridge {
             let host_window =
                 host.xdg
                     .create_window(surface, WindowDecorations::RequestServer, &qh);
-            host_window.set_title(window.title());
-            host_window.set_app_id(window.class());
+            host_window.set_title(bounded(window.title()));
+            host_window.set_app_id(bounded(window.class()));
             if let Some(parent) = window
                 .is_transient_for()
                 .and_then(|id| self.host_window_of(id))
@@ -477,8 +477,8 @@ impl Bridge {
     /// Titles and classes follow the X11 window's properties.
     pub fn property_changed(&mut self, window: &X11Surface, property: WmWindowProperty) {
         self.with_host_window(window, |host| match property {
-            WmWindowProperty::Title => host.set_title(window.title()),
-            WmWindowProperty::Class => host.set_app_id(window.class()),
+            WmWindowProperty::Title => host.set_title(bounded(window.title())),
+            WmWindowProperty::Class => host.set_app_id(bounded(window.class())),
             _ => {}
         });
     }
@@ -532,6 +532,23 @@ impl Bridge {
     }
 }
 
+/// The most of an X11 title or class the bridge passes on, in bytes. X11 allows megabytes; a
+/// Wayland message is at most 4096 bytes, and a longer one would cost the bridge its connection
+/// (and the container its X server). The compositor shortens titles further for its frames.
+const MAX_LABEL_BYTES: usize = 1024;
+
+/// `text` cut to [`MAX_LABEL_BYTES`] at a character boundary.
+fn bounded(mut text: String) -> String {
+    if text.len() > MAX_LABEL_BYTES {
+        let mut end = MAX_LABEL_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
 /// Places a menu exactly where X11 put it, relative to the window it belongs to.
 fn menu_positioner(
     host: &crate::host::Host,
@@ -568,5 +585,19 @@ impl Mirror {
             Role::Toplevel(w) => Some(w.xdg_surface().clone()),
             Role::Popup { popup, .. } => Some(popup.xdg_surface().clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_labels_are_cut_at_a_character_boundary() {
+        assert_eq!(bounded("xterm".into()), "xterm");
+        let long = "é".repeat(4000);
+        let cut = bounded(long);
+        assert!(cut.len() <= MAX_LABEL_BYTES && cut.len() >= MAX_LABEL_BYTES - 1);
+        assert!(cut.chars().all(|c| c == 'é'));
     }
 }
