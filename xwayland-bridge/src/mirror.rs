@@ -30,7 +30,7 @@ use wayland_protocols::xdg::shell::client::xdg_toplevel;
 
 use porthole_protocol::x11::client::porthole_x11_toplevel_v1::PortholeX11ToplevelV1;
 
-use crate::server::{send_frame_callbacks, take_held_buffer};
+use crate::server::{send_frame_callbacks, take_held_buffer, Changed};
 use crate::Bridge;
 
 /// How an X11 window appears on the host.
@@ -272,7 +272,7 @@ impl Bridge {
         if !self.mirrors[index].configured {
             return false;
         }
-        let Some(buffer) = take_held_buffer(surface) else {
+        let Some((buffer, changed)) = take_held_buffer(surface) else {
             return true;
         };
         let Some(host) = self.host.as_mut() else {
@@ -323,7 +323,14 @@ impl Bridge {
             warn!(?err, "attaching a host buffer failed");
             return false;
         }
-        host_surface.damage_buffer(0, 0, width, height);
+        match changed {
+            Changed::Rects(rects) => {
+                for r in rects {
+                    host_surface.damage_buffer(r.loc.x, r.loc.y, r.size.w, r.size.h);
+                }
+            }
+            Changed::Whole => host_surface.damage_buffer(0, 0, width, height),
+        }
         host_surface.frame(&host.qh, host_surface.clone());
         host_surface.commit();
         mirror.shown = Some(host_buffer);

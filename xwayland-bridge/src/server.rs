@@ -15,11 +15,11 @@ use smithay::input::{Seat, SeatHandler, SeatState};
 use smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::Client;
-use smithay::utils::{IsAlive, Logical, Rectangle, Serial};
+use smithay::utils::{Buffer as BufferCoords, IsAlive, Logical, Rectangle, Serial};
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
     with_states, BufferAssignment, CompositorClientState, CompositorHandler, CompositorState,
-    SurfaceAttributes,
+    Damage, SurfaceAttributes,
 };
 use smithay::wayland::output::OutputHandler;
 use smithay::wayland::seat::WaylandFocus;
@@ -32,31 +32,59 @@ use tracing::{debug, warn};
 
 use crate::Bridge;
 
-/// The buffer Xwayland last committed on a surface, waiting to be copied to the host.
+/// The buffer Xwayland last committed on a surface, waiting to be copied to the host, and what
+/// changed since the last copy.
 #[derive(Debug, Default)]
-pub struct HeldBuffer(pub Option<WlBuffer>);
+pub struct HeldBuffer {
+    buffer: Option<WlBuffer>,
+    damage: Vec<Rectangle<i32, BufferCoords>>,
+    /// Too many rectangles, or an unknown extent: the whole buffer.
+    whole: bool,
+}
 
-/// Takes the buffer a commit attached, releasing one still held from before.
+/// Past this many rectangles, the host is told the whole buffer changed.
+const MAX_DAMAGE_RECTS: usize = 32;
+
+/// What changed in a forwarded buffer: some rectangles, or all of it.
+#[derive(Debug)]
+pub enum Changed {
+    Rects(Vec<Rectangle<i32, BufferCoords>>),
+    Whole,
+}
+
+/// Takes the buffer a commit attached (releasing one still held from before) and its damage.
+/// Xwayland draws at scale 1, so surface and buffer coordinates are the same.
 fn hold_committed_buffer(surface: &WlSurface) {
     with_states(surface, |states| {
-        let assignment = states
-            .cached_state
-            .get::<SurfaceAttributes>()
-            .current()
-            .buffer
-            .take();
+        let mut attributes = states.cached_state.get::<SurfaceAttributes>();
+        let current = attributes.current();
+        let assignment = current.buffer.take();
+        let damage: Vec<Damage> = std::mem::take(&mut current.damage);
         let held = states
             .data_map
             .get_or_insert(|| RefCell::new(HeldBuffer::default()));
         let mut held = held.borrow_mut();
+        for d in damage {
+            let rect = match d {
+                Damage::Buffer(r) => r,
+                Damage::Surface(r) => {
+                    Rectangle::new((r.loc.x, r.loc.y).into(), (r.size.w, r.size.h).into())
+                }
+            };
+            held.damage.push(rect);
+        }
+        if held.damage.len() > MAX_DAMAGE_RECTS {
+            held.whole = true;
+            held.damage.clear();
+        }
         match assignment {
             Some(BufferAssignment::NewBuffer(buffer)) => {
-                if let Some(old) = held.0.replace(buffer) {
+                if let Some(old) = held.buffer.replace(buffer) {
                     old.release();
                 }
             }
             Some(BufferAssignment::Removed) => {
-                if let Some(old) = held.0.take() {
+                if let Some(old) = held.buffer.take() {
                     old.release();
                 }
             }
@@ -65,13 +93,20 @@ fn hold_committed_buffer(surface: &WlSurface) {
     });
 }
 
-/// The buffer held for `surface`, if Xwayland committed one since the last copy.
-pub fn take_held_buffer(surface: &WlSurface) -> Option<WlBuffer> {
+/// The buffer held for `surface`, if Xwayland committed one since the last copy, and what
+/// changed since then.
+pub fn take_held_buffer(surface: &WlSurface) -> Option<(WlBuffer, Changed)> {
     with_states(surface, |states| {
-        states
-            .data_map
-            .get::<RefCell<HeldBuffer>>()
-            .and_then(|held| held.borrow_mut().0.take())
+        let held = states.data_map.get::<RefCell<HeldBuffer>>()?;
+        let mut held = held.borrow_mut();
+        let buffer = held.buffer.take()?;
+        let damage = std::mem::take(&mut held.damage);
+        let changed = if std::mem::take(&mut held.whole) || damage.is_empty() {
+            Changed::Whole
+        } else {
+            Changed::Rects(damage)
+        };
+        Some((buffer, changed))
     })
 }
 
