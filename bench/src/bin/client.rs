@@ -1,0 +1,297 @@
+//! `porthole-bench-client`: one window on $WAYLAND_DISPLAY that redraws on every frame callback
+//! (`--mode anim`) or draws once and waits (`--mode idle`), for `--seconds`, then prints one JSON
+//! line: frames committed, presented and discarded (wp_presentation feedback), presented frames
+//! per second, and commit-to-present latency p50/p99 in microseconds.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Parser;
+use smithay_client_toolkit::compositor::{CompositorHandler, CompositorState};
+use smithay_client_toolkit::output::{OutputHandler, OutputState};
+use smithay_client_toolkit::registry::{ProvidesRegistryState, RegistryState};
+use smithay_client_toolkit::shell::xdg::window::{
+    Window, WindowConfigure, WindowDecorations, WindowHandler,
+};
+use smithay_client_toolkit::shell::xdg::XdgShell;
+use smithay_client_toolkit::shell::WaylandSurface as _;
+use smithay_client_toolkit::shm::slot::SlotPool;
+use smithay_client_toolkit::shm::{Shm, ShmHandler};
+use wayland_client::globals::registry_queue_init;
+use wayland_client::protocol::{wl_output, wl_shm, wl_surface};
+use wayland_client::{Connection, Dispatch, QueueHandle};
+use wayland_protocols::wp::presentation_time::client::wp_presentation::{self, WpPresentation};
+use wayland_protocols::wp::presentation_time::client::wp_presentation_feedback::{
+    self, WpPresentationFeedback,
+};
+
+#[derive(Debug, Parser)]
+struct Cli {
+    /// `anim`: redraw every frame; `idle`: draw once.
+    #[arg(long, default_value = "anim")]
+    mode: String,
+    /// How long to run.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Window size, `WxH`.
+    #[arg(long, default_value = "256x256")]
+    size: String,
+}
+
+struct App {
+    registry: RegistryState,
+    outputs: OutputState,
+    shm: Shm,
+    pool: SlotPool,
+    window: Window,
+    presentation: Option<WpPresentation>,
+    size: (u32, u32),
+    animate: bool,
+    configured: bool,
+    committed: u64,
+    presented: u64,
+    discarded: u64,
+    latencies_us: Vec<u64>,
+}
+
+fn now_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+impl App {
+    /// Draws the next frame (a colour that changes every frame) and commits it, asking for the
+    /// next frame callback when animating and for presentation feedback always.
+    fn draw(&mut self, qh: &QueueHandle<Self>) {
+        let (w, h) = self.size;
+        let stride = w as i32 * 4;
+        let Ok((buffer, canvas)) =
+            self.pool
+                .create_buffer(w as i32, h as i32, stride, wl_shm::Format::Xrgb8888)
+        else {
+            return;
+        };
+        let shade = (self.committed % 256) as u32;
+        let pixel = (0xff << 24 | shade << 16 | (255 - shade) << 8 | 0x40).to_le_bytes();
+        for px in canvas.chunks_exact_mut(4) {
+            px.copy_from_slice(&pixel);
+        }
+        let surface = self.window.wl_surface();
+        if buffer.attach_to(surface).is_err() {
+            return;
+        }
+        surface.damage_buffer(0, 0, w as i32, h as i32);
+        if self.animate {
+            surface.frame(qh, surface.clone());
+        }
+        if let Some(presentation) = &self.presentation {
+            presentation.feedback(surface, qh, now_ns());
+        }
+        self.window.commit();
+        self.committed += 1;
+    }
+
+    fn report(&self, seconds: f64) -> serde_json::Value {
+        let mut l = self.latencies_us.clone();
+        l.sort_unstable();
+        let pct = |p: f64| -> Option<u64> {
+            (!l.is_empty()).then(|| l[((l.len() - 1) as f64 * p).round() as usize])
+        };
+        serde_json::json!({
+            "committed": self.committed,
+            "presented": self.presented,
+            "discarded": self.discarded,
+            "fps": self.presented as f64 / seconds,
+            "latency_p50_us": pct(0.5),
+            "latency_p99_us": pct(0.99),
+        })
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let (w, h) = cli
+        .size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+        .context("--size is WxH")?;
+    let conn = Connection::connect_to_env().context("connecting to $WAYLAND_DISPLAY")?;
+    let (globals, mut queue) = registry_queue_init::<App>(&conn)?;
+    let qh = queue.handle();
+    let compositor = CompositorState::bind(&globals, &qh).context("wl_compositor")?;
+    let xdg = XdgShell::bind(&globals, &qh).context("xdg_wm_base")?;
+    let shm = Shm::bind(&globals, &qh).context("wl_shm")?;
+    let pool = SlotPool::new((w * h * 4 * 3) as usize, &shm)?;
+    let surface = compositor.create_surface(&qh);
+    let window = xdg.create_window(surface, WindowDecorations::ServerDefault, &qh);
+    window.set_title("porthole-bench-client");
+    window.commit();
+    let mut app = App {
+        registry: RegistryState::new(&globals),
+        outputs: OutputState::new(&globals, &qh),
+        presentation: globals.bind(&qh, 1..=1, ()).ok(),
+        shm,
+        pool,
+        window,
+        size: (w, h),
+        animate: cli.mode == "anim",
+        configured: false,
+        committed: 0,
+        presented: 0,
+        discarded: 0,
+        latencies_us: Vec::new(),
+    };
+
+    let deadline = Instant::now() + Duration::from_secs_f64(cli.seconds);
+    let fd = conn.backend().poll_fd().try_clone_to_owned()?;
+    while Instant::now() < deadline {
+        queue.dispatch_pending(&mut app)?;
+        conn.flush()?;
+        let Some(guard) = queue.prepare_read() else {
+            continue;
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timeout = rustix::event::Timespec::try_from(left.min(Duration::from_millis(100)))?;
+        let mut fds = [rustix::event::PollFd::new(
+            &fd,
+            rustix::event::PollFlags::IN,
+        )];
+        if rustix::event::poll(&mut fds, Some(&timeout))? > 0 {
+            let _ = guard.read();
+        }
+    }
+    // Let the last feedback arrive.
+    let _ = queue.roundtrip(&mut app);
+    println!("{}", app.report(cli.seconds));
+    Ok(())
+}
+
+impl CompositorHandler for App {
+    fn scale_factor_changed(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_surface::WlSurface,
+        _: i32,
+    ) {
+    }
+
+    fn transform_changed(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_surface::WlSurface,
+        _: wl_output::Transform,
+    ) {
+    }
+
+    fn frame(&mut self, _: &Connection, qh: &QueueHandle<Self>, _: &wl_surface::WlSurface, _: u32) {
+        self.draw(qh);
+    }
+
+    fn surface_enter(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_surface::WlSurface,
+        _: &wl_output::WlOutput,
+    ) {
+    }
+
+    fn surface_leave(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_surface::WlSurface,
+        _: &wl_output::WlOutput,
+    ) {
+    }
+}
+
+impl OutputHandler for App {
+    fn output_state(&mut self) -> &mut OutputState {
+        &mut self.outputs
+    }
+    fn new_output(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
+    fn update_output(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
+    fn output_destroyed(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
+}
+
+impl WindowHandler for App {
+    fn request_close(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &Window) {}
+
+    fn configure(
+        &mut self,
+        _: &Connection,
+        qh: &QueueHandle<Self>,
+        _: &Window,
+        _: WindowConfigure,
+        _: u32,
+    ) {
+        if !self.configured {
+            self.configured = true;
+            self.draw(qh);
+        }
+    }
+}
+
+impl ShmHandler for App {
+    fn shm_state(&mut self) -> &mut Shm {
+        &mut self.shm
+    }
+}
+
+impl ProvidesRegistryState for App {
+    fn registry(&mut self) -> &mut RegistryState {
+        &mut self.registry
+    }
+    smithay_client_toolkit::registry_handlers![OutputState];
+}
+
+impl Dispatch<WpPresentation, ()> for App {
+    fn event(
+        _: &mut Self,
+        _: &WpPresentation,
+        _: wp_presentation::Event,
+        _: &(),
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+    }
+}
+
+/// The commit time, on the monotonic clock both compositors present with.
+impl Dispatch<WpPresentationFeedback, u64> for App {
+    fn event(
+        app: &mut Self,
+        _: &WpPresentationFeedback,
+        event: wp_presentation_feedback::Event,
+        committed_ns: &u64,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+        match event {
+            wp_presentation_feedback::Event::Presented {
+                tv_sec_hi,
+                tv_sec_lo,
+                tv_nsec,
+                ..
+            } => {
+                let secs = (u64::from(tv_sec_hi) << 32) | u64::from(tv_sec_lo);
+                let presented_ns = secs * 1_000_000_000 + u64::from(tv_nsec);
+                app.presented += 1;
+                app.latencies_us
+                    .push(presented_ns.saturating_sub(*committed_ns) / 1000);
+            }
+            wp_presentation_feedback::Event::Discarded => app.discarded += 1,
+            _ => {}
+        }
+    }
+}
+
+smithay_client_toolkit::delegate_compositor!(App);
+smithay_client_toolkit::delegate_output!(App);
+smithay_client_toolkit::delegate_shm!(App);
+smithay_client_toolkit::delegate_xdg_shell!(App);
+smithay_client_toolkit::delegate_xdg_window!(App);
+smithay_client_toolkit::delegate_registry!(App);

@@ -1,0 +1,349 @@
+//! `porthole-bench`: Porthole against Weston (headless, pixman renderer) on the same work, in the
+//! same run, alternating A B A B over several rounds, with medians and Porthole/Weston ratios.
+//!
+//! Workloads, each against a fresh compositor at 1920x1080:
+//! - startup: process start to socket ready;
+//! - memory: compositor RSS and PSS with no client;
+//! - animation: N clients of `porthole-bench-client --mode anim` for a fixed time: presented
+//!   frames per client per second, commit-to-present latency (wp_presentation), compositor CPU;
+//! - idle: windows that drew once and wait: compositor CPU per second.
+//!
+//! Benchmarks are not tests: nothing here asserts a number. `--smoke` runs everything briefly so
+//! CI knows the harness still works.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use clap::Parser;
+use serde_json::{json, Value};
+
+#[derive(Debug, Parser)]
+#[command(name = "porthole-bench")]
+struct Cli {
+    /// Rounds of A B (the order alternates each round).
+    #[arg(long, default_value_t = 3)]
+    rounds: u32,
+    /// Seconds each animation or idle workload runs.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Numbers of animated clients, comma-separated.
+    #[arg(long, default_value = "1,8,32", value_delimiter = ',')]
+    clients: Vec<u32>,
+    /// Windows in the idle workload.
+    #[arg(long, default_value_t = 20)]
+    idle: u32,
+    /// Write the results here as JSON too.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// A few seconds in all: one round, one client, short workloads (for CI).
+    #[arg(long)]
+    smoke: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Which {
+    Porthole,
+    Weston,
+}
+
+impl Which {
+    fn name(self) -> &'static str {
+        match self {
+            Which::Porthole => "porthole",
+            Which::Weston => "weston",
+        }
+    }
+}
+
+/// A running compositor in its own runtime directory.
+struct Running {
+    child: Child,
+    runtime: PathBuf,
+    display: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.runtime);
+    }
+}
+
+fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let path = exe.with_file_name(name);
+    if !path.is_file() {
+        bail!(
+            "{} is missing: build the workspace (cargo build --release --workspace)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn fresh_runtime_dir(tag: &str) -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("porthole-bench-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(dir)
+}
+
+/// Starts a compositor and returns it with its startup time (spawn to socket ready).
+fn start(which: Which) -> anyhow::Result<(Running, Duration)> {
+    let runtime = fresh_runtime_dir(which.name())?;
+    let begun = Instant::now();
+    match which {
+        Which::Porthole => {
+            let mut child = Command::new(sibling("porthole")?)
+                .args(["serve", "--backend", "headless", "--outputs", "1920x1080"])
+                .env("XDG_RUNTIME_DIR", &runtime)
+                .env("PORTHOLE_LOG", "warn")
+                .env_remove("WAYLAND_DISPLAY")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting porthole serve")?;
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
+            let elapsed = begun.elapsed();
+            let display = line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("WAYLAND_DISPLAY="))
+                .with_context(|| format!("no ready line from porthole: {line:?}"))?
+                .to_string();
+            Ok((
+                Running {
+                    child,
+                    runtime,
+                    display,
+                },
+                elapsed,
+            ))
+        }
+        Which::Weston => {
+            let display = "bench-weston".to_string();
+            let child = Command::new("weston")
+                .args([
+                    "--backend=headless-backend.so",
+                    "--use-pixman",
+                    "--width=1920",
+                    "--height=1080",
+                    "--idle-time=0",
+                    "--no-config",
+                    &format!("--socket={display}"),
+                ])
+                .env("XDG_RUNTIME_DIR", &runtime)
+                .env_remove("WAYLAND_DISPLAY")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting weston (apt-get install weston)")?;
+            let running = Running {
+                child,
+                runtime,
+                display,
+            };
+            // Ready when its socket accepts a connection.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let socket = running.runtime.join(&running.display);
+                if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!("weston did not become ready");
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            let elapsed = begun.elapsed();
+            Ok((running, elapsed))
+        }
+    }
+}
+
+/// User plus system CPU time of a process so far.
+fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces), counted from field 3.
+    let rest = stat.rsplit_once(')').context("odd /proc stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    let hz = rustix::param::clock_ticks_per_second();
+    Ok(Duration::from_secs_f64(ticks as f64 / hz as f64))
+}
+
+/// RSS and PSS of a process, in KiB.
+fn memory_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))?;
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok((field("Rss:"), field("Pss:")))
+}
+
+/// Runs `n` bench clients in `mode` for `seconds` and returns their reports, with the
+/// compositor's CPU time over the same span.
+fn run_clients(
+    running: &Running,
+    mode: &str,
+    n: u32,
+    seconds: f64,
+) -> anyhow::Result<(Vec<Value>, Duration)> {
+    let client = sibling("porthole-bench-client")?;
+    let pid = running.child.id();
+    let before = cpu_time(pid)?;
+    let children: Vec<Child> = (0..n)
+        .map(|_| {
+            Command::new(&client)
+                .args(["--mode", mode, "--seconds", &seconds.to_string()])
+                .env("XDG_RUNTIME_DIR", &running.runtime)
+                .env("WAYLAND_DISPLAY", &running.display)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting porthole-bench-client")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut reports = Vec::new();
+    for child in children {
+        let out = child.wait_with_output()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        match serde_json::from_str::<Value>(text.trim()) {
+            Ok(v) => reports.push(v),
+            Err(_) => bail!("a bench client failed: {text:?}"),
+        }
+    }
+    let cpu = cpu_time(pid)? - before;
+    Ok((reports, cpu))
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Some(v[v.len() / 2])
+}
+
+/// One round of every workload against one compositor: figure name to value.
+fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
+    let mut out = BTreeMap::new();
+    let (running, startup) = start(which)?;
+    out.insert("startup_ms".into(), startup.as_secs_f64() * 1000.0);
+    std::thread::sleep(Duration::from_millis(300));
+    let (rss, pss) = memory_kib(running.child.id())?;
+    out.insert("rss_idle_kib".into(), rss as f64);
+    out.insert("pss_idle_kib".into(), pss as f64);
+
+    for &n in &cli.clients {
+        let (reports, cpu) = run_clients(&running, "anim", n, cli.seconds)?;
+        let get =
+            |key: &str| -> Vec<f64> { reports.iter().filter_map(|r| r[key].as_f64()).collect() };
+        let fps = median(get("fps")).unwrap_or(0.0);
+        out.insert(format!("anim{n}_fps_per_client"), fps);
+        if let Some(p50) = median(get("latency_p50_us")) {
+            out.insert(format!("anim{n}_latency_p50_ms"), p50 / 1000.0);
+        }
+        if let Some(p99) = get("latency_p99_us").into_iter().reduce(f64::max) {
+            out.insert(format!("anim{n}_latency_p99_ms"), p99 / 1000.0);
+        }
+        out.insert(
+            format!("anim{n}_cpu_ms_per_s"),
+            cpu.as_secs_f64() * 1000.0 / cli.seconds,
+        );
+        let presented: f64 = get("presented").iter().sum();
+        if presented > 0.0 {
+            out.insert(
+                format!("anim{n}_cpu_us_per_presented_frame"),
+                cpu.as_secs_f64() * 1e6 / presented,
+            );
+        }
+    }
+
+    let (_, cpu) = run_clients(&running, "idle", cli.idle, cli.seconds)?;
+    out.insert(
+        format!("idle{}_cpu_ms_per_s", cli.idle),
+        cpu.as_secs_f64() * 1000.0 / cli.seconds,
+    );
+    Ok(out)
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut cli = Cli::parse();
+    if cli.smoke {
+        cli.rounds = 1;
+        cli.seconds = 1.0;
+        cli.clients = vec![1];
+        cli.idle = 2;
+    }
+    let mut results: BTreeMap<(Which, String), Vec<f64>> = BTreeMap::new();
+    for r in 0..cli.rounds {
+        let order = if r % 2 == 0 {
+            [Which::Porthole, Which::Weston]
+        } else {
+            [Which::Weston, Which::Porthole]
+        };
+        for which in order {
+            eprintln!("round {} of {}: {}", r + 1, cli.rounds, which.name());
+            for (figure, value) in round(which, &cli)? {
+                results.entry((which, figure)).or_default().push(value);
+            }
+        }
+    }
+
+    let figures: Vec<String> = {
+        let mut f: Vec<String> = results.keys().map(|(_, f)| f.clone()).collect();
+        f.dedup();
+        f.sort();
+        f.dedup();
+        f
+    };
+    println!(
+        "{:<36} {:>12} {:>12} {:>9}",
+        "figure (median)", "porthole", "weston", "ratio"
+    );
+    let mut rows = Vec::new();
+    for figure in figures {
+        let p = results
+            .get(&(Which::Porthole, figure.clone()))
+            .cloned()
+            .and_then(median);
+        let w = results
+            .get(&(Which::Weston, figure.clone()))
+            .cloned()
+            .and_then(median);
+        let ratio = match (p, w) {
+            (Some(p), Some(w)) if w != 0.0 => Some(p / w),
+            _ => None,
+        };
+        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+        println!(
+            "{figure:<36} {:>12} {:>12} {:>9}",
+            show(p),
+            show(w),
+            show(ratio)
+        );
+        rows.push(json!({"figure": figure, "porthole": p, "weston": w, "ratio": ratio}));
+    }
+    if let Some(path) = &cli.json {
+        let doc = json!({
+            "rounds": cli.rounds,
+            "seconds": cli.seconds,
+            "output": "1920x1080",
+            "weston": "headless-backend.so --use-pixman",
+            "figures": rows,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
