@@ -45,6 +45,8 @@ struct App {
     pool: SlotPool,
     window: Window,
     presentation: Option<WpPresentation>,
+    /// The clock presentation times are on (CLOCK_MONOTONIC until the compositor says).
+    clock_id: u32,
     size: (u32, u32),
     animate: bool,
     configured: bool,
@@ -54,8 +56,16 @@ struct App {
     latencies_us: Vec<u64>,
 }
 
-fn now_ns() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+/// Now on the clock the compositor presents with (wp_presentation.clock_id).
+fn now_ns(clock_id: u32) -> u64 {
+    use rustix::time::ClockId;
+    let clock = match clock_id {
+        0 => ClockId::Realtime,
+        4 => ClockId::MonotonicRaw,
+        7 => ClockId::Boottime,
+        _ => ClockId::Monotonic,
+    };
+    let t = rustix::time::clock_gettime(clock);
     t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
 
@@ -85,7 +95,7 @@ impl App {
             surface.frame(qh, surface.clone());
         }
         if let Some(presentation) = &self.presentation {
-            presentation.feedback(surface, qh, now_ns());
+            presentation.feedback(surface, qh, now_ns(self.clock_id));
         }
         self.window.commit();
         self.committed += 1;
@@ -130,6 +140,7 @@ fn main() -> anyhow::Result<()> {
         registry: RegistryState::new(&globals),
         outputs: OutputState::new(&globals, &qh),
         presentation: globals.bind(&qh, 1..=1, ()).ok(),
+        clock_id: 1,
         shm,
         pool,
         window,
@@ -250,17 +261,20 @@ impl ProvidesRegistryState for App {
 
 impl Dispatch<WpPresentation, ()> for App {
     fn event(
-        _: &mut Self,
+        app: &mut Self,
         _: &WpPresentation,
-        _: wp_presentation::Event,
+        event: wp_presentation::Event,
         _: &(),
         _: &Connection,
         _: &QueueHandle<Self>,
     ) {
+        if let wp_presentation::Event::ClockId { clk_id } = event {
+            app.clock_id = clk_id;
+        }
     }
 }
 
-/// The commit time, on the monotonic clock both compositors present with.
+/// The commit time, on the compositor's presentation clock.
 impl Dispatch<WpPresentationFeedback, u64> for App {
     fn event(
         app: &mut Self,
