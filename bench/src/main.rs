@@ -274,7 +274,112 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
         format!("idle{}_cpu_ms_per_s", cli.idle),
         cpu.as_secs_f64() * 1000.0 / cli.seconds,
     );
+    if which == Which::Porthole {
+        porthole_only(&running, cli, &mut out)?;
+    }
     Ok(out)
+}
+
+/// `porthole ARGS` against a running Porthole.
+fn porthole(running: &Running, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(sibling("porthole")?)
+        .args(args)
+        .env("XDG_RUNTIME_DIR", &running.runtime)
+        .stderr(Stdio::inherit())
+        .output()?;
+    if !out.status.success() {
+        bail!("porthole {args:?} failed");
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Processes whose command name is `name`, by pid.
+fn pids_named(name: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+        })
+        .collect()
+}
+
+/// What only Porthole has: containers and their X11.
+fn porthole_only(
+    running: &Running,
+    cli: &Cli,
+    out: &mut BTreeMap<String, f64>,
+) -> anyhow::Result<()> {
+    let pid = running.child.id();
+    // Compositor memory as containers are defined (idle: no client, no process).
+    let counts = if cli.smoke { vec![10] } else { vec![10, 100] };
+    let (base, _) = memory_kib(pid)?;
+    let mut added = 0;
+    for n in counts {
+        while added < n {
+            porthole(running, &["container", "add", &format!("bench-{added}")])?;
+            added += 1;
+        }
+        let (rss, _) = memory_kib(pid)?;
+        out.insert(format!("rss_{n}_containers_kib"), rss as f64);
+        out.insert(
+            format!("rss_per_idle_container_kib_at_{n}"),
+            rss.saturating_sub(base) as f64 / n as f64,
+        );
+    }
+    // Adding a container, to its socket being ready (the command returns once it listens).
+    let begun = Instant::now();
+    porthole(running, &["container", "add", "bench-x"])?;
+    out.insert(
+        "container_add_ms".into(),
+        begun.elapsed().as_secs_f64() * 1000.0,
+    );
+
+    // The first X11 window of a sandbox: bwrap, the bridge, the lazy Xwayland, the window.
+    let dir = running.runtime.join("porthole/bench-x");
+    std::fs::copy(
+        sibling("porthole-x11-probe")?,
+        dir.join("porthole-x11-probe"),
+    )?;
+    let begun = Instant::now();
+    let mut sandbox = Command::new(sibling("porthole")?)
+        .args([
+            "run",
+            "bench-x",
+            "--",
+            "/run/porthole/porthole-x11-probe",
+            "window",
+        ])
+        .args(["--name", "bench-x11"])
+        .env("XDG_RUNTIME_DIR", &running.runtime)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !porthole(running, &["windows"])?.contains("bench-x11") {
+        if Instant::now() > deadline {
+            bail!("the X11 window never mapped");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    out.insert(
+        "x11_run_to_window_ms".into(),
+        begun.elapsed().as_secs_f64() * 1000.0,
+    );
+    // Its bridge and Xwayland; PSS, since most of Xwayland's RSS is shared libraries.
+    let (x11_rss, x11_pss) = ["porthole-bridge", "Xwayland"]
+        .iter()
+        .flat_map(|n| pids_named(n))
+        .filter_map(|p| memory_kib(p).ok())
+        .fold((0, 0), |(r, p), (rss, pss)| (r + rss, p + pss));
+    out.insert("x11_container_rss_kib".into(), x11_rss as f64);
+    out.insert("x11_container_pss_kib".into(), x11_pss as f64);
+    let _ = sandbox.kill();
+    let _ = sandbox.wait();
+
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
