@@ -12,12 +12,12 @@ use std::ffi::OsString;
 use std::io::Write as _;
 use std::os::fd::AsRawFd as _;
 use std::os::unix::ffi::OsStrExt as _;
-use std::os::unix::fs::{symlink, PermissionsExt as _};
+use std::os::unix::fs::{symlink, OpenOptionsExt as _, PermissionsExt as _};
 use std::os::unix::net::UnixListener;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 
 /// The variable that carries the extra arguments from the bridge to its `Xwayland` wrapper.
 const EXTRA_ARGS_VAR: &str = "PORTHOLE_XWAYLAND_EXTRA_ARGS";
@@ -143,7 +143,7 @@ impl XDisplay {
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .mode_0600()
+            .mode(0o600)
             .open(&self.log_path)
             .with_context(|| format!("opening {}", self.log_path.display()))
     }
@@ -247,22 +247,10 @@ fn write_authority(path: &Path, cookie: &[u8; 16]) -> anyhow::Result<()> {
         .write(true)
         .create(true)
         .truncate(true)
-        .mode_0600()
+        .mode(0o600)
         .open(path)
         .with_context(|| format!("writing the X authority file {}", path.display()))?;
-    file.write_all(&entry)?;
-    if std::fs::metadata(path)?.len() != entry.len() as u64 {
-        bail!("short write to {}", path.display());
-    }
+    file.write_all(&entry)
+        .with_context(|| format!("writing the X authority file {}", path.display()))?;
     Ok(())
-}
-
-trait Mode0600 {
-    fn mode_0600(&mut self) -> &mut Self;
-}
-
-impl Mode0600 for std::fs::OpenOptions {
-    fn mode_0600(&mut self) -> &mut Self {
-        std::os::unix::fs::OpenOptionsExt::mode(self, 0o600)
-    }
 }
