@@ -36,6 +36,10 @@ struct Cli {
     /// Windows in the idle workload.
     #[arg(long, default_value_t = 20)]
     idle: u32,
+    /// The scale workload: this many containers (Porthole; Weston gets the same clients on its
+    /// one socket) with 4 idle windows each, while one client animates and is measured.
+    #[arg(long, default_value_t = 50)]
+    scale_containers: u32,
     /// Write the results here as JSON too.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -198,20 +202,10 @@ fn run_clients(
     n: u32,
     seconds: f64,
 ) -> anyhow::Result<(Vec<Value>, Duration)> {
-    let client = sibling("porthole-bench-client")?;
     let pid = running.child.id();
     let before = cpu_time(pid)?;
     let children: Vec<Child> = (0..n)
-        .map(|_| {
-            Command::new(&client)
-                .args(["--mode", mode, "--seconds", &seconds.to_string()])
-                .env("XDG_RUNTIME_DIR", &running.runtime)
-                .env("WAYLAND_DISPLAY", &running.display)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .context("starting porthole-bench-client")
-        })
+        .map(|_| spawn_client(running, &running.display, mode, seconds))
         .collect::<anyhow::Result<_>>()?;
     let mut reports = Vec::new();
     for child in children {
@@ -224,6 +218,72 @@ fn run_clients(
     }
     let cpu = cpu_time(pid)? - before;
     Ok((reports, cpu))
+}
+
+/// Starts one bench client on `display` (a socket name or an absolute path).
+fn spawn_client(
+    running: &Running,
+    display: &str,
+    mode: &str,
+    seconds: f64,
+) -> anyhow::Result<Child> {
+    Command::new(sibling("porthole-bench-client")?)
+        .args(["--mode", mode, "--seconds", &seconds.to_string()])
+        .env("XDG_RUNTIME_DIR", &running.runtime)
+        .env("WAYLAND_DISPLAY", display)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting porthole-bench-client")
+}
+
+/// One measuring client animating while `containers` x 4 idle windows are mapped (in as many
+/// containers on Porthole; on Weston's one socket).
+fn scale(
+    which: Which,
+    running: &Running,
+    cli: &Cli,
+    out: &mut BTreeMap<String, f64>,
+) -> anyhow::Result<()> {
+    let mut load = Vec::new();
+    for c in 0..cli.scale_containers {
+        let display = match which {
+            Which::Porthole => {
+                let name = format!("scale-{c}");
+                porthole(running, &["container", "add", &name])?;
+                running
+                    .runtime
+                    .join(format!("porthole/{name}/wayland-0"))
+                    .display()
+                    .to_string()
+            }
+            Which::Weston => running.display.clone(),
+        };
+        for _ in 0..4 {
+            load.push(spawn_client(running, &display, "idle", cli.seconds + 5.0)?);
+        }
+    }
+    // Let the load map its windows before measuring.
+    std::thread::sleep(Duration::from_secs(2));
+    let (reports, _) = run_clients(running, "anim", 1, cli.seconds)?;
+    for mut child in load {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let tag = format!("scale{}x4", cli.scale_containers);
+    if let Some(r) = reports.first() {
+        for (key, figure) in [
+            ("fps", "fps"),
+            ("latency_p50_us", "latency_p50_ms"),
+            ("latency_p99_us", "latency_p99_ms"),
+        ] {
+            if let Some(v) = r[key].as_f64() {
+                let v = if key == "fps" { v } else { v / 1000.0 };
+                out.insert(format!("{tag}_{figure}"), v);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -274,6 +334,7 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
         format!("idle{}_cpu_ms_per_s", cli.idle),
         cpu.as_secs_f64() * 1000.0 / cli.seconds,
     );
+    scale(which, &running, cli, &mut out)?;
     if which == Which::Porthole {
         porthole_only(&running, cli, &mut out)?;
     }
@@ -389,6 +450,7 @@ fn main() -> anyhow::Result<()> {
         cli.seconds = 1.0;
         cli.clients = vec![1];
         cli.idle = 2;
+        cli.scale_containers = 2;
     }
     let mut results: BTreeMap<(Which, String), Vec<f64>> = BTreeMap::new();
     for r in 0..cli.rounds {
