@@ -91,6 +91,33 @@ fn push_solids<R>(
     }
 }
 
+/// Draws a line of text the compositor rendered, with its top-left corner at `at` (logical,
+/// relative to the output).
+fn push_text<R>(
+    renderer: &mut R,
+    buffer: &MemoryRenderBuffer,
+    at: Point<i32, Logical>,
+    scale: Scale<f64>,
+    out: &mut Vec<OutputElement<R>>,
+) where
+    R: Renderer + ImportAll + ImportMem,
+    R::TextureId: Clone + Texture + Send + 'static,
+{
+    let at = at.to_physical_precise_round::<f64, i32>(scale).to_f64();
+    match MemoryRenderBufferRenderElement::from_buffer(
+        renderer,
+        at,
+        buffer,
+        None,
+        None,
+        None,
+        Kind::Unspecified,
+    ) {
+        Ok(element) => out.push(OutputElement::Cursor(element)),
+        Err(err) => tracing::warn!(?err, "cannot draw text"),
+    }
+}
+
 /// A solid piece of what the compositor draws (frames, title bars, popup borders, the prompt)
 /// that claims no opaque region. smithay's damage tracker cuts every element by the opaque
 /// regions of all elements above it, every frame: with hundreds of framed windows, eight opaque
@@ -406,21 +433,8 @@ impl Porthole {
             meta.title.as_ref().map(|(_, b)| b.clone())
         });
         let Some(buffer) = buffer else { return };
-        let loc = (Point::from((geo.loc.x, geo.loc.y - f.titlebar)) - output_loc)
-            .to_physical_precise_round::<f64, i32>(scale)
-            .to_f64();
-        match MemoryRenderBufferRenderElement::from_buffer(
-            renderer,
-            loc,
-            &buffer,
-            None,
-            None,
-            None,
-            Kind::Unspecified,
-        ) {
-            Ok(element) => out.push(OutputElement::Cursor(element)),
-            Err(err) => tracing::warn!(?err, "cannot draw a title"),
-        }
+        let at = Point::from((geo.loc.x, geo.loc.y - f.titlebar)) - output_loc;
+        push_text(renderer, &buffer, at, scale, out);
     }
 
     /// A container's window, its popups first: each surface tree cut to its window geometry, so
@@ -520,21 +534,8 @@ impl Porthole {
         }
         if let Some((question, keys)) = lines.as_ref() {
             for (buffer, y) in [(question, PAD), (keys, PAD + LINE + PAD / 2)] {
-                let at = (loc + Point::from((PAD, y)) - output_geo.loc)
-                    .to_physical_precise_round::<f64, i32>(scale)
-                    .to_f64();
-                match MemoryRenderBufferRenderElement::from_buffer(
-                    renderer,
-                    at,
-                    buffer,
-                    None,
-                    None,
-                    None,
-                    Kind::Unspecified,
-                ) {
-                    Ok(element) => out.push(OutputElement::Cursor(element)),
-                    Err(err) => tracing::warn!(?err, "cannot draw the clipboard prompt"),
-                }
+                let at = loc + Point::from((PAD, y)) - output_geo.loc;
+                push_text(renderer, buffer, at, scale, out);
             }
         }
         let rect = |x: i32, y: i32, w: i32, h: i32| {
