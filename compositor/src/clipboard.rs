@@ -103,10 +103,15 @@ pub struct ClipboardState {
 impl Porthole {
     /// A container's clipboard rules; the host's are the defaults.
     pub fn clipboard_rules(&self, container: &str) -> ClipboardRules {
-        self.containers
-            .get(container)
-            .map(|c| c.clipboard.clone())
+        self.configured_rules(container)
+            .cloned()
             .unwrap_or_default()
+    }
+
+    /// A container's own rules, without a copy (for the pointer path of drags); `None` means the
+    /// defaults.
+    pub fn configured_rules(&self, container: &str) -> Option<&ClipboardRules> {
+        self.containers.get(container).map(|c| &c.clipboard)
     }
 
     /// Reports a transfer on the event stream and in the log.

@@ -199,6 +199,15 @@ impl State {
             .backend
             .screenshot(&self.comp, output, None)
             .map_err(|err| CopyError::Failed(format!("{err:#}")))?;
+        // The output may have changed size since the frame was announced (a winit window
+        // resized): the region must still lie in the picture.
+        let fits = region.loc.x >= 0
+            && region.loc.y >= 0
+            && region.loc.x + region.size.w <= shot.width as i32
+            && region.loc.y + region.size.h <= shot.height as i32;
+        if !fits {
+            return Err(CopyError::Failed("the output changed size".into()));
+        }
         let result = with_buffer_contents_mut(buffer, |ptr, len, info| {
             let (w, h) = (region.size.w, region.size.h);
             if w <= 0 || h <= 0 {

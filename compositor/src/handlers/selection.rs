@@ -90,9 +90,13 @@ impl Porthole {
         let Some(to) = self.surface_container(surface) else {
             return false;
         };
-        to == *from
-            || (self.clipboard_rules(from).export == Export::Allow
-                && self.clipboard_rules(&to).import == Import::Allow)
+        let exports = self
+            .configured_rules(from)
+            .is_none_or(|r| r.export == Export::Allow);
+        let imports = self
+            .configured_rules(&to)
+            .is_none_or(|r| r.import == Import::Allow);
+        to == *from || (exports && imports)
     }
 
     fn surface_container(&self, surface: &WlSurface) -> Option<String> {
