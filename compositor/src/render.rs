@@ -657,6 +657,8 @@ impl Porthole {
                 |_, _| Some(output.clone()),
             );
         }
+        // A window that moved was redrawn: bridges learn where their X11 windows went.
+        self.send_x11_positions();
         feedback
     }
 

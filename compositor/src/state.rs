@@ -592,7 +592,6 @@ impl State {
         }
         self.comp.shell.space.refresh();
         self.comp.popups.cleanup();
-        self.comp.send_x11_positions();
         self.redraw_queued_outputs();
         if let Err(err) = self.comp.display_handle.flush_clients() {
             warn!(?err, "cannot flush clients");
