@@ -6,7 +6,9 @@
 //! - memory: compositor RSS and PSS with no client;
 //! - animation: N clients of `porthole-bench-client --mode anim` for a fixed time: presented
 //!   frames per client per second, commit-to-present latency (wp_presentation), compositor CPU;
-//! - idle: windows that drew once and wait: compositor CPU per second.
+//! - idle: windows that drew once and wait: compositor CPU per second;
+//! - scale: one animated client among 200 idle windows in 50 containers;
+//! - X11: the first X11 window from a lazily started Xwayland, and what the X11 side costs.
 //!
 //! Benchmarks are not tests: nothing here asserts a number. `--smoke` runs everything briefly so
 //! CI knows the harness still works.
@@ -140,7 +142,9 @@ fn start(which: Which) -> anyhow::Result<(Running, Duration)> {
                     "--height=1080",
                     "--idle-time=0",
                     "--no-config",
+                    "--xwayland",
                     &format!("--socket={display}"),
+                    &format!("--log={}", runtime.join("weston.log").display()),
                 ])
                 .env("XDG_RUNTIME_DIR", &runtime)
                 .env_remove("WAYLAND_DISPLAY")
@@ -338,6 +342,7 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
     if which == Which::Porthole {
         porthole_only(&running, cli, &mut out)?;
     }
+    x11(which, &running, &mut out)?;
     Ok(out)
 }
 
@@ -352,19 +357,6 @@ fn porthole(running: &Running, args: &[&str]) -> anyhow::Result<String> {
         bail!("porthole {args:?} failed");
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Processes whose command name is `name`, by pid.
-fn pids_named(name: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
-        })
-        .collect()
 }
 
 /// What only Porthole has: containers and their X11.
@@ -398,49 +390,159 @@ fn porthole_only(
         begun.elapsed().as_secs_f64() * 1000.0,
     );
 
-    // The first X11 window of a sandbox: bwrap, the bridge, the lazy Xwayland, the window.
-    let dir = running.runtime.join("porthole/bench-x");
-    std::fs::copy(
-        sibling("porthole-x11-probe")?,
-        dir.join("porthole-x11-probe"),
-    )?;
-    let begun = Instant::now();
-    let mut sandbox = Command::new(sibling("porthole")?)
-        .args([
-            "run",
-            "bench-x",
-            "--",
-            "/run/porthole/porthole-x11-probe",
-            "window",
-        ])
-        .args(["--name", "bench-x11"])
-        .env("XDG_RUNTIME_DIR", &running.runtime)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !porthole(running, &["windows"])?.contains("bench-x11") {
-        if Instant::now() > deadline {
-            bail!("the X11 window never mapped");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    out.insert(
-        "x11_run_to_window_ms".into(),
-        begun.elapsed().as_secs_f64() * 1000.0,
-    );
-    // Its bridge and Xwayland; PSS, since most of Xwayland's RSS is shared libraries.
-    let (x11_rss, x11_pss) = ["porthole-bridge", "Xwayland"]
-        .iter()
-        .flat_map(|n| pids_named(n))
-        .filter_map(|p| memory_kib(p).ok())
-        .fold((0, 0), |(r, p), (rss, pss)| (r + rss, p + pss));
-    out.insert("x11_container_rss_kib".into(), x11_rss as f64);
-    out.insert("x11_container_pss_kib".into(), x11_pss as f64);
-    let _ = sandbox.kill();
-    let _ = sandbox.wait();
-
     Ok(())
+}
+
+/// The first X11 window, from a lazily started Xwayland: Porthole's in a sandbox behind its
+/// bridge; Weston's own (`--xwayland`), which is what nesting a Weston per container to give
+/// each its own X server would cost. The probe reports connect to MapNotify; memory is the
+/// X11 side's: Porthole's bridge and Xwayland (the compositor is shared by every container),
+/// or the whole Weston and its Xwayland.
+fn x11(which: Which, running: &Running, out: &mut BTreeMap<String, f64>) -> anyhow::Result<()> {
+    let probe = sibling("porthole-x11-probe")?;
+    let begun = Instant::now();
+    let mut child = match which {
+        Which::Porthole => {
+            porthole(running, &["container", "add", "bench-x11"])?;
+            let dir = running.runtime.join("porthole/bench-x11");
+            std::fs::copy(&probe, dir.join("porthole-x11-probe"))?;
+            Command::new(sibling("porthole")?)
+                .args(["run", "bench-x11", "--", "/run/porthole/porthole-x11-probe"])
+                .args(["window", "--name", "bench-x11"])
+                .env("XDG_RUNTIME_DIR", &running.runtime)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()?
+        }
+        Which::Weston => Command::new(&probe)
+            .args(["window", "--name", "bench-x11"])
+            .env("DISPLAY", weston_x_display(running)?)
+            .env_remove("XAUTHORITY")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?,
+    };
+    let result = measure_x11(which, running, &mut child, begun, out);
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+fn measure_x11(
+    which: Which,
+    running: &Running,
+    child: &mut Child,
+    begun: Instant,
+    out: &mut BTreeMap<String, f64>,
+) -> anyhow::Result<()> {
+    // The probe's line: "mapped 0xID MS ms after connecting".
+    let stdout = child.stdout.take().context("the probe's stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .context("the X11 probe's window never mapped")?;
+    let ms: f64 = line
+        .split_whitespace()
+        .nth(2)
+        .and_then(|w| w.parse().ok())
+        .with_context(|| format!("unexpected line from the X11 probe: {line:?}"))?;
+    out.insert("x11_connect_to_map_ms".into(), ms);
+    let x11_side: Vec<u32> = match which {
+        Which::Porthole => {
+            // Until the host lists it: bwrap, the bridge, the lazy Xwayland, the window drawn.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !porthole(running, &["windows"])?.contains("bench-x11") {
+                if Instant::now() > deadline {
+                    bail!("the X11 window never reached the host");
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            out.insert(
+                "x11_run_to_window_ms".into(),
+                begun.elapsed().as_secs_f64() * 1000.0,
+            );
+            descendants(child.id())
+                .into_iter()
+                .filter(|&p| ["porthole-bridge", "Xwayland"].contains(&comm(p).as_str()))
+                .collect()
+        }
+        Which::Weston => {
+            let pid = running.child.id();
+            let mut pids = vec![pid];
+            pids.extend(
+                descendants(pid)
+                    .into_iter()
+                    .filter(|&p| comm(p) == "Xwayland"),
+            );
+            pids
+        }
+    };
+    if !x11_side.iter().any(|&p| comm(p) == "Xwayland") {
+        bail!("no Xwayland serves the X11 probe");
+    }
+    // PSS, since most of Xwayland's RSS is shared libraries.
+    let (rss, pss) = x11_side
+        .iter()
+        .filter_map(|&p| memory_kib(p).ok())
+        .fold((0, 0), |(r, p), (rss, pss)| (r + rss, p + pss));
+    out.insert("x11_rss_kib".into(), rss as f64);
+    out.insert("x11_pss_kib".into(), pss as f64);
+    Ok(())
+}
+
+/// The X display Weston's Xwayland listens on, from its log.
+fn weston_x_display(running: &Running) -> anyhow::Result<String> {
+    let log = running.runtime.join("weston.log");
+    let text =
+        std::fs::read_to_string(&log).with_context(|| format!("reading {}", log.display()))?;
+    text.lines()
+        .find_map(|l| l.split("xserver listening on display ").nth(1))
+        .map(|d| d.trim().to_string())
+        .context("weston started no Xwayland (is xwayland installed?)")
+}
+
+/// A process's command name.
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| c.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Every process below `root`, by parent pid.
+fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name is in parentheses and may hold anything; fields follow the last.
+            let rest = &stat[stat.rfind(')')? + 1..];
+            let ppid = rest.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 fn main() -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! What an output shows: the render element list, frame callbacks and presentation feedback
 //! after a frame, and screenshots.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use smithay::backend::allocator::Fourcc;
@@ -50,8 +50,12 @@ smithay::backend::renderer::element::render_elements! {
     Surface = WaylandSurfaceRenderElement<R>,
     /// A container client's surface, cut to its window's (or popup's) frame.
     Cropped = CropRenderElement<WaylandSurfaceRenderElement<R>>,
+    /// A surface of a window deep in the stack (see [`Unoccluding`]).
+    DeepSurface = Unoccluding<WaylandSurfaceRenderElement<R>>,
+    /// A container surface of a window deep in the stack.
+    DeepCropped = Unoccluding<CropRenderElement<WaylandSurfaceRenderElement<R>>>,
     /// A piece of a decoration.
-    Solid = FramePiece,
+    Solid = Unoccluding<SolidColorRenderElement>,
     /// The built-in cursor.
     Cursor = MemoryRenderBufferRenderElement<R>,
 }
@@ -85,7 +89,7 @@ fn push_solids<R>(
         }
         buffer.update(rect.size, color.to_f32_premultiplied());
         let loc = (rect.loc - output_loc).to_physical_precise_round(scale);
-        out.push(OutputElement::Solid(FramePiece(
+        out.push(OutputElement::Solid(Unoccluding(
             SolidColorRenderElement::from_buffer(buffer, loc, scale, 1.0, Kind::Unspecified),
         )));
     }
@@ -118,15 +122,23 @@ fn push_text<R>(
     }
 }
 
-/// A solid piece of what the compositor draws (frames, title bars, popup borders, the prompt)
-/// that claims no opaque region. smithay's damage tracker cuts every element by the opaque
-/// regions of all elements above it, every frame: with hundreds of framed windows, eight opaque
-/// pieces each made that cost grow with the square of their number (profiled: three quarters of
-/// the compositor's time with 200 windows). The pieces are thin; hiding what lies under them
-/// saves nothing.
-pub struct FramePiece(SolidColorRenderElement);
+/// An element that claims no opaque region: solid pieces of what the compositor draws (frames,
+/// title bars, popup borders, the prompt), and the surfaces of windows deep in the stack.
+///
+/// smithay's damage tracker cuts every element by the opaque regions of all elements above it,
+/// every frame, and cascaded windows cut each other into ever more pieces: with 200 framed
+/// windows that cost grew with the cube of their number (profiled: three quarters of the
+/// compositor's time, first with eight opaque frame pieces per window, then with one opaque
+/// surface per window). Frame pieces are thin, so hiding what lies under them saves nothing. A
+/// window below the top [`OCCLUDING_WINDOWS`] is drawn where it is damaged even if windows above
+/// cover it, which costs little, since damage is small and each pixel is drawn once per layer.
+pub struct Unoccluding<E>(E);
 
-impl Element for FramePiece {
+/// How many windows of an output, from the top, hide what lies under them from the damage
+/// tracker.
+const OCCLUDING_WINDOWS: usize = 16;
+
+impl<E: Element> Element for Unoccluding<E> {
     fn id(&self) -> &Id {
         self.0.id()
     }
@@ -141,6 +153,10 @@ impl Element for FramePiece {
 
     fn src(&self) -> Rectangle<f64, BufferCoords> {
         self.0.src()
+    }
+
+    fn transform(&self) -> Transform {
+        self.0.transform()
     }
 
     fn geometry(&self, scale: Scale<f64>) -> Rectangle<i32, Physical> {
@@ -164,7 +180,7 @@ impl Element for FramePiece {
     }
 }
 
-impl<R: Renderer> RenderElement<R> for FramePiece {
+impl<R: Renderer, E: RenderElement<R>> RenderElement<R> for Unoccluding<E> {
     fn draw(
         &self,
         frame: &mut R::Frame<'_, '_>,
@@ -173,7 +189,22 @@ impl<R: Renderer> RenderElement<R> for FramePiece {
         damage: &[Rectangle<i32, Physical>],
         opaque_regions: &[Rectangle<i32, Physical>],
     ) -> Result<(), R::Error> {
-        RenderElement::<R>::draw(&self.0, frame, src, dst, damage, opaque_regions)
+        self.0.draw(frame, src, dst, damage, opaque_regions)
+    }
+}
+
+impl<R> OutputElement<R>
+where
+    R: Renderer + ImportAll + ImportMem,
+    R::TextureId: Clone + Texture + Send + 'static,
+{
+    /// The same element, claiming no opaque region.
+    fn unoccluding(self) -> Self {
+        match self {
+            OutputElement::Surface(e) => OutputElement::DeepSurface(Unoccluding(e)),
+            OutputElement::Cropped(e) => OutputElement::DeepCropped(Unoccluding(e)),
+            other => other,
+        }
     }
 }
 
@@ -233,6 +264,7 @@ impl Porthole {
         }
 
         let focused = self.focused_window();
+        let mut shown = 0;
         for window in self.shell.space.elements().rev() {
             if only.is_some_and(|name| with_meta(window, |m| m.container != name)) {
                 continue;
@@ -253,6 +285,7 @@ impl Porthole {
             // The window's render location is where its buffer's origin goes, which is the
             // geometry's location minus the geometry's offset inside the buffer.
             let loc = geo.loc - window.geometry().loc - output_geo.loc;
+            let first = elements.len();
             if let Some(c) = self.window_container(window) {
                 self.popup_borders(window, geo, output_geo.loc, scale, c.color, &mut elements);
                 self.cropped_window(renderer, window, geo, output_geo.loc, scale, &mut elements);
@@ -270,6 +303,14 @@ impl Porthole {
                         .map(OutputElement::Surface),
                 );
             }
+            if shown >= OCCLUDING_WINDOWS {
+                let deep: Vec<_> = elements
+                    .drain(first..)
+                    .map(OutputElement::unoccluding)
+                    .collect();
+                elements.extend(deep);
+            }
+            shown += 1;
             let f = self.window_frame(window);
             if f.border > 0 || f.titlebar > 0 {
                 let is_focused = focused.as_ref() == Some(window);
@@ -614,15 +655,13 @@ impl Porthole {
         }
     }
 
-    /// After a frame was rendered: tell surfaces which output shows them, send frame callbacks,
-    /// and collect presentation feedback for the frame's presentation.
+    /// After a frame was rendered: tell surfaces which output shows them and collect
+    /// presentation feedback for the frame's presentation.
     pub fn post_render(
         &mut self,
         output: &Output,
         states: &RenderElementStates,
     ) -> OutputPresentationFeedback {
-        let time = self.elapsed();
-        let throttle = Some(Duration::from_secs(1));
         let mut feedback = OutputPresentationFeedback::new(output);
         for window in self.shell.space.elements() {
             window.with_surfaces(|surface, data| {
@@ -640,12 +679,53 @@ impl Porthole {
                 .outputs_for_element(window)
                 .contains(output)
             {
-                window.send_frame(output, time, throttle, surface_primary_scanout_output);
                 window.take_presentation_feedback(
                     &mut feedback,
                     surface_primary_scanout_output,
                     |surface, _| surface_presentation_feedback_flags_from_states(surface, states),
                 );
+            }
+        }
+        // A window that moved was redrawn: bridges learn where their X11 windows went.
+        self.send_x11_positions();
+        feedback
+    }
+
+    /// The frame in flight on `output` reached the screen at `tick`: its presentation feedback
+    /// goes out, and the frame callbacks of what the output shows, so that clients draw their
+    /// next frame while the output waits for its next repaint.
+    pub fn frame_presented(&mut self, output: &Output, tick: Instant, refresh: Duration) {
+        let now = self.clock.now();
+        let Some(state) = self.output_state.get_mut(output) else {
+            return;
+        };
+        state.frame_pending = false;
+        state.pacing.presented(tick);
+        state.sequence += 1;
+        if let Some(mut feedback) = state.feedback.take() {
+            feedback.presented(
+                now,
+                Refresh::fixed(refresh),
+                state.sequence,
+                wp_presentation_feedback::Kind::Vsync,
+            );
+        }
+        self.send_frame_callbacks(output);
+    }
+
+    /// Tells the clients on `output` that now is the time to draw their next frame. Surfaces
+    /// shown mainly elsewhere hear at most once a second from this output.
+    fn send_frame_callbacks(&self, output: &Output) {
+        let time = self.elapsed();
+        let throttle = Some(Duration::from_secs(1));
+        for window in self.shell.space.elements() {
+            if self
+                .shell
+                .space
+                .outputs_for_element(window)
+                .contains(output)
+            {
+                window.send_frame(output, time, throttle, surface_primary_scanout_output);
             }
         }
         if let CursorImageStatus::Surface(surface) = &self.cursor_status {
@@ -655,27 +735,6 @@ impl Porthole {
                 time,
                 throttle,
                 |_, _| Some(output.clone()),
-            );
-        }
-        // A window that moved was redrawn: bridges learn where their X11 windows went.
-        self.send_x11_positions();
-        feedback
-    }
-
-    /// The frame in flight on `output` reached the screen at `time`.
-    pub fn frame_presented(&mut self, output: &Output, refresh: Duration) {
-        let now = self.clock.now();
-        let Some(state) = self.output_state.get_mut(output) else {
-            return;
-        };
-        state.frame_pending = false;
-        state.sequence += 1;
-        if let Some(mut feedback) = state.feedback.take() {
-            feedback.presented(
-                now,
-                Refresh::fixed(refresh),
-                state.sequence,
-                wp_presentation_feedback::Kind::Vsync,
             );
         }
     }

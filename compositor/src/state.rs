@@ -13,6 +13,7 @@ use smithay::input::pointer::CursorImageStatus;
 use smithay::input::{Seat, SeatState};
 use smithay::output::Output;
 use smithay::reexports::calloop::ping::{make_ping, Ping};
+use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
 use smithay::reexports::calloop::{
     channel, generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction,
 };
@@ -35,9 +36,9 @@ use smithay::wayland::single_pixel_buffer::SinglePixelBufferState;
 use smithay::wayland::socket::ListeningSocketSource;
 use smithay::wayland::viewporter::ViewporterState;
 use smithay::wayland::xdg_activation::XdgActivationState;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
-use crate::backend::Backend;
+use crate::backend::{refresh_interval, schedule_vblank, Backend};
 use crate::config::Config;
 use crate::control::ControlServer;
 use crate::policy::Profile;
@@ -62,6 +63,10 @@ pub struct OutputState {
     pub feedback: Option<smithay::desktop::utils::OutputPresentationFeedback>,
     /// Frames presented so far on this output.
     pub sequence: u64,
+    /// When the queued redraw is due; a timer wakes the loop then.
+    pub repaint_at: Option<std::time::Instant>,
+    /// When frames are rendered and shown.
+    pub pacing: crate::backend::pacing::Pacing,
 }
 
 /// The compositor: protocol state, windows, outputs and the seat.
@@ -612,17 +617,60 @@ impl State {
         }
     }
 
-    /// Renders every output that has a redraw queued and no frame in flight.
+    /// Renders every output that has a redraw queued, no frame in flight, and whose repaint is
+    /// due (see `backend::pacing`); wakes the loop when the others are due.
     pub fn redraw_queued_outputs(&mut self) {
-        let outputs: Vec<Output> = self
-            .comp
-            .output_state
-            .iter()
-            .filter(|(_, s)| s.redraw_queued && !s.frame_pending)
-            .map(|(o, _)| o.clone())
-            .collect();
-        for output in outputs {
+        let now = Instant::now();
+        let mut due = Vec::new();
+        let mut wakeups = Vec::new();
+        for (output, s) in &mut self.comp.output_state {
+            if !s.redraw_queued || s.frame_pending {
+                continue;
+            }
+            let at = *s.repaint_at.get_or_insert_with(|| {
+                let at = s.pacing.repaint_at(now, refresh_interval(output));
+                if at > now {
+                    wakeups.push(at);
+                }
+                at
+            });
+            if at <= now {
+                due.push((output.clone(), at));
+            }
+        }
+        for at in wakeups {
+            // The wakeup itself does nothing: the loop's pass after it renders what is due.
+            let timer = Timer::from_deadline(at);
+            if let Err(err) = self
+                .comp
+                .loop_handle
+                .insert_source(timer, |_, _, _| TimeoutAction::Drop)
+            {
+                error!(?err, "cannot schedule a repaint");
+            }
+        }
+        for (output, at) in due {
+            let started = Instant::now();
             self.backend.render(&mut self.comp, &output);
+            let done = Instant::now();
+            let refresh = refresh_interval(&output);
+            let Some(s) = self.comp.output_state.get_mut(&output) else {
+                continue;
+            };
+            s.redraw_queued = false;
+            s.repaint_at = None;
+            // A failed render is paced like a frame too, so that it is retried at the next tick
+            // rather than in a busy loop.
+            s.frame_pending = true;
+            let tick = s.pacing.rendered(done - started, done, refresh);
+            tracing::trace!(
+                output = output.name(),
+                cost_us = (done - started).as_micros() as u64,
+                late_us = started.saturating_duration_since(at).as_micros() as u64,
+                wait_us = tick.saturating_duration_since(done).as_micros() as u64,
+                "rendered"
+            );
+            schedule_vblank(&mut self.comp, &output, tick, refresh);
         }
     }
 }

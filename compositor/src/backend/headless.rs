@@ -12,7 +12,6 @@ use smithay::reexports::wayland_server::backend::GlobalId;
 use smithay::utils::Transform;
 use tracing::{error, info};
 
-use super::{refresh_interval, schedule_vblank};
 use crate::config::OutputMode;
 use crate::render::CursorMode;
 use crate::state::{Porthole, State};
@@ -81,7 +80,7 @@ impl Headless {
         &mut self.renderer
     }
 
-    /// Repaints the damaged part of an output and schedules its simulated vblank.
+    /// Repaints the damaged part of an output.
     pub fn render(&mut self, comp: &mut Porthole, output: &Output) {
         let Some(o) = self.outputs.iter_mut().find(|o| &o.output == output) else {
             return;
@@ -114,10 +113,7 @@ impl Headless {
         o.painted = true;
         let feedback = comp.post_render(output, &states);
         if let Some(state) = comp.output_state.get_mut(output) {
-            state.redraw_queued = false;
-            state.frame_pending = true;
             state.feedback = Some(feedback);
         }
-        schedule_vblank(comp, output, refresh_interval(output));
     }
 }

@@ -2,9 +2,10 @@
 //! hack: every feature that is not about hardware works in it.
 
 pub mod headless;
+pub mod pacing;
 pub mod winit;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use smithay::output::Output;
 use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
@@ -21,7 +22,8 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Renders one frame of `output` if it changed, and schedules its presentation.
+    /// Renders the damaged part of `output`, sends what was drawn to the display and collects
+    /// its presentation feedback; the caller schedules its presentation.
     pub fn render(&mut self, comp: &mut Porthole, output: &Output) {
         match self {
             Backend::Headless(b) => b.render(comp, output),
@@ -44,13 +46,13 @@ impl Backend {
     }
 }
 
-/// Marks a frame as on screen one refresh interval from now, as a display's vblank would, and
-/// lets the next frame of that output be rendered.
-pub fn schedule_vblank(comp: &mut Porthole, output: &Output, refresh: Duration) {
+/// Marks the frame just rendered as on screen at `tick`, as a display's vblank would, and lets
+/// the next frame of that output be rendered.
+pub fn schedule_vblank(comp: &mut Porthole, output: &Output, tick: Instant, refresh: Duration) {
     let output = output.clone();
-    let timer = Timer::from_duration(refresh);
+    let timer = Timer::from_deadline(tick);
     let inserted = comp.loop_handle.insert_source(timer, move |_, _, state| {
-        state.comp.frame_presented(&output, refresh);
+        state.comp.frame_presented(&output, tick, refresh);
         TimeoutAction::Drop
     });
     if let Err(err) = inserted {

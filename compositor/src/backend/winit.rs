@@ -10,7 +10,6 @@ use smithay::reexports::wayland_server::backend::GlobalId;
 use smithay::utils::Transform;
 use tracing::{error, warn};
 
-use super::{refresh_interval, schedule_vblank};
 use crate::render::CursorMode;
 use crate::state::{Porthole, State};
 
@@ -124,10 +123,7 @@ impl Winit {
         }
         let feedback = comp.post_render(output, &states);
         if let Some(state) = comp.output_state.get_mut(output) {
-            state.redraw_queued = false;
-            state.frame_pending = true;
             state.feedback = Some(feedback);
         }
-        schedule_vblank(comp, output, refresh_interval(output));
     }
 }
