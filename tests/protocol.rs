@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use fixture::{Fixture, FrameMarker, ToplevelConfigure};
 use porthole_protocol::{Command, InputAction, Response};
+use smithay::utils::{Clock, Monotonic, Time};
 use wayland_client::Proxy;
 use wayland_protocols::xdg::decoration::zv1::client::zxdg_toplevel_decoration_v1::Mode as DecoMode;
 use wayland_protocols::xdg::shell::client::{xdg_positioner, xdg_toplevel};
@@ -331,6 +332,49 @@ fn frame_callbacks_arrive_once_per_refresh_and_idle_costs_no_frames() {
     f.run_for(Duration::from_millis(100));
     let state = f.state.comp.output_state.values().next().unwrap();
     assert!(!state.redraw_queued && !state.frame_pending, "{state:?}");
+}
+
+#[test]
+fn an_animating_client_is_on_screen_one_refresh_after_its_commit() {
+    // Frame callbacks go out at the (simulated) vblank and the output repaints just before the
+    // next one, so a client that draws when told is shown at that next vblank. Rendering as soon
+    // as the commit arrives would show it a vblank later: two refreshes after the commit.
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 100, 100);
+    f.run_for(Duration::from_millis(50));
+    let clock = Clock::<Monotonic>::new();
+    let now = || Time::<Monotonic>::elapsed(&Time::from(Duration::ZERO), clock.now());
+    let refresh = Duration::from_nanos(1_000_000_000 / 60);
+    let mut latencies = Vec::new();
+    for _ in 0..30 {
+        let frames = f.clients[c].data.frames_done;
+        let presented = f.clients[c].data.presented_at.len();
+        {
+            let cl = &f.clients[c];
+            let presentation = &cl.globals.as_ref().unwrap().presentation;
+            presentation.feedback(&w.surface, &cl.qh, ());
+            w.surface.frame(&cl.qh, FrameMarker);
+            w.surface.damage_buffer(0, 0, 10, 10);
+        }
+        let committed = now();
+        w.surface.commit();
+        // Until the frame is shown and the client is told to draw the next one.
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while f.clients[c].data.frames_done == frames
+            || f.clients[c].data.presented_at.len() == presented
+        {
+            assert!(std::time::Instant::now() < deadline, "no frame came back");
+            f.run_for(Duration::from_micros(200));
+        }
+        latencies.push(f.clients[c].data.presented_at[presented] - committed);
+    }
+    latencies.sort();
+    let median = latencies[latencies.len() / 2];
+    assert!(
+        median <= refresh,
+        "commit to screen takes {median:?}, more than one refresh ({refresh:?}): {latencies:?}"
+    );
 }
 
 #[test]

@@ -33,7 +33,8 @@ use smithay::output::Output;
 use smithay::reexports::wayland_protocols::wp::presentation_time::server::wp_presentation_feedback;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::utils::{
-    Buffer as BufferCoords, IsAlive, Logical, Physical, Point, Rectangle, Scale, Size, Transform,
+    Buffer as BufferCoords, IsAlive, Logical, Monotonic, Physical, Point, Rectangle, Scale, Size,
+    Time, Transform,
 };
 use smithay::wayland::compositor::with_states;
 use smithay::wayland::presentation::Refresh;
@@ -695,7 +696,9 @@ impl Porthole {
     /// goes out, and the frame callbacks of what the output shows, so that clients draw their
     /// next frame while the output waits for its next repaint.
     pub fn frame_presented(&mut self, output: &Output, tick: Instant, refresh: Duration) {
-        let now = self.clock.now();
+        // Reported at the tick itself, not when its timer got to run.
+        let now = Time::<Monotonic>::elapsed(&Time::from(Duration::ZERO), self.clock.now());
+        let at = Time::<Monotonic>::from(now.saturating_sub(tick.elapsed()));
         let Some(state) = self.output_state.get_mut(output) else {
             return;
         };
@@ -704,7 +707,7 @@ impl Porthole {
         state.sequence += 1;
         if let Some(mut feedback) = state.feedback.take() {
             feedback.presented(
-                now,
+                at,
                 Refresh::fixed(refresh),
                 state.sequence,
                 wp_presentation_feedback::Kind::Vsync,

@@ -546,6 +546,29 @@ impl Compositor {
         })
     }
 
+    /// The compositor's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The compositor's resident memory, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("the compositor's /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .expect("VmRSS in /proc status")
+    }
+
+    /// How many file descriptors the compositor holds open.
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .expect("the compositor's /proc fd directory")
+            .count()
+    }
+
     /// Whether the compositor process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

@@ -1,7 +1,10 @@
 //! `porthole-bench-client`: one window on $WAYLAND_DISPLAY that redraws on every frame callback
-//! (`--mode anim`) or draws once and waits (`--mode idle`), for `--seconds`, then prints one JSON
-//! line: frames committed, presented and discarded (wp_presentation feedback), presented frames
-//! per second, and commit-to-present latency p50/p99 in microseconds.
+//! (`--mode anim`), draws once and waits (`--mode idle`), or animates while doing random things
+//! (`--mode chaos`: resizing, unmapping and mapping again, bursts of commits; seeded by
+//! `--seed`), for `--seconds`, then prints one JSON line: frames committed, presented and
+//! discarded (wp_presentation feedback), presented frames per second, commit-to-present latency
+//! p50/p99 in microseconds, the longest wait for a frame callback while mapped, and the chaos
+//! actions taken.
 
 use std::time::{Duration, Instant};
 
@@ -36,6 +39,20 @@ struct Cli {
     /// Window size, `WxH`.
     #[arg(long, default_value = "256x256")]
     size: String,
+    /// Seed of `--mode chaos`'s choices.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// What `--mode chaos` does next, and what it did.
+struct Chaos {
+    rng: fastrand::Rng,
+    next_action: Instant,
+    /// While unmapped: when to map a new window.
+    remap_at: Option<Instant>,
+    resizes: u64,
+    unmaps: u64,
+    bursts: u64,
 }
 
 struct App {
@@ -43,7 +60,14 @@ struct App {
     outputs: OutputState,
     shm: Shm,
     pool: SlotPool,
-    window: Window,
+    compositor: CompositorState,
+    xdg: XdgShell,
+    /// None while unmapped (chaos mode).
+    window: Option<Window>,
+    chaos: Option<Chaos>,
+    /// When the last frame callback came, while mapped.
+    last_frame: Option<Instant>,
+    longest_frame_wait: Duration,
     presentation: Option<WpPresentation>,
     /// The clock presentation times are on (CLOCK_MONOTONIC until the compositor says).
     clock_id: u32,
@@ -86,7 +110,10 @@ impl App {
         for px in canvas.chunks_exact_mut(4) {
             px.copy_from_slice(&pixel);
         }
-        let surface = self.window.wl_surface();
+        let Some(window) = &self.window else {
+            return;
+        };
+        let surface = window.wl_surface();
         if buffer.attach_to(surface).is_err() {
             return;
         }
@@ -97,8 +124,64 @@ impl App {
         if let Some(presentation) = &self.presentation {
             presentation.feedback(surface, qh, now_ns(self.clock_id));
         }
-        self.window.commit();
+        window.commit();
         self.committed += 1;
+    }
+
+    /// A new toplevel, mapped once its first configure comes.
+    fn map(&mut self, qh: &QueueHandle<Self>) {
+        let surface = self.compositor.create_surface(qh);
+        let window = self
+            .xdg
+            .create_window(surface, WindowDecorations::ServerDefault, qh);
+        window.set_title("porthole-bench-client");
+        window.commit();
+        self.window = Some(window);
+        self.configured = false;
+        self.last_frame = None;
+    }
+
+    /// Chaos mode: maps again when due, and otherwise does a random thing now and then.
+    fn chaos_step(&mut self, qh: &QueueHandle<Self>) {
+        let Some(chaos) = &mut self.chaos else {
+            return;
+        };
+        let now = Instant::now();
+        if let Some(at) = chaos.remap_at {
+            if now >= at {
+                chaos.remap_at = None;
+                self.map(qh);
+            }
+            return;
+        }
+        if now < chaos.next_action {
+            return;
+        }
+        chaos.next_action = now + Duration::from_millis(chaos.rng.u64(100..600));
+        match chaos.rng.u8(0..10) {
+            0..=4 => {
+                chaos.resizes += 1;
+                self.size = (chaos.rng.u32(32..=256), chaos.rng.u32(32..=256));
+            }
+            5..=7 => {
+                chaos.unmaps += 1;
+                chaos.remap_at = Some(now + Duration::from_millis(chaos.rng.u64(50..300)));
+                self.window = None;
+                self.configured = false;
+                self.last_frame = None;
+            }
+            _ => {
+                chaos.bursts += 1;
+                if self.configured {
+                    // Commits without frame callbacks: the animation keeps its one.
+                    self.animate = false;
+                    for _ in 0..20 {
+                        self.draw(qh);
+                    }
+                    self.animate = true;
+                }
+            }
+        }
     }
 
     fn report(&self, seconds: f64) -> serde_json::Value {
@@ -114,6 +197,10 @@ impl App {
             "fps": self.presented as f64 / seconds,
             "latency_p50_us": pct(0.5),
             "latency_p99_us": pct(0.99),
+            "longest_frame_wait_ms": self.longest_frame_wait.as_secs_f64() * 1000.0,
+            "resizes": self.chaos.as_ref().map(|c| c.resizes),
+            "unmaps": self.chaos.as_ref().map(|c| c.unmaps),
+            "bursts": self.chaos.as_ref().map(|c| c.bursts),
         })
     }
 }
@@ -132,10 +219,6 @@ fn main() -> anyhow::Result<()> {
     let xdg = XdgShell::bind(&globals, &qh).context("xdg_wm_base")?;
     let shm = Shm::bind(&globals, &qh).context("wl_shm")?;
     let pool = SlotPool::new((w * h * 4 * 3) as usize, &shm)?;
-    let surface = compositor.create_surface(&qh);
-    let window = xdg.create_window(surface, WindowDecorations::ServerDefault, &qh);
-    window.set_title("porthole-bench-client");
-    window.commit();
     let mut app = App {
         registry: RegistryState::new(&globals),
         outputs: OutputState::new(&globals, &qh),
@@ -143,9 +226,21 @@ fn main() -> anyhow::Result<()> {
         clock_id: 1,
         shm,
         pool,
-        window,
+        compositor,
+        xdg,
+        window: None,
+        chaos: (cli.mode == "chaos").then(|| Chaos {
+            rng: fastrand::Rng::with_seed(cli.seed),
+            next_action: Instant::now(),
+            remap_at: None,
+            resizes: 0,
+            unmaps: 0,
+            bursts: 0,
+        }),
+        last_frame: None,
+        longest_frame_wait: Duration::ZERO,
         size: (w, h),
-        animate: cli.mode == "anim",
+        animate: cli.mode != "idle",
         configured: false,
         committed: 0,
         presented: 0,
@@ -153,16 +248,19 @@ fn main() -> anyhow::Result<()> {
         latencies_us: Vec::new(),
     };
 
+    app.map(&qh);
     let deadline = Instant::now() + Duration::from_secs_f64(cli.seconds);
     let fd = conn.backend().poll_fd().try_clone_to_owned()?;
     while Instant::now() < deadline {
         queue.dispatch_pending(&mut app)?;
+        app.chaos_step(&qh);
         conn.flush()?;
         let Some(guard) = queue.prepare_read() else {
             continue;
         };
         let left = deadline.saturating_duration_since(Instant::now());
-        let timeout = rustix::event::Timespec::try_from(left.min(Duration::from_millis(100)))?;
+        let tick = if app.chaos.is_some() { 10 } else { 100 };
+        let timeout = rustix::event::Timespec::try_from(left.min(Duration::from_millis(tick)))?;
         let mut fds = [rustix::event::PollFd::new(
             &fd,
             rustix::event::PollFlags::IN,
@@ -196,7 +294,22 @@ impl CompositorHandler for App {
     ) {
     }
 
-    fn frame(&mut self, _: &Connection, qh: &QueueHandle<Self>, _: &wl_surface::WlSurface, _: u32) {
+    fn frame(
+        &mut self,
+        _: &Connection,
+        qh: &QueueHandle<Self>,
+        surface: &wl_surface::WlSurface,
+        _: u32,
+    ) {
+        // A callback of a window unmapped since is not this window's.
+        if self.window.as_ref().map(|w| w.wl_surface()) != Some(surface) {
+            return;
+        }
+        let now = Instant::now();
+        if let Some(last) = self.last_frame {
+            self.longest_frame_wait = self.longest_frame_wait.max(now - last);
+        }
+        self.last_frame = Some(now);
         self.draw(qh);
     }
 

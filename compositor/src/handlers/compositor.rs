@@ -15,8 +15,8 @@ use smithay::reexports::wayland_server::{
 };
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
-    get_parent, is_sync_subsurface, with_states, CompositorClientState, CompositorHandler,
-    CompositorState,
+    get_parent, is_sync_subsurface, with_states, with_surface_tree_downward, CompositorClientState,
+    CompositorHandler, CompositorState, TraversalAction,
 };
 use smithay::wayland::compositor::{RegionUserData, SubsurfaceUserData, SurfaceUserData};
 use smithay::wayland::shell::xdg::XdgToplevelSurfaceData;
@@ -30,6 +30,39 @@ use crate::state::{ClientState, Porthole, State};
 static FALLBACK_CLIENT_STATE: std::sync::LazyLock<CompositorClientState> =
     std::sync::LazyLock::new(CompositorClientState::default);
 
+/// How deep subsurfaces may nest, and how many one surface tree may hold. smithay merges a
+/// synchronized tree's pending state in time that grows faster than the tree: 5,000 nested
+/// subsurfaces froze every container's frames for seconds. Real clients nest one or two levels
+/// and hold a handful (video, overlays); one past these limits is disconnected.
+const MAX_SUBSURFACE_DEPTH: usize = 32;
+const MAX_SUBSURFACES: usize = 256;
+
+/// Why a new subsurface goes past the limits above, if it does.
+fn subsurface_limit_broken(surface: &WlSurface) -> Option<String> {
+    let mut root = surface.clone();
+    let mut depth = 0;
+    while let Some(parent) = get_parent(&root) {
+        depth += 1;
+        if depth > MAX_SUBSURFACE_DEPTH {
+            return Some(format!(
+                "subsurfaces nested more than {MAX_SUBSURFACE_DEPTH} deep"
+            ));
+        }
+        root = parent;
+    }
+    let mut count = 0usize;
+    with_surface_tree_downward(
+        &root,
+        (),
+        |_, _, _| TraversalAction::DoChildren(()),
+        |_, _, _| count += 1,
+        |_, _, _| true,
+    );
+    // The count includes the root, which is not a subsurface.
+    (count > MAX_SUBSURFACES + 1)
+        .then(|| format!("more than {MAX_SUBSURFACES} subsurfaces in one window"))
+}
+
 impl CompositorHandler for State {
     fn compositor_state(&mut self) -> &mut CompositorState {
         &mut self.comp.compositor_state
@@ -39,6 +72,17 @@ impl CompositorHandler for State {
         match client.get_data::<ClientState>() {
             Some(data) => &data.compositor_state,
             None => &FALLBACK_CLIENT_STATE,
+        }
+    }
+
+    fn new_subsurface(&mut self, surface: &WlSurface, _parent: &WlSurface) {
+        let Some(broken) = subsurface_limit_broken(surface) else {
+            return;
+        };
+        if let Some(client) = surface.client() {
+            let container = Porthole::client_container(&client);
+            tracing::warn!(container, "{broken}: disconnecting the client");
+            self.comp.disconnect(&client, Some((2, broken)));
         }
     }
 

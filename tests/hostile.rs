@@ -1,0 +1,439 @@
+//! Hostile clients against the real `porthole serve`: each attack runs in one container while an
+//! honest client in another draws. In every case the compositor keeps running, the honest client
+//! keeps getting frames, the attacker gets a protocol error or loses its connection (or is
+//! served, where what it does is allowed), and the compositor's memory and file descriptors
+//! come back down once the attacker is gone.
+
+mod common;
+mod fixture;
+mod raw;
+
+use std::io::Write as _;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use common::*;
+use fixture::ClientData;
+use raw::*;
+use wayland_client::protocol::{
+    wl_buffer, wl_compositor, wl_shm, wl_shm_pool, wl_subcompositor, wl_subsurface, wl_surface,
+};
+use wayland_client::Proxy;
+use wayland_protocols::xdg::shell::client::xdg_wm_base;
+
+wayland_client::delegate_noop!(ClientData: ignore wl_subcompositor::WlSubcompositor);
+wayland_client::delegate_noop!(ClientData: ignore wl_subsurface::WlSubsurface);
+
+const CONFIG: &str = r##"
+[container.attacker]
+color = "#cc0000"
+x11 = false
+
+[container.honest]
+color = "#3465a4"
+x11 = false
+"##;
+
+fn start() -> Compositor {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("porthole.toml");
+    std::fs::write(&path, CONFIG).unwrap();
+    let comp = Compositor::start_with(1280, 720, &["--config", path.to_str().unwrap()]);
+    drop(dir);
+    comp
+}
+
+/// Runs `attack` while an honest client in another container draws for `seconds`, and checks
+/// that the honest client got at least half the frames a 60 Hz output gives and that the
+/// compositor still runs.
+fn honest_client_survives(comp: &mut Compositor, seconds: f64, attack: impl FnMut()) {
+    let frames = frames_during(
+        &socket(comp, "honest"),
+        Duration::from_secs_f64(seconds),
+        attack,
+    );
+    let floor = (seconds * 30.0) as u32;
+    assert!(
+        frames >= floor,
+        "the honest client got {frames} frames in {seconds} s (wanted at least {floor})"
+    );
+    assert!(comp.is_running(), "the compositor died");
+}
+
+/// Waits until the compositor serves no client of the attacker's container.
+fn attacker_gone(comp: &Compositor) {
+    poll(Duration::from_secs(10), "the attacker to be gone", || {
+        let json = comp.run_ok(&["containers", "--json"]);
+        let containers: serde_json::Value =
+            serde_json::from_str(&json).map_err(|e| e.to_string())?;
+        let clients = containers
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["name"] == "attacker"))
+            .map(|c| c["clients"].as_u64().unwrap_or(0));
+        if clients == Some(0) {
+            Ok(())
+        } else {
+            Err(json)
+        }
+    });
+}
+
+/// A mapped toplevel of `w`x`h` showing an shm buffer; returns its surface, the pool's file
+/// and the buffer.
+fn shm_window(
+    c: &mut Raw,
+    w: i32,
+    h: i32,
+) -> (
+    wl_surface::WlSurface,
+    std::os::fd::OwnedFd,
+    wl_buffer::WlBuffer,
+) {
+    let compositor: wl_compositor::WlCompositor = c.bind("wl_compositor", 4);
+    let wm: xdg_wm_base::XdgWmBase = c.bind("xdg_wm_base", 1);
+    let shm: wl_shm::WlShm = c.bind("wl_shm", 1);
+    let qh = c.qh.clone();
+    let surface = compositor.create_surface(&qh, ());
+    let xdg = wm.get_xdg_surface(&surface, &qh, ());
+    let _top = xdg.get_toplevel(&qh, ());
+    surface.commit();
+    c.roundtrip().unwrap();
+    let serial = c.data.pending_serial.remove(&xdg.id()).expect("configure");
+    xdg.ack_configure(serial);
+    let size = (w * h * 4) as u64;
+    let fd = memfd(size);
+    let mut file = std::fs::File::from(fd.try_clone().unwrap());
+    file.write_all(&vec![0x80; size as usize]).unwrap();
+    let pool: wl_shm_pool::WlShmPool = shm.create_pool(fd.as_fd(), size as i32, &qh, ());
+    let buffer = pool.create_buffer(0, w, h, w * 4, wl_shm::Format::Xrgb8888, &qh, ());
+    surface.attach(Some(&buffer), 0, 0);
+    surface.damage_buffer(0, 0, w, h);
+    surface.commit();
+    c.roundtrip().unwrap();
+    (surface, fd, buffer)
+}
+
+#[test]
+fn a_pool_shrunk_under_an_attached_buffer_costs_only_its_client() {
+    // Reading past the end of a shrunk file raises SIGBUS in whoever maps it: the compositor.
+    let mut comp = start();
+    let mut c = Raw::connect(&socket(&comp, "attacker")).unwrap();
+    let (surface, fd, _buffer) = shm_window(&mut c, 256, 256);
+    comp.wait_for_windows(1, Duration::from_secs(5));
+    honest_client_survives(&mut comp, 1.5, || {
+        rustix::fs::ftruncate(&fd, 0).unwrap();
+        surface.damage_buffer(0, 0, 256, 256);
+        surface.commit();
+        let _ = c.conn.flush();
+    });
+    // What it shows can no longer be read: its client is cut off.
+    assert!(
+        c.roundtrip().is_err(),
+        "a client whose buffer cannot be read must be disconnected"
+    );
+    attacker_gone(&comp);
+    assert!(comp.run_ok(&["windows"]).lines().count() <= 1);
+}
+
+#[test]
+fn bad_buffer_sizes_strides_and_offsets_are_protocol_errors() {
+    let mut comp = start();
+    // (offset, width, height, stride) in a pool of 64 KiB.
+    let cases: &[(i32, i32, i32, i32)] = &[
+        (-4, 16, 16, 64),
+        (0, 0, 16, 64),
+        (0, 16, -16, 64),
+        (0, -16, 16, 64),
+        (0, 16, 16, 60),
+        (0, 16, 16, -64),
+        (65536 - 64, 16, 16, 64),
+        (0, i32::MAX, 1, i32::MAX),
+        (0, 1 << 14, 1 << 14, 1 << 16),
+        (i32::MAX, 1, 1, 4),
+    ];
+    let path = socket(&comp, "attacker");
+    honest_client_survives(&mut comp, 1.0, || {
+        for &(offset, w, h, stride) in cases {
+            let mut c = Raw::connect(&path).unwrap();
+            let shm: wl_shm::WlShm = c.bind("wl_shm", 1);
+            let qh = c.qh.clone();
+            let pool: wl_shm_pool::WlShmPool =
+                shm.create_pool(memfd(65536).as_fd(), 65536, &qh, ());
+            let _buffer =
+                pool.create_buffer(offset, w, h, stride, wl_shm::Format::Xrgb8888, &qh, ());
+            assert!(
+                c.roundtrip().is_err(),
+                "buffer at {offset} of {w}x{h}, stride {stride}, was accepted"
+            );
+            assert!(
+                c.error().contains("wl_shm"),
+                "expected a wl_shm error: {}",
+                c.error()
+            );
+        }
+    });
+    attacker_gone(&comp);
+}
+
+#[test]
+fn fds_of_the_wrong_kind_where_a_pool_is_expected_are_refused() {
+    let mut comp = start();
+    let dir = std::fs::File::open("/").unwrap();
+    let (pipe_r, _pipe_w) = rustix::pipe::pipe().unwrap();
+    let (sock_a, _sock_b) = UnixStream::pair().unwrap();
+    let fds: [(&str, BorrowedFd<'_>); 3] = [
+        ("a directory", dir.as_fd()),
+        ("a pipe", pipe_r.as_fd()),
+        ("a socket", sock_a.as_fd()),
+    ];
+    let fds_before = comp.open_fds();
+    let path = socket(&comp, "attacker");
+    honest_client_survives(&mut comp, 1.0, || {
+        for (what, fd) in fds {
+            let mut c = Raw::connect(&path).unwrap();
+            let shm: wl_shm::WlShm = c.bind("wl_shm", 1);
+            let _pool: wl_shm_pool::WlShmPool = shm.create_pool(fd, 4096, &c.qh.clone(), ());
+            assert!(c.roundtrip().is_err(), "{what} was taken as a pool");
+            assert!(c.error().contains("wl_shm"), "{what}: {}", c.error());
+        }
+    });
+    attacker_gone(&comp);
+    poll(Duration::from_secs(5), "the fds to be closed", || {
+        let now = comp.open_fds();
+        if now <= fds_before {
+            Ok(())
+        } else {
+            Err(format!("{now} open, {fds_before} before"))
+        }
+    });
+}
+
+/// A raw connection that writes Wayland messages by hand, with fds where asked.
+struct Wire {
+    stream: UnixStream,
+    next_id: u32,
+}
+
+impl Wire {
+    fn connect(comp: &Compositor) -> Self {
+        let stream = UnixStream::connect(socket(comp, "attacker")).unwrap();
+        Self { stream, next_id: 2 }
+    }
+
+    /// wl_display.sync, with `fds` riding along. Returns false once the compositor hung up.
+    fn sync(&mut self, fds: &[BorrowedFd<'_>]) -> bool {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut msg = Vec::with_capacity(12);
+        msg.extend_from_slice(&1u32.to_ne_bytes());
+        // Size 12 in the high half, opcode 0 (sync) in the low half.
+        msg.extend_from_slice(&(12u32 << 16).to_ne_bytes());
+        msg.extend_from_slice(&id.to_ne_bytes());
+        let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(253))];
+        let mut control = rustix::net::SendAncillaryBuffer::new(&mut space);
+        if !fds.is_empty() {
+            assert!(control.push(rustix::net::SendAncillaryMessage::ScmRights(fds)));
+        }
+        rustix::net::sendmsg(
+            &self.stream,
+            &[std::io::IoSlice::new(&msg)],
+            &mut control,
+            rustix::net::SendFlags::NOSIGNAL,
+        )
+        .is_ok()
+    }
+}
+
+#[test]
+#[ignore = "wayland-backend 0.3.17 queues such fds without bound (libwayland caps them); see README"]
+fn fds_sent_with_messages_that_take_none_do_not_pile_up() {
+    // Each message may carry fds; the compositor must not keep ones no request takes.
+    let mut comp = start();
+    let fds_before = comp.open_fds();
+    let file = memfd(4096);
+    let many: Vec<BorrowedFd<'_>> = (0..200).map(|_| file.as_fd()).collect();
+    let mut wire = Wire::connect(&comp);
+    let mut hung_up = false;
+    honest_client_survives(&mut comp, 1.5, || {
+        for _ in 0..2000 {
+            if !wire.sync(&many) {
+                hung_up = true;
+                break;
+            }
+        }
+    });
+    assert!(
+        comp.open_fds() < fds_before + 256,
+        "fds pile up in the compositor"
+    );
+    drop(wire);
+    attacker_gone(&comp);
+    poll(Duration::from_secs(5), "the fds to be closed", || {
+        let now = comp.open_fds();
+        if now <= fds_before {
+            Ok(())
+        } else {
+            Err(format!(
+                "{now} open, {fds_before} before; hung up: {hung_up}"
+            ))
+        }
+    });
+}
+
+#[test]
+fn a_client_that_never_reads_is_cut_off_and_memory_stays_bounded() {
+    // Every sync makes the compositor send two events; the client reads none of them.
+    let mut comp = start();
+    let rss_before = comp.rss_kib();
+    let mut wire = Wire::connect(&comp);
+    wire.stream.set_nonblocking(true).unwrap();
+    let mut sent = 0u32;
+    let mut hung_up = false;
+    honest_client_survives(&mut comp, 2.0, || {
+        let began = Instant::now();
+        while sent < 2_000_000 && began.elapsed() < Duration::from_secs(20) {
+            if wire.sync(&[]) {
+                sent += 1;
+            } else if matches!(
+                wire.stream.peer_addr().err().map(|e| e.kind()),
+                Some(std::io::ErrorKind::NotConnected)
+            ) {
+                hung_up = true;
+                break;
+            } else {
+                // The compositor is not reading either: its buffer toward us is full, or ours
+                // toward it. Give it a moment.
+                std::thread::sleep(Duration::from_millis(1));
+                if began.elapsed() > Duration::from_secs(3) {
+                    break;
+                }
+            }
+        }
+    });
+    attacker_gone(&comp);
+    let rss = comp.rss_kib();
+    assert!(
+        rss < rss_before + 16 * 1024,
+        "RSS grew from {rss_before} KiB to {rss} KiB after {sent} unread syncs (hung up: {hung_up})"
+    );
+}
+
+/// Flushes what `c` queued, waiting while the compositor's side of the socket is full. Returns
+/// false once the connection is gone.
+fn flush(c: &Raw) -> bool {
+    let began = Instant::now();
+    loop {
+        match c.conn.flush() {
+            Ok(()) => return true,
+            Err(wayland_client::backend::WaylandError::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    && began.elapsed() < Duration::from_secs(10) =>
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Sends `n` rounds of `round` as fast as the compositor reads them, in batches small enough
+/// for the client library's buffer. Returns how many rounds went out before the connection was
+/// cut.
+fn flood(c: &Raw, n: usize, mut round: impl FnMut()) -> usize {
+    for i in 0..n {
+        round();
+        if i % 32 == 31 && !flush(c) {
+            return i + 1;
+        }
+    }
+    flush(c);
+    n
+}
+
+/// Builds a subsurface tree under a mapped window with `attach` (child, parent of the chain so
+/// far) and checks that the client is cut off for `reason` while other containers keep drawing.
+fn subsurface_attack(nested: bool, reason: &str) {
+    let mut comp = start();
+    let rss_before = comp.rss_kib();
+    let mut c = Raw::connect(&socket(&comp, "attacker")).unwrap();
+    let (root, _fd, _buffer) = shm_window(&mut c, 64, 64);
+    let compositor: wl_compositor::WlCompositor = c.bind("wl_compositor", 4);
+    let sub: wl_subcompositor::WlSubcompositor = c.bind("wl_subcompositor", 1);
+    let qh = c.qh.clone();
+    let mut sent = 0;
+    honest_client_survives(&mut comp, 2.0, || {
+        let mut parent = root.clone();
+        sent = flood(&c, 5000, || {
+            let child = compositor.create_surface(&qh, ());
+            let _ = sub.get_subsurface(&child, &parent, &qh, ());
+            child.commit();
+            if nested {
+                parent = child;
+            }
+        });
+        root.commit();
+        flush(&c);
+    });
+    assert!(c.roundtrip().is_err(), "served after {sent} subsurfaces");
+    assert_disconnected_because(&comp, &c, reason);
+    drop(c);
+    attacker_gone(&comp);
+    let rss = comp.rss_kib();
+    assert!(
+        rss < rss_before + 32 * 1024,
+        "RSS grew from {rss_before} KiB to {rss} KiB"
+    );
+}
+
+#[test]
+fn subsurfaces_nested_thousands_deep_cost_only_their_client() {
+    subsurface_attack(true, "subsurfaces nested more than 32 deep");
+}
+
+#[test]
+fn thousands_of_subsurfaces_in_one_window_cost_only_their_client() {
+    subsurface_attack(false, "more than 256 subsurfaces in one window");
+}
+
+#[test]
+fn ten_thousand_surfaces_are_served_and_freed() {
+    // Plain surfaces with no role cost memory only; the client is served, and its memory is
+    // freed with it.
+    let mut comp = start();
+    let rss_before = comp.rss_kib();
+    let mut c = Raw::connect(&socket(&comp, "attacker")).unwrap();
+    let compositor: wl_compositor::WlCompositor = c.bind("wl_compositor", 4);
+    let qh = c.qh.clone();
+    honest_client_survives(&mut comp, 1.5, || {
+        flood(&c, 10_000, || {
+            let _ = compositor.create_surface(&qh, ());
+        });
+    });
+    c.roundtrip().unwrap();
+    drop(c);
+    attacker_gone(&comp);
+    let rss = comp.rss_kib();
+    assert!(
+        rss < rss_before + 32 * 1024,
+        "RSS grew from {rss_before} KiB to {rss} KiB"
+    );
+}
+
+#[test]
+fn a_commit_flood_does_not_starve_other_containers() {
+    let mut comp = start();
+    let mut c = Raw::connect(&socket(&comp, "attacker")).unwrap();
+    let (surface, _fd, _buffer) = shm_window(&mut c, 64, 64);
+    let mut sent = 0;
+    honest_client_survives(&mut comp, 2.0, || {
+        sent = flood(&c, 100_000, || {
+            surface.damage_buffer(0, 0, 64, 64);
+            surface.commit();
+        });
+    });
+    // Committing is allowed: the attacker is still served, and its window still listed.
+    assert_eq!(sent, 100_000);
+    c.roundtrip().unwrap();
+    assert_eq!(comp.windows().len(), 1);
+}
