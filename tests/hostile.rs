@@ -437,3 +437,29 @@ fn a_commit_flood_does_not_starve_other_containers() {
     c.roundtrip().unwrap();
     assert_eq!(comp.windows().len(), 1);
 }
+
+#[test]
+#[ignore = "wayland-backend 0.3.17 panics on it (found by fuzz/, wayland target); see README"]
+fn a_null_string_where_one_is_required_is_a_protocol_error() {
+    // wl_registry.bind whose interface name is null: the Rust server backend reaches an
+    // `unreachable!` and the whole compositor goes down.
+    let mut comp = start();
+    let mut wire = Wire::connect(&comp);
+    let words: [u32; 9] = [
+        // wl_display.get_registry(new id 2)
+        1,
+        (12 << 16) | 1,
+        2,
+        // wl_registry.bind(name 1, interface null, version 1, new id 3)
+        2,
+        24 << 16,
+        1,
+        0,
+        1,
+        3,
+    ];
+    let msg: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    wire.stream.write_all(&msg).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(comp.is_running(), "one message took the compositor down");
+}

@@ -186,6 +186,23 @@ fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(ticks as f64 / hz as f64))
 }
 
+/// How often a process's threads went to sleep and were woken: voluntary context switches,
+/// summed over its threads.
+fn wakeups(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        })
+        .sum()
+}
+
 /// RSS and PSS of a process, in KiB.
 fn memory_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))?;
@@ -199,15 +216,16 @@ fn memory_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
 }
 
 /// Runs `n` bench clients in `mode` for `seconds` and returns their reports, with the
-/// compositor's CPU time over the same span.
+/// compositor's CPU time and wakeups over the same span.
 fn run_clients(
     running: &Running,
     mode: &str,
     n: u32,
     seconds: f64,
-) -> anyhow::Result<(Vec<Value>, Duration)> {
+) -> anyhow::Result<(Vec<Value>, Duration, u64)> {
     let pid = running.child.id();
     let before = cpu_time(pid)?;
+    let woken_before = wakeups(pid);
     let children: Vec<Child> = (0..n)
         .map(|_| spawn_client(running, &running.display, mode, seconds))
         .collect::<anyhow::Result<_>>()?;
@@ -221,7 +239,7 @@ fn run_clients(
         }
     }
     let cpu = cpu_time(pid)? - before;
-    Ok((reports, cpu))
+    Ok((reports, cpu, wakeups(pid) - woken_before))
 }
 
 /// Starts one bench client on `display` (a socket name or an absolute path).
@@ -269,7 +287,7 @@ fn scale(
     }
     // Let the load map its windows before measuring.
     std::thread::sleep(Duration::from_secs(2));
-    let (reports, _) = run_clients(running, "anim", 1, cli.seconds)?;
+    let (reports, _, _) = run_clients(running, "anim", 1, cli.seconds)?;
     for mut child in load {
         let _ = child.kill();
         let _ = child.wait();
@@ -313,7 +331,7 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
     }
 
     for &n in &cli.clients {
-        let (reports, cpu) = run_clients(&running, "anim", n, cli.seconds)?;
+        let (reports, cpu, _) = run_clients(&running, "anim", n, cli.seconds)?;
         let get =
             |key: &str| -> Vec<f64> { reports.iter().filter_map(|r| r[key].as_f64()).collect() };
         let fps = median(get("fps")).unwrap_or(0.0);
@@ -335,12 +353,37 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
                 cpu.as_secs_f64() * 1e6 / presented,
             );
         }
+        // An output frame shows at most one frame of each client, so the busiest client's
+        // count is the output's (one output; Weston's headless repaints only when damaged too).
+        let output_frames = get("presented").into_iter().fold(0.0, f64::max);
+        if output_frames > 0.0 {
+            out.insert(
+                format!("anim{n}_cpu_us_per_output_frame"),
+                cpu.as_secs_f64() * 1e6 / output_frames,
+            );
+        }
     }
 
-    let (_, cpu) = run_clients(&running, "idle", cli.idle, cli.seconds)?;
+    // Idle: measured from a second after the windows opened, so that only idling counts.
+    let pid = running.child.id();
+    let idle = (0..cli.idle)
+        .map(|_| spawn_client(&running, &running.display, "idle", cli.seconds + 1.5))
+        .collect::<anyhow::Result<Vec<Child>>>()?;
+    std::thread::sleep(Duration::from_secs(1));
+    let (cpu_before, woken_before) = (cpu_time(pid)?, wakeups(pid));
+    std::thread::sleep(Duration::from_secs_f64(cli.seconds));
+    let cpu = cpu_time(pid)? - cpu_before;
+    let woken = wakeups(pid) - woken_before;
+    for child in idle {
+        child.wait_with_output()?;
+    }
     out.insert(
         format!("idle{}_cpu_ms_per_s", cli.idle),
         cpu.as_secs_f64() * 1000.0 / cli.seconds,
+    );
+    out.insert(
+        format!("idle{}_wakeups_per_s", cli.idle),
+        woken as f64 / cli.seconds,
     );
     scale(which, &running, cli, &mut out)?;
     x11(which, &running, &mut out)?;

@@ -448,7 +448,7 @@ impl Porthole {
 
     /// Counts `size` bytes of wl_shm pool (growing from `old`) against the client's container.
     /// Over the limit, the client is disconnected with an error and `false` is returned.
-    pub fn charge_shm(&mut self, client: &Client, size: u64, old: u64) -> bool {
+    pub fn charge_shm(&mut self, client: &Client, object: ObjectId, size: u64, old: u64) -> bool {
         let name = Self::client_container(client);
         let Some(container) = self.containers.get_mut(name.as_str()) else {
             return true;
@@ -461,10 +461,8 @@ impl Porthole {
                  limit of {limit}"
             );
             self.quota_hit(&name, "shm_bytes", detail.clone());
-            self.disconnect(
-                client,
-                Some((2, format!("shm_bytes limit of container {name}: {detail}"))),
-            );
+            let message = format!("shm_bytes limit of container {name}: {detail}");
+            self.disconnect(client, Some((object, 2, message)));
             return false;
         }
         container.shm_bytes = total;

@@ -7,6 +7,7 @@ pub mod container;
 pub mod control;
 pub mod ctl;
 pub mod decorations;
+pub mod fuzzing;
 pub mod grabs;
 mod handlers;
 pub mod input;

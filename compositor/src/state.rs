@@ -18,7 +18,9 @@ use smithay::reexports::calloop::{
     channel, generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction,
 };
 use smithay::reexports::wayland_server::backend::protocol::ProtocolError;
-use smithay::reexports::wayland_server::backend::{ClientData, ClientId, DisconnectReason};
+use smithay::reexports::wayland_server::backend::{
+    ClientData, ClientId, DisconnectReason, ObjectId,
+};
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::{Client, Display, DisplayHandle};
 use smithay::utils::{Clock, Logical, Monotonic, Point};
@@ -158,6 +160,8 @@ pub struct Porthole {
     pub display_ping: Option<Ping>,
     /// Clients killed since the last dispatch, whose objects still need freeing.
     pub killed_clients: Vec<ClientId>,
+    /// Clients to disconnect once the current dispatch is over, and why.
+    pub pending_disconnects: Vec<(ClientId, DisconnectReason)>,
     /// Cloned into every client's state to report its disconnection.
     pub client_gone: channel::Sender<ClientGone>,
     /// Draws title bar text.
@@ -382,6 +386,7 @@ impl Porthole {
             display_ping: None,
             quit_requested: Default::default(),
             killed_clients: Vec::new(),
+            pending_disconnects: Vec::new(),
             containers: Default::default(),
             shm: Default::default(),
             closed_listeners: Default::default(),
@@ -446,23 +451,48 @@ impl Porthole {
         }
     }
 
-    /// Disconnects a client, with a protocol error for it to report when `error` is given.
-    pub fn disconnect(&mut self, client: &Client, error: Option<(u32, String)>) {
+    /// Disconnects a client; with `error`, a protocol error on one of its objects tells it why.
+    ///
+    /// Safe from inside a request handler: libwayland must not destroy a client while it
+    /// dispatches that client's requests. The error goes out at once (libwayland then ends the
+    /// client when its dispatch is over); the kill itself waits for
+    /// [`Porthole::apply_disconnects`], after the dispatch.
+    pub fn disconnect(&mut self, client: &Client, error: Option<(ObjectId, u32, String)>) {
+        let container = Self::client_container(client);
         let reason = match error {
-            Some((code, message)) => DisconnectReason::ProtocolError(ProtocolError {
-                code,
-                object_id: 1,
-                object_interface: "wl_display".into(),
-                message,
-            }),
+            Some((object, code, message)) => {
+                info!(container, "disconnecting a client: {message}");
+                let text = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
+                self.display_handle
+                    .backend_handle()
+                    .post_error(object.clone(), code, text);
+                DisconnectReason::ProtocolError(ProtocolError {
+                    code,
+                    object_id: object.protocol_id(),
+                    object_interface: object.interface().name.into(),
+                    message,
+                })
+            }
             None => DisconnectReason::ConnectionClosed,
         };
-        self.display_handle
-            .backend_handle()
-            .kill_client(client.id(), reason);
-        self.killed_clients.push(client.id());
+        self.pending_disconnects.push((client.id(), reason));
         if let Some(ping) = &self.display_ping {
             ping.ping();
+        }
+    }
+
+    /// Ends the clients [`Porthole::disconnect`] was asked to, outside of any dispatch.
+    pub fn apply_disconnects(&mut self) {
+        if self.pending_disconnects.is_empty() {
+            return;
+        }
+        // What was queued for them (their protocol error first of all) goes out first.
+        let _ = self.display_handle.flush_clients();
+        for (id, reason) in std::mem::take(&mut self.pending_disconnects) {
+            self.display_handle
+                .backend_handle()
+                .kill_client(id.clone(), reason);
+            self.killed_clients.push(id);
         }
     }
 
@@ -567,6 +597,7 @@ impl State {
         let display_for_kills = display.clone();
         loop_handle
             .insert_source(ping_source, move |_, _, state| {
+                state.comp.apply_disconnects();
                 // wayland-backend frees a killed client's objects only while dispatching; with
                 // nothing else to read, dispatching the killed client itself does it.
                 for id in std::mem::take(&mut state.comp.killed_clients) {
@@ -590,6 +621,7 @@ impl State {
         {
             self.comp.loop_signal.stop();
         }
+        self.comp.apply_disconnects();
         self.apply_pending_focus();
         let closed = std::mem::take(&mut *self.comp.closed_listeners.borrow_mut());
         for name in closed {

@@ -82,7 +82,8 @@ impl CompositorHandler for State {
         if let Some(client) = surface.client() {
             let container = Porthole::client_container(&client);
             tracing::warn!(container, "{broken}: disconnecting the client");
-            self.comp.disconnect(&client, Some((2, broken)));
+            self.comp
+                .disconnect(&client, Some((surface.id(), 2, broken)));
         }
     }
 
@@ -196,7 +197,7 @@ impl Dispatch<wl_shm::WlShm, ()> for State {
     ) {
         let mut pool = None;
         if let wl_shm::Request::CreatePool { id, size, .. } = &request {
-            if *size > 0 && !state.comp.charge_shm(client, *size as u64, 0) {
+            if *size > 0 && !state.comp.charge_shm(client, shm.id(), *size as u64, 0) {
                 return;
             }
             pool = new_object_protocol_id(id).map(|pid| (pid, *size as u64));
@@ -233,7 +234,7 @@ impl Dispatch<wl_shm_pool::WlShmPool, ShmPoolUserData> for State {
                 }
                 if let Some(old) = state.comp.shm.pool_size(&pool.id()) {
                     if (size as u64) > old {
-                        if !state.comp.charge_shm(client, size as u64, old) {
+                        if !state.comp.charge_shm(client, pool.id(), size as u64, old) {
                             return;
                         }
                         state.comp.shm.pool_resized(&pool.id(), size as u64);

@@ -48,7 +48,8 @@ impl XdgShellHandler for State {
                 let detail = format!("more than {limit} toplevel windows");
                 self.comp.quota_hit(&container, "toplevels", detail.clone());
                 let message = format!("toplevels limit of container {container}: {detail}");
-                self.comp.disconnect(&client, Some((2, message)));
+                let object = surface.xdg_toplevel().id();
+                self.comp.disconnect(&client, Some((object, 2, message)));
                 return;
             }
         }
