@@ -249,14 +249,52 @@ fn spawn_client(
     mode: &str,
     seconds: f64,
 ) -> anyhow::Result<Child> {
+    spawn_client_sized(running, display, mode, seconds, "256x256")
+}
+
+/// [`spawn_client`] with a window of `size` (`WxH`).
+fn spawn_client_sized(
+    running: &Running,
+    display: &str,
+    mode: &str,
+    seconds: f64,
+    size: &str,
+) -> anyhow::Result<Child> {
     Command::new(sibling("porthole-bench-client")?)
         .args(["--mode", mode, "--seconds", &seconds.to_string()])
+        .args(["--size", size])
         .env("XDG_RUNTIME_DIR", &running.runtime)
         .env("WAYLAND_DISPLAY", display)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .context("starting porthole-bench-client")
+}
+
+/// One client as large as the output, animating: each frame repaints nearly all of the output.
+/// Against `anim1` (256x256), what damage tracking saves.
+fn full_output(
+    running: &Running,
+    cli: &Cli,
+    out: &mut BTreeMap<String, f64>,
+) -> anyhow::Result<()> {
+    let pid = running.child.id();
+    let before = cpu_time(pid)?;
+    let child = spawn_client_sized(running, &running.display, "anim", cli.seconds, "1920x1080")?;
+    let output = child.wait_with_output()?;
+    let cpu = cpu_time(pid)? - before;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let report: Value = serde_json::from_str(text.trim())
+        .with_context(|| format!("a bench client failed: {text:?}"))?;
+    let presented = report["presented"].as_f64().unwrap_or(0.0);
+    out.insert("animfull_fps".into(), report["fps"].as_f64().unwrap_or(0.0));
+    if presented > 0.0 {
+        out.insert(
+            "animfull_cpu_us_per_output_frame".into(),
+            cpu.as_secs_f64() * 1e6 / presented,
+        );
+    }
+    Ok(())
 }
 
 /// One measuring client animating while `containers` x 4 idle windows are mapped (in as many
@@ -363,6 +401,8 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
             );
         }
     }
+
+    full_output(&running, cli, &mut out)?;
 
     // Idle: measured from a second after the windows opened, so that only idling counts.
     let pid = running.child.id();
