@@ -8,6 +8,8 @@
 //! sees at /run/porthole. Every wait is a bounded poll.
 
 mod common;
+mod fixture;
+mod raw;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -616,4 +618,35 @@ fn x11_and_wayland_clients_of_a_container_share_its_clipboard() {
             "expected `{line}`:\n{report}"
         );
     }
+}
+
+#[test]
+fn an_x11_client_flooding_property_changes_costs_only_its_container() {
+    // 10,000 rounds of 64 KiB titles and other property changes go through the sandbox's
+    // Xwayland and bridge, while a Wayland client of another container draws.
+    let mut c = Compositor::start(1280, 720);
+    add_container(&c, "a");
+    c.run_ok(&["container", "add", "honest"]);
+    let rss_before = c.rss_kib();
+    let honest = raw::socket(&c, "honest");
+    let mut flooding = None;
+    let frames = raw::frames_during(&honest, Duration::from_secs(4), || {
+        flooding = Some(run_script(
+            &mut c,
+            "a",
+            "exec /run/porthole/porthole-x11-probe flood --changes 10000",
+        ));
+    });
+    assert!(
+        frames >= 120,
+        "the honest client got {frames} frames in 4 s while an X11 client flooded"
+    );
+    let w = wait_for_titled(&c, "a", "after the flood");
+    assert_eq!(w.container, "a");
+    assert!(c.is_running(), "the compositor died");
+    let rss = c.rss_kib();
+    assert!(
+        rss < rss_before + 32 * 1024,
+        "the compositor grew from {rss_before} KiB to {rss} KiB"
+    );
 }

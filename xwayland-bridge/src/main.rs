@@ -512,8 +512,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         if bridge.mirrors.iter().any(|m| m.surface.is_none()) {
             bridge.pair_surfaces();
         }
+        bridge.send_names();
         bridge.server.dh.flush_clients().ok();
-        if let Some(Err(err)) = bridge.host.as_ref().map(|h| h.conn.flush()) {
+        // A full socket is not a lost one: what is left goes with the next pass.
+        let flushed = bridge.host.as_ref().map(|h| h.conn.flush());
+        if let Some(Err(err)) = flushed.filter(|r| {
+            !matches!(r, Err(wayland_client::backend::WaylandError::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock)
+        }) {
             if let Some(token) = bridge.host_source.take() {
                 bridge.loop_handle.remove(token);
             }

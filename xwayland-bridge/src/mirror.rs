@@ -67,6 +67,8 @@ pub struct Mirror {
     /// Where the host placed the toplevel (porthole_x11_v1), and the object that says so.
     pub placed: Option<Point<i32, Logical>>,
     pub follow: Option<Follow>,
+    /// The X11 title or class changed since the host was told.
+    pub names_changed: bool,
 }
 
 /// A porthole_x11_toplevel_v1, destroyed with the mirror.
@@ -99,6 +101,7 @@ impl Bridge {
             shown: None,
             placed: None,
             follow: None,
+            names_changed: false,
         });
         self.pair_surfaces();
     }
@@ -481,13 +484,26 @@ impl Bridge {
         }
     }
 
-    /// Titles and classes follow the X11 window's properties.
+    /// Titles and classes follow the X11 window's properties, at most once per pass of the
+    /// event loop ([`Bridge::send_names`]): an X11 client may change them thousands of times a
+    /// second, and forwarding each would fill the bridge's connection to the host.
     pub fn property_changed(&mut self, window: &X11Surface, property: WmWindowProperty) {
-        self.with_host_window(window, |host| match property {
-            WmWindowProperty::Title => host.set_title(bounded(window.title())),
-            WmWindowProperty::Class => host.set_app_id(bounded(window.class())),
-            _ => {}
-        });
+        if matches!(property, WmWindowProperty::Title | WmWindowProperty::Class) {
+            if let Some(m) = self.mirrors.iter_mut().find(|m| &m.window == window) {
+                m.names_changed = true;
+            }
+        }
+    }
+
+    /// Tells the host the titles and classes that changed since the last pass.
+    pub fn send_names(&mut self) {
+        for m in self.mirrors.iter_mut().filter(|m| m.names_changed) {
+            if let Some(Role::Toplevel(host)) = &m.role {
+                host.set_title(bounded(m.window.title()));
+                host.set_app_id(bounded(m.window.class()));
+            }
+            m.names_changed = false;
+        }
     }
 
     /// Runs `f` on the host toplevel of an X11 window, if it has one.

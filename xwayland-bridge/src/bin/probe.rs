@@ -49,6 +49,7 @@ x11rb::atom_manager! {
         _NET_WM_NAME,
         _NET_WM_WINDOW_TYPE,
         _NET_WM_WINDOW_TYPE_DIALOG,
+        PORTHOLE_PROBE_FLOOD,
     }
 }
 
@@ -84,6 +85,14 @@ enum Command {
         #[arg(long, default_value = "200x120", value_parser = parse_size)]
         size: (u16, u16),
     },
+    /// Map a toplevel, then change its properties `changes` times as fast as the X server takes
+    /// them (64 KiB titles, icon names, a property of its own), name it "after the flood", say
+    /// "flooded" and keep it alive.
+    Flood {
+        /// How many rounds of changes.
+        #[arg(long, default_value_t = 10_000)]
+        changes: u32,
+    },
     /// Map a plain named toplevel and keep it alive.
     Window {
         /// WM_NAME / _NET_WM_NAME of the window.
@@ -105,6 +114,7 @@ fn main() -> Result<ExitCode> {
         Command::Menu { delay_ms } => run_menu(Duration::from_millis(delay_ms)),
         Command::Splash { color, size } => run_splash(color, size),
         Command::Window { name, color, size } => run_window(&name, color, size),
+        Command::Flood { changes } => run_flood(changes),
     }
 }
 
@@ -770,6 +780,52 @@ fn run_window(name: &str, background: u32, (width, height): (u16, u16)) -> Resul
     // MapNotify; the benchmark reads it.
     let ms = begun.elapsed().as_secs_f64() * 1000.0;
     say(&format!("mapped 0x{win:x} {ms:.1} ms after connecting"))?;
+    event_loop(&conn, &atoms)
+}
+
+/// The `flood` subcommand.
+fn run_flood(changes: u32) -> Result<ExitCode> {
+    let (conn, screen_num) = connect()?;
+    let screen = &conn.setup().roots[screen_num];
+    let atoms = intern_atoms(&conn)?;
+    let spec = ToplevelSpec {
+        name: "flood-target",
+        background: 0x808080,
+        width: 200,
+        height: 100,
+    };
+    let win = create_toplevel(&conn, screen, &atoms, &spec)?;
+    if let Handled::CloseRequested = map_and_wait(&conn, &atoms, win)? {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let filler = "x".repeat(64 * 1024);
+    for i in 0..changes {
+        set_names(&conn, &atoms, win, &format!("{i} {filler}"))?;
+        set_string(
+            &conn,
+            win,
+            AtomEnum::WM_ICON_NAME,
+            format!("icon {i}").as_bytes(),
+        )?;
+        conn.change_property32(
+            PropMode::APPEND,
+            win,
+            atoms.PORTHOLE_PROBE_FLOOD,
+            AtomEnum::CARDINAL,
+            &[i],
+        )
+        .context("appending to the flood property")?;
+        if i % 256 == 255 {
+            // A round trip now and then, so that the X server, not this client, holds the backlog.
+            conn.get_input_focus()
+                .context("sending GetInputFocus")?
+                .reply()
+                .context("waiting for the X server")?;
+        }
+    }
+    set_names(&conn, &atoms, win, "after the flood")?;
+    conn.flush().context("flushing the X connection")?;
+    say("flooded")?;
     event_loop(&conn, &atoms)
 }
 
