@@ -77,13 +77,7 @@ shm_bytes = "1MiB"
 "##;
 
 fn start() -> Compositor {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("porthole.toml");
-    std::fs::write(&path, CONFIG).unwrap();
-    // The compositor reads the file at start only; the temp dir may go after that.
-    let comp = Compositor::start_with(1280, 720, &["--config", path.to_str().unwrap()]);
-    drop(dir);
-    comp
+    Compositor::start_with_config(1280, 720, CONFIG)
 }
 
 fn globals_seen_by_wayland_info(display: &str, comp: &Compositor) -> BTreeSet<String> {

@@ -101,10 +101,7 @@ fn eight_containers_of_eight_chaotic_clients_are_all_served_and_leave_nothing_be
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60.0);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("porthole.toml");
-    std::fs::write(&path, config()).unwrap();
-    let mut comp = Compositor::start_with(1920, 1080, &["--config", path.to_str().unwrap()]);
+    let mut comp = Compositor::start_with_config(1920, 1080, &config());
 
     // A first, short round warms the allocator and the caches; what it leaves is the baseline.
     round(&comp, 5.0, 1);

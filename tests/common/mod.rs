@@ -263,6 +263,15 @@ impl Compositor {
         Self::start_with(width, height, &[])
     }
 
+    /// Like [`Compositor::start`], with this configuration file.
+    pub fn start_with_config(width: i32, height: i32, config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("porthole.toml");
+        std::fs::write(&path, config).unwrap();
+        // The compositor reads the file at start only; the temp dir may go after that.
+        Self::start_with(width, height, &["--config", path.to_str().unwrap()])
+    }
+
     /// Like [`Compositor::start`], with extra arguments to `serve`.
     pub fn start_with(width: i32, height: i32, extra: &[&str]) -> Self {
         let dir = tempfile::Builder::new()
