@@ -36,6 +36,7 @@ use smithay::wayland::shm::ShmState;
 use smithay::wayland::xwayland_shell::XWaylandShellState;
 use smithay::xwayland::{X11Surface, X11Wm, XWayland, XWaylandEvent};
 use tracing::{error, info, warn};
+use wayland_client::backend::WaylandError;
 use wayland_client::globals::registry_queue_init;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 use wayland_client::Connection;
@@ -98,6 +99,9 @@ pub struct Bridge {
     /// has neither an X server nor an extra client.
     pub host: Option<Host>,
     host_source: Option<RegistrationToken>,
+    /// Set while the container's socket is full: a watch for it to drain. Until then the bridge
+    /// holds back what can wait (title changes), see [`Bridge::flush_host`].
+    host_writable: Option<RegistrationToken>,
     pub display: XDisplay,
     pub xwm: Option<X11Wm>,
     /// Window managers of Xwaylands that are gone, kept a while: smithay's X11 event and
@@ -231,6 +235,56 @@ impl Bridge {
         self.xwayland_gone();
     }
 
+    /// Sends what the bridge queued for the container's socket.
+    ///
+    /// A full socket is not a lost one, but libwayland-client (which the bridge's connection
+    /// uses) drops the connection when a request finds both the socket and its own 4 KiB buffer
+    /// full. So once a flush leaves something behind, the bridge watches the socket until it
+    /// drains and meanwhile queues nothing it can hold back: an X11 client retitling its window
+    /// in a loop must not cost the container its X server.
+    fn flush_host(&mut self) {
+        let Some(host) = &self.host else {
+            return;
+        };
+        let err = match host.conn.flush() {
+            Ok(()) => return,
+            Err(WaylandError::Io(err)) if err.kind() == std::io::ErrorKind::WouldBlock => {
+                if self.host_writable.is_none() {
+                    if let Err(err) = self.watch_host_drain() {
+                        warn!(%err, "cannot watch the container's socket drain");
+                    }
+                }
+                return;
+            }
+            Err(err) => err,
+        };
+        if let Some(token) = self.host_source.take() {
+            self.loop_handle.remove(token);
+        }
+        self.host_lost(&err);
+    }
+
+    /// Wakes the loop once the container's socket takes data again; the pass that follows
+    /// flushes, and sends the titles held back.
+    fn watch_host_drain(&mut self) -> anyhow::Result<()> {
+        let Some(host) = &self.host else {
+            return Ok(());
+        };
+        let fd = host.conn.backend().poll_fd().try_clone_to_owned()?;
+        let token = self
+            .loop_handle
+            .insert_source(
+                Generic::new(fd, Interest::WRITE, Mode::Level),
+                |_, _, bridge| {
+                    bridge.host_writable = None;
+                    Ok(PostAction::Remove)
+                },
+            )
+            .map_err(|err| anyhow::anyhow!("{err}"))?;
+        self.host_writable = Some(token);
+        Ok(())
+    }
+
     /// Xwayland exited (its last client left, or it was killed): forget its windows and wait for
     /// the next X11 client. Runs from an idle callback, outside the window manager's own
     /// callbacks.
@@ -255,7 +309,10 @@ impl Bridge {
                 drop(running.client);
             }
             // Nothing left to show: leave the container's socket until the next X11 client.
-            if let Some(token) = bridge.host_source.take() {
+            for token in [bridge.host_source.take(), bridge.host_writable.take()]
+                .into_iter()
+                .flatten()
+            {
                 bridge.loop_handle.remove(token);
             }
             bridge.host = None;
@@ -460,6 +517,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         server,
         host: None,
         host_source: None,
+        host_writable: None,
         display: x_display,
         xwm: None,
         retired_xwms: Vec::new(),
@@ -512,19 +570,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         if bridge.mirrors.iter().any(|m| m.surface.is_none()) {
             bridge.pair_surfaces();
         }
-        bridge.send_names();
-        bridge.server.dh.flush_clients().ok();
-        // A full socket is not a lost one: what is left goes with the next pass.
-        let flushed = bridge.host.as_ref().map(|h| h.conn.flush());
-        if let Some(Err(err)) = flushed.filter(|r| {
-            !matches!(r, Err(wayland_client::backend::WaylandError::Io(e))
-                if e.kind() == std::io::ErrorKind::WouldBlock)
-        }) {
-            if let Some(token) = bridge.host_source.take() {
-                bridge.loop_handle.remove(token);
-            }
-            bridge.host_lost(&err);
+        if bridge.host_writable.is_none() {
+            bridge.send_names();
         }
+        bridge.server.dh.flush_clients().ok();
+        bridge.flush_host();
     })?;
     Ok(bridge.exit.unwrap_or(ExitCode::SUCCESS))
 }
