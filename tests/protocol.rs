@@ -503,23 +503,21 @@ fn garbage_bytes_disconnect_only_that_client() {
 }
 
 #[test]
-fn a_buffer_committed_before_the_configure_is_acked_does_not_map_the_window() {
+fn a_buffer_committed_before_the_configure_is_acked_maps_the_window_at_the_clients_size() {
     let mut f = Fixture::new();
     let c = f.add_client();
     let w = f.create_unmapped_window(c);
     f.roundtrip(c);
-    // The client got its configure but attaches without acknowledging it.
-    f.attach_solid(c, &w, 10, 10, [1, 2, 3, 255]);
+    // The client got its configure but attaches without acknowledging it, as older clients
+    // and WLCS do: the window shows, at the size the client drew.
+    f.attach_solid(c, &w, 40, 30, [1, 2, 3, 255]);
     w.surface.commit();
     f.roundtrip(c);
-    assert!(f.windows().is_empty(), "{:?}", f.windows());
-    f.ack_last_configure(c, &w);
-    w.surface.commit();
-    f.roundtrip(c);
+    let windows = f.windows();
+    assert_eq!(windows.len(), 1, "{windows:?}");
     assert_eq!(
-        f.windows().len(),
-        1,
-        "it maps once the configure is acknowledged"
+        (windows[0].geometry.width, windows[0].geometry.height),
+        (40, 30)
     );
 }
 
@@ -585,6 +583,61 @@ fn pointer_to(f: &mut Fixture, x: i32, y: i32) {
             y: y as f64,
         },
     );
+}
+
+#[test]
+fn a_window_opening_under_a_still_pointer_gets_it_at_once() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let a = f.create_window(c, 300, 200);
+    let g = f.windows()[0].geometry;
+    let (x, y) = (g.x + 20, g.y + 20);
+    pointer_to(&mut f, x, y);
+    f.roundtrip(c);
+    assert_eq!(f.clients[c].data.pointer_enters, vec![a.surface.id()]);
+    // The window goes; the next one opens in its place, under the pointer, which never moved.
+    a.toplevel.destroy();
+    a.xdg_surface.destroy();
+    f.roundtrip(c);
+    let b = f.create_window(c, 300, 200);
+    let g = f.windows()[0].geometry;
+    assert!(
+        (g.x..g.x + g.width).contains(&x) && (g.y..g.y + g.height).contains(&y),
+        "precondition: the second window opens where the first was: {g:?}"
+    );
+    f.roundtrip(c);
+    assert_eq!(
+        f.clients[c].data.pointer_enters.last(),
+        Some(&b.surface.id()),
+        "the window under the pointer was not entered"
+    );
+}
+
+#[test]
+fn a_touch_focuses_the_window_under_it_and_reaches_it_at_the_place_touched() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let below = f.create_window(c, 300, 200);
+    let _above = f.create_window(c, 300, 200);
+    let first = f.windows()[0].clone();
+    assert!(!first.focused);
+    let g = first.geometry;
+    let slot = smithay::backend::input::TouchSlot::from(Some(0));
+    f.state
+        .on_touch_down(slot, ((g.x + 7) as f64, (g.y + 9) as f64).into(), 1);
+    f.state.on_touch_up(slot, 2);
+    if let Some(touch) = f.state.comp.seat.get_touch() {
+        touch.frame(&mut f.state);
+    }
+    f.roundtrip(c);
+    assert_eq!(
+        f.clients[c].data.touch_downs,
+        vec![(below.surface.id(), 7.0, 9.0)]
+    );
+    let windows = f.windows();
+    let top = windows.last().unwrap();
+    assert_eq!(top.id, first.id, "the touched window is raised");
+    assert!(top.focused, "the touched window has focus");
 }
 
 fn button(f: &mut Fixture, name: &str, pressed: bool) {

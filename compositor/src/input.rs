@@ -7,10 +7,16 @@ use porthole_protocol::InputAction;
 use smithay::backend::input::{
     AbsolutePositionEvent, Axis, AxisSource, ButtonState, Event, InputBackend, InputEvent,
     KeyState, KeyboardKeyEvent, PointerAxisEvent, PointerButtonEvent, PointerMotionEvent,
+    TouchEvent as _, TouchSlot,
 };
+use smithay::desktop::Window;
 use smithay::input::keyboard::{keysyms, xkb, FilterResult, Keycode};
 use smithay::input::pointer::{AxisFrame, ButtonEvent, MotionEvent};
+use smithay::input::touch::{
+    DownEvent as TouchDownEvent, MotionEvent as TouchMotionEvent, UpEvent as TouchUpEvent,
+};
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::utils::{Logical, Point, SERIAL_COUNTER};
 
 use crate::config::{normalize_keysym, Action, KeyCombo, KeyboardConfig, Mods};
@@ -82,14 +88,30 @@ impl State {
                 self.on_pointer_move(pos, event.time_msec());
             }
             InputEvent::PointerMotionAbsolute { event } => {
-                let Some(output) = self.comp.shell.space.outputs().next().cloned() else {
-                    return;
-                };
-                let Some(geo) = self.comp.shell.space.output_geometry(&output) else {
-                    return;
-                };
-                let pos = event.position_transformed(geo.size) + geo.loc.to_f64();
-                self.on_pointer_move(pos, event.time_msec());
+                if let Some(pos) = self.absolute_position(&event) {
+                    self.on_pointer_move(pos, event.time_msec());
+                }
+            }
+            InputEvent::TouchDown { event } => {
+                if let Some(pos) = self.absolute_position(&event) {
+                    self.on_touch_down(event.slot(), pos, event.time_msec());
+                }
+            }
+            InputEvent::TouchMotion { event } => {
+                if let Some(pos) = self.absolute_position(&event) {
+                    self.on_touch_motion(event.slot(), pos, event.time_msec());
+                }
+            }
+            InputEvent::TouchUp { event } => self.on_touch_up(event.slot(), event.time_msec()),
+            InputEvent::TouchFrame { .. } => {
+                if let Some(touch) = self.comp.seat.get_touch() {
+                    touch.frame(self);
+                }
+            }
+            InputEvent::TouchCancel { .. } => {
+                if let Some(touch) = self.comp.seat.get_touch() {
+                    touch.cancel(self);
+                }
             }
             InputEvent::PointerButton { event } => {
                 self.on_button(event.button_code(), event.state(), event.time_msec());
@@ -117,6 +139,95 @@ impl State {
             _ => {}
         }
         self.apply_pending_focus();
+    }
+
+    /// Where an absolute device (a tablet, a touch screen) points: on the first output, which it
+    /// spans.
+    fn absolute_position<I: InputBackend>(
+        &self,
+        event: &impl AbsolutePositionEvent<I>,
+    ) -> Option<Point<f64, Logical>> {
+        let output = self.comp.shell.space.outputs().next()?;
+        let geo = self.comp.shell.space.output_geometry(output)?;
+        Some(event.position_transformed(geo.size) + geo.loc.to_f64())
+    }
+
+    /// A finger went down. Like a click, it focuses and raises the window under it, and on a
+    /// frame's buttons it presses them; elsewhere on a frame it goes nowhere. The surface it went
+    /// down on gets the finger's motion and release, wherever the finger goes.
+    pub fn on_touch_down(&mut self, slot: TouchSlot, pos: Point<f64, Logical>, time: u32) {
+        let Some(touch) = self.comp.seat.get_touch() else {
+            return;
+        };
+        let pos = self.comp.clamp_to_outputs(pos);
+        let frame_part = self.comp.frame_part_under(pos);
+        let window = match &frame_part {
+            Some((w, _)) => Some(w.clone()),
+            None => self
+                .comp
+                .shell
+                .space
+                .element_under(pos)
+                .map(|(w, _)| w.clone()),
+        };
+        self.comp.focus_window(window.as_ref());
+        self.apply_pending_focus();
+        if let Some((window, part)) = frame_part {
+            self.press_frame_button(&window, part);
+            self.apply_pending_focus();
+            return;
+        }
+        let focus = self.comp.surface_under(pos);
+        let serial = SERIAL_COUNTER.next_serial();
+        touch.down(
+            self,
+            focus,
+            &TouchDownEvent {
+                slot,
+                location: pos,
+                serial,
+                time,
+            },
+        );
+    }
+
+    /// A finger moved.
+    pub fn on_touch_motion(&mut self, slot: TouchSlot, pos: Point<f64, Logical>, time: u32) {
+        let Some(touch) = self.comp.seat.get_touch() else {
+            return;
+        };
+        let pos = self.comp.clamp_to_outputs(pos);
+        let focus = self.comp.surface_under(pos);
+        touch.motion(
+            self,
+            focus,
+            &TouchMotionEvent {
+                slot,
+                location: pos,
+                time,
+            },
+        );
+    }
+
+    /// A finger went up.
+    pub fn on_touch_up(&mut self, slot: TouchSlot, time: u32) {
+        let Some(touch) = self.comp.seat.get_touch() else {
+            return;
+        };
+        let serial = SERIAL_COUNTER.next_serial();
+        touch.up(self, &TouchUpEvent { slot, serial, time });
+    }
+
+    /// Presses the close, maximize or minimize button of a window's frame; `false` for the other
+    /// parts of a frame.
+    fn press_frame_button(&mut self, window: &Window, part: FramePart) -> bool {
+        match part {
+            FramePart::Close => self.comp.close_window(window),
+            FramePart::Maximize => self.comp.toggle_maximize(window),
+            FramePart::Minimize => self.comp.minimize(window),
+            FramePart::Titlebar | FramePart::Border(_) => return false,
+        }
+        true
     }
 
     /// A key press or release; bindings (and, while the clipboard prompt shows, every key) are
@@ -178,16 +289,33 @@ impl State {
         }
     }
 
+    /// The surface the pointer at `pos` is over, and where that surface's origin is.
+    fn pointer_target(&self, pos: Point<f64, Logical>) -> Option<(WlSurface, Point<f64, Logical>)> {
+        self.comp
+            .surface_under(pos)
+            .filter(|(surface, _)| self.comp.drag_may_enter(surface))
+    }
+
+    /// Tells clients what is under the pointer now, when that changed without the pointer
+    /// moving: a window opened, closed, moved or was raised under it. The surface entered gets
+    /// `enter` at once, not at the next motion, and a surface that moved learns the pointer's new
+    /// place on it.
+    pub fn refresh_pointer_focus(&mut self) {
+        let pos = self.comp.pointer_location();
+        if self.pointer_target(pos) != self.comp.pointer_focus_sent {
+            let time = self.comp.now_ms();
+            self.on_pointer_move(pos, time);
+        }
+    }
+
     /// Moves the pointer to a global position, clamped to the outputs.
     pub fn on_pointer_move(&mut self, pos: Point<f64, Logical>, time: u32) {
         let pos = self.comp.clamp_to_outputs(pos);
         let Some(pointer) = self.comp.seat.get_pointer() else {
             return;
         };
-        let focus = self
-            .comp
-            .surface_under(pos)
-            .filter(|(surface, _)| self.comp.drag_may_enter(surface));
+        let focus = self.pointer_target(pos);
+        self.comp.pointer_focus_sent = focus.clone();
         let serial = SERIAL_COUNTER.next_serial();
         pointer.motion(
             self,
@@ -254,18 +382,11 @@ impl State {
                         self.start_resize(window, start, edges, serial);
                         true
                     }
-                    (false, BTN_LEFT, Some(FramePart::Close)) => {
-                        self.comp.close_window(&window);
-                        true
-                    }
-                    (false, BTN_LEFT, Some(FramePart::Maximize)) => {
-                        self.comp.toggle_maximize(&window);
-                        true
-                    }
-                    (false, BTN_LEFT, Some(FramePart::Minimize)) => {
-                        self.comp.minimize(&window);
-                        true
-                    }
+                    (
+                        false,
+                        BTN_LEFT,
+                        Some(part @ (FramePart::Close | FramePart::Maximize | FramePart::Minimize)),
+                    ) => self.press_frame_button(&window, part),
                     (_, _, Some(_)) => true,
                     _ => false,
                 };

@@ -123,6 +123,8 @@ pub struct Porthole {
     pub seat: Seat<State>,
     /// What the pointer looks like now.
     pub cursor_status: CursorImageStatus,
+    /// The pointer focus clients were last told of, and that surface's origin.
+    pub pointer_focus_sent: Option<(WlSurface, Point<f64, Logical>)>,
     /// Windows, their stacking, placement and focus.
     pub shell: Shell,
     /// Frame pacing per output.
@@ -347,6 +349,7 @@ impl Porthole {
                 )
             })?;
         seat.add_pointer();
+        seat.add_touch();
 
         Ok(Self {
             display_handle: dh,
@@ -372,6 +375,7 @@ impl Porthole {
             popups: PopupManager::default(),
             seat,
             cursor_status: CursorImageStatus::default_named(),
+            pointer_focus_sent: None,
             shell: Shell::default(),
             output_state: HashMap::new(),
             control: None,
@@ -629,6 +633,7 @@ impl State {
         }
         self.comp.shell.space.refresh();
         self.comp.popups.cleanup();
+        self.refresh_pointer_focus();
         self.redraw_queued_outputs();
         if let Err(err) = self.comp.display_handle.flush_clients() {
             warn!(?err, "cannot flush clients");

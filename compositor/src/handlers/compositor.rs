@@ -15,11 +15,10 @@ use smithay::reexports::wayland_server::{
 };
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
-    get_parent, is_sync_subsurface, with_states, with_surface_tree_downward, CompositorClientState,
+    get_parent, is_sync_subsurface, with_surface_tree_downward, CompositorClientState,
     CompositorHandler, CompositorState, TraversalAction,
 };
 use smithay::wayland::compositor::{RegionUserData, SubsurfaceUserData, SurfaceUserData};
-use smithay::wayland::shell::xdg::XdgToplevelSurfaceData;
 use smithay::wayland::shm::{ShmBufferUserData, ShmPoolUserData};
 use smithay::wayland::shm::{ShmHandler, ShmState};
 
@@ -108,7 +107,12 @@ impl CompositorHandler for State {
                 if let Some(toplevel) = toplevel {
                     if !toplevel.is_initial_configure_sent() {
                         toplevel.send_configure();
-                    } else if has_buffer && acked_a_configure(&root) {
+                    }
+                    // Also when the buffer came before the client acknowledged a configure, or
+                    // with the initial commit: xdg-shell calls that an error, but a window shown
+                    // at the client's own size serves the person better than one that never
+                    // appears (Mir and smithay's anvil show it too). The configure catches up.
+                    if has_buffer {
                         self.comp.map_new_window(window);
                     }
                 }
@@ -146,18 +150,6 @@ impl CompositorHandler for State {
         // The cursor, a drag icon, or something not yet known: repaint everything.
         self.comp.queue_redraw_all();
     }
-}
-
-/// Whether the client acknowledged at least one configure of this toplevel; a buffer committed
-/// before that is ignored rather than shown at a size nobody agreed on.
-fn acked_a_configure(surface: &WlSurface) -> bool {
-    with_states(surface, |states| {
-        states
-            .data_map
-            .get::<XdgToplevelSurfaceData>()
-            .and_then(|d| d.lock().ok().map(|d| d.configured))
-            .unwrap_or(false)
-    })
 }
 
 impl BufferHandler for State {
