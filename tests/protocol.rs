@@ -614,6 +614,35 @@ fn a_window_opening_under_a_still_pointer_gets_it_at_once() {
 }
 
 #[test]
+fn a_window_its_client_hides_and_shows_again_comes_back_where_it_was() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let _other = f.create_window(c, 200, 100);
+    let w = f.create_window(c, 300, 200);
+    // The person put it somewhere else.
+    let window = f.state.comp.shell.top_window().expect("a window");
+    f.state
+        .comp
+        .shell
+        .space
+        .map_element(window, (500, 300), true);
+    let before = f.windows().last().unwrap().geometry;
+    // The client hides it (a null buffer), then shows it again as xdg-shell asks.
+    w.surface.attach(None, 0, 0);
+    w.surface.commit();
+    f.roundtrip(c);
+    assert_eq!(f.windows().len(), 1, "the window is unmapped");
+    w.surface.commit();
+    f.roundtrip(c);
+    f.ack_last_configure(c, &w);
+    f.attach_solid(c, &w, 300, 200, [9, 9, 9, 255]);
+    w.surface.commit();
+    f.roundtrip(c);
+    let after = f.windows().last().unwrap().geometry;
+    assert_eq!(after, before);
+}
+
+#[test]
 fn a_touch_focuses_the_window_under_it_and_reaches_it_at_the_place_touched() {
     let mut f = Fixture::new();
     let c = f.add_client();

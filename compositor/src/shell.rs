@@ -38,6 +38,8 @@ pub struct WindowMeta {
     pub container: String,
     /// Where the window was before it was maximized or made fullscreen.
     pub restore: Option<Rectangle<i32, Logical>>,
+    /// Where its content was when the client last unmapped it: it maps there again.
+    pub unmapped_at: Option<Point<i32, Logical>>,
     /// An interactive resize in progress.
     pub resize: Option<crate::grabs::ResizeState>,
     /// The solid pieces of its server-side frame.
@@ -295,8 +297,9 @@ impl Porthole {
         self.queue_redraw_for(&window);
     }
 
-    /// Finds a place for a window's content so that its frame overlaps no other window where
-    /// possible; otherwise cascades from the top-left corner of the output.
+    /// Finds a place for a window's content: where it was, when the client unmapped it and maps
+    /// it again; else so that its frame overlaps no other window where possible; otherwise
+    /// cascading from the top-left corner of the output.
     fn place(&self, window: &Window) -> Point<i32, Logical> {
         let Some(output) = self.active_output() else {
             return (0, 0).into();
@@ -313,6 +316,12 @@ impl Porthole {
                 let frame = self.frame_rect(window, Rectangle::new(area.loc, (0, 0).into()));
                 return area.loc + (area.loc - frame.loc);
             }
+        }
+        let unmapped_at = with_meta(window, |m| m.unmapped_at.take());
+        if let Some(loc) =
+            unmapped_at.filter(|loc| self.shell.space.output_under(loc.to_f64()).next().is_some())
+        {
+            return loc;
         }
         let size = window.geometry().size;
         let frame = self.frame_rect(window, Rectangle::new((0, 0).into(), size));

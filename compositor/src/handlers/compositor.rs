@@ -87,6 +87,16 @@ impl CompositorHandler for State {
     }
 
     fn commit(&mut self, surface: &WlSurface) {
+        self.apply_commit(surface);
+        // Before the client's next wl_display.sync is answered: a surface that moved or resized
+        // under the pointer learns where the pointer is on it now.
+        self.refresh_pointer_focus();
+    }
+}
+
+impl State {
+    /// What a commit changes: mapping, unmapping, resizes, repaints.
+    fn apply_commit(&mut self, surface: &WlSurface) {
         on_commit_buffer_handler::<Self>(surface);
         self.comp.popups.commit(surface);
 

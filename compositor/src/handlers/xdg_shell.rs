@@ -29,7 +29,7 @@ use smithay::wayland::shell::xdg::{
 use tracing::warn;
 
 use crate::grabs::{MoveGrab, ResizeGrab};
-use crate::shell::window_id;
+use crate::shell::{window_id, with_meta};
 use crate::state::{Porthole, State};
 
 impl XdgShellHandler for State {
@@ -199,6 +199,7 @@ impl XdgShellHandler for State {
         if was_focused {
             self.comp.focus_top();
         }
+        self.refresh_pointer_focus();
     }
 
     fn popup_destroyed(&mut self, _surface: PopupSurface) {
@@ -319,6 +320,8 @@ impl Porthole {
     pub fn unmap_window(&mut self, window: &Window) {
         let was_focused = self.focused_window().as_ref() == Some(window);
         self.queue_redraw_for(window);
+        let location = self.shell.space.element_location(window);
+        with_meta(window, |m| m.unmapped_at = location);
         self.shell.space.unmap_elem(window);
         self.shell.unmapped.push(window.clone());
         if let Some(toplevel) = window.toplevel() {
