@@ -314,6 +314,39 @@ fn popup_is_placed_by_its_positioner_and_kept_on_the_output() {
 }
 
 #[test]
+fn a_window_that_opens_closes_the_menu_another_window_holds_open() {
+    let mut f = Fixture::new();
+    let a = f.add_client();
+    let b = f.add_client();
+    let parent = f.create_window(a, 300, 200);
+    let g = f.windows()[0].geometry;
+    pointer_to(&mut f, g.x + 10, g.y + 10);
+    button(&mut f, "left", true);
+    f.roundtrip(a);
+    let serial = f.clients[a].data.last_button_serial.expect("a button serial");
+    let popup = {
+        let cl = &f.clients[a];
+        let gl = cl.globals.as_ref().unwrap();
+        let positioner = gl.wm_base.create_positioner(&cl.qh, ());
+        positioner.set_size(100, 100);
+        positioner.set_anchor_rect(10, 10, 1, 1);
+        let surface = gl.compositor.create_surface(&cl.qh, ());
+        let xdg = gl.wm_base.get_xdg_surface(&surface, &cl.qh, ());
+        let popup = xdg.get_popup(Some(&parent.xdg_surface), &positioner, &cl.qh, ());
+        popup.grab(&gl.seat, serial);
+        surface.commit();
+        popup
+    };
+    f.roundtrip(a);
+    button(&mut f, "left", false);
+    f.roundtrip(a);
+    assert!(f.clients[a].data.popups_done.is_empty(), "the menu is open");
+    let _other = f.create_window(b, 200, 100);
+    f.roundtrip(a);
+    assert_eq!(f.clients[a].data.popups_done, vec![popup.id()]);
+}
+
+#[test]
 fn frame_callbacks_arrive_once_per_refresh_and_idle_costs_no_frames() {
     let mut f = Fixture::new();
     let c = f.add_client();

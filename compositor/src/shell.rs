@@ -285,6 +285,13 @@ impl Porthole {
     /// Maps a window that committed its first buffer, at a free place, and focuses it.
     pub fn map_new_window(&mut self, window: Window) {
         self.shell.unmapped.retain(|w| w != &window);
+        // The new window takes the focus: menus another window holds open close, as they do
+        // when the person clicks elsewhere.
+        if let Some(mut grab) = self.popup_grab.take() {
+            if !grab.has_ended() {
+                grab.ungrab(smithay::desktop::PopupUngrabStrategy::All);
+            }
+        }
         let loc = self.place(&window);
         self.shell.space.map_element(window.clone(), loc, false);
         debug!(id = window_id(&window), ?loc, "window mapped");

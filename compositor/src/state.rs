@@ -119,6 +119,8 @@ pub struct Porthole {
 
     /// Popups of every window.
     pub popups: PopupManager,
+    /// The popup grab in force, if any: a window that opens ends it.
+    pub popup_grab: Option<smithay::desktop::PopupGrab<State>>,
     /// The one seat.
     pub seat: Seat<State>,
     /// What the pointer looks like now.
@@ -375,6 +377,7 @@ impl Porthole {
             popups: PopupManager::default(),
             seat,
             cursor_status: CursorImageStatus::default_named(),
+            popup_grab: None,
             pointer_focus_sent: None,
             shell: Shell::default(),
             output_state: HashMap::new(),

@@ -144,6 +144,7 @@ impl XdgShellHandler for State {
             }
             pointer.set_grab(self, PopupPointerGrab::new(&grab), serial, Focus::Keep);
         }
+        self.comp.popup_grab = Some(grab);
     }
 
     fn maximize_request(&mut self, surface: ToplevelSurface) {
@@ -204,6 +205,10 @@ impl XdgShellHandler for State {
 
     fn popup_destroyed(&mut self, _surface: PopupSurface) {
         self.comp.queue_redraw_all();
+        // The pointer leaves the popup while its wl_surface still exists to be named in the
+        // leave event; the window under it gets the pointer back.
+        self.comp.popups.cleanup();
+        self.refresh_pointer_focus();
     }
 
     fn title_changed(&mut self, surface: ToplevelSurface) {
