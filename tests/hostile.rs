@@ -250,6 +250,32 @@ impl Wire {
 }
 
 #[test]
+fn many_fds_in_one_message_are_freed_with_their_client() {
+    // 200 fds ride along with each of a few syncs (as many as one sendmsg may carry): the
+    // compositor keeps serving, and closes them all once the client is gone.
+    let mut comp = start();
+    let fds_before = comp.open_fds();
+    let file = memfd(4096);
+    let many: Vec<BorrowedFd<'_>> = (0..200).map(|_| file.as_fd()).collect();
+    let mut wire = Wire::connect(&comp);
+    honest_client_survives(&mut comp, 1.0, || {
+        for _ in 0..5 {
+            assert!(wire.sync(&many), "the compositor hung up on 200 fds");
+        }
+    });
+    drop(wire);
+    attacker_gone(&comp);
+    poll(Duration::from_secs(5), "the fds to be closed", || {
+        let now = comp.open_fds();
+        if now <= fds_before {
+            Ok(())
+        } else {
+            Err(format!("{now} open, {fds_before} before"))
+        }
+    });
+}
+
+#[test]
 #[ignore = "wayland-backend 0.3.17 queues such fds without bound (libwayland caps them); see README"]
 fn fds_sent_with_messages_that_take_none_do_not_pile_up() {
     // Each message may carry fds; the compositor must not keep ones no request takes.
