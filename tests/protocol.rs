@@ -323,7 +323,10 @@ fn a_window_that_opens_closes_the_menu_another_window_holds_open() {
     pointer_to(&mut f, g.x + 10, g.y + 10);
     button(&mut f, "left", true);
     f.roundtrip(a);
-    let serial = f.clients[a].data.last_button_serial.expect("a button serial");
+    let serial = f.clients[a]
+        .data
+        .last_button_serial
+        .expect("a button serial");
     let popup = {
         let cl = &f.clients[a];
         let gl = cl.globals.as_ref().unwrap();
