@@ -83,6 +83,18 @@ fn memory_came_back(comp: &Compositor, rss_before: u64) {
     );
 }
 
+/// Waits until the compositor holds no more fds than `fds_before`; `note` goes into the failure.
+fn fds_came_back(comp: &Compositor, fds_before: usize, note: &str) {
+    poll(Duration::from_secs(5), "the fds to be closed", || {
+        let now = comp.open_fds();
+        if now <= fds_before {
+            Ok(())
+        } else {
+            Err(format!("{now} open, {fds_before} before{note}"))
+        }
+    });
+}
+
 /// A mapped toplevel of `w`x`h` showing an shm buffer; returns its surface, the pool's file
 /// and the buffer.
 fn shm_window(
@@ -203,14 +215,7 @@ fn fds_of_the_wrong_kind_where_a_pool_is_expected_are_refused() {
         }
     });
     attacker_gone(&comp);
-    poll(Duration::from_secs(5), "the fds to be closed", || {
-        let now = comp.open_fds();
-        if now <= fds_before {
-            Ok(())
-        } else {
-            Err(format!("{now} open, {fds_before} before"))
-        }
-    });
+    fds_came_back(&comp, fds_before, "");
 }
 
 /// A raw connection that writes Wayland messages by hand, with fds where asked.
@@ -265,14 +270,7 @@ fn many_fds_in_one_message_are_freed_with_their_client() {
     });
     drop(wire);
     attacker_gone(&comp);
-    poll(Duration::from_secs(5), "the fds to be closed", || {
-        let now = comp.open_fds();
-        if now <= fds_before {
-            Ok(())
-        } else {
-            Err(format!("{now} open, {fds_before} before"))
-        }
-    });
+    fds_came_back(&comp, fds_before, "");
 }
 
 #[test]
@@ -299,16 +297,7 @@ fn fds_sent_with_messages_that_take_none_do_not_pile_up() {
     );
     drop(wire);
     attacker_gone(&comp);
-    poll(Duration::from_secs(5), "the fds to be closed", || {
-        let now = comp.open_fds();
-        if now <= fds_before {
-            Ok(())
-        } else {
-            Err(format!(
-                "{now} open, {fds_before} before; hung up: {hung_up}"
-            ))
-        }
-    });
+    fds_came_back(&comp, fds_before, &format!("; hung up: {hung_up}"));
 }
 
 #[test]

@@ -152,6 +152,17 @@ impl State {
         Some(event.position_transformed(geo.size) + geo.loc.to_f64())
     }
 
+    /// The window at `pos`, by its frame or its content, and the part of its frame there.
+    fn window_at(&self, pos: Point<f64, Logical>) -> (Option<Window>, Option<FramePart>) {
+        match self.comp.frame_part_under(pos) {
+            Some((window, part)) => (Some(window), Some(part)),
+            None => {
+                let window = self.comp.shell.space.element_under(pos).map(|(w, _)| w);
+                (window.cloned(), None)
+            }
+        }
+    }
+
     /// A finger went down. Like a click, it focuses and raises the window under it, and on a
     /// frame's buttons it presses them; elsewhere on a frame it goes nowhere. The surface it went
     /// down on gets the finger's motion and release, wherever the finger goes.
@@ -160,19 +171,10 @@ impl State {
             return;
         };
         let pos = self.comp.clamp_to_outputs(pos);
-        let frame_part = self.comp.frame_part_under(pos);
-        let window = match &frame_part {
-            Some((w, _)) => Some(w.clone()),
-            None => self
-                .comp
-                .shell
-                .space
-                .element_under(pos)
-                .map(|(w, _)| w.clone()),
-        };
+        let (window, frame_part) = self.window_at(pos);
         self.comp.focus_window(window.as_ref());
         self.apply_pending_focus();
-        if let Some((window, part)) = frame_part {
+        if let (Some(window), Some(part)) = (window, frame_part) {
             self.press_frame_button(&window, part);
             self.apply_pending_focus();
             return;
@@ -344,21 +346,8 @@ impl State {
                 .seat
                 .get_keyboard()
                 .is_some_and(|k| k.modifier_state().logo);
-            let frame_part = self.comp.frame_part_under(pos);
-            let window = match &frame_part {
-                Some((w, _)) => Some(w.clone()),
-                None => self
-                    .comp
-                    .shell
-                    .space
-                    .element_under(pos)
-                    .map(|(w, _)| w.clone()),
-            };
-            if let Some(window) = &window {
-                self.comp.focus_window(Some(window));
-            } else {
-                self.comp.focus_window(None);
-            }
+            let (window, frame_part) = self.window_at(pos);
+            self.comp.focus_window(window.as_ref());
             self.apply_pending_focus();
 
             // Presses the compositor acts on (Super+drag, decorations) never reach the client.
@@ -368,7 +357,7 @@ impl State {
                     button,
                     location: pos,
                 };
-                let handled = match (super_held, button, frame_part.map(|(_, p)| p)) {
+                let handled = match (super_held, button, frame_part) {
                     (true, BTN_LEFT, _) | (false, BTN_LEFT, Some(FramePart::Titlebar)) => {
                         self.start_move(window, start, serial);
                         true
