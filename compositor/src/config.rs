@@ -24,6 +24,11 @@ pub struct Config {
     pub appearance: AppearanceConfig,
     /// The headless backend's virtual outputs.
     pub headless: HeadlessConfig,
+    /// Pointer devices (mice, touchpads) on a real seat.
+    pub pointer: PointerConfig,
+    /// Outputs by connector name, `[output.NAME]` (e.g. `[output.HDMI-A-1]`).
+    #[serde(rename = "output")]
+    pub outputs: BTreeMap<String, OutputConfig>,
     /// Key combinations the compositor keeps for itself; clients never see them.
     pub bindings: BTreeMap<KeyCombo, Action>,
     /// Containers that get their own Wayland socket at start, `[container.NAME]`.
@@ -40,6 +45,8 @@ impl Default for Config {
             keyboard: KeyboardConfig::default(),
             appearance: AppearanceConfig::default(),
             headless: HeadlessConfig::default(),
+            pointer: PointerConfig::default(),
+            outputs: BTreeMap::new(),
             bindings: default_bindings(),
             containers: BTreeMap::new(),
             profiles: BTreeMap::new(),
@@ -94,6 +101,11 @@ impl Config {
                     "[profile.{name}] would replace a built-in profile; choose another name"
                 );
             }
+        }
+        for (name, output) in &config.outputs {
+            output
+                .check()
+                .map_err(|err| anyhow::anyhow!("[output.{name}]: {err}"))?;
         }
         for (name, container) in &config.containers {
             let profile = container.profile.get_ref();
@@ -495,9 +507,145 @@ impl Default for HeadlessConfig {
     }
 }
 
-/// A mode such as `1920x1080` or `1920x1080@60`.
+/// Pointer devices: libinput's settings, applied to every mouse and touchpad as it appears.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PointerConfig {
+    /// Acceleration speed from -1.0 (slowest) to 1.0 (fastest).
+    pub accel_speed: f64,
+    /// `adaptive` (speed-dependent) or `flat` (constant factor).
+    pub accel_profile: AccelProfile,
+    /// Touchpads: a tap clicks.
+    pub tap_to_click: bool,
+    /// Content follows the fingers when scrolling.
+    pub natural_scroll: bool,
+}
+
+impl Default for PointerConfig {
+    fn default() -> Self {
+        Self {
+            accel_speed: 0.0,
+            accel_profile: AccelProfile::Adaptive,
+            tap_to_click: true,
+            natural_scroll: false,
+        }
+    }
+}
+
+/// libinput's pointer acceleration profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[serde(rename_all = "lowercase")]
+pub enum AccelProfile {
+    /// Faster movements go further.
+    Adaptive,
+    /// A constant factor.
+    Flat,
+}
+
+/// One output, `[output.NAME]`; what is not given keeps its default (the preferred mode, placed
+/// right of the outputs before it, scale 1, upright, enabled).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputConfig {
+    /// Mode, `WIDTHxHEIGHT[@HZ]`: the connector's mode closest to it.
+    pub mode: Option<OutputMode>,
+    /// Top-left corner in the global space, `[x, y]` in logical pixels.
+    pub position: Option<[i32; 2]>,
+    /// Scale factor, 0.5 to 4.
+    pub scale: Option<f64>,
+    /// Rotation and flip.
+    pub transform: Option<OutputTransform>,
+    /// Whether the output is lit (default true).
+    pub enabled: Option<bool>,
+}
+
+impl OutputConfig {
+    /// Checks values TOML's types cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(scale) = self.scale {
+            if !(0.5..=4.0).contains(&scale) {
+                return Err(format!("scale {scale} is out of range: use 0.5 to 4"));
+            }
+        }
+        if let Some([x, y]) = self.position {
+            if x.abs() > 1 << 20 || y.abs() > 1 << 20 {
+                return Err(format!("position [{x}, {y}] is out of range"));
+            }
+        }
+        Ok(())
+    }
+
+    /// `other`'s values where it has them, these otherwise.
+    pub fn merged(&self, other: &OutputConfig) -> OutputConfig {
+        OutputConfig {
+            mode: other.mode.or(self.mode),
+            position: other.position.or(self.position),
+            scale: other.scale.or(self.scale),
+            transform: other.transform.or(self.transform),
+            enabled: other.enabled.or(self.enabled),
+        }
+    }
+}
+
+/// An output's transform, as written in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub enum OutputTransform {
+    /// Upright.
+    #[serde(rename = "normal")]
+    Normal,
+    /// Rotated 90° counter-clockwise.
+    #[serde(rename = "90")]
+    R90,
+    /// Upside down.
+    #[serde(rename = "180")]
+    R180,
+    /// Rotated 270° counter-clockwise.
+    #[serde(rename = "270")]
+    R270,
+    /// Mirrored left to right.
+    #[serde(rename = "flipped")]
+    Flipped,
+    /// Mirrored, then rotated 90°.
+    #[serde(rename = "flipped-90")]
+    Flipped90,
+    /// Mirrored, then rotated 180°.
+    #[serde(rename = "flipped-180")]
+    Flipped180,
+    /// Mirrored, then rotated 270°.
+    #[serde(rename = "flipped-270")]
+    Flipped270,
+}
+
+impl OutputTransform {
+    /// The names `transform` takes.
+    pub const NAMES: &'static str =
+        "normal, 90, 180, 270, flipped, flipped-90, flipped-180, flipped-270";
+
+    /// Parses a name as written in the configuration.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(text.to_string()))
+            .map_err(|_| format!("`{text}` is not a transform: use one of {}", Self::NAMES))
+    }
+
+    /// smithay's transform.
+    pub fn to_smithay(self) -> smithay::utils::Transform {
+        use smithay::utils::Transform as T;
+        match self {
+            Self::Normal => T::Normal,
+            Self::R90 => T::_90,
+            Self::R180 => T::_180,
+            Self::R270 => T::_270,
+            Self::Flipped => T::Flipped,
+            Self::Flipped90 => T::Flipped90,
+            Self::Flipped180 => T::Flipped180,
+            Self::Flipped270 => T::Flipped270,
+        }
+    }
+}
+
+/// A mode such as `1920x1080` or `1920x1080@60`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct OutputMode {
     /// Width in pixels.
     pub width: i32,
@@ -540,6 +688,12 @@ impl OutputMode {
     /// Parses a comma-separated list, as `--outputs` takes it.
     pub fn parse_list(text: &str) -> Result<Vec<Self>, String> {
         text.split(',').map(|s| Self::parse(s.trim())).collect()
+    }
+}
+
+impl From<OutputMode> for String {
+    fn from(mode: OutputMode) -> String {
+        format!("{}x{}@{}", mode.width, mode.height, mode.refresh_hz)
     }
 }
 

@@ -23,7 +23,9 @@ use smithay::reexports::calloop::channel::{self, Channel, Sender};
 use smithay::reexports::calloop::LoopSignal;
 use tracing::{debug, info, warn};
 
-use crate::config::{Color, ContainerConfig, ContainerName};
+use crate::config::{
+    Color, ContainerConfig, ContainerName, OutputConfig, OutputMode, OutputTransform,
+};
 use crate::state::{Porthole, State};
 
 /// Most connections served at once; more are refused with an error line.
@@ -365,6 +367,7 @@ impl Porthole {
                     mode_height: mode.map(|m| m.size.h).unwrap_or(0),
                     refresh_mhz: mode.map(|m| m.refresh).unwrap_or(0),
                     scale: o.current_scale().fractional_scale(),
+                    transform: transform_name(o.current_transform()).into(),
                 }
             })
             .collect();
@@ -373,7 +376,74 @@ impl Porthole {
     }
 }
 
+/// How `porthole output set --transform` writes a transform.
+fn transform_name(t: smithay::utils::Transform) -> &'static str {
+    use smithay::utils::Transform as T;
+    match t {
+        T::Normal => "normal",
+        T::_90 => "90",
+        T::_180 => "180",
+        T::_270 => "270",
+        T::Flipped => "flipped",
+        T::Flipped90 => "flipped-90",
+        T::Flipped180 => "flipped-180",
+        T::Flipped270 => "flipped-270",
+    }
+}
+
 impl State {
+    /// Applies `porthole output set`: remembered over the configuration, then applied.
+    fn set_output(&mut self, name: &str, change: &OutputConfig) -> Result<(), String> {
+        let output = self
+            .comp
+            .shell
+            .space
+            .outputs()
+            .find(|o| o.name() == name)
+            .cloned();
+        let drm = matches!(self.backend, crate::backend::Backend::Drm(_));
+        if output.is_none()
+            && !(drm && self.comp.config.outputs.contains_key(name))
+            && !(drm && self.comp.output_overrides.contains_key(name))
+        {
+            return Err(format!(
+                "no output named `{name}`; `porthole outputs` lists them"
+            ));
+        }
+        if change.enabled.is_some() && !drm {
+            return Err("only outputs of the drm backend can be turned off and on".into());
+        }
+        let previous = self
+            .comp
+            .output_overrides
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
+        self.comp
+            .output_overrides
+            .insert(name.to_string(), previous.merged(change));
+        if let Some(output) = &output {
+            if change.mode.is_some() {
+                let config = self.comp.output_config(name);
+                self.backend
+                    .set_mode(output, &config)
+                    .map_err(|err| format!("cannot set the mode of {name}: {err:#}"))?;
+            }
+            let loc = self
+                .comp
+                .shell
+                .space
+                .output_geometry(output)
+                .map(|g| g.loc)
+                .unwrap_or_default();
+            self.comp.place_output(output, loc);
+        }
+        if let crate::backend::Backend::Drm(drm) = &mut self.backend {
+            drm.scan_connectors(&mut self.comp);
+        }
+        Ok(())
+    }
+
     fn handle_control_message(&mut self, msg: ControlMessage) {
         match msg {
             ControlMessage::Subscribe(tx, ack) => {
@@ -414,6 +484,30 @@ impl State {
             Command::Outputs => Ok(Response::Outputs {
                 outputs: self.comp.output_infos(),
             }),
+            Command::OutputSet {
+                name,
+                mode,
+                position,
+                scale,
+                transform,
+                enabled,
+            } => {
+                let change = OutputConfig {
+                    mode: mode.as_deref().map(OutputMode::parse).transpose()?,
+                    position,
+                    scale,
+                    transform: transform
+                        .as_deref()
+                        .map(OutputTransform::parse)
+                        .transpose()?,
+                    enabled,
+                };
+                change.check()?;
+                self.set_output(&name, &change)?;
+                Ok(Response::Outputs {
+                    outputs: self.comp.output_infos(),
+                })
+            }
             Command::Screenshot { output, container } => {
                 let target = match &output {
                     Some(name) => self.comp.shell.space.outputs().find(|o| &o.name() == name),

@@ -24,6 +24,7 @@ use smithay::reexports::calloop::EventLoop;
 use smithay::reexports::wayland_server::Display;
 use tracing::info;
 
+pub use crate::backend::drm::RendererKind;
 use crate::backend::Backend;
 use crate::config::{Config, OutputMode};
 use crate::control::ControlServer;
@@ -32,10 +33,45 @@ use crate::state::{Porthole, State};
 /// Which backend `porthole serve` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendKind {
+    /// drm on a text console (VT) with a GPU, winit inside another desktop, headless otherwise.
+    Auto,
     /// Offscreen outputs, no display needed.
     Headless,
     /// A window on a running desktop.
     Winit,
+    /// The machine's displays and input devices, as the desktop session.
+    Drm,
+}
+
+impl BackendKind {
+    /// What `auto` means here: winit when started inside another desktop (`WAYLAND_DISPLAY` or
+    /// `DISPLAY` set), drm when started on a virtual terminal of a machine with a GPU, headless
+    /// otherwise.
+    pub fn resolve(self) -> BackendKind {
+        if self != BackendKind::Auto {
+            return self;
+        }
+        let nested = ["WAYLAND_DISPLAY", "WAYLAND_SOCKET", "DISPLAY"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+        if nested {
+            return BackendKind::Winit;
+        }
+        let on_vt = std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t == "tty")
+            || std::fs::read_link("/proc/self/fd/0").is_ok_and(|p| {
+                p.to_str()
+                    .and_then(|p| p.strip_prefix("/dev/tty"))
+                    .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+            });
+        let has_gpu = std::fs::read_dir("/dev/dri").is_ok_and(|mut d| {
+            d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("card")))
+        });
+        if on_vt && has_gpu {
+            BackendKind::Drm
+        } else {
+            BackendKind::Headless
+        }
+    }
 }
 
 /// Options of `porthole serve`.
@@ -43,6 +79,8 @@ pub enum BackendKind {
 pub struct ServeOptions {
     /// The backend.
     pub backend: BackendKind,
+    /// The renderer, for the headless and drm backends.
+    pub renderer: RendererKind,
     /// The configuration, already loaded.
     pub config: Config,
     /// Headless outputs; the configuration's when absent.
@@ -69,6 +107,7 @@ impl ServeOptions {
     pub fn in_process(config: Config, outputs: Vec<OutputMode>) -> Self {
         Self {
             backend: BackendKind::Headless,
+            renderer: RendererKind::Pixman,
             config,
             outputs: Some(outputs),
             socket: HostSocket::None,
@@ -90,8 +129,10 @@ pub fn build(
         event_loop.get_signal(),
     )?;
     comp.display_ping = Some(State::insert_display(&event_loop.handle(), display)?);
-    let backend = match options.backend {
-        BackendKind::Headless => {
+    let kind = options.backend.resolve();
+    info!(backend = ?kind, renderer = ?options.renderer, "starting");
+    let backend = match kind {
+        BackendKind::Headless | BackendKind::Auto => {
             let modes = options
                 .outputs
                 .unwrap_or_else(|| options.config.headless.outputs.clone());
@@ -99,9 +140,26 @@ pub fn build(
                 !modes.is_empty(),
                 "the headless backend needs at least one output"
             );
-            Backend::Headless(backend::headless::Headless::new(&mut comp, &modes)?)
+            match options.renderer {
+                RendererKind::Gles => {
+                    let renderer = backend::headless::surfaceless_gles()?;
+                    let headless = backend::headless::Headless::new(&mut comp, &modes, renderer)?;
+                    Backend::HeadlessGles(Box::new(headless))
+                }
+                RendererKind::Pixman | RendererKind::Auto => {
+                    let renderer = smithay::backend::renderer::pixman::PixmanRenderer::new()
+                        .context("cannot create the pixman renderer")?;
+                    Backend::Headless(backend::headless::Headless::new(
+                        &mut comp, &modes, renderer,
+                    )?)
+                }
+            }
         }
         BackendKind::Winit => Backend::Winit(Box::new(backend::winit::Winit::new(&mut comp)?)),
+        BackendKind::Drm => Backend::Drm(Box::new(backend::drm::Drm::new(
+            &mut comp,
+            options.renderer,
+        )?)),
     };
     match &options.socket {
         HostSocket::Auto => comp.listen_host_socket(None)?,

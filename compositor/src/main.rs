@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use porthole::config::{Config, OutputMode};
 use porthole::control::socket_path;
 use porthole::ctl;
-use porthole::BackendKind;
+use porthole::{BackendKind, RendererKind};
 use porthole_protocol::{Command, InputAction, Response, WindowAction};
 
 #[derive(Parser)]
@@ -24,12 +24,77 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum OutputCmd {
+    /// Set an output's mode, position, scale, transform or whether it is lit.
+    Set {
+        /// The output, as `porthole outputs` names it (e.g. HDMI-A-1).
+        name: String,
+        /// WIDTHxHEIGHT[@HZ]: the output's mode closest to it.
+        #[arg(long)]
+        mode: Option<String>,
+        /// X,Y: its top-left corner in the global space.
+        #[arg(long, value_parser = parse_position, allow_hyphen_values = true)]
+        position: Option<[i32; 2]>,
+        /// Scale factor, 0.5 to 4.
+        #[arg(long)]
+        scale: Option<f64>,
+        /// normal, 90, 180, 270, flipped, flipped-90, flipped-180 or flipped-270.
+        #[arg(long)]
+        transform: Option<String>,
+        /// Turn the output on.
+        #[arg(long, conflicts_with = "off")]
+        on: bool,
+        /// Turn the output off.
+        #[arg(long)]
+        off: bool,
+    },
+}
+
+/// Prints outputs a line each, or as JSON.
+fn print_outputs(outputs: &[porthole_protocol::OutputInfo], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(outputs)?);
+        return Ok(());
+    }
+    for o in outputs {
+        let g = &o.geometry;
+        println!(
+            "{}: {}x{}@{:.3}Hz at {},{} scale {} transform {}",
+            o.name,
+            o.mode_width,
+            o.mode_height,
+            o.refresh_mhz as f64 / 1000.0,
+            g.x,
+            g.y,
+            o.scale,
+            o.transform
+        );
+    }
+    Ok(())
+}
+
+fn parse_position(text: &str) -> Result<[i32; 2], String> {
+    let bad = || format!("`{text}` is not a position: write X,Y, e.g. 1920,0");
+    let (x, y) = text.split_once(',').ok_or_else(bad)?;
+    Ok([
+        x.trim().parse().map_err(|_| bad())?,
+        y.trim().parse().map_err(|_| bad())?,
+    ])
+}
+
+#[derive(Subcommand)]
 enum Cmd {
     /// Run the compositor.
     Serve {
-        /// Where to draw: headless (offscreen) or winit (a window on a running desktop).
-        #[arg(long, value_enum, default_value = "headless")]
+        /// Where to draw: drm (the machine's displays, as the desktop session), winit (a window
+        /// on a running desktop), headless (offscreen), or auto: drm on a text console, winit
+        /// inside a desktop, headless otherwise.
+        #[arg(long, value_enum, default_value = "auto")]
         backend: BackendKind,
+        /// How to draw: gles (GPU, or Mesa's llvmpipe), pixman (CPU), or auto (drm: gles where
+        /// EGL works, pixman otherwise; headless: pixman).
+        #[arg(long, value_enum, default_value = "auto")]
+        renderer: RendererKind,
         /// Configuration file (default: $XDG_CONFIG_HOME/porthole/config.toml if it exists).
         #[arg(long)]
         config: Option<PathBuf>,
@@ -62,6 +127,12 @@ enum Cmd {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Change an output until the compositor stops; `[output.NAME]` in the configuration keeps
+    /// settings across restarts.
+    Output {
+        #[command(subcommand)]
+        command: OutputCmd,
     },
     /// Print the version of this binary and of the running compositor.
     Version,
@@ -245,6 +316,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Cmd::Serve {
             backend,
+            renderer,
             config,
             outputs,
             socket,
@@ -259,6 +331,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|err| anyhow::anyhow!("--outputs: {err}"))?;
             porthole::serve(porthole::ServeOptions {
                 backend,
+                renderer,
                 config,
                 outputs,
                 socket: socket.map_or(porthole::HostSocket::Auto, porthole::HostSocket::Named),
@@ -325,28 +398,41 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Cmd::Output {
+            command:
+                OutputCmd::Set {
+                    name,
+                    mode,
+                    position,
+                    scale,
+                    transform,
+                    on,
+                    off,
+                },
+        } => {
+            let enabled = match (on, off) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            let Response::Outputs { outputs } = ctl::request(Command::OutputSet {
+                name,
+                mode,
+                position,
+                scale,
+                transform,
+                enabled,
+            })?
+            else {
+                anyhow::bail!("unexpected reply to output set");
+            };
+            print_outputs(&outputs, false)
+        }
         Cmd::Outputs { json } => {
             let Response::Outputs { outputs } = ctl::request(Command::Outputs)? else {
                 anyhow::bail!("unexpected reply to outputs");
             };
-            if json {
-                println!("{}", serde_json::to_string_pretty(&outputs)?);
-            } else {
-                for o in outputs {
-                    let g = o.geometry;
-                    println!(
-                        "{}: {}x{}@{:.3}Hz at {},{} scale {}",
-                        o.name,
-                        o.mode_width,
-                        o.mode_height,
-                        o.refresh_mhz as f64 / 1000.0,
-                        g.x,
-                        g.y,
-                        o.scale
-                    );
-                }
-            }
-            Ok(())
+            print_outputs(&outputs, json)
         }
         Cmd::Version => {
             println!("porthole {}", env!("CARGO_PKG_VERSION"));

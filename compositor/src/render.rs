@@ -17,7 +17,6 @@ use smithay::backend::renderer::element::utils::CropRenderElement;
 use smithay::backend::renderer::element::{
     AsRenderElements, Element, Id, Kind, RenderElement, RenderElementStates,
 };
-use smithay::backend::renderer::pixman::PixmanRenderer;
 use smithay::backend::renderer::utils::{CommitCounter, DamageSet};
 use smithay::backend::renderer::{
     Bind, ExportMem, ImportAll, ImportMem, Offscreen, Renderer, Texture,
@@ -745,20 +744,24 @@ impl Porthole {
 
     /// Renders an output into a new image with a pixman renderer, full repaint, no cursor; with
     /// `only`, just that container's windows. Returns the image as RGBA rows.
-    pub fn screenshot(
+    pub fn screenshot<R, T>(
         &self,
-        renderer: &mut PixmanRenderer,
+        renderer: &mut R,
         output: &Output,
         only: Option<&str>,
-    ) -> anyhow::Result<Screenshot> {
+    ) -> anyhow::Result<Screenshot>
+    where
+        R: Renderer + ImportAll + ImportMem + Offscreen<T> + Bind<T> + ExportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
         let mode = output.current_mode().context("output has no mode")?;
         let size = mode.size;
-        let mut image: smithay::reexports::pixman::Image<'static, 'static> = renderer
+        let mut image: T = renderer
             .create_buffer(
                 Fourcc::Argb8888,
                 size.to_logical(1).to_buffer(1, Transform::Normal),
             )
-            .context("cannot allocate the screenshot image")?;
+            .map_err(|err| anyhow::anyhow!("cannot allocate the screenshot image: {err:?}"))?;
         let elements = self.output_elements(renderer, output, CursorMode::Hide, only);
         // Screenshots are upright whatever the output's transform (winit's is flipped for GL).
         let scale = output.current_scale().fractional_scale();
@@ -766,7 +769,7 @@ impl Porthole {
         {
             let mut target = renderer
                 .bind(&mut image)
-                .context("cannot bind the screenshot image")?;
+                .map_err(|err| anyhow::anyhow!("cannot bind the screenshot image: {err:?}"))?;
             tracker
                 .render_output(
                     renderer,
@@ -779,14 +782,14 @@ impl Porthole {
         }
         let target = renderer
             .bind(&mut image)
-            .context("cannot bind the screenshot image")?;
+            .map_err(|err| anyhow::anyhow!("cannot bind the screenshot image: {err:?}"))?;
         let region = Rectangle::from_size(size.to_logical(1).to_buffer(1, Transform::Normal));
         let mapping = renderer
             .copy_framebuffer(&target, region, Fourcc::Argb8888)
-            .context("cannot read the screenshot back")?;
+            .map_err(|err| anyhow::anyhow!("cannot read the screenshot back: {err:?}"))?;
         let bytes = renderer
             .map_texture(&mapping)
-            .context("cannot map the screenshot")?;
+            .map_err(|err| anyhow::anyhow!("cannot map the screenshot: {err:?}"))?;
         Ok(Screenshot::from_bgra(size, bytes))
     }
 }

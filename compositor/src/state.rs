@@ -17,6 +17,7 @@ use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
 use smithay::reexports::calloop::{
     channel, generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction,
 };
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
 use smithay::reexports::wayland_server::backend::protocol::ProtocolError;
 use smithay::reexports::wayland_server::backend::{
     ClientData, ClientId, DisconnectReason, ObjectId,
@@ -40,7 +41,7 @@ use smithay::wayland::viewporter::ViewporterState;
 use smithay::wayland::xdg_activation::XdgActivationState;
 use tracing::{error, info, warn};
 
-use crate::backend::{refresh_interval, schedule_vblank, Backend};
+use crate::backend::{refresh_interval, schedule_vblank, Backend, Frame};
 use crate::config::Config;
 use crate::control::ControlServer;
 use crate::policy::Profile;
@@ -131,6 +132,12 @@ pub struct Porthole {
     pub shell: Shell,
     /// Frame pacing per output.
     pub output_state: HashMap<Output, OutputState>,
+    /// Output settings given at run time (`porthole output set`), over the configuration's.
+    pub output_overrides: HashMap<String, crate::config::OutputConfig>,
+    /// linux-dmabuf; its global exists only where the backend can import dmabufs.
+    pub dmabuf_state: smithay::wayland::dmabuf::DmabufState,
+    /// The linux-dmabuf global, once a backend offered it.
+    pub dmabuf_global: Option<smithay::wayland::dmabuf::DmabufGlobal>,
     /// The control socket and its event subscribers.
     pub control: Option<ControlServer>,
     /// Keys pressed while a binding fired, whose releases must not reach clients either.
@@ -381,6 +388,9 @@ impl Porthole {
             pointer_focus_sent: None,
             shell: Shell::default(),
             output_state: HashMap::new(),
+            output_overrides: HashMap::new(),
+            dmabuf_state: smithay::wayland::dmabuf::DmabufState::new(),
+            dmabuf_global: None,
             control: None,
             suppressed_keys: Vec::new(),
             pending_focus: None,
@@ -503,7 +513,8 @@ impl Porthole {
         }
     }
 
-    /// Adds an output to the space (right of the existing ones) and its frame pacing state.
+    /// Adds an output to the space (where its configuration puts it, or right of the existing
+    /// ones) with its configured scale and transform, and its frame pacing state.
     pub fn add_output(&mut self, output: &Output) {
         let x = self
             .shell
@@ -513,11 +524,84 @@ impl Porthole {
             .map(|g| g.loc.x + g.size.w)
             .max()
             .unwrap_or(0);
-        output.change_current_state(None, None, None, Some((x, 0).into()));
-        self.shell.space.map_output(output, (x, 0));
         self.output_state
             .insert(output.clone(), OutputState::default());
-        self.queue_redraw(output);
+        self.place_output(output, (x, 0).into());
+    }
+
+    /// An output's settings: the configuration's `[output.NAME]`, with what was set at run time
+    /// over it.
+    pub fn output_config(&self, name: &str) -> crate::config::OutputConfig {
+        let base = self.config.outputs.get(name).cloned().unwrap_or_default();
+        match self.output_overrides.get(name) {
+            Some(over) => base.merged(over),
+            None => base,
+        }
+    }
+
+    /// Applies an output's configured position (else `default`), scale and transform, and fits
+    /// the windows to the new layout.
+    pub fn place_output(&mut self, output: &Output, default: Point<i32, Logical>) {
+        let config = self.output_config(&output.name());
+        let loc = config
+            .position
+            .map(|[x, y]| Point::from((x, y)))
+            .unwrap_or(default);
+        output.change_current_state(
+            None,
+            config.transform.map(|t| t.to_smithay()),
+            config.scale.map(smithay::output::Scale::Fractional),
+            Some(loc),
+        );
+        self.shell.space.map_output(output, loc);
+        self.refit_windows();
+        self.queue_redraw_all();
+    }
+
+    /// Removes an output; its windows move to the outputs left.
+    pub fn remove_output(&mut self, output: &Output) {
+        self.shell.space.unmap_output(output);
+        self.output_state.remove(output);
+        self.refit_windows();
+        self.queue_redraw_all();
+    }
+
+    /// After outputs changed: windows left on no output move to the first one, and maximized or
+    /// fullscreen windows take their output's new size.
+    pub fn refit_windows(&mut self) {
+        let Some(first) = self.shell.space.outputs().next().cloned() else {
+            return;
+        };
+        let Some(first_geo) = self.shell.space.output_geometry(&first) else {
+            return;
+        };
+        let windows: Vec<Window> = self.shell.space.elements().cloned().collect();
+        for window in windows {
+            let Some(geo) = self.shell.space.element_geometry(&window) else {
+                continue;
+            };
+            let on_some_output = self.shell.space.outputs().any(|o| {
+                self.shell
+                    .space
+                    .output_geometry(o)
+                    .is_some_and(|g| g.overlaps(geo))
+            });
+            if !on_some_output {
+                let frame = self.window_frame(&window);
+                let loc = first_geo.loc + Point::from((32 + frame.border, 32 + frame.titlebar));
+                self.shell.space.map_element(window.clone(), loc, false);
+            }
+            let Some(toplevel) = window.toplevel() else {
+                continue;
+            };
+            let states = toplevel.current_state().states;
+            if states.contains(xdg_toplevel::State::Fullscreen) {
+                let output = self.window_output(&window);
+                self.fullscreen(&window, output);
+            } else if states.contains(xdg_toplevel::State::Maximized) {
+                self.maximize(&window);
+            }
+        }
     }
 
     /// Asks for `output` to be repainted at its next frame.
@@ -691,7 +775,7 @@ impl State {
         }
         for (output, at) in due {
             let started = Instant::now();
-            self.backend.render(&mut self.comp, &output);
+            let frame = self.backend.render(&mut self.comp, &output);
             let done = Instant::now();
             let refresh = refresh_interval(&output);
             let Some(s) = self.comp.output_state.get_mut(&output) else {
@@ -710,7 +794,12 @@ impl State {
                 wait_us = tick.saturating_duration_since(done).as_micros() as u64,
                 "rendered"
             );
-            schedule_vblank(&mut self.comp, &output, tick, refresh);
+            match frame {
+                Frame::Simulated => schedule_vblank(&mut self.comp, &output, tick, refresh),
+                // The display reports it (`frame_presented` from its vblank), or, paused, the
+                // session's return clears it.
+                Frame::Queued | Frame::Paused => {}
+            }
         }
     }
 }

@@ -46,6 +46,27 @@ pub enum Command {
     Windows,
     /// Every output.
     Outputs,
+    /// Changes an output's settings until the compositor stops (the configuration's
+    /// `[output.NAME]` keeps them across restarts). Replies with [`Response::Outputs`].
+    OutputSet {
+        /// The output (connector) name.
+        name: String,
+        /// `WIDTHxHEIGHT[@HZ]`.
+        #[serde(default)]
+        mode: Option<String>,
+        /// Top-left corner in the global space.
+        #[serde(default)]
+        position: Option<[i32; 2]>,
+        /// Scale factor.
+        #[serde(default)]
+        scale: Option<f64>,
+        /// `normal`, `90`, `180`, `270`, `flipped`, `flipped-90`, …
+        #[serde(default)]
+        transform: Option<String>,
+        /// Lit or off.
+        #[serde(default)]
+        enabled: Option<bool>,
+    },
     /// A PNG of what an output shows now.
     Screenshot {
         /// Output name; the first output when absent.
@@ -336,6 +357,9 @@ pub struct OutputInfo {
     pub refresh_mhz: i32,
     /// Scale factor.
     pub scale: f64,
+    /// Transform, as `porthole output set --transform` takes it.
+    #[serde(default)]
+    pub transform: String,
 }
 
 /// Something that happened, sent on a subscribed connection.

@@ -2,6 +2,7 @@
 //! followed by its `delegate_x!`.
 
 mod compositor;
+mod dmabuf;
 mod misc;
 mod output;
 mod privileged;
