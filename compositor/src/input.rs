@@ -73,6 +73,8 @@ enum KeyOutcome {
     Action(Action),
     /// An answer to the clipboard prompt.
     Answer(bool),
+    /// Ctrl+Alt+F1…F12: another virtual terminal.
+    SwitchVt(i32),
 }
 
 impl State {
@@ -255,6 +257,18 @@ impl State {
                     }
                     return FilterResult::Forward;
                 }
+                // Ctrl+Alt+Fn (XF86Switch_VT_n in every xkb layout) always reaches the session,
+                // so a person can leave Porthole's VT whatever has the keyboard.
+                let vt = handle.modified_syms().iter().find_map(|s| {
+                    let sym = s.raw();
+                    (keysyms::KEY_XF86Switch_VT_1..=keysyms::KEY_XF86Switch_VT_12)
+                        .contains(&sym)
+                        .then(|| (sym - keysyms::KEY_XF86Switch_VT_1 + 1) as i32)
+                });
+                if let Some(vt) = vt {
+                    state.comp.suppressed_keys.push(raw);
+                    return FilterResult::Intercept(Some(KeyOutcome::SwitchVt(vt)));
+                }
                 if state.comp.clipboard.asking.is_some() {
                     // The clipboard prompt has the keyboard until it is answered.
                     state.comp.suppressed_keys.push(raw);
@@ -287,6 +301,7 @@ impl State {
         match action {
             Some(Some(KeyOutcome::Action(action))) => self.run_action(action),
             Some(Some(KeyOutcome::Answer(yes))) => self.answer_ask(yes),
+            Some(Some(KeyOutcome::SwitchVt(vt))) => self.backend.change_vt(vt),
             _ => {}
         }
     }

@@ -1,0 +1,428 @@
+//! Porthole as the desktop session of a real Linux kernel: `porthole serve --backend drm` in a
+//! QEMU guest (software emulation; `PORTHOLE_KMS_ACCEL=kvm` where KVM works) with a virtio-gpu display and
+//! virtio keyboard and tablet. The guest runs Debian's kernel and the host's own root filesystem
+//! read-only over 9p, so it runs the porthole binary just built and Debian's real clients: foot,
+//! weston-simple-shm, and weston-simple-dmabuf-egl, which renders with EGL on the GPU device and
+//! hands its buffers over through linux-dmabuf. The host reads the display through QEMU's monitor
+//! (`screendump`) and drives input through it (`input-send-event`), and asks the guest for
+//! `porthole windows` over the serial console.
+//!
+//! `tests/kms/build-guest.sh` builds the kernel and initramfs; `tests/kms/guest.sh` is what runs
+//! inside.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use common::*;
+use porthole_protocol::{Geometry, OutputInfo, WindowInfo};
+
+/// From QEMU's start to the guest's ready line: ~25 s on 2 cores without KVM.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
+/// One command answered by the guest.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// The virtio-gpu display's size, set on QEMU's command line.
+const WIDTH: i32 = 1024;
+const HEIGHT: i32 = 768;
+/// foot's background in the guest (`colors.background=203040`).
+const FOOT_BACKGROUND: [u8; 4] = [0x20, 0x30, 0x40, 0xff];
+
+/// A booted guest: QEMU, its serial console and its monitor.
+struct Guest {
+    qemu: Child,
+    console: ChildStdin,
+    lines: Receiver<String>,
+    /// Everything the guest printed, for failure messages.
+    seen: Vec<String>,
+    qmp: BufReader<UnixStream>,
+    dir: PathBuf,
+    shots: u32,
+}
+
+impl Guest {
+    /// Builds the guest (kernel and initramfs, kept between runs) and boots it until its ready
+    /// line.
+    fn boot() -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let guest_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kms-guest");
+        let built = Command::new(root.join("tests/kms/build-guest.sh"))
+            .arg(&guest_dir)
+            .output()
+            .expect("cannot run tests/kms/build-guest.sh");
+        assert!(
+            built.status.success(),
+            "building the guest failed:\n{}{}",
+            String::from_utf8_lossy(&built.stdout),
+            String::from_utf8_lossy(&built.stderr)
+        );
+        eprint!("{}", String::from_utf8_lossy(&built.stdout));
+
+        let dir = tempfile::Builder::new()
+            .prefix("porthole-kms-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let qmp_path = dir.join("qmp.sock");
+        let append = format!(
+            "console=ttyS0 quiet loglevel=4 panic=-1 porthole.script={} porthole.bin={}",
+            root.join("tests/kms/guest.sh").display(),
+            PORTHOLE
+        );
+        // Software emulation unless asked: a /dev/kvm that opens is no promise that KVM works (on
+        // this kind of machine it exists and the guest then hangs).
+        let accel = std::env::var("PORTHOLE_KMS_ACCEL").unwrap_or_else(|_| "tcg".into());
+        let mut qemu = Command::new("qemu-system-x86_64")
+            .args(["-accel", &accel, "-m", "2048", "-smp", "2"])
+            .args(["-nodefaults", "-no-reboot", "-display", "none"])
+            .arg("-kernel")
+            .arg(guest_dir.join("vmlinuz"))
+            .arg("-initrd")
+            .arg(guest_dir.join("initrd.gz"))
+            .args(["-append", &append, "-serial", "stdio"])
+            .arg("-qmp")
+            .arg(format!("unix:{},server=on,wait=off", qmp_path.display()))
+            .args(["-vga", "none"])
+            .args([
+                "-device",
+                &format!("virtio-gpu-pci,xres={WIDTH},yres={HEIGHT}"),
+            ])
+            .args([
+                "-device",
+                "virtio-keyboard-pci",
+                "-device",
+                "virtio-tablet-pci",
+            ])
+            .args([
+                "-virtfs",
+                "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cannot start qemu-system-x86_64: run .ci/install-deps");
+        let console = qemu.stdin.take().unwrap();
+        let stdout = qemu.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // The monitor's socket exists once QEMU has parsed its options.
+        let qmp = poll(Duration::from_secs(30), "QEMU's monitor socket", || {
+            UnixStream::connect(&qmp_path).map_err(|e| e.to_string())
+        });
+        let mut guest = Guest {
+            qemu,
+            console,
+            lines,
+            seen: Vec::new(),
+            qmp: BufReader::new(qmp),
+            dir,
+            shots: 0,
+        };
+        guest.qmp_greeting();
+        let started = Instant::now();
+        guest.wait_for("GUEST_READY", BOOT_TIMEOUT);
+        eprintln!(
+            "guest ready in {:.1} s ({accel})",
+            started.elapsed().as_secs_f64()
+        );
+        guest
+    }
+
+    /// Reads console lines until one contains `marker`; returns the lines before it.
+    fn wait_for(&mut self, marker: &str, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut before = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains("GUEST_FAILED") {
+                        self.fail(&format!("the guest failed: {line}"));
+                    }
+                    if line.contains(marker) {
+                        return before;
+                    }
+                    before.push(line);
+                }
+                Err(_) => self.fail(&format!("no `{marker}` from the guest within {timeout:?}")),
+            }
+        }
+    }
+
+    /// Panics with everything the guest printed.
+    fn fail(&mut self, what: &str) -> ! {
+        let _ = self.qemu.kill();
+        panic!("{what}\n--- guest console ---\n{}", self.seen.join("\n"));
+    }
+
+    /// Sends a command line to the guest script; returns its answer.
+    fn command(&mut self, line: &str) -> String {
+        writeln!(self.console, "{line}").expect("cannot write to the guest console");
+        self.console.flush().unwrap();
+        let word = line.split_whitespace().next().unwrap();
+        self.wait_for(&format!("BEGIN {word}"), COMMAND_TIMEOUT);
+        self.wait_for(&format!("END {word}"), COMMAND_TIMEOUT)
+            .join("\n")
+    }
+
+    fn windows(&mut self) -> Vec<WindowInfo> {
+        let text = self.command("windows");
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| self.fail(&format!("`porthole windows --json` gave {e}: {text}")))
+    }
+
+    fn window(&mut self, app_id: &str) -> WindowInfo {
+        let windows = self.windows();
+        windows
+            .into_iter()
+            .find(|w| w.app_id.contains(app_id))
+            .unwrap_or_else(|| self.fail(&format!("no window of {app_id}")))
+    }
+
+    fn qmp_greeting(&mut self) {
+        let mut greeting = String::new();
+        self.qmp.read_line(&mut greeting).unwrap();
+        self.qmp(serde_json::json!({"execute": "qmp_capabilities"}));
+    }
+
+    /// Runs a QMP command; panics on an error reply.
+    fn qmp(&mut self, command: serde_json::Value) -> serde_json::Value {
+        let stream = self.qmp.get_mut();
+        writeln!(stream, "{command}").unwrap();
+        loop {
+            let mut line = String::new();
+            if self.qmp.read_line(&mut line).unwrap_or(0) == 0 {
+                self.fail("QEMU's monitor closed");
+            }
+            let reply: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if let Some(ret) = reply.get("return") {
+                return ret.clone();
+            }
+            if let Some(err) = reply.get("error") {
+                self.fail(&format!("QMP {command} failed: {err}"));
+            }
+            // An asynchronous event: skip it.
+        }
+    }
+
+    /// What the display shows, read by QEMU from the scanout buffer.
+    fn screendump(&mut self) -> Screenshot {
+        self.shots += 1;
+        let file = self.dir.join(format!("screen-{}.png", self.shots));
+        self.qmp(serde_json::json!({
+            "execute": "screendump",
+            "arguments": {"filename": file.to_str().unwrap(), "format": "png"}
+        }));
+        Screenshot::decode(&std::fs::read(&file).expect("QEMU wrote no screendump"))
+    }
+
+    /// Waits until the display shows what `check` accepts; returns that picture.
+    fn screen_until(
+        &mut self,
+        what: &str,
+        check: impl Fn(&Screenshot) -> Result<(), String>,
+    ) -> Screenshot {
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        loop {
+            let shot = self.screendump();
+            match check(&shot) {
+                Ok(()) => return shot,
+                Err(last) if Instant::now() > deadline => {
+                    let kept = self.dir.join("failed.png");
+                    let _ =
+                        std::fs::copy(self.dir.join(format!("screen-{}.png", self.shots)), &kept);
+                    self.fail(&format!(
+                        "the display never showed {what}: {last} (picture: {})",
+                        kept.display()
+                    ))
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(500)),
+            }
+        }
+    }
+
+    /// Moves the virtio tablet to a pixel of the display and clicks the left button there.
+    fn click(&mut self, x: i32, y: i32) {
+        // The tablet's axes span 0..=32767 over the whole display.
+        let ax = x as i64 * 32767 / (WIDTH as i64 - 1);
+        let ay = y as i64 * 32767 / (HEIGHT as i64 - 1);
+        self.qmp(
+            serde_json::json!({"execute": "input-send-event", "arguments": {"events": [
+                {"type": "abs", "data": {"axis": "x", "value": ax}},
+                {"type": "abs", "data": {"axis": "y", "value": ay}},
+            ]}}),
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        for down in [true, false] {
+            self.qmp(
+                serde_json::json!({"execute": "input-send-event", "arguments": {"events": [
+                    {"type": "btn", "data": {"down": down, "button": "left"}},
+                ]}}),
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Types text on the virtio keyboard, key by key (lower-case letters, digits, space, `-`,
+    /// `/` and newline).
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            let key = match c {
+                'a'..='z' | '0'..='9' => c.to_string(),
+                ' ' => "spc".into(),
+                '-' => "minus".into(),
+                '/' => "slash".into(),
+                '\n' => "ret".into(),
+                other => panic!("type_text cannot type {other:?}"),
+            };
+            for down in [true, false] {
+                self.qmp(serde_json::json!({"execute": "input-send-event", "arguments": {"events": [
+                    {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": key}}},
+                ]}}));
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// Stops the compositor and powers the guest off.
+    fn shut_down(mut self) {
+        let _ = writeln!(self.console, "quit");
+        let _ = self.console.flush();
+        self.wait_for("GUEST_DONE", COMMAND_TIMEOUT);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.qemu.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.qemu.kill();
+        let _ = self.qemu.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        let _ = self.qemu.kill();
+        let _ = self.qemu.wait();
+    }
+}
+
+/// The window's content rectangle, shrunk by `inset` on every side.
+fn inside(g: Geometry, inset: i32) -> Geometry {
+    Geometry {
+        x: g.x + inset,
+        y: g.y + inset,
+        width: g.width - 2 * inset,
+        height: g.height - 2 * inset,
+    }
+}
+
+#[test]
+fn porthole_drives_a_real_kms_display_with_real_input() {
+    if !on_path("qemu-system-x86_64") {
+        panic!("qemu-system-x86_64 is needed: run .ci/install-deps");
+    }
+    let mut guest = Guest::boot();
+
+    // One output, lit at the display's preferred mode.
+    let outputs: Vec<OutputInfo> = serde_json::from_str(&guest.command("outputs")).unwrap();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    assert_eq!(
+        (outputs[0].mode_width, outputs[0].mode_height),
+        (WIDTH, HEIGHT)
+    );
+    let log = guest.command("log 200");
+    assert!(
+        log.contains("rendering with GLES"),
+        "not rendering with GLES:\n{log}"
+    );
+    assert!(
+        log.contains("linux-dmabuf offered"),
+        "no linux-dmabuf:\n{log}"
+    );
+
+    // The three clients' pixels are on the display.
+    let foot = guest.window("foot");
+    let shm = guest.window("simple-shm");
+    let dmabuf = guest.window("simple-dmabuf-egl");
+    let shot = guest.screen_until("the three windows", |shot| {
+        if (shot.width, shot.height) != (WIDTH as u32, HEIGHT as u32) {
+            return Err(format!("a {}x{} picture", shot.width, shot.height));
+        }
+        let foot_bg = shot.share_of(inside(foot.geometry, 8), FOOT_BACKGROUND);
+        if foot_bg < 0.8 {
+            return Err(format!(
+                "foot's background covers {foot_bg:.2} of its window"
+            ));
+        }
+        for (name, w) in [("simple-shm", &shm), ("simple-dmabuf-egl", &dmabuf)] {
+            let colours = shot.distinct_colours(inside(w.geometry, 4));
+            if colours < 100 {
+                return Err(format!("{name}'s window shows only {colours} colours"));
+            }
+        }
+        Ok(())
+    });
+    let background = shot.pixel(WIDTH - 10, HEIGHT - 10);
+    assert_eq!(background, BACKGROUND, "the desktop background");
+
+    // A click on foot, which is not focused (the last window opened is), focuses it: the guest's
+    // compositor says so and the display shows its frame in the focused colour.
+    assert!(!foot.focused, "foot should not start focused");
+    let g = foot.geometry;
+    guest.click(g.x + g.width / 2, g.y + g.height / 2);
+    let deadline = Instant::now() + COMMAND_TIMEOUT;
+    while !guest.window("foot").focused {
+        if Instant::now() > deadline {
+            let log = guest.command("log 60");
+            guest.fail(&format!(
+                "the click did not focus foot; porthole's log:\n{log}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    guest.screen_until("foot's frame in the focused colour", |shot| {
+        let title = shot.pixel(g.x + 40, g.y - TITLEBAR / 2);
+        if title == FOCUSED_FRAME {
+            Ok(())
+        } else {
+            Err(format!("its title bar is {}", hex(title)))
+        }
+    });
+
+    // Keys typed on the virtio keyboard reach foot's shell.
+    guest.type_text("touch /tmp/typed-on-the-virtio-keyboard\n");
+    poll(COMMAND_TIMEOUT, "the typed command to run", || match guest
+        .command("exists /tmp/typed-on-the-virtio-keyboard")
+        .trim()
+    {
+        "yes" => Ok(()),
+        other => Err(other.to_string()),
+    });
+
+    // A mode change at run time is a real modeset: the display's picture changes size.
+    guest.command("output-set Virtual-1 --mode 800x600");
+    let outputs: Vec<OutputInfo> = serde_json::from_str(&guest.command("outputs")).unwrap();
+    assert_eq!((outputs[0].mode_width, outputs[0].mode_height), (800, 600));
+    guest.screen_until("an 800x600 picture", |shot| {
+        if (shot.width, shot.height) == (800, 600) {
+            Ok(())
+        } else {
+            Err(format!("{}x{}", shot.width, shot.height))
+        }
+    });
+
+    guest.shut_down();
+}
