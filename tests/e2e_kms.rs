@@ -424,5 +424,74 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
         }
     });
 
+    // Turned off, the output goes away and the windows stay; turned on, it is lit again (at the
+    // mode set before) and shows them.
+    guest.command("output-set Virtual-1 --off");
+    let outputs: Vec<OutputInfo> = serde_json::from_str(&guest.command("outputs")).unwrap();
+    assert!(outputs.is_empty(), "the output is still there: {outputs:?}");
+    assert_eq!(
+        guest.windows().len(),
+        3,
+        "windows were lost with the output"
+    );
+    guest.command("output-set Virtual-1 --on");
+    let outputs: Vec<OutputInfo> = serde_json::from_str(&guest.command("outputs")).unwrap();
+    assert_eq!(outputs.len(), 1, "{outputs:?}");
+    assert_eq!((outputs[0].mode_width, outputs[0].mode_height), (800, 600));
+    let windows = guest.windows();
+    assert_eq!(windows.len(), 3);
+    assert!(
+        windows
+            .iter()
+            .all(|w| w.output.as_deref() == Some("Virtual-1")),
+        "windows are not back on the output: {windows:?}"
+    );
+    let foot = guest.window("foot");
+    guest.screen_until("foot again after the output came back", |shot| {
+        let share = shot.share_of(inside(foot.geometry, 8), FOOT_BACKGROUND);
+        if (shot.width, shot.height) == (800, 600) && share > 0.5 {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}x{}, foot's background {share:.2}",
+                shot.width, shot.height
+            ))
+        }
+    });
+
+    // Switching to another virtual terminal pauses the session; switching back resumes it and
+    // the desktop is drawn again.
+    guest.command("chvt 2");
+    poll(COMMAND_TIMEOUT, "the session to pause", || {
+        let log = guest.command("log 20");
+        if log.contains("session paused") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    guest.command("chvt 1");
+    poll(COMMAND_TIMEOUT, "the session to come back", || {
+        let log = guest.command("log 20");
+        if log.contains("session back") {
+            Ok(())
+        } else {
+            Err(log)
+        }
+    });
+    guest.screen_until("the desktop after the VT switch", |shot| {
+        let share = shot.share_of(inside(foot.geometry, 8), FOOT_BACKGROUND);
+        if share > 0.5 {
+            Ok(())
+        } else {
+            Err(format!("foot's background {share:.2}"))
+        }
+    });
+    assert_eq!(
+        guest.windows().len(),
+        3,
+        "windows were lost in the VT switch"
+    );
+
     guest.shut_down();
 }

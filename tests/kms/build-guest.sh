@@ -21,7 +21,19 @@ version=${pkg#linux-image-}
 if [ ! -e "kernel/.unpacked-$version" ]; then
   rm -rf kernel ./*.deb
   # apt-get download as root warns that the _apt user cannot write here; it downloads anyway.
-  apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
+  # Package lists older than the archive name a kernel that is gone: update them and retry.
+  download() {
+    apt-get download -q "$pkg" 2>&1 | { grep -v '^W: Download is performed unsandboxed' || true; }
+    ls ./"$pkg"_*.deb >/dev/null 2>&1
+  }
+  if ! download; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -q
+    pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    version=${pkg#linux-image-}
+    download || { echo "build-guest.sh: cannot download $pkg" >&2; exit 1; }
+  fi
   dpkg-deb -x ./"$pkg"_*.deb kernel
   rm -f ./*.deb
   touch "kernel/.unpacked-$version"

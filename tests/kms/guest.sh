@@ -63,6 +63,7 @@ while read -r cmd arg; do
     log) tail -n "${arg:-60}" /tmp/porthole.log ;;
     clientlog) tail -n 20 "/tmp/$arg.log" ;;
     output-set) "$bin" output set $arg ;;
+    chvt) busybox chvt "$arg" ;;
     quit) echo "END $cmd"; kill $server; exit 0 ;;
     *) echo "unknown command $cmd" ;;
   esac

@@ -12,7 +12,7 @@ use smithay::backend::allocator::dmabuf::Dmabuf;
 use smithay::backend::allocator::dumb::DumbAllocator;
 use smithay::backend::allocator::gbm::{GbmAllocator, GbmBufferFlags, GbmDevice};
 use smithay::backend::allocator::{Allocator, Fourcc};
-use smithay::backend::drm::compositor::{DrmCompositor, FrameFlags};
+use smithay::backend::drm::compositor::{DrmCompositor, FrameFlags, PrimaryPlaneElement};
 use smithay::backend::drm::exporter::gbm::GbmFramebufferExporter;
 use smithay::backend::drm::exporter::ExportFramebuffer;
 use smithay::backend::drm::{DrmDevice, DrmDeviceFd, DrmEvent, DrmNode, NodeType};
@@ -642,7 +642,18 @@ where
     let background = comp.config.appearance.background.to_f32_premultiplied();
     let (empty, states): (bool, RenderElementStates) =
         match compositor.render_frame(renderer, &elements, background, FrameFlags::DEFAULT) {
-            Ok(result) => (result.is_empty, result.states),
+            Ok(result) => {
+                // Without a fence KMS can wait on (llvmpipe, some drivers), the frame must be
+                // finished before it is queued, or the display shows it half drawn.
+                if result.needs_sync() {
+                    if let PrimaryPlaneElement::Swapchain(element) = &result.primary_element {
+                        if let Err(err) = element.sync.wait() {
+                            warn!(?err, "cannot wait for the frame to finish rendering");
+                        }
+                    }
+                }
+                (result.is_empty, result.states)
+            }
             Err(err) => {
                 warn!(output = output.name(), ?err, "rendering failed");
                 return Frame::Simulated;
