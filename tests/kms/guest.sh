@@ -18,11 +18,28 @@ udevadm trigger --action=add --type=devices
 udevadm settle -t 30
 echo "GUEST: udev settled; $(ls /dev/dri /dev/input | tr '\n' ' ')"
 
-LIBSEAT_BACKEND=builtin RUST_LOG=info "$bin" serve --backend drm --socket wayland-1 \
+# Porthole runs as an ordinary user, as people run it: the user has no access to the GPU or the
+# input devices; seatd opens them for it.
+user=porthole-a
+uid=$(id -u "$user" 2>/dev/null) || { echo "GUEST_FAILED: no user $user (.ci/test creates it)"; exit 1; }
+gid=$(id -g "$user")
+seatd -u "$user" -l error &
+i=0
+until [ -S /run/seatd.sock ] || [ $i -gt 100 ]; do i=$((i + 1)); sleep 0.1; done
+export XDG_RUNTIME_DIR=/run/user/$uid
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+chown "$user:$gid" "$XDG_RUNTIME_DIR"
+as_user() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+# The dmabuf client renders on the GPU itself, as a desktop user in the video group may.
+video=$(getent group video | cut -d: -f3)
+as_gpu_user() { setpriv --reuid="$uid" --regid="$gid" --groups="$video" "$@"; }
+echo "GUEST: porthole runs as $user (uid $uid); $(ls -l /dev/dri/card0 | cut -d' ' -f1,3,4)"
+
+as_user env LIBSEAT_BACKEND=seatd RUST_LOG=info "$bin" serve --backend drm --socket wayland-1 \
   >/tmp/porthole.out 2>/tmp/porthole.log &
 server=$!
 i=0
-until "$bin" outputs >/dev/null 2>&1; do
+until as_user "$bin" outputs >/dev/null 2>&1; do
   i=$((i + 1))
   if [ $i -gt 300 ] || ! kill -0 $server 2>/dev/null; then
     echo "GUEST_FAILED: porthole did not start"
@@ -31,38 +48,42 @@ until "$bin" outputs >/dev/null 2>&1; do
   fi
   sleep 0.1
 done
-echo "GUEST: porthole is up: $("$bin" outputs)"
+echo "GUEST: porthole is up: $(as_user "$bin" outputs)"
 
 export WAYLAND_DISPLAY=wayland-1
-windows() { "$bin" windows --json | grep -c '"id"'; }
+windows() { as_user "$bin" windows --json | grep -c '"id"'; }
+# Waits (at most 30 s) for the client whose log is /tmp/$2.log to open the window number $1.
 wait_windows() {
-  i=0
-  while [ "$(windows)" -lt "$1" ]; do
-    i=$((i + 1))
-    if [ $i -gt 600 ]; then echo "GUEST: only $(windows) windows"; return 1; fi
-    sleep 0.1
+  started=$(cut -d' ' -f1 /proc/uptime)
+  until [ "$(windows)" -ge "$1" ]; do
+    if [ "$(awk -v s="$started" '{print ($1 - s > 30)}' /proc/uptime)" = 1 ]; then
+      echo "GUEST: $2 opened no window; its output:"
+      tail -20 "/tmp/$2.log"
+      return 1
+    fi
+    sleep 0.2
   done
 }
 # A terminal whose shell the host types into, a shm client, and a dmabuf client that renders
 # with EGL on the GPU device (Mesa's llvmpipe on virtio-gpu without 3D) and hands the compositor
 # dmabufs through linux-dmabuf.
-foot -o colors.background=203040 -o shell=/bin/sh >/tmp/foot.log 2>&1 &
-wait_windows 1
-weston-simple-shm >/tmp/shm.log 2>&1 &
-wait_windows 2
-weston-simple-dmabuf-egl -d /dev/dri/card0 -s 200 >/tmp/dmabuf.log 2>&1 &
-wait_windows 3 || { echo "GUEST: dmabuf client:"; tail -20 /tmp/dmabuf.log; }
+as_user foot -o colors.background=203040 -o shell=/bin/sh >/tmp/foot.log 2>&1 &
+wait_windows 1 foot
+as_user weston-simple-shm >/tmp/shm.log 2>&1 &
+wait_windows 2 shm
+as_gpu_user weston-simple-dmabuf-egl -d /dev/dri/card0 -s 200 >/tmp/dmabuf.log 2>&1 &
+wait_windows 3 dmabuf
 echo "GUEST_READY"
 
 while read -r cmd arg; do
   echo "BEGIN $cmd"
   case "$cmd" in
-    windows) "$bin" windows --json ;;
-    outputs) "$bin" outputs --json ;;
+    windows) as_user "$bin" windows --json ;;
+    outputs) as_user "$bin" outputs --json ;;
     exists) [ -e "$arg" ] && echo yes || echo no ;;
     log) tail -n "${arg:-60}" /tmp/porthole.log ;;
     clientlog) tail -n 20 "/tmp/$arg.log" ;;
-    output-set) "$bin" output set $arg ;;
+    output-set) as_user "$bin" output set $arg ;;
     chvt) busybox chvt "$arg" ;;
     quit) echo "END $cmd"; kill $server; exit 0 ;;
     *) echo "unknown command $cmd" ;;
