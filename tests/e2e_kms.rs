@@ -254,6 +254,35 @@ impl Guest {
         }
     }
 
+    /// Waits until the display, of `size`, shows the clients' windows: foot's background over
+    /// its window, and the many colours of weston-simple-shm's and (`with_dmabuf`)
+    /// weston-simple-dmabuf-egl's pictures.
+    fn desktop_shown(&mut self, size: (i32, i32), with_dmabuf: bool) -> Screenshot {
+        let foot = self.window("foot");
+        let mut pictures = vec![("simple-shm", self.window("simple-shm"))];
+        if with_dmabuf {
+            pictures.push(("simple-dmabuf-egl", self.window("simple-dmabuf-egl")));
+        }
+        self.screen_until("the clients' windows", |shot| {
+            if (shot.width, shot.height) != (size.0 as u32, size.1 as u32) {
+                return Err(format!("a {}x{} picture", shot.width, shot.height));
+            }
+            let foot_bg = shot.share_of(inside(foot.geometry, 8), FOOT_BACKGROUND);
+            if foot_bg < 0.8 {
+                return Err(format!(
+                    "foot's background covers {foot_bg:.2} of its window"
+                ));
+            }
+            for (name, w) in &pictures {
+                let colours = shot.distinct_colours(inside(w.geometry, 4));
+                if colours < 100 {
+                    return Err(format!("{name}'s window shows only {colours} colours"));
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Moves the virtio tablet to a pixel of the display and clicks the left button there.
     fn click(&mut self, x: i32, y: i32) {
         // The tablet's axes span 0..=32767 over the whole display.
@@ -354,32 +383,13 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
     );
 
     // The three clients' pixels are on the display.
-    let foot = guest.window("foot");
-    let shm = guest.window("simple-shm");
-    let dmabuf = guest.window("simple-dmabuf-egl");
-    let shot = guest.screen_until("the three windows", |shot| {
-        if (shot.width, shot.height) != (WIDTH as u32, HEIGHT as u32) {
-            return Err(format!("a {}x{} picture", shot.width, shot.height));
-        }
-        let foot_bg = shot.share_of(inside(foot.geometry, 8), FOOT_BACKGROUND);
-        if foot_bg < 0.8 {
-            return Err(format!(
-                "foot's background covers {foot_bg:.2} of its window"
-            ));
-        }
-        for (name, w) in [("simple-shm", &shm), ("simple-dmabuf-egl", &dmabuf)] {
-            let colours = shot.distinct_colours(inside(w.geometry, 4));
-            if colours < 100 {
-                return Err(format!("{name}'s window shows only {colours} colours"));
-            }
-        }
-        Ok(())
-    });
+    let shot = guest.desktop_shown((WIDTH, HEIGHT), true);
     let background = shot.pixel(WIDTH - 10, HEIGHT - 10);
     assert_eq!(background, BACKGROUND, "the desktop background");
 
     // A click on foot, which is not focused (the last window opened is), focuses it: the guest's
     // compositor says so and the display shows its frame in the focused colour.
+    let foot = guest.window("foot");
     assert!(!foot.focused, "foot should not start focused");
     let g = foot.geometry;
     guest.click(g.x + g.width / 2, g.y + g.height / 2);
@@ -492,6 +502,16 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
         3,
         "windows were lost in the VT switch"
     );
+
+    // Where EGL is not usable, pixman draws on dumb buffers. (A new compositor: the display is
+    // back at its preferred mode.)
+    guest.command("restart pixman");
+    let log = guest.command("log 200");
+    assert!(
+        log.contains("rendering with pixman on dumb buffers"),
+        "not rendering with pixman:\n{log}"
+    );
+    guest.desktop_shown((WIDTH, HEIGHT), false);
 
     guest.shut_down();
 }

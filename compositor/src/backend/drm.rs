@@ -496,6 +496,7 @@ impl Drm {
 
 impl Gpu {
     fn pixman() -> anyhow::Result<Self> {
+        info!("rendering with pixman on dumb buffers");
         Ok(Gpu::Pixman {
             renderer: PixmanRenderer::new().context("cannot create the pixman renderer")?,
         })
