@@ -15,7 +15,7 @@ use smithay::backend::allocator::{Allocator, Fourcc};
 use smithay::backend::drm::compositor::{DrmCompositor, FrameFlags, PrimaryPlaneElement};
 use smithay::backend::drm::exporter::gbm::GbmFramebufferExporter;
 use smithay::backend::drm::exporter::ExportFramebuffer;
-use smithay::backend::drm::{DrmDevice, DrmDeviceFd, DrmEvent, DrmNode, NodeType};
+use smithay::backend::drm::{DrmDevice, DrmDeviceFd, DrmEvent, DrmNode};
 use smithay::backend::egl::{EGLContext, EGLDevice, EGLDisplay};
 use smithay::backend::input::InputEvent;
 use smithay::backend::libinput::{LibinputInputBackend, LibinputSessionInterface};
@@ -66,6 +66,9 @@ enum Gpu {
     Gles {
         renderer: Box<GlesRenderer>,
         gbm: GbmDevice<DrmDeviceFd>,
+        /// The render node EGL renders on; none for Mesa's software renderer, which allocates
+        /// dumb buffers on the card itself.
+        render_node: Option<DrmNode>,
     },
     Pixman {
         renderer: PixmanRenderer,
@@ -82,6 +85,8 @@ struct Surface {
     output: Output,
     connector: connector::Handle,
     compositor: SurfaceCompositor,
+    /// Whether the last frame showed a client's buffer directly on the primary plane.
+    direct_scanout: bool,
     _global: GlobalId,
 }
 
@@ -230,15 +235,16 @@ impl Drm {
         };
 
         // linux-dmabuf, with feedback naming the device clients should allocate on: the render
-        // node where there is one, the card itself otherwise.
-        let formats = match &gpu {
-            Gpu::Gles { renderer, .. } => renderer.dmabuf_formats(),
-            Gpu::Pixman { renderer } => renderer.dmabuf_formats(),
+        // node EGL renders on; the card itself where rendering is done in software (Mesa's
+        // llvmpipe or pixman allocate dumb buffers, which a render node cannot).
+        let (formats, main_device) = match &gpu {
+            Gpu::Gles {
+                renderer,
+                render_node,
+                ..
+            } => (renderer.dmabuf_formats(), render_node.unwrap_or(node)),
+            Gpu::Pixman { renderer } => (renderer.dmabuf_formats(), node),
         };
-        let main_device = node
-            .node_with_type(NodeType::Render)
-            .and_then(Result::ok)
-            .unwrap_or(node);
         match DmabufFeedbackBuilder::new(main_device.dev_id(), formats).build() {
             Ok(feedback) if comp.dmabuf_global.is_none() => {
                 let global = comp
@@ -373,12 +379,13 @@ impl Drm {
         let Some(surface) = device.surfaces.values_mut().find(|s| &s.output == output) else {
             return Frame::Simulated;
         };
+        let scanout = &mut surface.direct_scanout;
         match (&mut device.gpu, &mut surface.compositor) {
             (Gpu::Gles { renderer, .. }, SurfaceCompositor::Gbm(c)) => {
-                render_surface(comp, renderer.as_mut(), c, output)
+                render_surface(comp, renderer.as_mut(), c, output, scanout)
             }
             (Gpu::Pixman { renderer }, SurfaceCompositor::Dumb(c)) => {
-                render_surface(comp, renderer, c, output)
+                render_surface(comp, renderer, c, output, scanout)
             }
             _ => {
                 error!("an output's buffers do not match its GPU's renderer");
@@ -506,16 +513,19 @@ impl Gpu {
         let gbm = GbmDevice::new(fd.clone()).context("cannot create a GBM device")?;
         let display =
             unsafe { EGLDisplay::new(gbm.clone()) }.context("cannot open EGL on the GPU")?;
-        let software = EGLDevice::device_for_display(&display)
-            .map(|d| d.is_software())
-            .unwrap_or(false);
+        let egl_device = EGLDevice::device_for_display(&display).ok();
+        let software = egl_device.as_ref().is_some_and(|d| d.is_software());
+        let render_node = egl_device
+            .filter(|d| !d.is_software())
+            .and_then(|d| d.try_get_render_node().ok().flatten());
         let context = EGLContext::new(&display).context("cannot create an EGL context")?;
         let renderer =
             unsafe { GlesRenderer::new(context) }.context("cannot create the GLES renderer")?;
-        info!(software, "rendering with GLES");
+        info!(software, render_node = ?render_node.map(|n| n.to_string()), "rendering with GLES");
         Ok(Gpu::Gles {
             renderer: Box::new(renderer),
             gbm,
+            render_node,
         })
     }
 }
@@ -559,7 +569,7 @@ impl Device {
             .context("cannot create a KMS surface")?;
         let cursor_size = self.drm.cursor_size();
         let compositor = match &mut self.gpu {
-            Gpu::Gles { renderer, gbm } => {
+            Gpu::Gles { renderer, gbm, .. } => {
                 let allocator = GbmAllocator::new(
                     gbm.clone(),
                     GbmBufferFlags::RENDERING | GbmBufferFlags::SCANOUT,
@@ -613,6 +623,7 @@ impl Device {
                 output,
                 connector: info.handle(),
                 compositor,
+                direct_scanout: false,
                 _global: global,
             },
         );
@@ -626,6 +637,7 @@ fn render_surface<R, A, F>(
     renderer: &mut R,
     compositor: &mut DrmCompositor<A, F, (), DrmDeviceFd>,
     output: &Output,
+    direct_scanout: &mut bool,
 ) -> Frame
 where
     R: Renderer + ImportAll + ImportMem + Bind<Dmabuf>,
@@ -652,6 +664,13 @@ where
                             warn!(?err, "cannot wait for the frame to finish rendering");
                         }
                     }
+                }
+                // A fullscreen client whose buffer the primary plane takes is shown without
+                // compositing (said once each way).
+                let direct = matches!(result.primary_element, PrimaryPlaneElement::Element(_));
+                if !result.is_empty && direct != *direct_scanout {
+                    *direct_scanout = direct;
+                    info!(output = output.name(), direct, "direct scanout");
                 }
                 (result.is_empty, result.states)
             }
