@@ -45,8 +45,8 @@ pub enum BackendKind {
 
 impl BackendKind {
     /// What `auto` means here: winit when started inside another desktop (`WAYLAND_DISPLAY` or
-    /// `DISPLAY` set), drm when started on a virtual terminal of a machine with a GPU, headless
-    /// otherwise.
+    /// `DISPLAY` set), drm when started as a session (on a virtual terminal, or by a display
+    /// manager, which sets `XDG_SESSION_TYPE`) on a machine with a GPU, headless otherwise.
     pub fn resolve(self) -> BackendKind {
         if self != BackendKind::Auto {
             return self;
@@ -57,7 +57,7 @@ impl BackendKind {
         if nested {
             return BackendKind::Winit;
         }
-        let on_vt = std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t == "tty")
+        let on_vt = std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t == "tty" || t == "wayland")
             || std::fs::read_link("/proc/self/fd/0").is_ok_and(|p| {
                 p.to_str()
                     .and_then(|p| p.strip_prefix("/dev/tty"))

@@ -274,6 +274,23 @@ impl Compositor {
 
     /// Like [`Compositor::start`], with extra arguments to `serve`.
     pub fn start_with(width: i32, height: i32, extra: &[&str]) -> Self {
+        Self::start_outputs(&format!("{width}x{height}"), extra)
+    }
+
+    /// Starts `porthole serve --backend headless --outputs OUTPUTS` (e.g. `1280x720,640x480`)
+    /// with extra arguments; `width` and `height` are the first output's.
+    pub fn start_outputs(outputs: &str, extra: &[&str]) -> Self {
+        let first = outputs
+            .split(',')
+            .next()
+            .unwrap()
+            .split('@')
+            .next()
+            .unwrap();
+        let (width, height) = first
+            .split_once('x')
+            .map(|(w, h)| (w.parse().unwrap(), h.parse().unwrap()))
+            .expect("outputs like 1280x720");
         let dir = tempfile::Builder::new()
             .prefix("porthole-e2e-")
             .tempdir()
@@ -286,8 +303,7 @@ impl Compositor {
         let log_path = dir.path().join("porthole.log");
         let log = File::create(&log_path).expect("cannot create the compositor log");
         let mut cmd = Command::new(PORTHOLE);
-        cmd.args(["serve", "--backend", "headless", "--outputs"])
-            .arg(format!("{width}x{height}"))
+        cmd.args(["serve", "--backend", "headless", "--outputs", outputs])
             .args(extra)
             .current_dir(dir.path())
             .stdin(Stdio::null())

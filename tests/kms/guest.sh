@@ -53,9 +53,12 @@ wait_windows() {
 # Starts porthole with the renderer $1 and the clients: a terminal whose shell the host types
 # into, a shm client, and a dmabuf client that renders with EGL on the GPU device (Mesa's llvmpipe
 # on virtio-gpu without 3D) and hands the compositor dmabufs through linux-dmabuf.
+# Porthole starts as a display manager starts it, through session/porthole-session (which runs
+# `porthole serve --backend drm` directly here: the guest has no systemd user manager).
+session="$(dirname "$0")/../../session/porthole-session"
 start_desktop() {
-  $as_user env LIBSEAT_BACKEND=seatd RUST_LOG=info "$bin" serve --backend drm --renderer "$1" \
-    --socket wayland-1 >/tmp/porthole.out 2>/tmp/porthole.log &
+  $as_user env PATH="$(dirname "$bin"):$PATH" LIBSEAT_BACKEND=seatd RUST_LOG=info \
+    "$session" --renderer "$1" --socket wayland-1 >/tmp/porthole.out 2>/tmp/porthole.log &
   server=$!
   i=0
   until $as_user "$bin" outputs >/dev/null 2>&1; do

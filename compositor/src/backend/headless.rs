@@ -79,6 +79,8 @@ where
         let mut outputs = Vec::new();
         for (i, m) in modes.iter().enumerate() {
             let name = format!("HEADLESS-{}", i + 1);
+            // `[output.HEADLESS-N] mode` wins over the list's.
+            let m = comp.output_config(&name).mode.unwrap_or(*m);
             let output = Output::new(
                 name.clone(),
                 PhysicalProperties {
