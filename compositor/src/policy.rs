@@ -30,6 +30,8 @@ pub const DESKTOP_GLOBALS: &[&str] = &[
     "wp_fractional_scale_manager_v1",
     "wp_cursor_shape_manager_v1",
     "xdg_activation_v1",
+    // GPU buffers, offered where the backend can import them (drm).
+    "zwp_linux_dmabuf_v1",
 ];
 
 /// Globals that reach beyond a client's own windows: only trusted clients see them. Some are not
