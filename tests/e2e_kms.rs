@@ -178,6 +178,22 @@ impl Guest {
             .join("\n")
     }
 
+    /// Waits until porthole's log in the guest has a line containing `text`.
+    fn wait_for_log(&mut self, text: &str) {
+        poll(
+            COMMAND_TIMEOUT,
+            &format!("`{text}` in porthole's log"),
+            || {
+                let log = self.command("log 20");
+                if log.contains(text) {
+                    Ok(())
+                } else {
+                    Err(log)
+                }
+            },
+        );
+    }
+
     fn windows(&mut self) -> Vec<WindowInfo> {
         let text = self.command("windows");
         serde_json::from_str(&text)
@@ -472,23 +488,9 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
     // Switching to another virtual terminal pauses the session; switching back resumes it and
     // the desktop is drawn again.
     guest.command("chvt 2");
-    poll(COMMAND_TIMEOUT, "the session to pause", || {
-        let log = guest.command("log 20");
-        if log.contains("session paused") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
+    guest.wait_for_log("session paused");
     guest.command("chvt 1");
-    poll(COMMAND_TIMEOUT, "the session to come back", || {
-        let log = guest.command("log 20");
-        if log.contains("session back") {
-            Ok(())
-        } else {
-            Err(log)
-        }
-    });
+    guest.wait_for_log("session back");
     guest.screen_until("the desktop after the VT switch", |shot| {
         let share = shot.share_of(inside(foot.geometry, 8), FOOT_BACKGROUND);
         if share > 0.5 {

@@ -40,7 +40,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::backend::{refresh_interval, Frame};
 use crate::config::{AccelProfile, OutputConfig, PointerConfig};
-use crate::render::{CursorMode, Screenshot};
+use crate::render::CursorMode;
 use crate::state::{Porthole, State};
 
 /// Formats tried in order for the primary plane.
@@ -428,14 +428,9 @@ impl Drm {
         ok
     }
 
-    /// A picture of an output, drawn with pixman.
-    pub fn screenshot(
-        &mut self,
-        comp: &Porthole,
-        output: &Output,
-        only: Option<&str>,
-    ) -> anyhow::Result<Screenshot> {
-        comp.screenshot(&mut self.pixman, output, only)
+    /// A pixman renderer for screenshots, independent of the GPU's.
+    pub fn pixman(&mut self) -> &mut PixmanRenderer {
+        &mut self.pixman
     }
 
     /// Switches to another virtual terminal.

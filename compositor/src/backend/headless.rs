@@ -19,7 +19,7 @@ use smithay::utils::{Physical, Size, Transform};
 use tracing::{error, info};
 
 use crate::config::OutputMode;
-use crate::render::{CursorMode, Screenshot};
+use crate::render::CursorMode;
 use crate::state::{Porthole, State};
 
 /// The headless backend with pixman, the default.
@@ -120,14 +120,9 @@ where
         Ok(Self { renderer, outputs })
     }
 
-    /// A picture of what `output` shows now, drawn by this backend's renderer.
-    pub fn screenshot(
-        &mut self,
-        comp: &Porthole,
-        output: &Output,
-        only: Option<&str>,
-    ) -> anyhow::Result<Screenshot> {
-        comp.screenshot(&mut self.renderer, output, only)
+    /// The renderer, for screenshots drawn the way the outputs are.
+    pub fn renderer(&mut self) -> &mut R {
+        &mut self.renderer
     }
 
     /// Whether a client's dmabuf can be drawn.

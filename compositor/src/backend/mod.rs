@@ -62,10 +62,15 @@ impl Backend {
         only: Option<&str>,
     ) -> anyhow::Result<Screenshot> {
         match self {
-            Backend::Headless(b) => b.screenshot(comp, output, only),
-            Backend::HeadlessGles(b) => b.screenshot(comp, output, only),
+            Backend::Headless(b) => comp.screenshot(b.renderer(), output, only),
+            Backend::HeadlessGles(b) => comp
+                .screenshot::<_, smithay::backend::renderer::gles::GlesTexture>(
+                    b.renderer(),
+                    output,
+                    only,
+                ),
             Backend::Winit(b) => comp.screenshot(b.pixman(), output, only),
-            Backend::Drm(b) => b.screenshot(comp, output, only),
+            Backend::Drm(b) => comp.screenshot(b.pixman(), output, only),
         }
     }
 
