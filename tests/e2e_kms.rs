@@ -68,11 +68,21 @@ impl Guest {
             .unwrap()
             .keep();
         let qmp_path = dir.join("qmp.sock");
+        // The guest mounts the checkout and the binary's directory under /run/porthole (see
+        // tests/kms/init): its /tmp is its own, and a checkout may live in the host's.
+        let bin = Path::new(PORTHOLE);
         let append = format!(
-            "console=ttyS0 quiet loglevel=4 panic=-1 porthole.script={} porthole.bin={}",
-            root.join("tests/kms/guest.sh").display(),
-            PORTHOLE
+            "console=ttyS0 quiet loglevel=4 panic=-1 \
+             porthole.script=/run/porthole/repo/tests/kms/guest.sh \
+             porthole.bin=/run/porthole/bin/{}",
+            bin.file_name().unwrap().to_str().unwrap()
         );
+        let share = |path: &Path, tag: &str| {
+            format!(
+                "local,path={},mount_tag={tag},security_model=none,readonly=on,multidevs=remap",
+                path.display()
+            )
+        };
         // Software emulation unless asked: a /dev/kvm that opens is no promise that KVM works (on
         // this kind of machine it exists and the guest then hangs).
         let accel = std::env::var("PORTHOLE_KMS_ACCEL").unwrap_or_else(|_| "tcg".into());
@@ -97,10 +107,9 @@ impl Guest {
                 "-device",
                 "virtio-tablet-pci",
             ])
-            .args([
-                "-virtfs",
-                "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
-            ])
+            .args(["-virtfs", &share(Path::new("/"), "hostroot")])
+            .args(["-virtfs", &share(root, "repo")])
+            .args(["-virtfs", &share(bin.parent().unwrap(), "bin")])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -333,12 +342,17 @@ impl Guest {
                 '\n' => "ret".into(),
                 other => panic!("type_text cannot type {other:?}"),
             };
-            for down in [true, false] {
-                self.qmp(serde_json::json!({"execute": "input-send-event", "arguments": {"events": [
-                    {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": key}}},
-                ]}}));
-            }
+            self.press(&key);
             std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// Presses and releases one key, by QEMU's name for it (`ret`, `caps_lock`, `a`).
+    fn press(&mut self, qcode: &str) {
+        for down in [true, false] {
+            self.qmp(serde_json::json!({"execute": "input-send-event", "arguments": {"events": [
+                {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}},
+            ]}}));
         }
     }
 
@@ -437,6 +451,25 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
         "yes" => Ok(()),
         other => Err(other.to_string()),
     });
+
+    // Caps Lock lights the keyboards' Caps Lock LEDs (the kernel's LED class devices of the
+    // virtio keyboard and the PS/2 one), and a second press puts them out.
+    for (presses, lit) in [(1, "1"), (2, "0")] {
+        guest.press("caps_lock");
+        poll(
+            COMMAND_TIMEOUT,
+            &format!("Caps Lock LEDs at {lit} after {presses} presses"),
+            || {
+                let leds = guest.command("capslock-leds");
+                let states: Vec<&str> = leds.split_whitespace().collect();
+                if !states.is_empty() && states.iter().all(|s| *s == lit) {
+                    Ok(())
+                } else {
+                    Err(leds)
+                }
+            },
+        );
+    }
 
     // A mode change at run time is a real modeset: the display's picture changes size.
     guest.command("output-set Virtual-1 --mode 800x600");

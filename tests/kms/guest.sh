@@ -106,6 +106,7 @@ while read -r cmd arg; do
     clientlog) tail -n 40 "/tmp/$arg.log" ;;
     output-set) $as_user "$bin" output set $arg ;;
     chvt) busybox chvt "$arg" ;;
+    capslock-leds) cat /sys/class/leds/*::capslock/brightness ;;
     restart) stop_desktop; start_desktop "$arg" ;;
     quit) echo "END $cmd"; stop_desktop; exit 0 ;;
     *) echo "unknown command $cmd" ;;

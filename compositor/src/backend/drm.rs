@@ -28,6 +28,7 @@ use smithay::backend::renderer::{
 use smithay::backend::session::libseat::LibSeatSession;
 use smithay::backend::session::{Event as SessionEvent, Session};
 use smithay::backend::udev::{primary_gpu, UdevBackend, UdevEvent};
+use smithay::input::keyboard::LedState;
 use smithay::output::{Mode, Output, PhysicalProperties};
 use smithay::reexports::calloop::RegistrationToken;
 use smithay::reexports::drm::control::{connector, crtc, Device as _, ModeTypeFlags};
@@ -155,8 +156,9 @@ impl Drm {
                 LibinputInputBackend::new(libinput),
                 |mut event, _, state| {
                     if let InputEvent::DeviceAdded { device } = &mut event {
+                        let leds = state.comp.seat.get_keyboard().map(|k| k.led_state());
                         if let crate::backend::Backend::Drm(drm) = &mut state.backend {
-                            drm.device_added(device, &state.comp.config.pointer);
+                            drm.device_added(device, &state.comp.config.pointer, leds);
                         }
                     } else if let InputEvent::DeviceRemoved { device } = &event {
                         if let crate::backend::Backend::Drm(drm) = &mut state.backend {
@@ -357,14 +359,30 @@ impl Drm {
         }
     }
 
-    /// Applies the pointer settings to a new input device and remembers keyboards.
-    fn device_added(&mut self, device: &mut libinput::Device, config: &PointerConfig) {
+    /// Applies the pointer settings to a new input device, and to a keyboard the lock keys'
+    /// lights as they are.
+    fn device_added(
+        &mut self,
+        device: &mut libinput::Device,
+        config: &PointerConfig,
+        leds: Option<LedState>,
+    ) {
         info!(name = device.name(), "input device");
         if device.has_capability(DeviceCapability::Keyboard) {
+            if let Some(leds) = leds {
+                device.led_update(leds.into());
+            }
             self.keyboards.push(device.clone());
         }
         if device.has_capability(DeviceCapability::Pointer) {
             apply_pointer_config(device, config);
+        }
+    }
+
+    /// Lights Caps Lock, Num Lock and Scroll Lock on every keyboard as the seat's state says.
+    pub fn set_leds(&mut self, leds: LedState) {
+        for keyboard in &mut self.keyboards {
+            keyboard.led_update(leds.into());
         }
     }
 

@@ -1,5 +1,6 @@
 //! wl_seat and the cursor it shows (cursor images and cursor-shape).
 
+use smithay::input::keyboard::LedState;
 use smithay::input::pointer::CursorImageStatus;
 use smithay::input::{Seat, SeatHandler, SeatState};
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
@@ -29,6 +30,12 @@ impl SeatHandler for State {
     fn cursor_image(&mut self, _seat: &Seat<Self>, image: CursorImageStatus) {
         self.comp.cursor_status = image;
         self.comp.queue_redraw_all();
+    }
+
+    fn led_state_changed(&mut self, _seat: &Seat<Self>, led_state: LedState) {
+        if let crate::backend::Backend::Drm(drm) = &mut self.backend {
+            drm.set_leds(led_state);
+        }
     }
 }
 
