@@ -299,6 +299,11 @@ impl Drm {
             comp.remove_output(&surface.output);
         }
         comp.loop_handle.remove(device.token);
+        // Its formats and device are gone with it; a GPU that comes back offers its own.
+        if let Some(global) = comp.dmabuf_global.take() {
+            comp.dmabuf_state
+                .destroy_global::<State>(&comp.display_handle, global);
+        }
     }
 
     /// Lights connectors that are connected and enabled, and turns off the others.
