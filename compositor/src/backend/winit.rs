@@ -64,6 +64,8 @@ impl Winit {
                             None,
                             None,
                         );
+                        // Maximized and fullscreen windows follow the window's new size.
+                        state.comp.refit_windows();
                         state.comp.queue_redraw(&output);
                     }
                 }
