@@ -128,3 +128,45 @@ fn output_set_refuses_nonsense_with_a_reason() {
         (640, 480, 1.0)
     );
 }
+
+#[test]
+fn a_fullscreen_window_follows_its_output_without_taking_the_focus() {
+    let mut comp = Compositor::start(1280, 720);
+    comp.spawn_terminal();
+    let full = comp.wait_for_windows(1, CLIENT_TIMEOUT)[0].id;
+    comp.run_ok(&["window", "fullscreen", "--id", &full.to_string()]);
+    poll(CLIENT_TIMEOUT, "the terminal to be fullscreen", || {
+        let w = comp.window(full).ok_or("gone")?;
+        if w.fullscreen && w.geometry.width == 1280 {
+            Ok(())
+        } else {
+            Err(format!("{w:?}"))
+        }
+    });
+    comp.spawn_terminal();
+    let other = comp.wait_for_new_window(&[full], CLIENT_TIMEOUT).id;
+    poll(
+        CLIENT_TIMEOUT,
+        "the second terminal to have the focus",
+        || match comp.window(other) {
+            Some(w) if w.focused => Ok(()),
+            w => Err(format!("{w:?}")),
+        },
+    );
+
+    comp.run_ok(&["output", "set", "HEADLESS-1", "--mode", "1024x768"]);
+    poll(
+        CLIENT_TIMEOUT,
+        "the fullscreen terminal to cover 1024 pixels",
+        || {
+            let w = comp.window(full).ok_or("gone")?;
+            if w.fullscreen && w.geometry.width == 1024 {
+                Ok(())
+            } else {
+                Err(format!("{w:?}"))
+            }
+        },
+    );
+    let w = comp.window(other).expect("the second terminal");
+    assert!(w.focused, "the output change moved the focus: {w:?}");
+}

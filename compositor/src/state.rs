@@ -575,6 +575,9 @@ impl Porthole {
         let Some(first_geo) = self.shell.space.output_geometry(&first) else {
             return;
         };
+        // Refitting a fullscreen window focuses it, as making it fullscreen does; the focus
+        // stays where the person left it.
+        let focused = self.focused_window();
         let windows: Vec<Window> = self.shell.space.elements().cloned().collect();
         for window in windows {
             let Some(geo) = self.shell.space.element_geometry(&window) else {
@@ -601,6 +604,9 @@ impl Porthole {
             } else if states.contains(xdg_toplevel::State::Maximized) {
                 self.maximize(&window);
             }
+        }
+        if self.focused_window() != focused {
+            self.focus_window(focused.as_ref());
         }
     }
 
