@@ -513,3 +513,45 @@ fn quit_stops_the_compositor_and_reports_success() {
         });
     }
 }
+
+#[test]
+fn the_session_starts_its_autostart_programs_and_a_binding_spawns_a_client() {
+    let mut comp = Compositor::start_with_config(
+        W,
+        H,
+        "[session]\nautostart = [\"weston-simple-shm\"]\n\
+         [bindings]\n\"Super+T\" = \"spawn foot --app-id spawned-by-binding\"\n",
+    );
+    // Nothing was started by the test: the compositor started weston-simple-shm itself.
+    let first = comp.wait_for_windows(1, CLIENT_TIMEOUT);
+    assert_eq!(first[0].app_id, "org.freedesktop.weston.simple-shm");
+    assert_eq!(first[0].container, "host");
+
+    comp.run_ok(&["input", "key", "Super+T"]);
+    let spawned = comp.wait_for_new_window(&[first[0].id], CLIENT_TIMEOUT);
+    assert_eq!(spawned.app_id, "spawned-by-binding");
+    assert_eq!(spawned.container, "host");
+}
+
+#[test]
+fn a_binding_that_is_no_action_is_refused_with_the_choices() {
+    let out = std::process::Command::new(PORTHOLE)
+        .arg("validate")
+        .arg(write_config("[bindings]\n\"Super+T\" = \"launch foot\"\n"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("`launch foot` is not an action") && err.contains("spawn COMMAND"),
+        "{err}"
+    );
+}
+
+/// Writes a configuration file that lives as long as the test process.
+fn write_config(text: &str) -> std::path::PathBuf {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let path = dir.join("porthole.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}

@@ -26,6 +26,8 @@ pub struct Config {
     pub headless: HeadlessConfig,
     /// Pointer devices (mice, touchpads) on a real seat.
     pub pointer: PointerConfig,
+    /// What starts with the session.
+    pub session: SessionConfig,
     /// Outputs by connector name, `[output.NAME]` (e.g. `[output.HDMI-A-1]`).
     #[serde(rename = "output")]
     pub outputs: BTreeMap<String, OutputConfig>,
@@ -46,6 +48,7 @@ impl Default for Config {
             appearance: AppearanceConfig::default(),
             headless: HeadlessConfig::default(),
             pointer: PointerConfig::default(),
+            session: SessionConfig::default(),
             outputs: BTreeMap::new(),
             bindings: default_bindings(),
             containers: BTreeMap::new(),
@@ -65,6 +68,7 @@ fn default_bindings() -> BTreeMap<KeyCombo, Action> {
         ("Super+Shift+E", Action::Quit),
         ("Ctrl+Shift+C", Action::ClipboardCopy),
         ("Ctrl+Shift+V", Action::ClipboardPaste),
+        ("Super+Return", Action::Spawn("foot".into())),
     ]
     .into_iter()
     .map(|(combo, action)| {
@@ -875,9 +879,9 @@ impl fmt::Debug for KeyCombo {
     }
 }
 
-/// What a binding does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// What a binding does: an action's name, or `spawn COMMAND`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub enum Action {
     /// Ask the focused window to close.
     Close,
@@ -897,6 +901,47 @@ pub enum Action {
     ClipboardCopy,
     /// Offer the transfer buffer to the focused window's container, if its rules allow.
     ClipboardPaste,
+    /// Run a command line (with `sh -c`) as a client of the host socket.
+    Spawn(String),
+}
+
+impl TryFrom<String> for Action {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        if let Some(command) = text.strip_prefix("spawn ") {
+            let command = command.trim();
+            if command.is_empty() {
+                return Err("`spawn` needs a command, e.g. \"spawn foot\"".into());
+            }
+            return Ok(Action::Spawn(command.to_string()));
+        }
+        Ok(match text.as_str() {
+            "close" => Action::Close,
+            "toggle-maximize" => Action::ToggleMaximize,
+            "toggle-fullscreen" => Action::ToggleFullscreen,
+            "minimize" => Action::Minimize,
+            "focus-next" => Action::FocusNext,
+            "focus-previous" => Action::FocusPrevious,
+            "quit" => Action::Quit,
+            "clipboard-copy" => Action::ClipboardCopy,
+            "clipboard-paste" => Action::ClipboardPaste,
+            other => {
+                return Err(format!(
+                    "`{other}` is not an action: use close, toggle-maximize, toggle-fullscreen, \
+                     minimize, focus-next, focus-previous, quit, clipboard-copy, clipboard-paste \
+                     or spawn COMMAND"
+                ))
+            }
+        })
+    }
+}
+
+/// The session: what starts with it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Command lines started (with `sh -c`) once Porthole listens, as clients of the host socket.
+    pub autostart: Vec<String>,
 }
 
 #[cfg(test)]

@@ -426,6 +426,7 @@ impl State {
             Action::Quit => self.comp.loop_signal.stop(),
             Action::ClipboardCopy => self.clipboard_copy_chord(),
             Action::ClipboardPaste => self.clipboard_paste_chord(),
+            Action::Spawn(command) => self.comp.spawn(&command),
         }
         self.apply_pending_focus();
     }
@@ -615,7 +616,7 @@ pub fn binding_for(
                 mods,
                 keysym: normalize_keysym(sym),
             })
-            .copied()
+            .cloned()
     })
 }
 

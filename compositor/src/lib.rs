@@ -15,6 +15,7 @@ pub mod policy;
 pub mod render;
 pub mod sandbox;
 pub mod shell;
+pub mod spawn;
 pub mod state;
 
 use std::path::PathBuf;
@@ -170,6 +171,11 @@ pub fn build(
         comp.control = Some(ControlServer::start(&mut comp, path)?);
     }
     comp.add_configured_containers()?;
+    if options.socket != HostSocket::None {
+        for command in comp.config.session.autostart.clone() {
+            comp.spawn(&command);
+        }
+    }
     Ok(State { backend, comp })
 }
 

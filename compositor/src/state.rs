@@ -132,6 +132,8 @@ pub struct Porthole {
     pub shell: Shell,
     /// Frame pacing per output.
     pub output_state: HashMap<Output, OutputState>,
+    /// Programs the session started (autostart, spawn bindings), until they exit.
+    pub children: crate::spawn::Children,
     /// Output settings given at run time (`porthole output set`), over the configuration's.
     pub output_overrides: HashMap<String, crate::config::OutputConfig>,
     /// linux-dmabuf; its global exists only where the backend can import dmabufs.
@@ -389,6 +391,7 @@ impl Porthole {
             shell: Shell::default(),
             output_state: HashMap::new(),
             output_overrides: HashMap::new(),
+            children: Vec::new(),
             dmabuf_state: smithay::wayland::dmabuf::DmabufState::new(),
             dmabuf_global: None,
             control: None,
@@ -719,6 +722,9 @@ impl State {
             self.comp.loop_signal.stop();
         }
         self.comp.apply_disconnects();
+        if !self.comp.children.is_empty() {
+            self.comp.reap_children();
+        }
         self.apply_pending_focus();
         let closed = std::mem::take(&mut *self.comp.closed_listeners.borrow_mut());
         for name in closed {
