@@ -516,7 +516,7 @@ fn quit_stops_the_compositor_and_reports_success() {
 
 #[test]
 fn the_session_starts_its_autostart_programs_and_a_binding_spawns_a_client() {
-    let mut comp = Compositor::start_with_config(
+    let comp = Compositor::start_with_config(
         W,
         H,
         "[session]\nautostart = [\"weston-simple-shm\"]\n\
