@@ -40,6 +40,8 @@ struct Guest {
     /// Everything the guest printed, for failure messages.
     seen: Vec<String>,
     qmp: BufReader<UnixStream>,
+    /// The VNC connection that asked for a display size, kept open.
+    vnc: Option<UnixStream>,
     dir: PathBuf,
     shots: u32,
 }
@@ -88,7 +90,10 @@ impl Guest {
         let accel = std::env::var("PORTHOLE_KMS_ACCEL").unwrap_or_else(|_| "tcg".into());
         let mut qemu = Command::new("qemu-system-x86_64")
             .args(["-accel", &accel, "-m", "2048", "-smp", "2"])
-            .args(["-nodefaults", "-no-reboot", "-display", "none"])
+            .args(["-nodefaults", "-no-reboot"])
+            // A VNC server only so that the test can resize the display as a viewer would.
+            .arg("-display")
+            .arg(format!("vnc=unix:{}", dir.join("vnc.sock").display()))
             .arg("-kernel")
             .arg(guest_dir.join("vmlinuz"))
             .arg("-initrd")
@@ -136,6 +141,7 @@ impl Guest {
             lines,
             seen: Vec::new(),
             qmp: BufReader::new(qmp),
+            vnc: None,
             dir,
             shots: 0,
         };
@@ -308,6 +314,56 @@ impl Guest {
         })
     }
 
+    /// Asks QEMU for another display size, as a viewer whose window was resized does: an RFB
+    /// SetDesktopSize over QEMU's VNC server, which virtio-gpu passes to the guest's kernel as a
+    /// display change (a hotplug event with a new preferred mode).
+    fn resize_display(&mut self, width: u16, height: u16) {
+        use std::io::Read;
+        let mut vnc = UnixStream::connect(self.dir.join("vnc.sock")).expect("QEMU's VNC socket");
+        vnc.set_read_timeout(Some(COMMAND_TIMEOUT)).unwrap();
+        let mut version = [0u8; 12];
+        vnc.read_exact(&mut version).unwrap();
+        assert_eq!(&version, b"RFB 003.008\n", "an RFB 3.8 server");
+        vnc.write_all(b"RFB 003.008\n").unwrap();
+        let mut count = [0u8; 1];
+        vnc.read_exact(&mut count).unwrap();
+        let mut types = vec![0u8; count[0] as usize];
+        vnc.read_exact(&mut types).unwrap();
+        assert!(
+            types.contains(&1),
+            "QEMU's VNC server offers no unauthenticated access: {types:?}"
+        );
+        vnc.write_all(&[1]).unwrap(); // security: none
+        let mut result = [0u8; 4];
+        vnc.read_exact(&mut result).unwrap();
+        assert_eq!(result, [0; 4], "VNC security handshake failed");
+        vnc.write_all(&[1]).unwrap(); // ClientInit: shared
+        let mut init = [0u8; 24];
+        vnc.read_exact(&mut init).unwrap();
+        let name_len = u32::from_be_bytes(init[20..24].try_into().unwrap()) as usize;
+        let mut name = vec![0u8; name_len];
+        vnc.read_exact(&mut name).unwrap();
+        // SetEncodings: raw and ExtendedDesktopSize (-308), without which the server ignores
+        // SetDesktopSize.
+        let mut msg = vec![2, 0];
+        msg.extend(2u16.to_be_bytes());
+        for encoding in [0i32, -308] {
+            msg.extend(encoding.to_be_bytes());
+        }
+        // SetDesktopSize: one screen of the new size.
+        msg.extend([251, 0]);
+        msg.extend(width.to_be_bytes());
+        msg.extend(height.to_be_bytes());
+        msg.extend([1, 0]);
+        msg.extend(0u32.to_be_bytes());
+        msg.extend([0u8; 4]);
+        msg.extend(width.to_be_bytes());
+        msg.extend(height.to_be_bytes());
+        msg.extend(0u32.to_be_bytes());
+        vnc.write_all(&msg).unwrap();
+        self.vnc = Some(vnc);
+    }
+
     /// Moves the virtio tablet to a pixel of the display and clicks the left button there.
     fn click(&mut self, x: i32, y: i32) {
         // The tablet's axes span 0..=32767 over the whole display.
@@ -471,6 +527,15 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
         );
     }
 
+    // The display asks for another size, as a virtual machine's display does when its window is
+    // resized; the kernel reports the change through udev and Porthole follows the new
+    // preferred mode.
+    guest.resize_display(1280, 800);
+    guest.wait_for_log("the display's preferred mode changed");
+    let outputs: Vec<OutputInfo> = serde_json::from_str(&guest.command("outputs")).unwrap();
+    assert_eq!((outputs[0].mode_width, outputs[0].mode_height), (1280, 800));
+    guest.desktop_shown((1280, 800), true);
+
     // A mode change at run time is a real modeset: the display's picture changes size.
     guest.command("output-set Virtual-1 --mode 800x600");
     let outputs: Vec<OutputInfo> = serde_json::from_str(&guest.command("outputs")).unwrap();
@@ -539,14 +604,14 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
     );
 
     // Where EGL is not usable, pixman draws on dumb buffers. (A new compositor: the display is
-    // back at its preferred mode.)
+    // back at its preferred mode, the size asked for over VNC.)
     guest.command("restart pixman");
     let log = guest.command("log 200");
     assert!(
         log.contains("rendering with pixman on dumb buffers"),
         "not rendering with pixman:\n{log}"
     );
-    guest.desktop_shown((WIDTH, HEIGHT), false);
+    guest.desktop_shown((1280, 800), false);
 
     guest.shut_down();
 }

@@ -88,6 +88,9 @@ struct Surface {
     compositor: SurfaceCompositor,
     /// Whether the last frame showed a client's buffer directly on the primary plane.
     direct_scanout: bool,
+    /// The connector's preferred mode when last read: a display that changes it (a virtual
+    /// machine's window resized) is followed unless the configuration names a mode.
+    preferred: Option<smithay::reexports::drm::control::Mode>,
     _global: GlobalId,
 }
 
@@ -353,6 +356,40 @@ impl Drm {
                         error!(output = %name, "cannot light the output: {err:#}");
                     }
                 }
+                (true, Some(crtc)) => {
+                    let Some(surface) = device.surfaces.get_mut(&crtc) else {
+                        continue;
+                    };
+                    let preferred = preferred_mode(&info);
+                    if preferred == surface.preferred {
+                        continue;
+                    }
+                    surface.preferred = preferred;
+                    for m in info.modes() {
+                        surface.output.add_mode(Mode::from(*m));
+                    }
+                    if let Some(p) = preferred {
+                        surface.output.set_preferred(Mode::from(p));
+                    }
+                    if config.mode.is_none() {
+                        if let Some(mode) = preferred {
+                            info!(output = %name, width = mode.size().0, height = mode.size().1, "the display's preferred mode changed; following it");
+                            match surface.use_mode(mode) {
+                                Ok(()) => {
+                                    let output = surface.output.clone();
+                                    let loc = comp
+                                        .shell
+                                        .space
+                                        .output_geometry(&output)
+                                        .map(|g| g.loc)
+                                        .unwrap_or_default();
+                                    comp.place_output(&output, loc);
+                                }
+                                Err(err) => warn!(output = %name, "{err:#}"),
+                            }
+                        }
+                    }
+                }
                 (false, Some(crtc)) => {
                     if let Some(surface) = device.surfaces.remove(&crtc) {
                         info!(output = %name, "output off");
@@ -477,13 +514,7 @@ impl Drm {
             .get_connector(surface.connector, false)
             .context("cannot read the connector")?;
         let mode = choose_mode(&info, config).context("the connector has no modes")?;
-        let result = match &mut surface.compositor {
-            SurfaceCompositor::Gbm(c) => c.use_mode(mode).map_err(|e| format!("{e:?}")),
-            SurfaceCompositor::Dumb(c) => c.use_mode(mode).map_err(|e| format!("{e:?}")),
-        };
-        result.map_err(|err| anyhow::anyhow!("the GPU refused the mode: {err}"))?;
-        output.change_current_state(Some(Mode::from(mode)), None, None, None);
-        Ok(())
+        surface.use_mode(mode)
     }
 
     fn pause(&mut self) {
@@ -548,6 +579,20 @@ impl Gpu {
     }
 }
 
+impl Surface {
+    /// Drives the output at `mode` from the next frame on.
+    fn use_mode(&mut self, mode: smithay::reexports::drm::control::Mode) -> anyhow::Result<()> {
+        let result = match &mut self.compositor {
+            SurfaceCompositor::Gbm(c) => c.use_mode(mode).map_err(|e| format!("{e:?}")),
+            SurfaceCompositor::Dumb(c) => c.use_mode(mode).map_err(|e| format!("{e:?}")),
+        };
+        result.map_err(|err| anyhow::anyhow!("the GPU refused the mode: {err}"))?;
+        self.output
+            .change_current_state(Some(Mode::from(mode)), None, None, None);
+        Ok(())
+    }
+}
+
 impl Device {
     /// Creates the output for a connector and starts driving it from `crtc`.
     fn light(
@@ -559,12 +604,7 @@ impl Device {
     ) -> anyhow::Result<()> {
         let name = connector_name(info);
         let mode = choose_mode(info, config).context("the connector has no modes")?;
-        let preferred = info
-            .modes()
-            .iter()
-            .find(|m| m.mode_type().contains(ModeTypeFlags::PREFERRED))
-            .copied()
-            .unwrap_or(mode);
+        let preferred = preferred_mode(info).unwrap_or(mode);
         let (w_mm, h_mm) = info.size().unwrap_or((0, 0));
         let output = Output::new(
             name.clone(),
@@ -642,6 +682,7 @@ impl Device {
                 connector: info.handle(),
                 compositor,
                 direct_scanout: false,
+                preferred: preferred_mode(info),
                 _global: global,
             },
         );
@@ -727,6 +768,14 @@ fn connector_name(info: &connector::Info) -> String {
     format!("{}-{}", info.interface().as_str(), info.interface_id())
 }
 
+/// The mode the display says it prefers.
+fn preferred_mode(info: &connector::Info) -> Option<smithay::reexports::drm::control::Mode> {
+    info.modes()
+        .iter()
+        .find(|m| m.mode_type().contains(ModeTypeFlags::PREFERRED))
+        .copied()
+}
+
 /// The configured mode when the connector has one like it (same size, nearest refresh), the
 /// preferred mode otherwise.
 fn choose_mode(
@@ -749,11 +798,7 @@ fn choose_mode(
             ),
         }
     }
-    modes
-        .iter()
-        .find(|m| m.mode_type().contains(ModeTypeFlags::PREFERRED))
-        .or_else(|| modes.first())
-        .copied()
+    preferred_mode(info).or_else(|| modes.first().copied())
 }
 
 fn apply_pointer_config(device: &mut libinput::Device, config: &PointerConfig) {
