@@ -40,8 +40,8 @@ struct Guest {
     /// Everything the guest printed, for failure messages.
     seen: Vec<String>,
     qmp: BufReader<UnixStream>,
-    /// The VNC connection that asked for a display size, kept open.
-    vnc: Option<UnixStream>,
+    /// The VNC connections that asked for a display size, kept open.
+    vnc: Vec<UnixStream>,
     dir: PathBuf,
     shots: u32,
 }
@@ -90,10 +90,16 @@ impl Guest {
         let accel = std::env::var("PORTHOLE_KMS_ACCEL").unwrap_or_else(|_| "tcg".into());
         let mut qemu = Command::new("qemu-system-x86_64")
             .args(["-accel", &accel, "-m", "2048", "-smp", "2"])
-            .args(["-nodefaults", "-no-reboot"])
-            // A VNC server only so that the test can resize the display as a viewer would.
-            .arg("-display")
-            .arg(format!("vnc=unix:{}", dir.join("vnc.sock").display()))
+            .args(["-nodefaults", "-no-reboot", "-display", "none"])
+            // A VNC server per head, only so that the test can resize and plug displays as a
+            // viewer does (see `resize_display`).
+            .arg("-vnc")
+            .arg(format!("unix:{},id=vnc0", dir.join("vnc0.sock").display()))
+            .arg("-vnc")
+            .arg(format!(
+                "unix:{},id=vnc1,display=gpu,head=1",
+                dir.join("vnc1.sock").display()
+            ))
             .arg("-kernel")
             .arg(guest_dir.join("vmlinuz"))
             .arg("-initrd")
@@ -102,9 +108,10 @@ impl Guest {
             .arg("-qmp")
             .arg(format!("unix:{},server=on,wait=off", qmp_path.display()))
             .args(["-vga", "none"])
+            // Two heads: the second is unplugged until a viewer asks for it.
             .args([
                 "-device",
-                &format!("virtio-gpu-pci,xres={WIDTH},yres={HEIGHT}"),
+                &format!("virtio-gpu-pci,id=gpu,max_outputs=2,xres={WIDTH},yres={HEIGHT}"),
             ])
             .args([
                 "-device",
@@ -141,7 +148,7 @@ impl Guest {
             lines,
             seen: Vec::new(),
             qmp: BufReader::new(qmp),
-            vnc: None,
+            vnc: Vec::new(),
             dir,
             shots: 0,
         };
@@ -251,11 +258,21 @@ impl Guest {
 
     /// What the display shows, read by QEMU from the scanout buffer.
     fn screendump(&mut self) -> Screenshot {
+        self.screendump_head(0)
+    }
+
+    /// What one head of the display shows.
+    fn screendump_head(&mut self, head: u32) -> Screenshot {
         self.shots += 1;
         let file = self.dir.join(format!("screen-{}.png", self.shots));
         self.qmp(serde_json::json!({
             "execute": "screendump",
-            "arguments": {"filename": file.to_str().unwrap(), "format": "png"}
+            "arguments": {
+                "filename": file.to_str().unwrap(),
+                "format": "png",
+                "device": "gpu",
+                "head": head,
+            }
         }));
         Screenshot::decode(&std::fs::read(&file).expect("QEMU wrote no screendump"))
     }
@@ -314,12 +331,14 @@ impl Guest {
         })
     }
 
-    /// Asks QEMU for another display size, as a viewer whose window was resized does: an RFB
-    /// SetDesktopSize over QEMU's VNC server, which virtio-gpu passes to the guest's kernel as a
-    /// display change (a hotplug event with a new preferred mode).
-    fn resize_display(&mut self, width: u16, height: u16) {
+    /// Asks QEMU for another size of the display on `head`, as a viewer whose window was resized
+    /// does: an RFB SetDesktopSize over that head's VNC server, which virtio-gpu passes to the
+    /// guest's kernel as a display change (a hotplug event: a new preferred mode; a head that
+    /// was off is plugged in, and 0x0 unplugs it).
+    fn resize_display(&mut self, head: u32, width: u16, height: u16) {
         use std::io::Read;
-        let mut vnc = UnixStream::connect(self.dir.join("vnc.sock")).expect("QEMU's VNC socket");
+        let path = self.dir.join(format!("vnc{head}.sock"));
+        let mut vnc = UnixStream::connect(path).expect("QEMU's VNC socket");
         vnc.set_read_timeout(Some(COMMAND_TIMEOUT)).unwrap();
         let mut version = [0u8; 12];
         vnc.read_exact(&mut version).unwrap();
@@ -361,7 +380,7 @@ impl Guest {
         msg.extend(height.to_be_bytes());
         msg.extend(0u32.to_be_bytes());
         vnc.write_all(&msg).unwrap();
-        self.vnc = Some(vnc);
+        self.vnc.push(vnc);
     }
 
     /// Moves the virtio tablet to a pixel of the display and clicks the left button there.
@@ -530,11 +549,75 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
     // The display asks for another size, as a virtual machine's display does when its window is
     // resized; the kernel reports the change through udev and Porthole follows the new
     // preferred mode.
-    guest.resize_display(1280, 800);
+    guest.resize_display(0, 1280, 800);
     guest.wait_for_log("the display's preferred mode changed");
     let outputs: Vec<OutputInfo> = serde_json::from_str(&guest.command("outputs")).unwrap();
     assert_eq!((outputs[0].mode_width, outputs[0].mode_height), (1280, 800));
     guest.desktop_shown((1280, 800), true);
+
+    // A second display is plugged in: it is lit at its preferred mode right of the first. A
+    // window opened under the pointer there shows on it; when the display is unplugged, the
+    // window moves to the first one.
+    guest.resize_display(1, 800, 600);
+    let second = poll(COMMAND_TIMEOUT, "a second output", || {
+        let outputs: Vec<OutputInfo> = serde_json::from_str(&guest.command("outputs")).unwrap();
+        outputs
+            .into_iter()
+            .find(|o| o.name == "Virtual-2")
+            .ok_or_else(|| "only Virtual-1".to_string())
+    });
+    let g = second.geometry;
+    assert_eq!(
+        (g.x, g.y, g.width, g.height),
+        (1280, 0, 800, 600),
+        "{second:?}"
+    );
+    guest.command("input move 1600 300");
+    let known: Vec<u64> = guest.windows().iter().map(|w| w.id).collect();
+    guest.command("spawn-shm");
+    let new = poll(COMMAND_TIMEOUT, "a window on Virtual-2", || {
+        guest
+            .windows()
+            .into_iter()
+            .find(|w| !known.contains(&w.id))
+            .ok_or_else(|| "no new window".to_string())
+    });
+    assert_eq!(new.output.as_deref(), Some("Virtual-2"), "{new:?}");
+    let on_second = Geometry {
+        x: new.geometry.x - 1280,
+        ..new.geometry
+    };
+    let deadline = Instant::now() + COMMAND_TIMEOUT;
+    loop {
+        let shot = guest.screendump_head(1);
+        let colours = shot.distinct_colours(inside(on_second, 4));
+        if (shot.width, shot.height) == (800, 600) && colours > 100 {
+            break;
+        }
+        if Instant::now() > deadline {
+            guest.fail(&format!(
+                "the second display shows {}x{} with {colours} colours where the window is",
+                shot.width, shot.height
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    guest.resize_display(1, 0, 0);
+    poll(COMMAND_TIMEOUT, "the second output to go", || {
+        let outputs: Vec<OutputInfo> = serde_json::from_str(&guest.command("outputs")).unwrap();
+        if outputs.len() == 1 {
+            Ok(())
+        } else {
+            Err(format!("{} outputs", outputs.len()))
+        }
+    });
+    let moved = guest
+        .windows()
+        .into_iter()
+        .find(|w| w.id == new.id)
+        .expect("the window on the unplugged display is gone");
+    assert_eq!(moved.output.as_deref(), Some("Virtual-1"), "{moved:?}");
+    let window_count = guest.windows().len();
 
     // A mode change at run time is a real modeset: the display's picture changes size.
     guest.command("output-set Virtual-1 --mode 800x600");
@@ -555,7 +638,7 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
     assert!(outputs.is_empty(), "the output is still there: {outputs:?}");
     assert_eq!(
         guest.windows().len(),
-        3,
+        window_count,
         "windows were lost with the output"
     );
     guest.command("output-set Virtual-1 --on");
@@ -563,7 +646,7 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
     assert_eq!(outputs.len(), 1, "{outputs:?}");
     assert_eq!((outputs[0].mode_width, outputs[0].mode_height), (800, 600));
     let windows = guest.windows();
-    assert_eq!(windows.len(), 3);
+    assert_eq!(windows.len(), window_count);
     assert!(
         windows
             .iter()
@@ -599,7 +682,7 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
     });
     assert_eq!(
         guest.windows().len(),
-        3,
+        window_count,
         "windows were lost in the VT switch"
     );
 

@@ -106,6 +106,8 @@ while read -r cmd arg; do
     clientlog) tail -n 40 "/tmp/$arg.log" ;;
     output-set) $as_user "$bin" output set $arg ;;
     chvt) busybox chvt "$arg" ;;
+    input) $as_user "$bin" input $arg ;;
+    spawn-shm) $as_user weston-simple-shm >/tmp/shm2.log 2>&1 & clients="$clients $!" ;;
     capslock-leds) cat /sys/class/leds/*::capslock/brightness ;;
     restart) stop_desktop; start_desktop "$arg" ;;
     quit) echo "END $cmd"; stop_desktop; exit 0 ;;
