@@ -548,7 +548,7 @@ pub enum AccelProfile {
 
 /// One output, `[output.NAME]`; what is not given keeps its default (the preferred mode, placed
 /// right of the outputs before it, scale 1, upright, enabled).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputConfig {
     /// Mode, `WIDTHxHEIGHT[@HZ]`: the connector's mode closest to it.
@@ -592,7 +592,7 @@ impl OutputConfig {
 }
 
 /// An output's transform, as written in the configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum OutputTransform {
     /// Upright.
     #[serde(rename = "normal")]
@@ -648,8 +648,8 @@ impl OutputTransform {
 }
 
 /// A mode such as `1920x1080` or `1920x1080@60`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct OutputMode {
     /// Width in pixels.
     pub width: i32,
@@ -692,12 +692,6 @@ impl OutputMode {
     /// Parses a comma-separated list, as `--outputs` takes it.
     pub fn parse_list(text: &str) -> Result<Vec<Self>, String> {
         text.split(',').map(|s| Self::parse(s.trim())).collect()
-    }
-}
-
-impl From<OutputMode> for String {
-    fn from(mode: OutputMode) -> String {
-        format!("{}x{}@{}", mode.width, mode.height, mode.refresh_hz)
     }
 }
 
