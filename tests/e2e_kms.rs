@@ -477,6 +477,10 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
         (outputs[0].mode_width, outputs[0].mode_height),
         (WIDTH, HEIGHT)
     );
+    // The display's modes are listed, its preferred one first, as `output set --mode` takes them.
+    let modes = &outputs[0].modes;
+    assert!(modes[0].starts_with("1024x768@"), "{modes:?}");
+    assert!(modes.iter().any(|m| m.starts_with("800x600@")), "{modes:?}");
     let log = guest.command("log 200");
     assert!(
         log.contains("rendering with GLES"),

@@ -127,6 +127,7 @@ fn output_set_refuses_nonsense_with_a_reason() {
         (one.mode_width, one.mode_height, one.scale),
         (640, 480, 1.0)
     );
+    assert_eq!(one.modes, ["640x480@60"]);
 }
 
 #[test]

@@ -368,6 +368,25 @@ impl Porthole {
                     refresh_mhz: mode.map(|m| m.refresh).unwrap_or(0),
                     scale: o.current_scale().fractional_scale(),
                     transform: transform_name(o.current_transform()).into(),
+                    modes: {
+                        let mut modes = o.modes();
+                        // Preferred first, then largest and fastest.
+                        let preferred = o.preferred_mode();
+                        modes.sort_by_key(|m| {
+                            (
+                                Some(*m) != preferred,
+                                std::cmp::Reverse((m.size.w * m.size.h, m.refresh)),
+                            )
+                        });
+                        modes.dedup();
+                        modes
+                            .iter()
+                            .map(|m| {
+                                let hz = (m.refresh as f64 / 1000.0).round();
+                                format!("{}x{}@{hz}", m.size.w, m.size.h)
+                            })
+                            .collect()
+                    },
                 }
             })
             .collect();

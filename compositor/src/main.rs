@@ -69,6 +69,9 @@ fn print_outputs(outputs: &[porthole_protocol::OutputInfo], json: bool) -> anyho
             o.scale,
             o.transform
         );
+        if o.modes.len() > 1 {
+            println!("  modes: {}", o.modes.join(" "));
+        }
     }
     Ok(())
 }

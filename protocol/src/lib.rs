@@ -360,6 +360,10 @@ pub struct OutputInfo {
     /// Transform, as `porthole output set --transform` takes it.
     #[serde(default)]
     pub transform: String,
+    /// The modes the display offers, `WIDTHxHEIGHT@HZ` as `porthole output set --mode` takes
+    /// them, the preferred one first.
+    #[serde(default)]
+    pub modes: Vec<String>,
 }
 
 /// Something that happened, sent on a subscribed connection.
