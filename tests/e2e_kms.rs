@@ -557,6 +557,12 @@ fn porthole_drives_a_real_kms_display_with_real_input() {
     guest.wait_for_log("the display's preferred mode changed");
     let outputs: Vec<OutputInfo> = serde_json::from_str(&guest.command("outputs")).unwrap();
     assert_eq!((outputs[0].mode_width, outputs[0].mode_height), (1280, 800));
+    // The list of modes is the display's new one, its new preferred mode first.
+    assert!(
+        outputs[0].modes[0].starts_with("1280x800@"),
+        "{:?}",
+        outputs[0].modes
+    );
     guest.desktop_shown((1280, 800), true);
 
     // A second display is plugged in: it is lit at its preferred mode right of the first. A

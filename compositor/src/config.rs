@@ -572,7 +572,7 @@ impl OutputConfig {
             }
         }
         if let Some([x, y]) = self.position {
-            if x.abs() > 1 << 20 || y.abs() > 1 << 20 {
+            if x.unsigned_abs() > 1 << 20 || y.unsigned_abs() > 1 << 20 {
                 return Err(format!("position [{x}, {y}] is out of range"));
             }
         }
@@ -941,6 +941,23 @@ pub struct SessionConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_positions_and_scales_out_of_range_are_refused() {
+        for bad in [
+            "position = [-2147483648, 0]",
+            "position = [0, 2000000]",
+            "scale = 9.0",
+            "scale = nan",
+        ] {
+            let err = Config::parse(&format!("[output.DP-1]\n{bad}\n")).unwrap_err();
+            assert!(
+                format!("{err:#}").contains("[output.DP-1]"),
+                "{bad}: {err:#}"
+            );
+        }
+        assert!(Config::parse("[output.DP-1]\nposition = [-1920, 0]\nscale = 1.5\n").is_ok());
+    }
 
     #[test]
     fn every_file_in_configs_loads() {

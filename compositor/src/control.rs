@@ -457,8 +457,11 @@ impl State {
                 .unwrap_or_default();
             self.comp.place_output(output, loc);
         }
-        if let crate::backend::Backend::Drm(drm) = &mut self.backend {
-            drm.scan_connectors(&mut self.comp);
+        // Turning a connector on or off is lighting or darkening it, as on hotplug.
+        if change.enabled.is_some() {
+            if let crate::backend::Backend::Drm(drm) = &mut self.backend {
+                drm.scan_connectors(&mut self.comp);
+            }
         }
         Ok(())
     }

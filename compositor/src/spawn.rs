@@ -2,7 +2,7 @@
 //! the trusted host socket, started with `sh -c` so that a command line works as in a shell, and
 //! reaped when they exit.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use tracing::{info, warn};
 
@@ -45,6 +45,3 @@ impl Porthole {
         });
     }
 }
-
-/// Programs started by the session.
-pub type Children = Vec<Child>;

@@ -133,7 +133,7 @@ pub struct Porthole {
     /// Frame pacing per output.
     pub output_state: HashMap<Output, OutputState>,
     /// Programs the session started (autostart, spawn bindings), until they exit.
-    pub children: crate::spawn::Children,
+    pub children: Vec<std::process::Child>,
     /// Output settings given at run time (`porthole output set`), over the configuration's.
     pub output_overrides: HashMap<String, crate::config::OutputConfig>,
     /// linux-dmabuf; its global exists only where the backend can import dmabufs.

@@ -81,6 +81,16 @@ enum SurfaceCompositor {
     Dumb(Box<DumbCompositor>),
 }
 
+/// Evaluates `$body` with `$c` bound to an output's `DrmCompositor`, whichever buffers it uses.
+macro_rules! with_compositor {
+    ($compositor:expr, $c:ident => $body:expr) => {
+        match $compositor {
+            SurfaceCompositor::Gbm($c) => $body,
+            SurfaceCompositor::Dumb($c) => $body,
+        }
+    };
+}
+
 /// One lit connector.
 struct Surface {
     output: Output,
@@ -365,8 +375,15 @@ impl Drm {
                         continue;
                     }
                     surface.preferred = preferred;
-                    for m in info.modes() {
-                        surface.output.add_mode(Mode::from(*m));
+                    // The modes the display offers now, and no others.
+                    let offered: Vec<Mode> = info.modes().iter().map(|m| Mode::from(*m)).collect();
+                    for m in surface.output.modes() {
+                        if !offered.contains(&m) && Some(m) != surface.output.current_mode() {
+                            surface.output.delete_mode(m);
+                        }
+                    }
+                    for m in offered {
+                        surface.output.add_mode(m);
                     }
                     if let Some(p) = preferred {
                         surface.output.set_preferred(Mode::from(p));
@@ -457,16 +474,9 @@ impl Drm {
     /// The frame queued on `crtc` is on screen: the output it belongs to, if any.
     fn frame_submitted(&mut self, crtc: crtc::Handle) -> Option<Output> {
         let surface = self.device.as_mut()?.surfaces.get_mut(&crtc)?;
-        let result = match &mut surface.compositor {
-            SurfaceCompositor::Gbm(c) => c
-                .frame_submitted()
-                .map(|_| ())
-                .map_err(|e| format!("{e:?}")),
-            SurfaceCompositor::Dumb(c) => c
-                .frame_submitted()
-                .map(|_| ())
-                .map_err(|e| format!("{e:?}")),
-        };
+        let result = with_compositor!(&mut surface.compositor, c => {
+            c.frame_submitted().map(|_| ()).map_err(|e| format!("{e:?}"))
+        });
         if let Err(err) = result {
             warn!(output = surface.output.name(), %err, "a frame was not shown");
         }
@@ -537,10 +547,7 @@ impl Drm {
             error!(?err, "cannot take the GPU back");
         }
         for surface in device.surfaces.values_mut() {
-            let result = match &mut surface.compositor {
-                SurfaceCompositor::Gbm(c) => c.reset_state(),
-                SurfaceCompositor::Dumb(c) => c.reset_state(),
-            };
+            let result = with_compositor!(&mut surface.compositor, c => c.reset_state());
             if let Err(err) = result {
                 warn!(?err, "cannot reset an output's state");
             }
@@ -582,10 +589,9 @@ impl Gpu {
 impl Surface {
     /// Drives the output at `mode` from the next frame on.
     fn use_mode(&mut self, mode: smithay::reexports::drm::control::Mode) -> anyhow::Result<()> {
-        let result = match &mut self.compositor {
-            SurfaceCompositor::Gbm(c) => c.use_mode(mode).map_err(|e| format!("{e:?}")),
-            SurfaceCompositor::Dumb(c) => c.use_mode(mode).map_err(|e| format!("{e:?}")),
-        };
+        let result = with_compositor!(&mut self.compositor, c => {
+            c.use_mode(mode).map_err(|e| format!("{e:?}"))
+        });
         result.map_err(|err| anyhow::anyhow!("the GPU refused the mode: {err}"))?;
         self.output
             .change_current_state(Some(Mode::from(mode)), None, None, None);
@@ -604,7 +610,8 @@ impl Device {
     ) -> anyhow::Result<()> {
         let name = connector_name(info);
         let mode = choose_mode(info, config).context("the connector has no modes")?;
-        let preferred = preferred_mode(info).unwrap_or(mode);
+        let flagged = preferred_mode(info);
+        let preferred = flagged.unwrap_or(mode);
         let (w_mm, h_mm) = info.size().unwrap_or((0, 0));
         let output = Output::new(
             name.clone(),
@@ -682,7 +689,7 @@ impl Device {
                 connector: info.handle(),
                 compositor,
                 direct_scanout: false,
-                preferred: preferred_mode(info),
+                preferred: flagged,
                 _global: global,
             },
         );
