@@ -501,8 +501,17 @@ impl State {
                 wayland_socket: self.comp.socket_name.clone(),
             }),
             Command::Windows => Ok(Response::Windows {
-                windows: self.comp.window_infos(),
+                windows: self
+                    .comp
+                    .window_infos()
+                    .into_iter()
+                    .chain(self.comp.placeholder_infos())
+                    .collect(),
             }),
+            Command::Checkpoint { name } => {
+                let (pid, windows) = self.checkpoint_prepare(&name)?;
+                Ok(Response::Checkpoint { pid, windows })
+            }
             Command::Outputs => Ok(Response::Outputs {
                 outputs: self.comp.output_infos(),
             }),
@@ -599,6 +608,7 @@ impl State {
                 self.comp
                     .remove_container(&name)
                     .map_err(|err| format!("{err:#}"))?;
+                self.comp.forget_placeholders(&name);
                 Ok(Response::Done)
             }
             Command::Subscribe => {

@@ -1,10 +1,12 @@
 //! Porthole: a Wayland compositor that gives every container its own window onto one desktop.
 
 pub mod backend;
+pub mod checkpoint;
 pub mod clipboard;
 pub mod config;
 pub mod container;
 pub mod control;
+pub mod criu;
 pub mod ctl;
 pub mod decorations;
 pub mod fuzzing;
@@ -171,6 +173,7 @@ pub fn build(
         comp.control = Some(ControlServer::start(&mut comp, path)?);
     }
     comp.add_configured_containers()?;
+    comp.load_placeholders();
     if options.socket != HostSocket::None {
         for command in comp.config.session.autostart.clone() {
             comp.spawn(&command);

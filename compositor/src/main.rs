@@ -180,9 +180,32 @@ enum Cmd {
         /// Start no X11 server for the command, even if the container has `x11 = true`.
         #[arg(long)]
         no_x11: bool,
+        /// Start the sandbox so that `porthole checkpoint` can dump it with CRIU: its bridge
+        /// serves its Wayland socket and X display inside it, it runs in the background (its
+        /// output goes to /tmp/porthole-run.log inside it), and it has no GPU. Needs root.
+        #[arg(long, conflicts_with_all = ["no_x11", "network"])]
+        checkpointable: bool,
         /// The command and its arguments.
         #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
         command: Vec<std::ffi::OsString>,
+    },
+    /// Checkpoint a container started with `porthole run --checkpointable` with CRIU: its
+    /// windows stay in place as placeholders, and the container is dumped and stopped. Needs
+    /// root and CRIU 4 (PORTHOLE_CRIU).
+    Checkpoint {
+        /// The container.
+        name: String,
+        /// Where CRIU's images go (default: $XDG_STATE_HOME/porthole/checkpoints/NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Restore a checkpointed container: its windows take their places back.
+    Restore {
+        /// The container.
+        name: String,
+        /// Where `porthole checkpoint` put CRIU's images.
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Print the flags that wire a container engine to a container.
     Env {
@@ -556,10 +579,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .exec();
             Err(anyhow::anyhow!("cannot start {}: {err}", bridge.display()))
         }
+        Cmd::Checkpoint { name, dir } => porthole::criu::checkpoint(&name, dir),
+        Cmd::Restore { name, dir } => porthole::criu::restore(&name, dir),
         Cmd::Run {
             name,
             network,
             no_x11,
+            checkpointable,
             command,
         } => {
             let (dir, x11) = match container_dir(&name) {
@@ -574,13 +600,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     container_dir(&name)?
                 }
             };
-            let bridge = if x11 && !no_x11 {
+            let bridge = if (x11 && !no_x11) || checkpointable {
                 Some(find_bridge()?)
             } else {
                 None
             };
-            let args =
-                porthole::sandbox::bwrap_args(&dir, &name, network, bridge.as_deref(), &command);
+            let sandbox = if checkpointable {
+                porthole::sandbox::Sandbox::Checkpointable
+            } else {
+                porthole::sandbox::Sandbox::Plain
+            };
+            let args = porthole::sandbox::bwrap_args(
+                &dir,
+                &name,
+                network,
+                bridge.as_deref(),
+                sandbox,
+                &command,
+            );
+            if checkpointable {
+                porthole::criu::start_checkpointable(&args, &name)?;
+                eprintln!(
+                    "porthole: `{name}` runs in the background, checkpointable; its output goes \
+                     to {} inside it",
+                    porthole::sandbox::CHECKPOINTABLE_LOG
+                );
+                return Ok(());
+            }
             use std::os::unix::process::CommandExt;
             let err = std::process::Command::new("bwrap").args(&args).exec();
             Err(anyhow::anyhow!(

@@ -333,7 +333,106 @@ impl Porthole {
                 );
             }
         }
+        self.placeholder_elements(renderer, output_geo, scale, only, &mut elements);
         elements
+    }
+
+    /// The windows of checkpointed containers, below every live window: each its last frame,
+    /// dimmed, labelled "checkpointed", in a frame of its container's colour, darkened.
+    fn placeholder_elements<R>(
+        &self,
+        renderer: &mut R,
+        output_geo: Rectangle<i32, Logical>,
+        scale: Scale<f64>,
+        only: Option<&str>,
+        out: &mut Vec<OutputElement<R>>,
+    ) where
+        R: Renderer + ImportAll + ImportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
+        let (border, titlebar) = self.placeholder_frame();
+        for p in &self.placeholders {
+            if only.is_some_and(|name| name != p.container) {
+                continue;
+            }
+            let geo = p.geometry;
+            let frame = Rectangle::new(
+                (geo.loc.x - border, geo.loc.y - titlebar - border).into(),
+                (geo.size.w + 2 * border, geo.size.h + titlebar + 2 * border).into(),
+            );
+            if !frame.overlaps(output_geo) {
+                continue;
+            }
+            if let Some((label, size)) = &p.label_text {
+                let at =
+                    geo.loc + Point::from(((geo.size.w - size.w) / 2, (geo.size.h - size.h) / 2));
+                push_text(renderer, label, at - output_geo.loc, scale, out);
+            }
+            if let Some(title) = &p.title_text {
+                let at = Point::from((geo.loc.x, geo.loc.y - titlebar)) - output_geo.loc;
+                push_text(renderer, title, at, scale, out);
+            }
+            let mut pieces = Vec::with_capacity(6);
+            match &p.picture {
+                Some(picture) => push_text(renderer, picture, geo.loc - output_geo.loc, scale, out),
+                None => pieces.push((geo, PROMPT_BACKGROUND)),
+            }
+            let color = self.placeholder_color(&p.container);
+            pieces.extend([
+                (
+                    Rectangle::new(
+                        (geo.loc.x, geo.loc.y - titlebar).into(),
+                        (geo.size.w, titlebar).into(),
+                    ),
+                    color,
+                ),
+                (
+                    Rectangle::new(frame.loc, (frame.size.w, border).into()),
+                    color,
+                ),
+                (
+                    Rectangle::new(
+                        (frame.loc.x, frame.loc.y + frame.size.h - border).into(),
+                        (frame.size.w, border).into(),
+                    ),
+                    color,
+                ),
+                (
+                    Rectangle::new(frame.loc, (border, frame.size.h).into()),
+                    color,
+                ),
+                (
+                    Rectangle::new(
+                        (frame.loc.x + frame.size.w - border, frame.loc.y).into(),
+                        (border, frame.size.h).into(),
+                    ),
+                    color,
+                ),
+            ]);
+            push_solids(
+                &mut p.frame.borrow_mut(),
+                pieces,
+                output_geo.loc,
+                scale,
+                out,
+            );
+        }
+    }
+
+    /// The border and title bar of a placeholder's frame.
+    pub fn placeholder_frame(&self) -> (i32, i32) {
+        let border = i32::from(self.config.appearance.border_width.min(32)).max(2);
+        let titlebar = i32::from(self.config.appearance.titlebar_height.min(64));
+        (border, titlebar)
+    }
+
+    /// A placeholder's frame colour: its container's, darkened.
+    pub fn placeholder_color(&self, container: &str) -> Color {
+        self.containers
+            .get(container)
+            .map(|c| c.color)
+            .unwrap_or_else(|| crate::container::color_for(container))
+            .darkened(0.6)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -755,16 +854,64 @@ impl Porthole {
         R::TextureId: Clone + Texture + Send + 'static,
     {
         let mode = output.current_mode().context("output has no mode")?;
-        let size = mode.size;
+        let elements = self.output_elements(renderer, output, CursorMode::Hide, only);
+        let scale = output.current_scale().fractional_scale();
+        self.render_image(renderer, mode.size, scale, &elements)
+    }
+
+    /// A container window's last frame, as its placeholder shows it: its surfaces cut to its
+    /// window geometry, at scale 1.
+    pub fn window_snapshot<R, T>(
+        &self,
+        renderer: &mut R,
+        window: &Window,
+    ) -> anyhow::Result<Screenshot>
+    where
+        R: Renderer + ImportAll + ImportMem + Offscreen<T> + Bind<T> + ExportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
+        let geo = self
+            .shell
+            .space
+            .element_geometry(window)
+            .context("the window is not shown")?;
+        anyhow::ensure!(
+            geo.size.w > 0 && geo.size.h > 0 && geo.size.w <= 16384 && geo.size.h <= 16384,
+            "the window's size {}x{} cannot be pictured",
+            geo.size.w,
+            geo.size.h
+        );
+        let mut elements = Vec::new();
+        self.cropped_window(
+            renderer,
+            window,
+            geo,
+            geo.loc,
+            Scale::from(1.0),
+            &mut elements,
+        );
+        self.render_image(renderer, (geo.size.w, geo.size.h).into(), 1.0, &elements)
+    }
+
+    /// Renders `elements` into a new image of `size`, full repaint, and reads it back.
+    fn render_image<R, T>(
+        &self,
+        renderer: &mut R,
+        size: Size<i32, Physical>,
+        scale: f64,
+        elements: &[OutputElement<R>],
+    ) -> anyhow::Result<Screenshot>
+    where
+        R: Renderer + ImportAll + ImportMem + Offscreen<T> + Bind<T> + ExportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
         let mut image: T = renderer
             .create_buffer(
                 Fourcc::Argb8888,
                 size.to_logical(1).to_buffer(1, Transform::Normal),
             )
             .map_err(|err| anyhow::anyhow!("cannot allocate the screenshot image: {err:?}"))?;
-        let elements = self.output_elements(renderer, output, CursorMode::Hide, only);
         // Screenshots are upright whatever the output's transform (winit's is flipped for GL).
-        let scale = output.current_scale().fractional_scale();
         let mut tracker = OutputDamageTracker::new(size, scale, Transform::Normal);
         {
             let mut target = renderer
@@ -775,7 +922,7 @@ impl Porthole {
                     renderer,
                     &mut target,
                     0,
-                    &elements,
+                    elements,
                     self.config.appearance.background.to_f32_premultiplied(),
                 )
                 .map_err(|err| anyhow::anyhow!("rendering the screenshot failed: {err:?}"))?;

@@ -19,6 +19,24 @@ pub const X11_SOCKET_DIR: &str = "X11-unix";
 /// Where `porthole run` places the X11 bridge inside the sandbox.
 pub const BRIDGE_PATH: &str = "/run/porthole-bridge";
 
+/// Where a checkpointable container sees its directory on the host: only its bridge uses it.
+pub const HOST_MOUNT_POINT: &str = "/run/porthole-host";
+
+/// Where the output of a checkpointable container's bridge and command goes, inside the
+/// container (a file from outside would stop CRIU from dumping it).
+pub const CHECKPOINTABLE_LOG: &str = "/tmp/porthole-run.log";
+
+/// How `porthole run` sandboxes a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sandbox {
+    /// Clients reach the container's socket on the host directly; the sandbox dies with
+    /// `porthole run`.
+    Plain,
+    /// CRIU can checkpoint it: the bridge is its first process and serves its Wayland socket
+    /// inside it, so that only the bridge talks to the compositor; it outlives `porthole run`.
+    Checkpointable,
+}
+
 /// Container engines `porthole env` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Engine {
@@ -130,15 +148,22 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
 /// With `bridge` (the host path of `porthole-bridge`), the bridge is the sandbox's first process
 /// and runs `command` itself with `DISPLAY=:0`: the X server it starts shares the sandbox's
 /// namespaces, so its MIT-SHM segments and its socket are the container's own.
+///
+/// A [`Sandbox::Checkpointable`] one has the layout CRIU can dump and restore: the bridge as
+/// pid 1 (`--as-pid-1`), no `--die-with-parent`, the container's directory at
+/// [`HOST_MOUNT_POINT`] and a private `XDG_RUNTIME_DIR` where the bridge serves the container's
+/// Wayland socket. It always has its own network namespace.
 pub fn bwrap_args(
     dir: &Path,
     name: &str,
     network: bool,
     bridge: Option<&Path>,
+    sandbox: Sandbox,
     command: &[OsString],
 ) -> Vec<OsString> {
+    let checkpointable = sandbox == Sandbox::Checkpointable;
     let mut args: Vec<OsString> = Vec::new();
-    if !network {
+    if !network || checkpointable {
         // Abstract unix sockets (the host X server's @/tmp/.X11-unix/X0, D-Bus) live in the
         // network namespace: only a new one keeps them out of reach.
         args.push("--unshare-net".into());
@@ -150,7 +175,11 @@ pub fn bwrap_args(
         "--unshare-uts",
         "--hostname",
         name,
-        "--die-with-parent",
+        if checkpointable {
+            "--as-pid-1"
+        } else {
+            "--die-with-parent"
+        },
         "--new-session",
         "--ro-bind",
         "/usr",
@@ -181,20 +210,34 @@ pub fn bwrap_args(
     ]);
     args.push("--bind".into());
     args.push(dir.into());
-    args.push(MOUNT_POINT.into());
+    args.push(
+        if checkpointable {
+            HOST_MOUNT_POINT
+        } else {
+            MOUNT_POINT
+        }
+        .into(),
+    );
     if let Some(bridge) = bridge {
         args.push("--ro-bind".into());
         args.push(bridge.into());
         args.push(BRIDGE_PATH.into());
     }
     let mut push = |words: &[&str]| args.extend(words.iter().map(OsString::from));
+    let host_socket = format!("{HOST_MOUNT_POINT}/{SOCKET_NAME}");
     push(&[
         "--setenv",
         "XDG_RUNTIME_DIR",
         MOUNT_POINT,
         "--setenv",
         "WAYLAND_DISPLAY",
-        SOCKET_NAME,
+        // The bridge of a checkpointable container connects there, and gives the command its
+        // own socket.
+        if checkpointable {
+            &host_socket
+        } else {
+            SOCKET_NAME
+        },
         "--setenv",
         "HOME",
         "/tmp",
@@ -208,6 +251,18 @@ pub fn bwrap_args(
     ]);
     if bridge.is_some() {
         args.push(BRIDGE_PATH.into());
+        if checkpointable {
+            args.extend(
+                [
+                    "--serve-wayland",
+                    SOCKET_NAME,
+                    "--shm-only",
+                    "--log",
+                    CHECKPOINTABLE_LOG,
+                ]
+                .map(OsString::from),
+            );
+        }
         args.push("--".into());
     }
     args.extend(command.iter().cloned());
@@ -270,6 +325,7 @@ mod tests {
             "a",
             false,
             None,
+            Sandbox::Plain,
             &["foot".into(), "-e".into(), "sh".into()],
         );
         let words: Vec<String> = args
@@ -296,6 +352,7 @@ mod tests {
             "a",
             false,
             Some(Path::new("/opt/bin/porthole-bridge")),
+            Sandbox::Plain,
             &["xterm".into()],
         );
         let joined = args
@@ -309,6 +366,43 @@ mod tests {
         );
         assert!(
             joined.ends_with("-- /run/porthole-bridge -- xterm"),
+            "{joined}"
+        );
+    }
+
+    #[test]
+    fn a_checkpointable_sandbox_is_dumpable() {
+        let args = bwrap_args(
+            Path::new("/r/porthole/a"),
+            "a",
+            true,
+            Some(Path::new("/opt/bin/porthole-bridge")),
+            Sandbox::Checkpointable,
+            &["xterm".into()],
+        );
+        let joined = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        // CRIU needs the bridge as pid 1 and no tie to `porthole run`; the network namespace
+        // stays private even when asked to share the host's.
+        assert!(joined.contains("--as-pid-1"), "{joined}");
+        assert!(!joined.contains("--die-with-parent"), "{joined}");
+        assert!(joined.starts_with("--unshare-net"), "{joined}");
+        assert!(
+            joined.contains("--bind /r/porthole/a /run/porthole-host"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("--setenv WAYLAND_DISPLAY /run/porthole-host/wayland-0"),
+            "{joined}"
+        );
+        assert!(
+            joined.ends_with(
+                "/run/porthole-bridge --serve-wayland wayland-0 --shm-only --log \
+                 /tmp/porthole-run.log -- xterm"
+            ),
             "{joined}"
         );
     }

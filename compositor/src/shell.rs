@@ -44,6 +44,8 @@ pub struct WindowMeta {
     pub resize: Option<crate::grabs::ResizeState>,
     /// The solid pieces of its server-side frame.
     pub frame: crate::render::FrameBuffers,
+    /// The name its container's bridge gave it, for checkpoint and restore.
+    pub slot: Option<String>,
     /// Its title bar text as last drawn: (label, width, height, background) and the image.
     pub title: Option<(
         (String, i32, i32, crate::config::Color),
@@ -129,6 +131,12 @@ impl Shell {
             m.container = container;
         });
         self.unmapped.push(window);
+    }
+
+    /// A new window id (windows and placeholders share them).
+    pub fn next_window_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
     }
 
     /// Every window, mapped or not.
@@ -292,15 +300,30 @@ impl Porthole {
                 grab.ungrab(smithay::desktop::PopupUngrabStrategy::All);
             }
         }
-        let loc = self.place(&window);
+        // A window of a restored container goes back to its placeholder's place and stacking,
+        // and takes the focus only if it had it.
+        let slot = self.take_slot(&window);
+        let loc = match &slot {
+            Some(slot) => slot.geometry.loc,
+            None => self.place(&window),
+        };
         self.shell.space.map_element(window.clone(), loc, false);
         debug!(id = window_id(&window), ?loc, "window mapped");
-        // Announce the window before focus moves to it, so subscribers know what the id means.
-        self.pending_focus = Some(window.wl_surface().map(|s| s.into_owned()));
+        let focus = slot.as_ref().is_none_or(|s| s.focused);
+        if focus {
+            // Announce the window before focus moves to it, so subscribers know what the id
+            // means.
+            self.pending_focus = Some(window.wl_surface().map(|s| s.into_owned()));
+        }
         self.emit(Event::WindowOpened {
             window: self.window_info(&window),
         });
-        self.focus_window(Some(&window));
+        if focus {
+            self.focus_window(Some(&window));
+        }
+        if let Some(slot) = &slot {
+            self.restack(&window, slot);
+        }
         self.queue_redraw_for(&window);
     }
 
@@ -769,6 +792,7 @@ impl Porthole {
             maximized: has(xdg_toplevel::State::Maximized),
             fullscreen: has(xdg_toplevel::State::Fullscreen),
             minimized: self.shell.minimized.contains(window),
+            checkpointed: false,
         }
     }
 

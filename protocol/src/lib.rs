@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(any(feature = "client", feature = "server"))]
+pub mod bridge;
+#[cfg(any(feature = "client", feature = "server"))]
 pub mod x11;
 
 /// Version of the control API spoken by this crate. Bumped on every incompatible change.
@@ -105,6 +107,13 @@ pub enum Command {
     },
     /// Disconnect a container's clients and remove its directory.
     ContainerRemove {
+        /// The container.
+        name: String,
+    },
+    /// Prepare a checkpointable container for a CRIU dump: keep its windows as placeholders and
+    /// tell its bridge to let go of its connection. Refused, saying why, when the container
+    /// cannot be checkpointed.
+    Checkpoint {
         /// The container.
         name: String,
     },
@@ -262,6 +271,13 @@ pub enum Response {
         /// All containers, by name.
         containers: Vec<ContainerInfo>,
     },
+    /// Reply to [`Command::Checkpoint`].
+    Checkpoint {
+        /// The process id of the container's bridge, its first process (the one CRIU dumps).
+        pid: u32,
+        /// Windows kept as placeholders.
+        windows: u32,
+    },
     /// Reply to [`Command::Screenshot`].
     Screenshot {
         /// Output the picture is of.
@@ -318,6 +334,10 @@ pub struct WindowInfo {
     pub fullscreen: bool,
     /// Whether it is minimized.
     pub minimized: bool,
+    /// Whether it is a placeholder: its container is checkpointed, and the window comes back
+    /// here when the container is restored.
+    #[serde(default)]
+    pub checkpointed: bool,
 }
 
 /// A container.

@@ -3,6 +3,7 @@
 
 use std::os::fd::{AsFd as _, OwnedFd};
 
+use porthole_protocol::bridge::client::porthole_bridge_v1::{self, PortholeBridgeV1};
 use porthole_protocol::x11::client::porthole_x11_manager_v1::PortholeX11ManagerV1;
 use porthole_protocol::x11::client::porthole_x11_toplevel_v1::{self, PortholeX11ToplevelV1};
 use smithay::backend::input::{ButtonState, KeyState};
@@ -33,7 +34,7 @@ use smithay_client_toolkit::shell::xdg::window::{Window, WindowConfigure, Window
 use smithay_client_toolkit::shell::xdg::XdgShell;
 use smithay_client_toolkit::shm::slot::SlotPool;
 use smithay_client_toolkit::shm::{Shm, ShmHandler};
-use tracing::warn;
+use tracing::{info, warn};
 use wayland_client::globals::GlobalList;
 use wayland_client::protocol::wl_data_device::WlDataDevice;
 use wayland_client::protocol::wl_data_device_manager::DndAction;
@@ -74,6 +75,8 @@ pub struct Host {
     pub last_serial: u32,
     /// porthole_x11_v1, where the host offers it: where the host placed each toplevel.
     pub x11: Option<PortholeX11ManagerV1>,
+    /// porthole_bridge_v1, bound by a checkpointable container's bridge.
+    pub bridge: Option<PortholeBridgeV1>,
 }
 
 impl Host {
@@ -82,6 +85,7 @@ impl Host {
         conn: Connection,
         globals: &GlobalList,
         qh: QueueHandle<Bridge>,
+        proxy: bool,
     ) -> anyhow::Result<Self> {
         use anyhow::Context as _;
         let compositor = HostCompositor::bind(globals, &qh)
@@ -110,6 +114,13 @@ impl Host {
             primary_source: None,
             last_serial: 0,
             x11: globals.bind(&qh, 1..=1, ()).ok(),
+            bridge: if proxy {
+                Some(globals.bind(&qh, 1..=1, ()).context(
+                    "the compositor offers no porthole_bridge_v1 (is it older than this bridge?)",
+                )?)
+            } else {
+                None
+            },
             conn,
             qh,
         })
@@ -223,7 +234,9 @@ impl OutputHandler for Bridge {
 
 impl WindowHandler for Bridge {
     fn request_close(&mut self, _: &Connection, _: &QueueHandle<Self>, window: &Window) {
-        self.close_requested(window);
+        if !self.native_close_requested(window) {
+            self.close_requested(window);
+        }
     }
 
     fn configure(
@@ -234,6 +247,9 @@ impl WindowHandler for Bridge {
         configure: WindowConfigure,
         _serial: u32,
     ) {
+        if self.native_configured(window, &configure) {
+            return;
+        }
         let size = match configure.new_size {
             (Some(w), Some(h)) => Some((w.get(), h.get())),
             _ => None,
@@ -329,7 +345,7 @@ impl PointerHandler for Bridge {
     ) {
         let pointer = self.server.pointer.clone();
         for event in events {
-            let focus = self.xwayland_surface_of(&event.surface);
+            let focus = self.server_surface_of(&event.surface);
             let location = event.position.into();
             match event.kind {
                 PointerEventKind::Enter { serial } => {
@@ -438,10 +454,10 @@ impl Dispatch<WlKeyboard, ()> for Bridge {
             } => {
                 bridge.connected().last_serial = serial;
                 let focus = bridge.key_focus_of(&surface);
-                if let Some(focus) = &focus {
-                    bridge.raise(&focus.window);
+                if let Some(window) = focus.as_ref().and_then(|f| f.window.clone()) {
+                    bridge.raise(&window);
                 }
-                bridge.focus = focus.as_ref().map(|f| f.window.clone());
+                bridge.focus = focus.as_ref().and_then(|f| f.window.clone());
                 keyboard.set_focus(bridge, focus, SERIAL_COUNTER.next_serial());
             }
             wl_keyboard::Event::Leave { .. } => {
@@ -496,6 +512,24 @@ impl Dispatch<PortholeX11ToplevelV1, u32> for Bridge {
     ) {
         if let porthole_x11_toplevel_v1::Event::Position { x, y } = event {
             bridge.placed(*window, (x, y));
+        }
+    }
+}
+
+/// The compositor asks the bridge to let go before a checkpoint; the bridge does once this
+/// dispatch is over.
+impl Dispatch<PortholeBridgeV1, ()> for Bridge {
+    fn event(
+        bridge: &mut Self,
+        _: &PortholeBridgeV1,
+        event: porthole_bridge_v1::Event,
+        _: &(),
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+        if let porthole_bridge_v1::Event::Detach = event {
+            info!("the compositor asks the bridge to detach for a checkpoint");
+            bridge.loop_handle.insert_idle(|bridge| bridge.detach());
         }
     }
 }

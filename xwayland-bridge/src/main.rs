@@ -6,9 +6,16 @@
 //! compositor, and forwards its windows to the container's Wayland socket as an ordinary client
 //! of the container. Xwayland's MIT-SHM segments are therefore the container's own, and X11
 //! windows get exactly the container's policy, decorations and clipboard.
+//!
+//! With `--serve-wayland` (a checkpointable container, `porthole run --checkpointable`) it also
+//! serves the container's Wayland socket to the container's native clients, and is the
+//! container's only client of the compositor: every client's state stays in the container, so
+//! that the bridge can let go of the compositor before a CRIU checkpoint and forward every window
+//! again after the restore (see [`native`] and [`Bridge::detach`]).
 
 mod host;
 mod mirror;
+mod native;
 mod selection;
 mod server;
 mod xserver;
@@ -20,6 +27,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use calloop::generic::Generic;
+use calloop::signals::{Signal, Signals};
 use calloop::{EventLoop, Interest, LoopHandle, LoopSignal, Mode, PostAction, RegistrationToken};
 use clap::Parser;
 use smithay::input::keyboard::KeyboardHandle;
@@ -68,6 +76,16 @@ struct Cli {
     /// Join this IPC namespace first (a path like /proc/PID/ns/ipc).
     #[arg(long, value_name = "PATH")]
     ipc_namespace: Option<std::path::PathBuf>,
+    /// Serve the container's Wayland socket too, as $XDG_RUNTIME_DIR/NAME, and forward its
+    /// native clients' windows: the bridge becomes the container's only client of the compositor
+    /// (whose socket $WAYLAND_DISPLAY names), so that the container can be checkpointed. The
+    /// command gets WAYLAND_DISPLAY=NAME.
+    #[arg(long, value_name = "NAME")]
+    serve_wayland: Option<String>,
+    /// Send the bridge's and the command's output to FILE, with stdin from /dev/null (a
+    /// checkpointable container must hold no file from outside it).
+    #[arg(long, value_name = "FILE")]
+    log: Option<std::path::PathBuf>,
     /// The command to run with DISPLAY set; the bridge exits with its status.
     #[arg(last = true)]
     command: Vec<OsString>,
@@ -85,6 +103,8 @@ pub struct Server {
     pub output: Output,
     pub xwayland_shell: XWaylandShellState,
     _outputs: OutputManagerState,
+    /// xdg-shell and xdg-decoration for the container's native clients (with --serve-wayland).
+    pub native: Option<native::NativeServer>,
 }
 
 /// A running Xwayland.
@@ -109,6 +129,18 @@ pub struct Bridge {
     pub retired_xwms: Vec<X11Wm>,
     pub xwayland: Option<Running>,
     pub mirrors: Vec<Mirror>,
+    /// The container's native toplevels (with --serve-wayland).
+    pub natives: Vec<native::Native>,
+    /// Serving the container's Wayland socket: the host connection outlives Xwayland, and
+    /// losing it keeps every client (see [`Bridge::detach`]).
+    pub proxy: bool,
+    /// Let go of the host (asked to before a checkpoint, or the host went away): the clients wait,
+    /// their frame callbacks unanswered, until [`Bridge::attach`].
+    pub detached: bool,
+    /// The last window token handed out (porthole_bridge_v1.set_slot).
+    pub last_token: u64,
+    /// The command's process, reaped by [`Bridge::reap`].
+    command_pid: Option<rustix::process::Pid>,
     /// The X11 window with the keyboard focus.
     pub focus: Option<X11Surface>,
     pub loop_handle: LoopHandle<'static, Bridge>,
@@ -128,7 +160,7 @@ impl Bridge {
     /// An X11 client connected while no Xwayland runs: start one. The client waits in the
     /// socket's backlog and Xwayland accepts it once the window manager is in place.
     fn start_xwayland(&mut self) -> anyhow::Result<()> {
-        if self.host.is_none() {
+        if self.host.is_none() && !self.detached {
             self.connect_host()?;
         }
         self.display.share_listener()?;
@@ -186,7 +218,7 @@ impl Bridge {
         )?;
         let (globals, mut queue) = registry_queue_init::<Bridge>(&conn)
             .context("reading the container's Wayland globals")?;
-        let mut host = Host::new(conn.clone(), &globals, queue.handle())?;
+        let mut host = Host::new(conn.clone(), &globals, queue.handle(), self.proxy)?;
         if let Some(seat) = host.seats.seats().next() {
             host.adopt_seat(seat);
         }
@@ -230,9 +262,88 @@ impl Bridge {
     /// X11 clients went over one of its limits, such as its number of windows): this X server and
     /// its clients go, the command keeps running, and the next X11 client starts afresh.
     pub fn host_lost(&mut self, err: &dyn std::fmt::Display) {
-        warn!(%err, "the container's Wayland socket dropped the bridge; stopping this Xwayland");
         self.host_source = None;
+        if self.proxy {
+            warn!(%err, "the compositor dropped the bridge; its clients wait for SIGUSR2 to reconnect");
+            self.loop_handle.insert_idle(|bridge| bridge.detach());
+            return;
+        }
+        warn!(%err, "the container's Wayland socket dropped the bridge; stopping this Xwayland");
         self.xwayland_gone();
+    }
+
+    /// Lets go of the host, keeping every client as it is: the compositor asked (a checkpoint
+    /// follows, and no connection may lead out of the container then), or it went away. What each
+    /// window showed is kept, to show it again at once after [`Bridge::attach`].
+    pub fn detach(&mut self) {
+        if let Some(host) = self.host.as_mut() {
+            for mirror in &mut self.mirrors {
+                mirror.view.keep_last(&mut host.pool);
+            }
+            for native in &mut self.natives {
+                native.view.keep_last(&mut host.pool);
+            }
+        }
+        for mirror in &mut self.mirrors {
+            mirror.role = None;
+            mirror.view.forget_host();
+            mirror.follow = None;
+        }
+        for native in &mut self.natives {
+            native.role = None;
+            native.view.forget_host();
+        }
+        for token in [self.host_source.take(), self.host_writable.take()]
+            .into_iter()
+            .flatten()
+        {
+            self.loop_handle.remove(token);
+        }
+        if self.host.take().is_some() {
+            info!("detached from the compositor; SIGUSR2 reconnects");
+        }
+        self.detached = true;
+    }
+
+    /// Connects to the compositor again (after a restore, or a failed checkpoint) and forwards
+    /// every window anew, each naming its slot so that it takes its place back.
+    pub fn attach(&mut self) {
+        if self.host.is_some() {
+            return;
+        }
+        if let Err(err) = self.connect_host() {
+            warn!("cannot reconnect to the compositor: {err:#}; SIGUSR2 tries again");
+            return;
+        }
+        self.detached = false;
+        info!(
+            x11_windows = self.mirrors.len(),
+            wayland_windows = self.natives.len(),
+            "reconnected to the compositor"
+        );
+        for index in 0..self.mirrors.len() {
+            if self.mirrors[index].surface.is_some() {
+                self.create_role(index);
+            }
+        }
+        for index in 0..self.natives.len() {
+            self.create_native_role(index);
+        }
+    }
+
+    /// Reaps exited children: the bridge may be the container's first process, which inherits
+    /// every orphan. The command's exit ends the bridge with its status.
+    fn reap(&mut self) {
+        use rustix::process::{waitpid, WaitOptions};
+        while let Ok(Some((pid, status))) = waitpid(None, WaitOptions::NOHANG) {
+            if Some(pid) == self.command_pid {
+                let code = status
+                    .exit_status()
+                    .or_else(|| status.terminating_signal().map(|s| 128 + s))
+                    .unwrap_or(1);
+                self.finish(ExitCode::from(code.clamp(0, 255) as u8));
+            }
+        }
     }
 
     /// Sends what the bridge queued for the container's socket.
@@ -290,7 +401,10 @@ impl Bridge {
     /// callbacks.
     pub fn xwayland_gone(&mut self) {
         self.loop_handle.insert_idle(|bridge| {
-            if bridge.xwayland.is_none() && bridge.host.is_none() {
+            if bridge.xwayland.is_none()
+                && bridge.xwm.is_none()
+                && (bridge.proxy || bridge.host.is_none())
+            {
                 return;
             }
             info!("Xwayland is gone; the next X11 client starts a new one");
@@ -308,14 +422,17 @@ impl Bridge {
                 bridge.loop_handle.remove(running.token);
                 drop(running.client);
             }
-            // Nothing left to show: leave the container's socket until the next X11 client.
-            for token in [bridge.host_source.take(), bridge.host_writable.take()]
-                .into_iter()
-                .flatten()
-            {
-                bridge.loop_handle.remove(token);
+            // Nothing left to show: leave the container's socket until the next X11 client. A
+            // bridge serving the container's Wayland socket stays for its native clients.
+            if !bridge.proxy {
+                for token in [bridge.host_source.take(), bridge.host_writable.take()]
+                    .into_iter()
+                    .flatten()
+                {
+                    bridge.loop_handle.remove(token);
+                }
+                bridge.host = None;
             }
-            bridge.host = None;
             if let Err(err) = bridge.loop_handle.enable(&bridge.listener) {
                 error!(%err, "cannot listen for X11 clients any more");
                 bridge.finish(ExitCode::FAILURE);
@@ -328,22 +445,29 @@ impl Bridge {
         self.xwm.as_ref().is_some_and(|w| w.id() == xwm)
     }
 
-    /// The Xwayland surface shown by a host surface.
-    pub fn xwayland_surface_of(&self, host_surface: &HostSurface) -> Option<WlSurface> {
+    /// The bridge's surface (Xwayland's or a native client's) shown by a host surface.
+    pub fn server_surface_of(&self, host_surface: &HostSurface) -> Option<WlSurface> {
         self.mirrors
             .iter()
             .find(|m| m.host_surface() == Some(host_surface))
             .and_then(|m| m.surface.clone())
+            .or_else(|| self.native_surface_of(host_surface))
     }
 
     /// The keyboard focus for a host surface that got the host's keyboard focus.
     pub fn key_focus_of(&self, host_surface: &HostSurface) -> Option<KeyFocus> {
-        let mirror = self
+        let Some(mirror) = self
             .mirrors
             .iter()
-            .find(|m| m.host_surface() == Some(host_surface))?;
+            .find(|m| m.host_surface() == Some(host_surface))
+        else {
+            return Some(KeyFocus {
+                window: None,
+                surface: self.native_surface_of(host_surface)?,
+            });
+        };
         Some(KeyFocus {
-            window: mirror.window.clone(),
+            window: Some(mirror.window.clone()),
             surface: mirror.surface.clone()?,
         })
     }
@@ -391,6 +515,12 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let cli = Cli::parse();
+    if let Some(log) = &cli.log {
+        if let Err(err) = redirect_output(log) {
+            eprintln!("porthole-bridge: cannot write to {}: {err}", log.display());
+            return ExitCode::FAILURE;
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PORTHOLE_LOG")
@@ -405,6 +535,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Points stdout and stderr at `log` and stdin at /dev/null, for the bridge and what it starts.
+fn redirect_output(log: &std::path::Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    let null = std::fs::File::open("/dev/null")?;
+    for (from, to) in [
+        (null.as_raw_fd(), 0),
+        (out.as_raw_fd(), 1),
+        (out.as_raw_fd(), 2),
+    ] {
+        // SAFETY: dup2 on descriptors this function owns, onto the standard ones.
+        if unsafe { libc::dup2(from, to) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Moves the bridge into a container's IPC namespace (for a container served from the host),
@@ -438,6 +589,32 @@ fn join_namespaces(pid: Option<u32>, ipc: Option<&std::path::Path>) -> anyhow::R
     )
     .with_context(|| format!("joining the IPC namespace {}", ipc_path.display()))?;
     Ok(())
+}
+
+/// Serves the container's Wayland socket, $XDG_RUNTIME_DIR/NAME, to its native clients.
+fn listen_wayland(loop_handle: &LoopHandle<'static, Bridge>, name: &str) -> anyhow::Result<String> {
+    let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(std::path::PathBuf::from)
+        .context("XDG_RUNTIME_DIR is not set: the bridge serves the Wayland socket there")?;
+    std::fs::create_dir_all(&runtime_dir)
+        .with_context(|| format!("creating {}", runtime_dir.display()))?;
+    std::fs::set_permissions(
+        &runtime_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )?;
+    let source = smithay::wayland::socket::ListeningSocketSource::with_name(name)
+        .with_context(|| format!("listening on {}", runtime_dir.join(name).display()))?;
+    let socket = source.socket_name().to_string_lossy().into_owned();
+    loop_handle
+        .insert_source(source, |stream, _, bridge| {
+            let data = std::sync::Arc::new(native::NativeClient::default());
+            if let Err(err) = bridge.server.dh.insert_client(stream, data) {
+                warn!(%err, "cannot accept a Wayland client");
+            }
+        })
+        .map_err(|err| anyhow::anyhow!("watching the Wayland socket: {err}"))?;
+    info!(socket, "serving the container's Wayland socket");
+    Ok(socket)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -481,20 +658,55 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         keyboard,
         pointer,
         output,
+        native: cli
+            .serve_wayland
+            .is_some()
+            .then(|| native::NativeServer::new(&dh)),
         dh: dh.clone(),
     };
 
     join_namespaces(cli.pid, cli.ipc_namespace.as_deref())?;
     let x_display = XDisplay::bind(cli.display, cli.x11_dir.as_deref())?;
+    let wayland_socket = match &cli.serve_wayland {
+        Some(name) => Some(listen_wayland(&loop_handle, name)?),
+        None => None,
+    };
+
+    // Children are reaped as they exit (the bridge may be the container's first process, and
+    // then every orphan is its child); SIGUSR2 reconnects a detached bridge.
+    // As the first process of a namespace, the bridge ignores any signal it does not handle:
+    // SIGTERM and SIGINT stop it (and with it the container).
+    let signals = Signals::new(&[
+        Signal::SIGCHLD,
+        Signal::SIGUSR2,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+    ])
+    .context("watching signals")?;
+    loop_handle
+        .insert_source(signals, |event, _, bridge| match event.signal() {
+            Signal::SIGUSR2 => bridge.attach(),
+            Signal::SIGCHLD => bridge.reap(),
+            signal => {
+                info!(?signal, "stopping");
+                bridge.finish(ExitCode::from(128 + signal as i32 as u8));
+            }
+        })
+        .map_err(|err| anyhow::anyhow!("watching signals: {err}"))?;
+
     // The command starts before Xwayland may inherit the listening socket.
-    let child = match cli.command.split_first() {
-        Some((program, args)) => Some(
-            Command::new(program)
-                .args(args)
-                .envs(x_display.client_env())
+    let command_pid = match cli.command.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).envs(x_display.client_env());
+            if let Some(name) = &wayland_socket {
+                command.env("WAYLAND_DISPLAY", name);
+            }
+            let child = command
                 .spawn()
-                .with_context(|| format!("starting {}", program.to_string_lossy()))?,
-        ),
+                .with_context(|| format!("starting {}", program.to_string_lossy()))?;
+            rustix::process::Pid::from_raw(child.id() as i32)
+        }
         None => None,
     };
 
@@ -523,6 +735,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         retired_xwms: Vec::new(),
         xwayland: None,
         mirrors: Vec::new(),
+        natives: Vec::new(),
+        proxy: cli.serve_wayland.is_some(),
+        detached: false,
+        last_token: 0,
+        command_pid,
         focus: None,
         loop_handle: loop_handle.clone(),
         listener,
@@ -544,22 +761,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         )
         .map_err(|err| anyhow::anyhow!("watching the Xwayland-facing display: {err}"))?;
 
-    if let Some(mut child) = child {
-        let (sender, channel) = calloop::channel::channel::<ExitCode>();
-        std::thread::spawn(move || {
-            let code = match child.wait() {
-                Ok(status) => ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8),
-                Err(_) => ExitCode::FAILURE,
-            };
-            let _ = sender.send(code);
-        });
-        loop_handle
-            .insert_source(channel, |event, _, bridge| {
-                if let calloop::channel::Event::Msg(code) = event {
-                    bridge.finish(code);
-                }
-            })
-            .map_err(|err| anyhow::anyhow!("watching the command: {err}"))?;
+    // A command that exited before the signal source was polled is reaped on the first pass.
+    bridge.reap();
+    if bridge.proxy {
+        // The compositor learns at once that this container is checkpointable.
+        bridge.connect_host()?;
     }
 
     info!(
@@ -572,6 +778,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         if bridge.host_writable.is_none() {
             bridge.send_names();
+            bridge.send_native_names();
         }
         bridge.server.dh.flush_clients().ok();
         bridge.flush_host();

@@ -18,7 +18,7 @@ use smithay_client_toolkit::shell::xdg::window::{Window, WindowDecorations};
 use smithay_client_toolkit::shell::xdg::XdgPositioner;
 use smithay_client_toolkit::shell::xdg::XdgSurface as _;
 use smithay_client_toolkit::shell::WaylandSurface as _;
-use smithay_client_toolkit::shm::slot::Buffer;
+use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
 use tracing::{debug, warn};
 use wayland_client::protocol::wl_shm::Format as HostFormat;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
@@ -60,10 +60,7 @@ pub struct Mirror {
     /// The surface Xwayland draws the window in, once paired.
     pub surface: Option<WlSurface>,
     pub role: Option<Role>,
-    /// The host acknowledged the role: buffers may be attached.
-    pub configured: bool,
-    /// The last buffer shown on the host, kept alive while the host may read it.
-    pub shown: Option<Buffer>,
+    pub view: HostView,
     /// Where the host placed the toplevel (porthole_x11_v1), and the object that says so.
     pub placed: Option<Point<i32, Logical>>,
     pub follow: Option<Follow>,
@@ -87,18 +84,201 @@ impl Mirror {
     }
 }
 
+/// What a forwarded surface has on the host, for X11 windows and native toplevels alike.
+#[derive(Debug, Default)]
+pub struct HostView {
+    /// The host acknowledged the role: buffers may be attached.
+    pub configured: bool,
+    /// The last buffer shown on the host, kept alive while the host may read it.
+    shown: Option<Shown>,
+    /// What the host showed when the bridge let go of it, shown again on reconnecting.
+    last: Option<Pixels>,
+    /// Names the window to the compositor across a checkpoint (porthole_bridge_v1.set_slot).
+    pub token: String,
+}
+
+#[derive(Debug)]
+struct Shown {
+    buffer: Buffer,
+    width: i32,
+    format: HostFormat,
+}
+
+/// A copy of a window's last frame.
+#[derive(Debug)]
+struct Pixels {
+    bytes: Vec<u8>,
+    width: i32,
+    height: i32,
+    stride: i32,
+    format: HostFormat,
+}
+
+impl HostView {
+    pub fn new(token: String) -> Self {
+        Self {
+            token,
+            ..Self::default()
+        }
+    }
+
+    /// Keeps a copy of what the host shows, before the host connection (and its pool) goes.
+    pub fn keep_last(&mut self, pool: &mut SlotPool) {
+        let Some(shown) = &self.shown else {
+            return;
+        };
+        let (stride, height) = (shown.buffer.stride(), shown.buffer.height());
+        let len = stride as usize * height as usize;
+        let data = pool.raw_data_mut(&shown.buffer.slot());
+        if let Some(bytes) = data.get(..len) {
+            self.last = Some(Pixels {
+                bytes: bytes.to_vec(),
+                width: shown.width,
+                height,
+                stride,
+                format: shown.format,
+            });
+        }
+    }
+
+    /// The host connection is gone, and with it the role and buffers.
+    pub fn forget_host(&mut self) {
+        self.configured = false;
+        self.shown = None;
+    }
+
+    /// The host acknowledged the role: shows what there is to show, else commits to apply the
+    /// acknowledged configure.
+    pub fn configured(
+        &mut self,
+        host: &mut crate::host::Host,
+        surface: Option<&WlSurface>,
+        host_surface: &HostSurface,
+    ) {
+        self.configured = true;
+        let already_shown = self.shown.is_some();
+        let showed = surface.is_some_and(|s| self.show(host, s, host_surface));
+        if !showed && already_shown {
+            host_surface.commit();
+        }
+    }
+
+    /// Copies the buffer the client committed on `surface` (or, right after reconnecting, the
+    /// frame kept from before) to `host_surface`, and commits it there with a frame callback.
+    /// Returns whether the host got a new frame.
+    pub fn show(
+        &mut self,
+        host: &mut crate::host::Host,
+        surface: &WlSurface,
+        host_surface: &HostSurface,
+    ) -> bool {
+        let (shown, height, changed) = match take_held_buffer(surface) {
+            Some((buffer, changed)) => {
+                let copied = copy_buffer(&mut host.pool, &buffer);
+                buffer.release();
+                match copied {
+                    Ok((buffer, width, height, format)) => {
+                        self.last = None;
+                        let shown = Shown {
+                            buffer,
+                            width,
+                            format,
+                        };
+                        (shown, height, changed)
+                    }
+                    Err(err) => {
+                        warn!(%err, "cannot forward a buffer");
+                        return false;
+                    }
+                }
+            }
+            None => {
+                let Some(last) = self.last.take() else {
+                    return false;
+                };
+                let created =
+                    host.pool
+                        .create_buffer(last.width, last.height, last.stride, last.format);
+                let Ok((host_buffer, canvas)) = created else {
+                    warn!("cannot allocate a host buffer");
+                    return false;
+                };
+                canvas[..last.bytes.len()].copy_from_slice(&last.bytes);
+                let shown = Shown {
+                    buffer: host_buffer,
+                    width: last.width,
+                    format: last.format,
+                };
+                (shown, last.height, Changed::Whole)
+            }
+        };
+        if let Err(err) = shown.buffer.attach_to(host_surface) {
+            warn!(?err, "attaching a host buffer failed");
+            return false;
+        }
+        let width = shown.width;
+        self.shown = Some(shown);
+        match changed {
+            Changed::Rects(rects) => {
+                for r in rects {
+                    host_surface.damage_buffer(r.loc.x, r.loc.y, r.size.w, r.size.h);
+                }
+            }
+            Changed::Whole => host_surface.damage_buffer(0, 0, width, height),
+        }
+        host_surface.frame(&host.qh, host_surface.clone());
+        host_surface.commit();
+        true
+    }
+}
+
+/// Copies a client's shm buffer into a new buffer of the host pool.
+fn copy_buffer(
+    pool: &mut SlotPool,
+    buffer: &smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer,
+) -> Result<(Buffer, i32, i32, HostFormat), String> {
+    let copied = with_buffer_contents(buffer, |ptr, len, data| {
+        let format = match data.format {
+            ServerFormat::Argb8888 => HostFormat::Argb8888,
+            ServerFormat::Xrgb8888 => HostFormat::Xrgb8888,
+            other => return Err(format!("unsupported shm format {other:?}")),
+        };
+        let start = usize::try_from(data.offset).map_err(|e| e.to_string())?;
+        let bytes = usize::try_from(data.stride)
+            .ok()
+            .zip(usize::try_from(data.height).ok())
+            .map(|(s, h)| s * h)
+            .ok_or("negative buffer size")?;
+        if start.checked_add(bytes).is_none_or(|end| end > len) {
+            return Err("buffer outside its pool".to_string());
+        }
+        let (host_buffer, canvas) = pool
+            .create_buffer(data.width, data.height, data.stride, format)
+            .map_err(|e| e.to_string())?;
+        // SAFETY: smithay maps the pool for the duration of this closure and checked `len`;
+        // the range was checked against it above.
+        let source = unsafe { std::slice::from_raw_parts(ptr.add(start), bytes) };
+        canvas[..bytes].copy_from_slice(source);
+        Ok((host_buffer, data.width, data.height, format))
+    });
+    match copied {
+        Ok(result) => result,
+        Err(err) => Err(format!("cannot read the buffer: {err:?}")),
+    }
+}
+
 impl Bridge {
     /// Starts mirroring a window X11 just mapped.
     pub fn track(&mut self, window: X11Surface) {
         if self.mirrors.iter().any(|m| m.window == window) {
             return;
         }
+        let token = format!("x11-{}", window.window_id());
         self.mirrors.push(Mirror {
             window,
             surface: None,
             role: None,
-            configured: false,
-            shown: None,
+            view: HostView::new(token),
             placed: None,
             follow: None,
             names_changed: false,
@@ -124,8 +304,7 @@ impl Bridge {
         for orphan in orphans {
             if let Some(m) = self.mirrors.iter_mut().find(|m| m.window == orphan) {
                 m.role = None;
-                m.configured = false;
-                m.shown = None;
+                m.view.forget_host();
             }
         }
         if self.focus.as_ref() == Some(window) {
@@ -165,7 +344,7 @@ impl Bridge {
     /// to for override-redirect windows. An override-redirect window with no X11 window to
     /// belong to (a splash screen, a notification) becomes a toplevel: framed and placed by the
     /// host, which is better than not showing it.
-    fn create_role(&mut self, index: usize) {
+    pub fn create_role(&mut self, index: usize) {
         if self.mirrors[index].role.is_some() {
             return;
         }
@@ -225,6 +404,12 @@ impl Bridge {
             if let Some(min) = window.min_size() {
                 host_window.set_min_size(Some((min.w.max(1) as u32, min.h.max(1) as u32)));
             }
+            if let Some(bridge) = &host.bridge {
+                bridge.set_slot(
+                    host_window.wl_surface(),
+                    self.mirrors[index].view.token.clone(),
+                );
+            }
             host_window.commit();
             let follow = host.x11.as_ref().map(|manager| {
                 Follow(manager.get_x11_toplevel(host_window.wl_surface(), &qh, window.window_id()))
@@ -238,7 +423,7 @@ impl Bridge {
     /// The mirror a menu belongs to: its transient-for window, else the focused X11 window,
     /// else the most recently mapped toplevel.
     fn popup_parent(&self, window: &X11Surface) -> Option<usize> {
-        let shown = |m: &Mirror| m.configured && m.role.is_some();
+        let shown = |m: &Mirror| m.view.configured && m.role.is_some();
         let by_id = |id: u32| {
             self.mirrors
                 .iter()
@@ -272,71 +457,15 @@ impl Bridge {
         else {
             return false;
         };
-        if !self.mirrors[index].configured {
-            return false;
-        }
-        let Some((buffer, changed)) = take_held_buffer(surface) else {
-            return true;
-        };
-        let Some(host) = self.host.as_mut() else {
-            return false;
-        };
-        let pool = &mut host.pool;
-        let copied = with_buffer_contents(&buffer, |ptr, len, data| {
-            let format = match data.format {
-                ServerFormat::Argb8888 => HostFormat::Argb8888,
-                ServerFormat::Xrgb8888 => HostFormat::Xrgb8888,
-                other => return Err(format!("unsupported shm format {other:?}")),
-            };
-            let start = usize::try_from(data.offset).map_err(|e| e.to_string())?;
-            let bytes = usize::try_from(data.stride)
-                .ok()
-                .zip(usize::try_from(data.height).ok())
-                .map(|(s, h)| s * h)
-                .ok_or("negative buffer size")?;
-            if start.checked_add(bytes).is_none_or(|end| end > len) {
-                return Err("buffer outside its pool".to_string());
-            }
-            let (host_buffer, canvas) = pool
-                .create_buffer(data.width, data.height, data.stride, format)
-                .map_err(|e| e.to_string())?;
-            // SAFETY: smithay maps the pool for the duration of this closure and checked `len`;
-            // the range was checked against it above.
-            let source = unsafe { std::slice::from_raw_parts(ptr.add(start), bytes) };
-            canvas[..bytes].copy_from_slice(source);
-            Ok((host_buffer, data.width, data.height))
-        });
-        buffer.release();
-        let (host_buffer, width, height) = match copied {
-            Ok(Ok(copy)) => copy,
-            Ok(Err(err)) => {
-                warn!(%err, "cannot forward an Xwayland buffer");
-                return false;
-            }
-            Err(err) => {
-                warn!(?err, "cannot read an Xwayland buffer");
-                return false;
-            }
-        };
         let mirror = &mut self.mirrors[index];
-        let Some(host_surface) = mirror.host_surface().cloned() else {
+        if !mirror.view.configured {
+            return false;
+        }
+        let (Some(host), Some(host_surface)) = (self.host.as_mut(), mirror.host_surface().cloned())
+        else {
             return false;
         };
-        if let Err(err) = host_buffer.attach_to(&host_surface) {
-            warn!(?err, "attaching a host buffer failed");
-            return false;
-        }
-        match changed {
-            Changed::Rects(rects) => {
-                for r in rects {
-                    host_surface.damage_buffer(r.loc.x, r.loc.y, r.size.w, r.size.h);
-                }
-            }
-            Changed::Whole => host_surface.damage_buffer(0, 0, width, height),
-        }
-        host_surface.frame(&host.qh, host_surface.clone());
-        host_surface.commit();
-        mirror.shown = Some(host_buffer);
+        mirror.view.show(host, surface, &host_surface);
         true
     }
 
@@ -374,6 +503,7 @@ impl Bridge {
             .iter()
             .find(|m| m.host_surface() == Some(host_surface))
             .and_then(|m| m.surface.clone())
+            .or_else(|| self.native_surface_of(host_surface))
         {
             send_frame_callbacks(&surface, time);
         }
@@ -420,16 +550,12 @@ impl Bridge {
 
     fn configured(&mut self, index: usize) {
         let mirror = &mut self.mirrors[index];
-        mirror.configured = true;
-        let surface = mirror.surface.clone();
-        let already_shown = mirror.shown.is_some();
-        let host_surface = mirror.host_surface().cloned();
-        let forwarded = surface.as_ref().is_some_and(|s| self.forward(s));
-        if !forwarded && already_shown {
-            // Nothing new to draw: commit to apply the acknowledged configure.
-            if let Some(host_surface) = host_surface {
-                host_surface.commit();
-            }
+        if let (Some(host), Some(host_surface)) =
+            (self.host.as_mut(), mirror.host_surface().cloned())
+        {
+            mirror
+                .view
+                .configured(host, mirror.surface.as_ref(), &host_surface);
         }
     }
 
@@ -441,8 +567,7 @@ impl Bridge {
             .find(|m| matches!(&m.role, Some(Role::Popup { popup: p, .. }) if p == popup))
         {
             mirror.role = None;
-            mirror.configured = false;
-            mirror.shown = None;
+            mirror.view.forget_host();
         }
     }
 
@@ -561,7 +686,7 @@ impl Bridge {
 const MAX_LABEL_BYTES: usize = 1024;
 
 /// `text` cut to [`MAX_LABEL_BYTES`] at a character boundary.
-fn bounded(mut text: String) -> String {
+pub fn bounded(mut text: String) -> String {
     if text.len() > MAX_LABEL_BYTES {
         let mut end = MAX_LABEL_BYTES;
         while !text.is_char_boundary(end) {

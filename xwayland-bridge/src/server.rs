@@ -127,8 +127,11 @@ impl CompositorHandler for Bridge {
 
     fn client_compositor_state<'a>(&self, client: &'a Client) -> &'a CompositorClientState {
         static FALLBACK: OnceLock<CompositorClientState> = OnceLock::new();
-        match client.get_data::<XWaylandClientData>() {
-            Some(data) => &data.compositor_state,
+        if let Some(data) = client.get_data::<XWaylandClientData>() {
+            return &data.compositor_state;
+        }
+        match client.get_data::<crate::native::NativeClient>() {
+            Some(data) => &data.compositor,
             None => FALLBACK.get_or_init(CompositorClientState::default),
         }
     }
@@ -136,8 +139,10 @@ impl CompositorHandler for Bridge {
     fn commit(&mut self, surface: &WlSurface) {
         hold_committed_buffer(surface);
         self.pair_surfaces();
-        if !self.forward(surface) {
-            // Nothing on the host shows this surface yet: keep Xwayland drawing.
+        let shown = self.forward(surface) || self.native_commit(surface);
+        if !shown && !self.detached {
+            // Nothing on the host shows this surface yet: keep the client drawing. While the
+            // bridge is detached, clients wait instead of drawing frames nobody sees.
             send_frame_callbacks(surface, self.now_ms());
         }
     }
@@ -155,17 +160,18 @@ impl ShmHandler for Bridge {
 
 impl OutputHandler for Bridge {}
 
-/// The keyboard focus: an X11 window and the surface Xwayland draws it in. Entering sets the X
-/// input focus (or sends WM_TAKE_FOCUS) as well as the Wayland one.
+/// The keyboard focus: a native toplevel's surface, or an X11 window and the surface Xwayland
+/// draws it in. Entering an X11 window sets the X input focus (or sends WM_TAKE_FOCUS) as well as
+/// the Wayland one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyFocus {
-    pub window: X11Surface,
+    pub window: Option<X11Surface>,
     pub surface: WlSurface,
 }
 
 impl IsAlive for KeyFocus {
     fn alive(&self) -> bool {
-        self.surface.alive() && self.window.alive()
+        self.surface.alive() && self.window.as_ref().is_none_or(|w| w.alive())
     }
 }
 
@@ -183,12 +189,16 @@ impl KeyboardTarget<Bridge> for KeyFocus {
         keys: Vec<KeysymHandle<'_>>,
         serial: Serial,
     ) {
-        KeyboardTarget::enter(&self.window, seat, data, Vec::new(), serial);
+        if let Some(window) = &self.window {
+            KeyboardTarget::enter(window, seat, data, Vec::new(), serial);
+        }
         KeyboardTarget::enter(&self.surface, seat, data, keys, serial);
     }
 
     fn leave(&self, seat: &Seat<Bridge>, data: &mut Bridge, serial: Serial) {
-        KeyboardTarget::leave(&self.window, seat, data, serial);
+        if let Some(window) = &self.window {
+            KeyboardTarget::leave(window, seat, data, serial);
+        }
         KeyboardTarget::leave(&self.surface, seat, data, serial);
     }
 

@@ -74,6 +74,25 @@ impl Backend {
         }
     }
 
+    /// A container window's last frame, for its placeholder while its container is
+    /// checkpointed.
+    pub fn window_snapshot(
+        &mut self,
+        comp: &Porthole,
+        window: &smithay::desktop::Window,
+    ) -> anyhow::Result<Screenshot> {
+        match self {
+            Backend::Headless(b) => comp.window_snapshot(b.renderer(), window),
+            Backend::HeadlessGles(b) => comp
+                .window_snapshot::<_, smithay::backend::renderer::gles::GlesTexture>(
+                    b.renderer(),
+                    window,
+                ),
+            Backend::Winit(b) => comp.window_snapshot(b.pixman(), window),
+            Backend::Drm(b) => comp.window_snapshot(b.pixman(), window),
+        }
+    }
+
     /// Whether a client's dmabuf can be drawn (only backends that offer linux-dmabuf get one).
     pub fn import_dmabuf(&mut self, dmabuf: &Dmabuf) -> bool {
         match self {

@@ -1,0 +1,549 @@
+//! The compositor's half of checkpointing a container: placeholders and slots.
+//!
+//! A checkpointable container (`porthole run --checkpointable`) reaches the compositor only
+//! through its bridge, which binds porthole_bridge_v1 (protocol/porthole-bridge-v1.xml) and names
+//! each toplevel with a token. `porthole checkpoint` asks the compositor to keep each of the
+//! container's windows as a placeholder (its last frame, dimmed and labelled, in the same place
+//! and stacking), then tells the bridge to let go of its connection, so that CRIU can dump the
+//! container. After the restore the bridge connects again and names its toplevels with the same
+//! tokens; each takes its placeholder's slot back.
+//!
+//! Slots are kept in `$XDG_RUNTIME_DIR/porthole/slots/<container>/` too (a JSON list and each
+//! window's last frame as PNG), so that a compositor started again shows them and gives them back.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+use porthole_protocol::bridge::server::porthole_bridge_v1::{self, PortholeBridgeV1};
+use porthole_protocol::{Geometry, WindowInfo};
+use serde::{Deserialize, Serialize};
+use smithay::backend::allocator::Fourcc;
+use smithay::backend::renderer::element::memory::MemoryRenderBuffer;
+use smithay::backend::renderer::element::solid::SolidColorBuffer;
+use smithay::desktop::Window;
+use smithay::reexports::wayland_server::{
+    Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource,
+};
+use smithay::utils::{Logical, Rectangle, Size, Transform};
+use tracing::{debug, info, warn};
+
+use crate::render::Screenshot;
+use crate::shell::{window_id, with_meta};
+use crate::state::{ClientState, Porthole, State, HOST_CONTAINER};
+
+/// How dark a placeholder's picture is drawn: a quarter of its brightness is taken away twice.
+const DIM: u32 = 45;
+
+/// A window of a checkpointed container, kept in its place until the window comes back.
+#[derive(Debug)]
+pub struct Placeholder {
+    /// Listed by `porthole windows`, as checkpointed.
+    pub id: u64,
+    pub container: String,
+    /// The name the container's bridge gave the window (porthole_bridge_v1.set_slot).
+    pub token: String,
+    pub title: String,
+    pub app_id: String,
+    /// The window's content area, in desktop coordinates.
+    pub geometry: Rectangle<i32, Logical>,
+    pub output: Option<String>,
+    /// It had the keyboard focus: it gets it back.
+    pub focused: bool,
+    /// Windows that were above it (ids of other windows, tokens of the container's own), which
+    /// it goes back under.
+    above_ids: Vec<u64>,
+    above_tokens: Vec<String>,
+    /// Its last frame, dimmed.
+    pub picture: Option<MemoryRenderBuffer>,
+    /// Drawing state kept between frames.
+    pub frame: RefCell<Vec<SolidColorBuffer>>,
+    /// Its title bar's text, and the "checkpointed" label with its size.
+    pub title_text: Option<MemoryRenderBuffer>,
+    pub label_text: Option<(MemoryRenderBuffer, Size<i32, Logical>)>,
+}
+
+/// What is stored of a placeholder (`slots.json`).
+#[derive(Debug, Serialize, Deserialize)]
+struct SlotRecord {
+    token: String,
+    title: String,
+    app_id: String,
+    geometry: Geometry,
+    output: Option<String>,
+    focused: bool,
+    above_tokens: Vec<String>,
+}
+
+/// Whether a token can name a slot: it names files too.
+fn valid_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= 64
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Where a container's slots are stored.
+fn slots_dir(container: &str) -> anyhow::Result<PathBuf> {
+    Ok(crate::container::containers_root()?
+        .join("slots")
+        .join(container))
+}
+
+/// A picture for a placeholder: the window's last frame, darker.
+fn dimmed(shot: &Screenshot) -> Option<MemoryRenderBuffer> {
+    if shot.width == 0 || shot.height == 0 {
+        return None;
+    }
+    let mut bgra = Vec::with_capacity(shot.rgba.len());
+    for px in shot.rgba.chunks_exact(4) {
+        let dim = |c: u8| (u32::from(c) * DIM / 100) as u8;
+        bgra.extend_from_slice(&[dim(px[2]), dim(px[1]), dim(px[0]), 255]);
+    }
+    Some(MemoryRenderBuffer::from_slice(
+        &bgra,
+        Fourcc::Argb8888,
+        (shot.width as i32, shot.height as i32),
+        1,
+        Transform::Normal,
+        None,
+    ))
+}
+
+impl Placeholder {
+    fn info(&self) -> WindowInfo {
+        WindowInfo {
+            id: self.id,
+            app_id: self.app_id.clone(),
+            title: self.title.clone(),
+            container: self.container.clone(),
+            output: self.output.clone(),
+            geometry: Geometry {
+                x: self.geometry.loc.x,
+                y: self.geometry.loc.y,
+                width: self.geometry.size.w,
+                height: self.geometry.size.h,
+            },
+            focused: false,
+            maximized: false,
+            fullscreen: false,
+            minimized: false,
+            checkpointed: true,
+        }
+    }
+
+    fn record(&self) -> SlotRecord {
+        let info = self.info();
+        SlotRecord {
+            token: self.token.clone(),
+            title: self.title.clone(),
+            app_id: self.app_id.clone(),
+            geometry: info.geometry,
+            output: self.output.clone(),
+            focused: self.focused,
+            above_tokens: self.above_tokens.clone(),
+        }
+    }
+}
+
+impl GlobalDispatch<PortholeBridgeV1, ()> for State {
+    fn bind(
+        state: &mut Self,
+        _dh: &DisplayHandle,
+        _client: &Client,
+        resource: New<PortholeBridgeV1>,
+        _global_data: &(),
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        let bridge = data_init.init(resource, ());
+        state.comp.bridges.retain(|b| b.is_alive());
+        state.comp.bridges.push(bridge);
+    }
+
+    fn can_view(client: Client, _global_data: &()) -> bool {
+        client
+            .get_data::<ClientState>()
+            .is_some_and(|c| c.container != HOST_CONTAINER)
+    }
+}
+
+impl Dispatch<PortholeBridgeV1, ()> for State {
+    fn request(
+        state: &mut Self,
+        client: &Client,
+        resource: &PortholeBridgeV1,
+        request: porthole_bridge_v1::Request,
+        _data: &(),
+        _dh: &DisplayHandle,
+        _data_init: &mut DataInit<'_, Self>,
+    ) {
+        match request {
+            porthole_bridge_v1::Request::SetSlot { surface, token } => {
+                if !valid_token(&token) {
+                    resource.post_error(
+                        0u32,
+                        "a slot token is 1 to 64 characters of A-Z, a-z, 0-9, - and _",
+                    );
+                    return;
+                }
+                let Some(window) = state.comp.shell.window_for_surface(&surface) else {
+                    resource.post_error(0u32, "set_slot names a surface that is no toplevel");
+                    return;
+                };
+                let container = Porthole::client_container(client);
+                with_meta(&window, |m| m.slot = Some(token.clone()));
+                // The toplevel's first configure already has its old size.
+                if let (Some(p), Some(toplevel)) = (
+                    state
+                        .comp
+                        .placeholders
+                        .iter()
+                        .find(|p| p.container == container && p.token == token),
+                    window.toplevel(),
+                ) {
+                    toplevel.with_pending_state(|s| s.size = Some(p.geometry.size));
+                }
+            }
+            porthole_bridge_v1::Request::Destroy => {
+                state.comp.bridges.retain(|b| b != resource);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Porthole {
+    /// The bridge of a container, if one is connected.
+    fn bridge_of(&self, container: &str) -> Option<PortholeBridgeV1> {
+        self.bridges
+            .iter()
+            .find(|b| {
+                b.is_alive()
+                    && b.client()
+                        .is_some_and(|c| Porthole::client_container(&c) == container)
+            })
+            .cloned()
+    }
+
+    /// Checks that a container can be checkpointed: its bridge is its only client. Returns the
+    /// bridge and its process id.
+    pub fn checkpointable(&self, name: &str) -> Result<(PortholeBridgeV1, u32), String> {
+        let container = self
+            .containers
+            .get(name)
+            .ok_or_else(|| format!("no container `{name}`"))?;
+        let Some(bridge) = self.bridge_of(name) else {
+            return Err(format!(
+                "container `{name}` was not started checkpointable: its clients talk to the \
+                 compositor directly, and a connection leading out of a container cannot be \
+                 checkpointed. Start it with `porthole run --checkpointable {name} -- COMMAND`"
+            ));
+        };
+        let bridge_client = bridge.client().ok_or("the bridge is gone")?;
+        let others: Vec<String> = container
+            .clients
+            .iter()
+            .filter(|c| c.id() != bridge_client.id())
+            .map(|c| match c.get_credentials(&self.display_handle) {
+                Ok(creds) => format!("pid {}", creds.pid),
+                Err(_) => "a client".to_string(),
+            })
+            .collect();
+        if !others.is_empty() {
+            return Err(format!(
+                "container `{name}` has clients connected to the compositor besides its bridge \
+                 ({}); they would hold connections leading out of the container. Close them, or \
+                 start them inside the checkpointable container",
+                others.join(", ")
+            ));
+        }
+        let pid = bridge_client
+            .get_credentials(&self.display_handle)
+            .map_err(|err| format!("cannot learn the bridge's process: {err}"))?
+            .pid;
+        Ok((bridge, pid as u32))
+    }
+
+    /// The windows of a container, bottom first, with what a placeholder needs to know of each
+    /// (all but its picture).
+    pub fn placeholders_for(&mut self, name: &str) -> Vec<(Window, Placeholder)> {
+        let focused = self.focused_window();
+        let stack: Vec<Window> = self.shell.space.elements().cloned().collect();
+        let mut out = Vec::new();
+        for (index, window) in stack.iter().enumerate() {
+            let (container, token) = with_meta(window, |m| (m.container.clone(), m.slot.clone()));
+            if container != name {
+                continue;
+            }
+            let Some(token) = token else {
+                warn!(
+                    id = window_id(window),
+                    "a window of a checkpointed container has no slot; it will open anew"
+                );
+                continue;
+            };
+            let Some(geometry) = self.shell.space.element_geometry(window) else {
+                continue;
+            };
+            let (mut above_ids, mut above_tokens) = (Vec::new(), Vec::new());
+            for above in &stack[index + 1..] {
+                let (c, t) = with_meta(above, |m| (m.container.clone(), m.slot.clone()));
+                match t {
+                    Some(t) if c == name => above_tokens.push(t),
+                    _ => above_ids.push(window_id(above)),
+                }
+            }
+            let (title, app_id) = crate::shell::title_and_app_id(window);
+            let placeholder = Placeholder {
+                id: self.shell.next_window_id(),
+                container: name.to_string(),
+                token,
+                title,
+                app_id,
+                geometry,
+                output: self.window_output(window).map(|o| o.name()),
+                focused: focused.as_ref() == Some(window),
+                above_ids,
+                above_tokens,
+                picture: None,
+                frame: RefCell::default(),
+                title_text: None,
+                label_text: None,
+            };
+            out.push((window.clone(), placeholder));
+        }
+        out
+    }
+
+    /// Keeps placeholders for a container (replacing any it had), stores them with their
+    /// pictures, and shows them.
+    pub fn keep_placeholders(&mut self, name: &str, kept: Vec<(Placeholder, Option<Screenshot>)>) {
+        self.placeholders.retain(|p| p.container != name);
+        let dir = slots_dir(name);
+        if let Ok(dir) = &dir {
+            let _ = std::fs::remove_dir_all(dir);
+            if let Err(err) = std::fs::create_dir_all(dir) {
+                warn!(%err, "cannot store the slots of container {name}");
+            }
+        }
+        for (mut placeholder, shot) in kept {
+            self.label_placeholder(&mut placeholder);
+            if let Some(shot) = &shot {
+                placeholder.picture = dimmed(shot);
+                if let (Ok(dir), Ok(png)) = (&dir, shot.to_png()) {
+                    let path = dir.join(format!("{}.png", placeholder.token));
+                    if let Err(err) = std::fs::write(&path, png) {
+                        warn!(%err, "cannot store {}", path.display());
+                    }
+                }
+            }
+            self.placeholders.push(placeholder);
+        }
+        self.store_slots(name);
+        self.queue_redraw_all();
+    }
+
+    /// Draws a placeholder's texts: its title bar, `[container] title (checkpointed)`, and a
+    /// "checkpointed" label for its middle.
+    fn label_placeholder(&self, p: &mut Placeholder) {
+        let (_, titlebar) = self.placeholder_frame();
+        let bg = self.placeholder_color(&p.container);
+        let title = format!(
+            "{} (checkpointed)",
+            crate::decorations::label(Some(&p.container), &p.title)
+        );
+        let fg = crate::decorations::text_color_on(bg);
+        p.title_text = self
+            .text
+            .render(&title, p.geometry.size.w, titlebar, fg, bg);
+        let size = Size::from((p.geometry.size.w.min(180), 28));
+        let bg = crate::render::PROMPT_BACKGROUND;
+        let fg = crate::decorations::text_color_on(bg);
+        p.label_text = self
+            .text
+            .render("checkpointed", size.w, size.h, fg, bg)
+            .map(|text| (text, size));
+    }
+
+    /// Writes a container's slots; removes the directory once none is left.
+    fn store_slots(&self, name: &str) {
+        let Ok(dir) = slots_dir(name) else {
+            return;
+        };
+        let records: Vec<SlotRecord> = self
+            .placeholders
+            .iter()
+            .filter(|p| p.container == name)
+            .map(Placeholder::record)
+            .collect();
+        if records.is_empty() {
+            let _ = std::fs::remove_dir_all(&dir);
+            return;
+        }
+        let written = serde_json::to_vec_pretty(&records)
+            .map_err(anyhow::Error::from)
+            .and_then(|json| Ok(std::fs::write(dir.join("slots.json"), json)?));
+        if let Err(err) = written {
+            warn!(%err, "cannot store the slots of container {name}");
+        }
+    }
+
+    /// Shows the slots a compositor before this one kept (`$XDG_RUNTIME_DIR/porthole/slots`).
+    pub fn load_placeholders(&mut self) {
+        let Ok(root) = crate::container::containers_root().map(|r| r.join("slots")) else {
+            return;
+        };
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let dir = entry.path();
+            let records: Vec<SlotRecord> = match std::fs::read(dir.join("slots.json"))
+                .map_err(anyhow::Error::from)
+                .and_then(|json| Ok(serde_json::from_slice(&json)?))
+            {
+                Ok(records) => records,
+                Err(err) => {
+                    warn!(%err, "ignoring the unreadable slots of container {name}");
+                    continue;
+                }
+            };
+            for record in records.into_iter().filter(|r| valid_token(&r.token)) {
+                let shot = read_png(&dir.join(format!("{}.png", record.token)));
+                let g = record.geometry;
+                let mut placeholder = Placeholder {
+                    id: self.shell.next_window_id(),
+                    container: name.clone(),
+                    token: record.token,
+                    title: record.title,
+                    app_id: record.app_id,
+                    geometry: Rectangle::new((g.x, g.y).into(), (g.width, g.height).into()),
+                    output: record.output,
+                    focused: record.focused,
+                    // Ids were the last compositor's.
+                    above_ids: Vec::new(),
+                    above_tokens: record.above_tokens,
+                    picture: shot.as_ref().and_then(dimmed),
+                    frame: RefCell::default(),
+                    title_text: None,
+                    label_text: None,
+                };
+                self.label_placeholder(&mut placeholder);
+                self.placeholders.push(placeholder);
+            }
+            info!(container = %name, "showing the windows of a checkpointed container");
+        }
+    }
+
+    /// A window of a checkpointed container came back: takes its placeholder, if it has one.
+    pub fn take_slot(&mut self, window: &Window) -> Option<Placeholder> {
+        let (container, token) = with_meta(window, |m| (m.container.clone(), m.slot.clone()));
+        let token = token?;
+        let index = self
+            .placeholders
+            .iter()
+            .position(|p| p.container == container && p.token == token)?;
+        let placeholder = self.placeholders.remove(index);
+        self.store_slots(&container);
+        debug!(%container, %token, "a window took its slot back");
+        Some(placeholder)
+    }
+
+    /// Puts a window that took its slot back under the windows that were above it.
+    pub fn restack(&mut self, window: &Window, slot: &Placeholder) {
+        let above: Vec<Window> = self
+            .shell
+            .space
+            .elements()
+            .filter(|w| *w != window)
+            .filter(|w| {
+                let (c, t) = with_meta(w, |m| (m.container.clone(), m.slot.clone()));
+                slot.above_ids.contains(&window_id(w))
+                    || (c == slot.container && t.is_some_and(|t| slot.above_tokens.contains(&t)))
+            })
+            .cloned()
+            .collect();
+        for w in above {
+            self.shell.space.raise_element(&w, false);
+        }
+    }
+
+    /// Forgets a container's placeholders (the container was removed).
+    pub fn forget_placeholders(&mut self, name: &str) {
+        let before = self.placeholders.len();
+        self.placeholders.retain(|p| p.container != name);
+        if self.placeholders.len() != before {
+            self.store_slots(name);
+            self.queue_redraw_all();
+        }
+    }
+
+    /// `porthole windows` lists placeholders too, as checkpointed.
+    pub fn placeholder_infos(&self) -> impl Iterator<Item = WindowInfo> + '_ {
+        self.placeholders.iter().map(Placeholder::info)
+    }
+}
+
+impl State {
+    /// `porthole checkpoint`, the compositor's part: checks that the container can be
+    /// checkpointed, keeps its windows as placeholders and tells its bridge to let go. Returns
+    /// the bridge's process id (the container's first process, which CRIU dumps) and the
+    /// number of windows kept.
+    pub fn checkpoint_prepare(&mut self, name: &str) -> Result<(u32, u32), String> {
+        let (bridge, pid) = self.comp.checkpointable(name)?;
+        let windows = self.comp.placeholders_for(name);
+        let mut kept = Vec::new();
+        for (window, placeholder) in windows {
+            let shot = match self.backend.window_snapshot(&self.comp, &window) {
+                Ok(shot) => Some(shot),
+                Err(err) => {
+                    warn!(
+                        "cannot keep the last frame of window {}: {err:#}",
+                        placeholder.id
+                    );
+                    None
+                }
+            };
+            kept.push((placeholder, shot));
+        }
+        let count = kept.len() as u32;
+        self.comp.keep_placeholders(name, kept);
+        bridge.detach();
+        info!(container = name, pid, windows = count, "checkpointing");
+        Ok((pid, count))
+    }
+}
+
+/// Reads a stored picture back.
+fn read_png(path: &std::path::Path) -> Option<Screenshot> {
+    let file = std::fs::File::open(path).ok()?;
+    let decoder = png::Decoder::new(std::io::BufReader::new(file));
+    let mut reader = decoder.read_info().ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).ok()?;
+    if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
+        return None;
+    }
+    buf.truncate(info.buffer_size());
+    Some(Screenshot {
+        width: info.width,
+        height: info.height,
+        rgba: buf,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_safe_file_names() {
+        assert!(valid_token("x11-4194305"));
+        assert!(valid_token("wl-12"));
+        assert!(!valid_token(""));
+        assert!(!valid_token("../etc"));
+        assert!(!valid_token("a/b"));
+        assert!(!valid_token(&"a".repeat(65)));
+    }
+}

@@ -1,0 +1,397 @@
+//! `porthole checkpoint` and `porthole restore`: CRIU driven from the command line.
+//!
+//! The compositor keeps the container's windows as placeholders and its bridge lets go of its
+//! connection ([`crate::checkpoint`]); then CRIU dumps the container's process tree, whose first
+//! process is the bridge. A restore brings the tree back and tells the bridge (SIGUSR2) to
+//! connect again; its windows take their placeholders' slots back.
+//!
+//! CRIU 4 is needed (Debian 12's 3.17 fails on current kernels): `tests/criu/install-criu.sh DIR`
+//! installs it, and `PORTHOLE_CRIU=DIR/criu` points Porthole at it. CRIU needs root.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use porthole_protocol::{Command, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::ctl;
+
+/// What `porthole checkpoint` records next to CRIU's images.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Meta {
+    /// The container.
+    pub name: String,
+    /// Its profile and colour, to create it again in a compositor that lost it.
+    pub profile: String,
+    pub color: String,
+    /// Windows kept as placeholders.
+    pub windows: u32,
+}
+
+/// The CRIU binary: `$PORTHOLE_CRIU`, else `criu` on PATH; it must be CRIU 4 or later.
+pub fn find_criu() -> anyhow::Result<PathBuf> {
+    let criu = std::env::var_os("PORTHOLE_CRIU")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("criu"));
+    let how = "install it with `tests/criu/install-criu.sh DIR` (from the Porthole sources) and \
+               set PORTHOLE_CRIU=DIR/criu";
+    let output = Process::new(&criu)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("cannot run CRIU ({}): {how}", criu.display()))?;
+    let version = String::from_utf8_lossy(&output.stdout);
+    let major = version
+        .lines()
+        .find_map(|l| l.strip_prefix("Version: "))
+        .and_then(|v| v.split('.').next()?.trim().parse::<u32>().ok());
+    anyhow::ensure!(
+        major.is_some_and(|m| m >= 4),
+        "{} is not CRIU 4 or later (it says {:?}); Debian 12's CRIU 3.17 cannot dump on current \
+         kernels: {how}",
+        criu.display(),
+        version.trim()
+    );
+    Ok(criu)
+}
+
+/// Where a container's checkpoint goes by default: `$XDG_STATE_HOME/porthole/checkpoints/NAME`
+/// (`~/.local/state/...`), which outlives a reboot, unlike the runtime directory.
+pub fn default_dir(name: &str) -> anyhow::Result<PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .context("neither XDG_STATE_HOME nor HOME is set: give --dir")?;
+    Ok(state.join("porthole/checkpoints").join(name))
+}
+
+fn ensure_root(what: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        rustix::process::geteuid().is_root(),
+        "{what} needs root: CRIU reads and rebuilds other processes' namespaces and memory \
+         (run it with sudo, keeping XDG_RUNTIME_DIR so that it finds the compositor)"
+    );
+    Ok(())
+}
+
+/// The container's entry in `porthole containers`.
+fn container_info(name: &str) -> anyhow::Result<Option<porthole_protocol::ContainerInfo>> {
+    let Response::Containers { containers } = ctl::request(Command::Containers)? else {
+        anyhow::bail!("unexpected reply to containers");
+    };
+    Ok(containers.into_iter().find(|c| c.name == name))
+}
+
+/// Waits until `done` holds, polling the compositor.
+fn wait_for(
+    timeout: Duration,
+    mut done: impl FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<bool> {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if done()? {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(false)
+}
+
+/// Starts a checkpointable sandbox in the background and waits for its bridge to connect.
+pub fn start_checkpointable(args: &[std::ffi::OsString], name: &str) -> anyhow::Result<()> {
+    ensure_root("a checkpointable container")?;
+    use std::os::unix::process::CommandExt as _;
+    let mut bwrap = Process::new("bwrap");
+    bwrap
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        bwrap.pre_exec(|| {
+            // Its own session, and no descriptor from outside but the null stdio: CRIU cannot
+            // dump a file opened outside the container.
+            libc::setsid();
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+            Ok(())
+        });
+    }
+    let mut child = bwrap
+        .spawn()
+        .context("cannot start bwrap; install bubblewrap (apt-get install bubblewrap)")?;
+    let connected = wait_for(Duration::from_secs(10), || {
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!(
+                "the sandbox exited at once ({status}); its output is in {} inside it",
+                crate::sandbox::CHECKPOINTABLE_LOG
+            );
+        }
+        Ok(container_info(name)?.is_some_and(|c| c.clients > 0))
+    })?;
+    anyhow::ensure!(
+        connected,
+        "the bridge of `{name}` did not connect within 10 s; its output is in {} inside the \
+         container",
+        crate::sandbox::CHECKPOINTABLE_LOG
+    );
+    // The outer bwrap process is left to run: it exits when the sandbox does.
+    std::mem::forget(child);
+    Ok(())
+}
+
+/// Files in `dir`, in bytes.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Why a CRIU run failed, from its log: its error lines, and for a connection leading out of
+/// the container, which process holds it.
+fn explain_failure(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut reasons: Vec<String> = lines
+        .iter()
+        .filter(|l| l.contains("Error (") && !l.contains("RLIMIT_NOFILE"))
+        .map(|l| {
+            l.split_once("): ")
+                .map_or(*l, |(_, m)| m)
+                .trim()
+                .to_string()
+        })
+        .collect();
+    reasons.dedup();
+    // With -v4, `Runaway socket: ino A peer_ino B ... name PATH` names the end outside the
+    // container, and the task that dumped `Dumping: ino B` holds the end inside.
+    let word_after = |line: &str, key: &str| {
+        line.split(key)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
+    };
+    for runaway in lines.iter().filter(|l| l.contains("Runaway socket:")) {
+        let Some(peer) = word_after(runaway, "peer_ino") else {
+            continue;
+        };
+        let outside = runaway.split(" name ").nth(1).map_or("a socket", str::trim);
+        let mut task = None;
+        for line in &lines {
+            if let Some(rest) = line.split("Dumping task (pid: ").nth(1) {
+                task = Some(rest.trim_end_matches(')').replace(" comm: ", " ("));
+            }
+            if word_after(line, "Dumping: ino").as_deref() == Some(peer.as_str()) {
+                break;
+            }
+        }
+        let task = task.map_or("a process".to_string(), |t| format!("process {t})"));
+        reasons.insert(
+            0,
+            format!("{task} holds a connection to {outside}, outside the container"),
+        );
+    }
+    if reasons.is_empty() {
+        return format!("CRIU failed; its log is {}", log.display());
+    }
+    format!("{} (CRIU's log: {})", reasons.join("; "), log.display())
+}
+
+/// Tells a detached bridge to connect again (after a restore, or a failed dump).
+fn reattach(pid: u32) -> anyhow::Result<()> {
+    let pid = rustix::process::Pid::from_raw(pid as i32).context("bad pid")?;
+    rustix::process::kill_process(pid, rustix::process::Signal::USR2)
+        .context("cannot signal the container's bridge")?;
+    Ok(())
+}
+
+/// `porthole checkpoint NAME`.
+pub fn checkpoint(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    ensure_root("porthole checkpoint")?;
+    let criu = find_criu()?;
+    let dir = match dir {
+        Some(dir) => dir,
+        None => default_dir(name)?,
+    };
+    let info = container_info(name)?.with_context(|| format!("no container `{name}`"))?;
+    let images = dir.join("images");
+    if images.exists() {
+        std::fs::remove_dir_all(&images)
+            .with_context(|| format!("cannot remove the old {}", images.display()))?;
+    }
+    std::fs::create_dir_all(&images)
+        .with_context(|| format!("cannot create {}", images.display()))?;
+
+    let started = Instant::now();
+    let Response::Checkpoint { pid, windows } =
+        ctl::request(Command::Checkpoint { name: name.into() })?
+    else {
+        anyhow::bail!("unexpected reply to checkpoint");
+    };
+    // The bridge lets go of its connection once it has read the request.
+    let detached = wait_for(Duration::from_secs(5), || {
+        Ok(container_info(name)?.is_some_and(|c| c.clients == 0))
+    })?;
+    if !detached {
+        let _ = reattach(pid);
+        anyhow::bail!(
+            "the bridge of `{name}` did not let go of its connection within 5 s; the container \
+             keeps running"
+        );
+    }
+    let prepared = started.elapsed();
+
+    let log = images.join("dump.log");
+    let dump_started = Instant::now();
+    let status = Process::new(&criu)
+        .args(["dump", "-t", &pid.to_string(), "-D"])
+        .arg(&images)
+        .args(["--external", "mnt[]", "--file-locks", "-v4", "-o"])
+        .arg(&log)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .context("cannot run CRIU")?;
+    let dumped = dump_started.elapsed();
+    if !status.success() {
+        let why = explain_failure(&log);
+        let _ = reattach(pid);
+        anyhow::bail!(
+            "cannot checkpoint `{name}`: {why}. The container keeps running, and its windows \
+             come back"
+        );
+    }
+    let meta = Meta {
+        name: name.into(),
+        profile: info.profile,
+        color: info.color,
+        windows,
+    };
+    std::fs::write(dir.join("meta.json"), serde_json::to_vec_pretty(&meta)?)?;
+    println!(
+        "checkpointed `{name}`: {windows} windows kept in place; bridge detached in {} ms, CRIU \
+         dump {} ms, {:.1} MB in {}",
+        prepared.as_millis(),
+        dumped.as_millis(),
+        dir_bytes(&images) as f64 / 1e6,
+        dir.display()
+    );
+    Ok(())
+}
+
+/// A root for the restored container: the mount points of [`crate::sandbox::bwrap_args`]'s
+/// layout (CRIU mounts the container's file systems on them). It stays while the container runs.
+fn restore_root(dir: &Path) -> anyhow::Result<PathBuf> {
+    let root = dir.join("root");
+    for sub in ["usr", "etc", "proc", "dev", "tmp", "run"] {
+        std::fs::create_dir_all(root.join(sub))?;
+    }
+    for (link, target) in [
+        ("bin", "usr/bin"),
+        ("sbin", "usr/sbin"),
+        ("lib", "usr/lib"),
+        ("lib64", "usr/lib64"),
+    ] {
+        let path = root.join(link);
+        if std::fs::symlink_metadata(&path).is_err() {
+            std::os::unix::fs::symlink(target, &path)?;
+        }
+    }
+    Ok(root)
+}
+
+/// `porthole restore NAME`.
+pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    ensure_root("porthole restore")?;
+    let criu = find_criu()?;
+    let dir = match dir {
+        Some(dir) => dir,
+        None => default_dir(name)?,
+    };
+    let meta: Meta = serde_json::from_slice(
+        &std::fs::read(dir.join("meta.json"))
+            .with_context(|| format!("no checkpoint of `{name}` in {}", dir.display()))?,
+    )
+    .context("reading the checkpoint's meta.json")?;
+    anyhow::ensure!(
+        meta.name == name,
+        "{} holds a checkpoint of `{}`, not of `{name}`",
+        dir.display(),
+        meta.name
+    );
+    if container_info(name)?.is_none() {
+        // A compositor started since the checkpoint: the container's socket must exist again
+        // where the restored bridge looks for it.
+        ctl::request(Command::ContainerAdd {
+            name: name.into(),
+            profile: Some(meta.profile.clone()),
+            color: Some(meta.color.clone()),
+        })?;
+    }
+    let images = dir.join("images");
+    let root = restore_root(&dir)?;
+    let pidfile = dir.join("restored.pid");
+    let _ = std::fs::remove_file(&pidfile);
+    let log = images.join("restore.log");
+    let started = Instant::now();
+    let status = Process::new(&criu)
+        .arg("restore")
+        .arg("-D")
+        .arg(&images)
+        .args(["--external", "mnt[]", "--root"])
+        .arg(&root)
+        .args(["--file-locks", "--manage-cgroups=ignore", "-d", "--pidfile"])
+        .arg(&pidfile)
+        .arg("-o")
+        .arg(&log)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .context("cannot run CRIU")?;
+    let restored = started.elapsed();
+    if !status.success() {
+        anyhow::bail!("cannot restore `{name}`: {}", explain_failure(&log));
+    }
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .context("CRIU wrote no pidfile")?
+        .trim()
+        .parse()
+        .context("CRIU's pidfile holds no pid")?;
+    reattach(pid)?;
+    let back = Instant::now();
+    let placeholders = |name: &str| -> anyhow::Result<usize> {
+        let Response::Windows { windows } = ctl::request(Command::Windows)? else {
+            anyhow::bail!("unexpected reply to windows");
+        };
+        Ok(windows
+            .iter()
+            .filter(|w| w.checkpointed && w.container == name)
+            .count())
+    };
+    let all_back = wait_for(Duration::from_secs(10), || Ok(placeholders(name)? == 0))?;
+    let left = placeholders(name)?;
+    println!(
+        "restored `{name}` (pid {pid}): CRIU restore {} ms, {} of {} windows back in place in {} ms{}",
+        restored.as_millis(),
+        meta.windows as usize - left.min(meta.windows as usize),
+        meta.windows,
+        back.elapsed().as_millis(),
+        if all_back {
+            String::new()
+        } else {
+            format!("; {left} still wait for their window")
+        }
+    );
+    Ok(())
+}
