@@ -225,6 +225,13 @@ impl Porthole {
             .cloned()
     }
 
+    /// The process id of a container's bridge, if one is connected.
+    pub fn bridge_pid(&self, container: &str) -> Option<u32> {
+        let client = self.bridge_of(container)?.client()?;
+        let creds = client.get_credentials(&self.display_handle).ok()?;
+        Some(creds.pid as u32)
+    }
+
     /// Checks that a container can be checkpointed: its bridge is its only client. Returns the
     /// bridge and its process id.
     pub fn checkpointable(&self, name: &str) -> Result<(PortholeBridgeV1, u32), String> {

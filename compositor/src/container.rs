@@ -515,6 +515,7 @@ impl Porthole {
                 windows: self.container_toplevels(c.name.as_str()) as u32,
                 shm_bytes: c.shm_bytes,
                 x11: c.x11,
+                bridge_pid: self.bridge_pid(c.name.as_str()),
             })
             .collect()
     }

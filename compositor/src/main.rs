@@ -405,6 +405,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         (w.maximized, "maximized"),
                         (w.fullscreen, "fullscreen"),
                         (w.minimized, "minimized"),
+                        (w.checkpointed, "checkpointed"),
                     ] {
                         if on {
                             flags.push(name);

@@ -360,6 +360,10 @@ pub struct ContainerInfo {
     /// Whether `porthole run` gives it its own Xwayland.
     #[serde(default)]
     pub x11: bool,
+    /// The process id of its bridge, for a checkpointable container (`porthole run
+    /// --checkpointable`): its first process.
+    #[serde(default)]
+    pub bridge_pid: Option<u32>,
 }
 
 /// An output.

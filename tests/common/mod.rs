@@ -252,6 +252,8 @@ pub struct Compositor {
     control: PathBuf,
     clients: Vec<Client>,
     shots: u32,
+    /// The arguments it was started with, for [`Compositor::restart`].
+    args: Vec<String>,
     /// Output size given to `--outputs`.
     pub width: i32,
     pub height: i32,
@@ -300,16 +302,51 @@ impl Compositor {
         for sub in ["home", "config"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
-        let log_path = dir.path().join("porthole.log");
-        let log = File::create(&log_path).expect("cannot create the compositor log");
+        let args: Vec<String> = ["serve", "--backend", "headless", "--outputs", outputs]
+            .iter()
+            .chain(extra)
+            .map(|a| a.to_string())
+            .collect();
+        let (child, display, control) = Self::launch(dir.path(), &args);
+        Self {
+            dir,
+            child,
+            display,
+            control,
+            args,
+            clients: Vec::new(),
+            shots: 0,
+            width,
+            height,
+        }
+    }
+
+    /// Stops the compositor (its clients lose their connection) and starts it again with the
+    /// same arguments in the same runtime directory, as a person restarting their session would.
+    pub fn restart(&mut self) {
+        self.stop();
+        let (child, display, control) = Self::launch(self.dir.path(), &self.args);
+        self.child = child;
+        self.display = display;
+        self.control = control;
+    }
+
+    /// Starts `porthole ARGS` in `dir` and waits for its ready line; the log goes to
+    /// `dir/porthole.log` (appended to, across restarts).
+    fn launch(dir: &Path, args: &[String]) -> (Child, String, PathBuf) {
+        let log_path = dir.join("porthole.log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .expect("cannot create the compositor log");
         let mut cmd = Command::new(PORTHOLE);
-        cmd.args(["serve", "--backend", "headless", "--outputs", outputs])
-            .args(extra)
-            .current_dir(dir.path())
+        cmd.args(args)
+            .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log);
-        Self::set_env(&mut cmd, dir.path());
+        Self::set_env(&mut cmd, dir);
         let mut child = cmd.spawn().expect("cannot start porthole serve");
 
         // The ready line: `porthole: WAYLAND_DISPLAY=wayland-N control=PATH`. A thread keeps
@@ -345,16 +382,7 @@ impl Compositor {
         };
         let display = field("WAYLAND_DISPLAY=");
         let control = PathBuf::from(field("control="));
-        Self {
-            dir,
-            child,
-            display,
-            control,
-            clients: Vec::new(),
-            shots: 0,
-            width,
-            height,
-        }
+        (child, display, control)
     }
 
     /// The environment every process of this compositor's session gets.
@@ -394,6 +422,15 @@ impl Compositor {
         let mut cmd = Command::new(PORTHOLE);
         cmd.args(args).current_dir(self.dir());
         Self::set_env(&mut cmd, self.dir());
+        run_bounded(cmd, CLI_TIMEOUT)
+    }
+
+    /// Runs `porthole ARGS` with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(PORTHOLE);
+        cmd.args(args).current_dir(self.dir());
+        Self::set_env(&mut cmd, self.dir());
+        cmd.envs(env.iter().copied());
         run_bounded(cmd, CLI_TIMEOUT)
     }
 
@@ -622,6 +659,13 @@ impl Drop for Compositor {
             let _ = c.child.kill();
             let _ = c.child.wait();
         }
+        self.stop();
+    }
+}
+
+impl Compositor {
+    /// Asks the compositor to quit, and kills it if it has not within a few seconds.
+    fn stop(&mut self) {
         if matches!(self.child.try_wait(), Ok(None)) {
             let mut quit = Command::new(PORTHOLE);
             quit.arg("quit")

@@ -5,7 +5,8 @@
 //!
 //! * `shm` — round-trips an image through MIT-SHM (`PutImage` from one SysV
 //!   segment into a pixmap, `GetImage` back into another) and compares the two.
-//!   Prints `shm ok 64x48 ipc=<ipc namespace>` on success.
+//!   Prints `shm ok 64x48 ipc=<ipc namespace>` on success. With `--rounds N` (0: for ever) it
+//!   keeps the segments and repeats, printing `shm ok round N` for each round that matched.
 //! * `menu` — maps a toplevel, then an override-redirect "menu" at a fixed
 //!   offset from it and a transient dialog, and prints where things went.
 //! * `window` — a plain, long-lived toplevel with a given name and colour.
@@ -68,7 +69,15 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Round-trip an image through MIT-SHM and compare it.
-    Shm,
+    Shm {
+        /// Round trips through the same two segments, each with a new picture; 0 for ever.
+        /// With more than one, each prints `shm ok round N` (or what differed, and exits).
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
+        /// Pause between round trips, in milliseconds.
+        #[arg(long, default_value_t = 500)]
+        every_ms: u64,
+    },
     /// Map a toplevel, then an override-redirect menu and a transient dialog.
     Menu {
         /// Delay between the parent being mapped and the menu being created.
@@ -110,7 +119,7 @@ enum Command {
 fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Shm => run_shm(),
+        Command::Shm { rounds, every_ms } => run_shm(rounds, Duration::from_millis(every_ms)),
         Command::Menu { delay_ms } => run_menu(Duration::from_millis(delay_ms)),
         Command::Splash { color, size } => run_splash(color, size),
         Command::Window { name, color, size } => run_window(&name, color, size),
@@ -377,7 +386,7 @@ fn compare_images(expected: &[u32], actual: &[u32], width: u16) -> Option<String
 }
 
 /// The `shm` subcommand.
-fn run_shm() -> Result<ExitCode> {
+fn run_shm(rounds: u32, every: Duration) -> Result<ExitCode> {
     let (conn, screen_num) = connect()?;
     require_mit_shm(&conn)?;
     let screen = &conn.setup().roots[screen_num];
@@ -399,28 +408,41 @@ fn run_shm() -> Result<ExitCode> {
         .check()
         .context("creating a GC for the pixmap")?;
 
-    let expected = test_pattern(w, h);
     let mut seg_a = SysvSegment::create(len).context("creating SysV segment A")?;
-    seg_a.write_pixels(&expected, order);
     let xseg_a = attach_to_x(&conn, &mut seg_a).context("attaching segment A")?;
-    conn.shm_put_image(
-        pixmap, gc, w, h, 0, 0, w, h, 0, 0, depth, z_pixmap, false, xseg_a, 0,
-    )
-    .context("sending ShmPutImage")?
-    .check()
-    .context("ShmPutImage from segment A into the pixmap")?;
-
     let mut seg_b = SysvSegment::create(len).context("creating SysV segment B")?;
-    seg_b.write_pixels(&vec![0; expected.len()], order);
     let xseg_b = attach_to_x(&conn, &mut seg_b).context("attaching segment B")?;
-    conn.shm_get_image(pixmap, 0, 0, w, h, !0, z_pixmap, xseg_b, 0)
-        .context("sending ShmGetImage")?
-        .reply()
-        .context("ShmGetImage from the pixmap into segment B")?;
-    sync(&conn)?;
 
-    let actual = seg_b.read_pixels(expected.len(), order);
-    let mismatch = compare_images(&expected, &actual, w);
+    // The segments stay attached across rounds (and across a checkpoint of the container, when
+    // the test takes one between rounds): each round checks what X reads and writes in them.
+    let mut round = 0u32;
+    let mismatch = loop {
+        round += 1;
+        let expected: Vec<u32> = test_pattern(w, h)
+            .into_iter()
+            .map(|p| p ^ (round.wrapping_mul(0x0001_0307) & 0x00ff_ffff))
+            .collect();
+        seg_a.write_pixels(&expected, order);
+        conn.shm_put_image(
+            pixmap, gc, w, h, 0, 0, w, h, 0, 0, depth, z_pixmap, false, xseg_a, 0,
+        )
+        .context("sending ShmPutImage")?
+        .check()
+        .context("ShmPutImage from segment A into the pixmap")?;
+        seg_b.write_pixels(&vec![0; expected.len()], order);
+        conn.shm_get_image(pixmap, 0, 0, w, h, !0, z_pixmap, xseg_b, 0)
+            .context("sending ShmGetImage")?
+            .reply()
+            .context("ShmGetImage from the pixmap into segment B")?;
+        sync(&conn)?;
+        let actual = seg_b.read_pixels(expected.len(), order);
+        let mismatch = compare_images(&expected, &actual, w);
+        if mismatch.is_some() || round == rounds {
+            break mismatch;
+        }
+        say(&format!("shm ok round {round}"))?;
+        std::thread::sleep(every);
+    };
 
     // Best-effort cleanup on the server side; our segments detach on drop.
     for seg in [xseg_a, xseg_b] {

@@ -1,0 +1,466 @@
+//! Checkpoint and restore of a running GUI container with CRIU (`porthole run --checkpointable`,
+//! `porthole checkpoint`, `porthole restore`), with real parts: bubblewrap, the container's own
+//! Xwayland, xterm, weston-simple-shm, an MIT-SHM client (`porthole-x11-probe shm`) and CRIU 4
+//! (`PORTHOLE_CRIU`, else `.criu/criu` as `tests/criu/install-criu.sh .criu` installs it).
+//!
+//! CRIU needs root; so do these tests (CI runs as root).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+use porthole_protocol::{ContainerInfo, Geometry, WindowInfo};
+
+/// How long a sandbox gets to start Xwayland and map its windows.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the container runs: an xterm whose shell counts (also into /tmp/count), a native
+/// Wayland client, and an MIT-SHM client that keeps two SysV segments attached to the X server
+/// and round-trips a new picture through them every 300 ms (into /tmp/shm.log).
+const SCRIPT: &str = r#"
+cp /run/porthole-host/porthole-x11-probe /tmp/probe
+xterm -T counter -geometry 50x8 -e sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; echo "count $i"; sleep 0.3; done' &
+weston-simple-shm &
+/tmp/probe shm --rounds 0 --every-ms 300 > /tmp/shm.log 2>&1 &
+"#;
+
+/// The CRIU the tests use.
+fn criu() -> String {
+    if let Some(criu) = std::env::var_os("PORTHOLE_CRIU") {
+        return criu.to_string_lossy().into_owned();
+    }
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.criu/criu");
+    assert!(
+        local.is_file(),
+        "CRIU 4 is missing: run `tests/criu/install-criu.sh .criu` (./.ci/test does), or set \
+         PORTHOLE_CRIU"
+    );
+    local.to_string_lossy().into_owned()
+}
+
+/// A binary built next to `porthole`.
+fn sibling(name: &str) -> PathBuf {
+    let path = Path::new(PORTHOLE).with_file_name(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the workspace first",
+        path.display()
+    );
+    path
+}
+
+fn container(c: &Compositor, name: &str) -> Option<ContainerInfo> {
+    let all: Vec<ContainerInfo> =
+        serde_json::from_str(&c.run_ok(&["containers", "--json"])).expect("containers --json");
+    all.into_iter().find(|i| i.name == name)
+}
+
+/// Kills a container's process tree when the test ends, however it ends: SIGKILL to the first
+/// process of a pid namespace kills everything in it.
+struct Sandbox(u32);
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
+    }
+}
+
+/// Creates container `name`, starts [`SCRIPT`] (plus `extra`) in it checkpointable, and waits
+/// for its two windows. Returns the bridge's pid.
+fn start(c: &mut Compositor, name: &str, extra: &str) -> u32 {
+    c.run_ok(&["container", "add", name]);
+    start_existing(c, name, extra)
+}
+
+/// The two windows of container `name` (xterm's and weston-simple-shm's), once both are listed
+/// as live (or, with `checkpointed`, as placeholders), sorted by title.
+fn windows_of(c: &Compositor, name: &str, checkpointed: bool) -> Vec<WindowInfo> {
+    poll(START_TIMEOUT, "the container's two windows", || {
+        let mut mine: Vec<WindowInfo> = c
+            .windows()
+            .into_iter()
+            .filter(|w| w.container == name)
+            .collect();
+        mine.sort_by(|a, b| a.title.cmp(&b.title));
+        let ready = mine.len() == 2
+            && mine.iter().all(|w| w.checkpointed == checkpointed)
+            && mine[0].title == "counter"
+            && mine[1].title == "simple-shm";
+        if ready {
+            Ok(mine)
+        } else {
+            Err(format!("{mine:?}"))
+        }
+    })
+}
+
+/// Drags a window by its title bar so that its content's top-left corner goes to `to`, as a
+/// person would, and waits until it is there.
+fn drag(c: &Compositor, w: &WindowInfo, to: (i32, i32)) {
+    let grab = (w.geometry.x + 60, w.geometry.y - TITLEBAR / 2);
+    let drop = (grab.0 + to.0 - w.geometry.x, grab.1 + to.1 - w.geometry.y);
+    c.run_ok(&["input", "move", &grab.0.to_string(), &grab.1.to_string()]);
+    c.run_ok(&["input", "button", "left", "press"]);
+    c.run_ok(&["input", "move", &drop.0.to_string(), &drop.1.to_string()]);
+    c.run_ok(&["input", "button", "left", "release"]);
+    poll(START_TIMEOUT, "the dragged window", || {
+        let g = c.window(w.id).ok_or("gone")?.geometry;
+        if (g.x, g.y) == to {
+            Ok(())
+        } else {
+            Err(format!("{g:?}"))
+        }
+    });
+}
+
+/// Moves the container's two windows somewhere no placement would put them, overlapping, with
+/// xterm above and focused; returns them (sorted by title).
+fn arrange(c: &Compositor, name: &str) -> Vec<WindowInfo> {
+    let windows = windows_of(c, name, false);
+    drag(c, &windows[0], (500, 300));
+    drag(c, &windows[1], (430, 240));
+    // xterm goes above weston-simple-shm, with the focus.
+    c.run_ok(&["window", "focus", "--id", &windows[0].id.to_string()]);
+    poll(START_TIMEOUT, "xterm focused", || {
+        let w = c.window(windows[0].id).ok_or("gone")?;
+        if w.focused {
+            Ok(())
+        } else {
+            Err(format!("{w:?}"))
+        }
+    });
+    let arranged = windows_of(c, name, false);
+    assert_eq!(stacking(c, name), ["simple-shm", "counter"]);
+    arranged
+}
+
+/// The titles of a container's live windows, bottom first.
+fn stacking(c: &Compositor, name: &str) -> Vec<String> {
+    c.windows()
+        .into_iter()
+        .filter(|w| w.container == name && !w.checkpointed)
+        .map(|w| w.title)
+        .collect()
+}
+
+/// A file of the container, read through its first process's root.
+fn read_inside(pid: u32, path: &str) -> Result<String, String> {
+    let file = format!("/proc/{pid}/root{path}");
+    std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))
+}
+
+fn count(pid: u32) -> Result<u64, String> {
+    read_inside(pid, "/tmp/count")?
+        .trim()
+        .parse()
+        .map_err(|e| format!("count: {e}"))
+}
+
+/// The last MIT-SHM round that matched, after checking that every line says a round matched.
+fn shm_rounds(pid: u32) -> Result<u64, String> {
+    let log = read_inside(pid, "/tmp/shm.log")?;
+    let mut last = 0;
+    for line in log.lines() {
+        let round = line
+            .strip_prefix("shm ok round ")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("the MIT-SHM client reports a failure: {line}\n{log}"));
+        last = round;
+    }
+    Ok(last)
+}
+
+fn geometries(windows: &[WindowInfo]) -> Vec<(String, Geometry)> {
+    windows
+        .iter()
+        .map(|w| (w.title.clone(), w.geometry))
+        .collect()
+}
+
+fn checkpoint(c: &Compositor, name: &str) -> std::process::Output {
+    c.run_with_env(&["checkpoint", name], &[("PORTHOLE_CRIU", &criu())])
+}
+
+fn restore(c: &Compositor, name: &str) -> String {
+    let out = c.run_with_env(&["restore", name], &[("PORTHOLE_CRIU", &criu())]);
+    assert!(
+        out.status.success(),
+        "porthole restore failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn gone(pid: u32) -> Result<(), String> {
+    match Path::new(&format!("/proc/{pid}")).exists() {
+        true => Err(format!("process {pid} still runs")),
+        false => Ok(()),
+    }
+}
+
+/// The checkpoint itself, common to the tests that restore: checks that it says so, that the
+/// container is gone and that its windows stay as placeholders at the same places.
+fn checkpoint_ok(c: &Compositor, name: &str, pid: u32, before: &[WindowInfo]) {
+    let out = checkpoint(c, name);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "porthole checkpoint failed: {}{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("checkpointed `{name}`: 2 windows")),
+        "{stdout}"
+    );
+    poll(Duration::from_secs(5), "CRIU to stop the container", || {
+        gone(pid)
+    });
+    let kept = windows_of(c, name, true);
+    assert_eq!(
+        geometries(&kept),
+        geometries(before),
+        "placeholders stay in place"
+    );
+}
+
+#[test]
+fn a_checkpointed_container_comes_back_with_its_windows_and_state() {
+    let mut c = Compositor::start(1280, 800);
+    let pid = start(&mut c, "ck", "");
+    let _sandbox = Sandbox(pid);
+    let before = arrange(&c, "ck");
+    poll(START_TIMEOUT, "two MIT-SHM rounds", || {
+        shm_rounds(pid).and_then(|n| {
+            if n >= 2 {
+                Ok(())
+            } else {
+                Err(format!("round {n}"))
+            }
+        })
+    });
+
+    let counted = count(pid).expect("the counter");
+    let rounds = shm_rounds(pid).expect("the MIT-SHM log");
+    checkpoint_ok(&c, "ck", pid, &before);
+
+    // What a person sees meanwhile: each window's last frame, dimmed, labelled.
+    let shot = c.screenshot();
+    let xterm = before
+        .iter()
+        .find(|w| w.title == "counter")
+        .unwrap()
+        .geometry;
+    let dimmed_white = [0x72, 0x72, 0x72, 0xff];
+    let share = shot.share_of(xterm, dimmed_white);
+    assert!(share > 0.4, "xterm's white is drawn dimmed: {share}");
+    let label = Geometry {
+        x: xterm.x + xterm.width / 2 - 40,
+        y: xterm.y + xterm.height / 2 - 10,
+        width: 80,
+        height: 20,
+    };
+    let label_bg = [0x30, 0x30, 0x36, 0xff];
+    let share = shot.share_of(label, label_bg);
+    assert!(share > 0.3, "the placeholder is labelled: {share}");
+
+    std::thread::sleep(Duration::from_secs(1));
+    let said = restore(&c, "ck");
+    assert!(said.contains("2 of 2 windows back in place"), "{said}");
+    let pid = container(&c, "ck")
+        .and_then(|i| i.bridge_pid)
+        .expect("the restored bridge is connected");
+    let _restored = Sandbox(pid);
+    let after = windows_of(&c, "ck", false);
+    assert_eq!(
+        geometries(&after),
+        geometries(&before),
+        "windows come back in place"
+    );
+    assert_eq!(
+        stacking(&c, "ck"),
+        ["simple-shm", "counter"],
+        "and in their stacking"
+    );
+    assert!(after[0].focused, "xterm has the focus back: {after:?}");
+
+    // The shell went on counting from where it was, and the MIT-SHM client's segments still
+    // carry its pictures.
+    let resumed = poll(Duration::from_secs(5), "the counter", || count(pid));
+    assert!(
+        resumed >= counted && resumed < counted + 10,
+        "the counter goes on from {counted}, not from the start: {resumed}"
+    );
+    poll(START_TIMEOUT, "the counter to go on", || {
+        count(pid).and_then(|n| {
+            if n > counted + 3 {
+                Ok(())
+            } else {
+                Err(n.to_string())
+            }
+        })
+    });
+    poll(START_TIMEOUT, "MIT-SHM rounds after the restore", || {
+        shm_rounds(pid).and_then(|n| {
+            if n > rounds + 3 {
+                Ok(())
+            } else {
+                Err(n.to_string())
+            }
+        })
+    });
+    let shot = c.screenshot();
+    let white = shot.share_of(xterm, [0xff, 0xff, 0xff, 0xff]);
+    assert!(white > 0.4, "xterm is drawn live again: {white}");
+
+    // New X11 and Wayland clients of the restored container are served.
+    let enter = [
+        "-t",
+        &pid.to_string(),
+        "-a",
+        "env",
+        "-i",
+        "PATH=/usr/bin:/bin",
+        "HOME=/tmp",
+        "XDG_RUNTIME_DIR=/run/porthole",
+        "WAYLAND_DISPLAY=wayland-0",
+        "DISPLAY=:0",
+        "XAUTHORITY=/tmp/.porthole-Xauthority-0",
+        "sh",
+        "-c",
+        "weston-simple-shm & exec /tmp/probe window --name after-restore",
+    ]
+    .map(String::from);
+    let args: Vec<&str> = enter.iter().map(String::as_str).collect();
+    c.spawn_client("nsenter", &args);
+    poll(START_TIMEOUT, "a new X11 and a new Wayland window", || {
+        let windows = c.windows();
+        let mine: Vec<&WindowInfo> = windows.iter().filter(|w| w.container == "ck").collect();
+        let x11 = mine.iter().any(|w| w.title == "after-restore");
+        let wayland = mine.iter().filter(|w| w.title == "simple-shm").count() == 2;
+        if x11 && wayland {
+            Ok(())
+        } else {
+            Err(format!("{mine:?}"))
+        }
+    });
+}
+
+#[test]
+fn windows_come_back_in_place_after_the_compositor_restarts_in_between() {
+    let mut c = Compositor::start(1280, 800);
+    let pid = start(&mut c, "ckr", "");
+    let _sandbox = Sandbox(pid);
+    let before = arrange(&c, "ckr");
+    checkpoint_ok(&c, "ckr", pid, &before);
+
+    c.restart();
+    // The new compositor shows the placeholders it found, though the container is gone.
+    let kept = windows_of(&c, "ckr", true);
+    assert_eq!(geometries(&kept), geometries(&before));
+    assert!(
+        container(&c, "ckr").is_none(),
+        "the container was added at run time"
+    );
+
+    let said = restore(&c, "ckr");
+    assert!(said.contains("2 of 2 windows back in place"), "{said}");
+    let pid = container(&c, "ckr")
+        .and_then(|i| i.bridge_pid)
+        .expect("the restored bridge is connected");
+    let _restored = Sandbox(pid);
+    let after = windows_of(&c, "ckr", false);
+    assert_eq!(geometries(&after), geometries(&before));
+    assert_eq!(stacking(&c, "ckr"), ["simple-shm", "counter"]);
+}
+
+#[test]
+fn a_failed_checkpoint_leaves_the_container_running_and_its_windows_live() {
+    let mut c = Compositor::start(1280, 800);
+    // A connection leading out of the container, which CRIU cannot dump.
+    c.run_ok(&["container", "add", "ckf"]);
+    let dir = Path::new(&container(&c, "ckf").unwrap().socket)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let listener =
+        std::os::unix::net::UnixListener::bind(dir.join("outside.sock")).expect("a listener");
+    let holder = r#"python3 -c 'import socket, time
+s = socket.socket(socket.AF_UNIX)
+s.connect("/run/porthole-host/outside.sock")
+time.sleep(3600)' &"#;
+    let pid = start_existing(&mut c, "ckf", holder);
+    let _sandbox = Sandbox(pid);
+    let _held = listener.accept().expect("the container connects out");
+    let before = arrange(&c, "ckf");
+    let counted = count(pid).expect("the counter");
+
+    let out = checkpoint(&c, "ckf");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the checkpoint must fail");
+    assert!(
+        stderr.contains("python3") && stderr.contains("outside.sock"),
+        "the error names the process and what it holds: {stderr}"
+    );
+    assert!(stderr.contains("keeps running"), "{stderr}");
+
+    // Nothing is lost: the container runs on and its windows are live again, in place.
+    assert!(gone(pid).is_err(), "the container still runs");
+    let after = windows_of(&c, "ckf", false);
+    assert_eq!(geometries(&after), geometries(&before));
+    poll(START_TIMEOUT, "the counter to go on", || {
+        count(pid).and_then(|n| {
+            if n > counted + 3 {
+                Ok(())
+            } else {
+                Err(n.to_string())
+            }
+        })
+    });
+
+    // A container whose clients reach the compositor directly cannot be checkpointed at all.
+    c.run_ok(&["container", "add", "plain"]);
+    c.spawn_client(PORTHOLE, &["run", "plain", "--", "weston-simple-shm"]);
+    poll(START_TIMEOUT, "the plain container's window", || {
+        let n = container(&c, "plain").map_or(0, |i| i.windows);
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(n.to_string())
+        }
+    });
+    let out = checkpoint(&c, "plain");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("was not started checkpointable")
+            && stderr.contains("porthole run --checkpointable plain"),
+        "{stderr}"
+    );
+}
+
+/// Like [`start`], for a container that exists already.
+fn start_existing(c: &mut Compositor, name: &str, extra: &str) -> u32 {
+    let info = container(c, name).expect("the container");
+    let dir = Path::new(&info.socket).parent().unwrap().to_path_buf();
+    std::fs::copy(
+        sibling("porthole-x11-probe"),
+        dir.join("porthole-x11-probe"),
+    )
+    .expect("copying the probe into the container directory");
+    let script = format!("{SCRIPT}{extra}\nwait");
+    let out = c.run(&["run", "--checkpointable", name, "--", "sh", "-c", &script]);
+    assert!(
+        out.status.success(),
+        "porthole run --checkpointable failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pid = container(c, name)
+        .and_then(|i| i.bridge_pid)
+        .expect("a checkpointable container's bridge reports its pid");
+    windows_of(c, name, false);
+    pid
+}
