@@ -214,8 +214,105 @@ fn reattach(pid: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A process of a container that holds GPU state: a file of `/dev/dri` open or mapped (EGL,
+/// Vulkan, a dmabuf allocator). CRIU cannot dump it.
+#[derive(Debug)]
+struct GpuClient {
+    /// Its pid on the host.
+    pid: u32,
+    respawn: porthole_protocol::Respawn,
+}
+
+impl std::fmt::Display for GpuClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.pid, self.respawn.argv.join(" "))
+    }
+}
+
+/// The processes of the container whose first process is `init`: those in its pid namespace.
+fn container_processes(init: u32) -> Vec<u32> {
+    let Ok(ns) = std::fs::read_link(format!("/proc/{init}/ns/pid")) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/ns/pid")).is_ok_and(|n| n == ns))
+        .collect()
+}
+
+/// The container's processes that hold GPU state, with what it takes to start each again.
+fn gpu_clients(init: u32) -> Vec<GpuClient> {
+    let split = |bytes: Vec<u8>| -> Vec<String> {
+        bytes
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect()
+    };
+    let mut found = Vec::new();
+    for pid in container_processes(init) {
+        let open = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|fds| {
+                fds.flatten().any(|fd| {
+                    std::fs::read_link(fd.path()).is_ok_and(|t| t.starts_with("/dev/dri/"))
+                })
+            })
+            .unwrap_or(false);
+        let mapped = std::fs::read_to_string(format!("/proc/{pid}/maps"))
+            .is_ok_and(|maps| maps.contains(" /dev/dri/"));
+        if !open && !mapped {
+            continue;
+        }
+        let respawn = porthole_protocol::Respawn {
+            argv: split(std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()),
+            cwd: std::fs::read_link(format!("/proc/{pid}/cwd"))
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "/".into()),
+            env: split(std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default()),
+        };
+        found.push(GpuClient { pid, respawn });
+    }
+    found
+}
+
+/// Stops the GPU clients, after listing them in the container for its bridge to start again
+/// after the restore.
+fn stop_gpu(init: u32, clients: &[GpuClient]) -> anyhow::Result<()> {
+    let list = format!("/proc/{init}/root{}", porthole_protocol::RESPAWN_FILE);
+    let mut respawn: Vec<porthole_protocol::Respawn> = std::fs::read(&list)
+        .ok()
+        .and_then(|text| serde_json::from_slice(&text).ok())
+        .unwrap_or_default();
+    respawn.extend(clients.iter().map(|c| c.respawn.clone()));
+    std::fs::write(&list, serde_json::to_vec(&respawn)?)
+        .with_context(|| format!("cannot write {list}"))?;
+    let signal = |pid: u32, signal| {
+        if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+            let _ = rustix::process::kill_process(pid, signal);
+        }
+    };
+    for client in clients {
+        signal(client.pid, rustix::process::Signal::TERM);
+    }
+    let exited = wait_for(Duration::from_secs(3), || {
+        Ok(clients
+            .iter()
+            .all(|c| !Path::new(&format!("/proc/{}", c.pid)).exists()))
+    })?;
+    if !exited {
+        for client in clients {
+            signal(client.pid, rustix::process::Signal::KILL);
+        }
+    }
+    Ok(())
+}
+
 /// `porthole checkpoint NAME`.
-pub fn checkpoint(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> anyhow::Result<()> {
     ensure_root("porthole checkpoint")?;
     let criu = find_criu()?;
     let dir = match dir {
@@ -223,6 +320,28 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
         None => default_dir(name)?,
     };
     let info = container_info(name)?.with_context(|| format!("no container `{name}`"))?;
+    if let Some(init) = info.bridge_pid {
+        let gpu = gpu_clients(init);
+        let listed = gpu
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !gpu.is_empty() && !stop_gpu_clients {
+            anyhow::bail!(
+                "cannot checkpoint `{name}`: these processes hold GPU state, which CRIU cannot \
+                 dump: {listed}. Close them, or give --stop-gpu-clients to stop them now and \
+                 start them again after the restore"
+            );
+        }
+        if !gpu.is_empty() {
+            stop_gpu(init, &gpu)?;
+            println!(
+                "stopped {} GPU clients, to start again after the restore: {listed}",
+                gpu.len()
+            );
+        }
+    }
     let images = dir.join("images");
     if images.exists() {
         std::fs::remove_dir_all(&images)
@@ -368,7 +487,21 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
         .trim()
         .parse()
         .context("CRIU's pidfile holds no pid")?;
+    let respawn: Vec<porthole_protocol::Respawn> = std::fs::read(format!(
+        "/proc/{pid}/root{}",
+        porthole_protocol::RESPAWN_FILE
+    ))
+    .ok()
+    .and_then(|text| serde_json::from_slice(&text).ok())
+    .unwrap_or_default();
     reattach(pid)?;
+    if !respawn.is_empty() {
+        let commands: Vec<String> = respawn.iter().map(|r| r.argv.join(" ")).collect();
+        println!(
+            "starting again the GPU clients stopped before the checkpoint: {}",
+            commands.join(", ")
+        );
+    }
     let back = Instant::now();
     let placeholders = |name: &str| -> anyhow::Result<usize> {
         let Response::Windows { windows } = ctl::request(Command::Windows)? else {

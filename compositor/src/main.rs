@@ -198,6 +198,10 @@ enum Cmd {
         /// Where CRIU's images go (default: $XDG_STATE_HOME/porthole/checkpoints/NAME).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Stop the container's processes that hold GPU state (which CRIU cannot dump) and
+        /// start them again after the restore; without it, they make the checkpoint fail.
+        #[arg(long)]
+        stop_gpu_clients: bool,
     },
     /// Restore a checkpointed container: its windows take their places back.
     Restore {
@@ -580,7 +584,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .exec();
             Err(anyhow::anyhow!("cannot start {}: {err}", bridge.display()))
         }
-        Cmd::Checkpoint { name, dir } => porthole::criu::checkpoint(&name, dir),
+        Cmd::Checkpoint {
+            name,
+            dir,
+            stop_gpu_clients,
+        } => porthole::criu::checkpoint(&name, dir, stop_gpu_clients),
         Cmd::Restore { name, dir } => porthole::criu::restore(&name, dir),
         Cmd::Run {
             name,

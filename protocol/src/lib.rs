@@ -18,6 +18,23 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// connection is closed, since the rest of the line cannot be resynchronised cheaply.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
 
+/// A process `porthole checkpoint --stop-gpu-clients` stopped (it held GPU state, which CRIU
+/// cannot dump), as the container's bridge starts it again after the restore. A list of them is
+/// kept in the container, in [`RESPAWN_FILE`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Respawn {
+    /// Its command line.
+    pub argv: Vec<String>,
+    /// Its working directory, inside the container.
+    pub cwd: String,
+    /// Its environment, `NAME=value`.
+    pub env: Vec<String>,
+}
+
+/// Where, inside a checkpointable container, the processes to start again after a restore are
+/// listed (JSON, a list of [`Respawn`]).
+pub const RESPAWN_FILE: &str = "/tmp/porthole-respawn.json";
+
 /// One request line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {

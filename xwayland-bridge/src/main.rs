@@ -329,6 +329,42 @@ impl Bridge {
         for index in 0..self.natives.len() {
             self.create_native_role(index);
         }
+        self.respawn();
+    }
+
+    /// Starts again what `porthole checkpoint --stop-gpu-clients` stopped before the checkpoint
+    /// (listed in [`porthole_protocol::RESPAWN_FILE`]), as children of the bridge.
+    fn respawn(&mut self) {
+        let path = porthole_protocol::RESPAWN_FILE;
+        let Ok(text) = std::fs::read(path) else {
+            return;
+        };
+        let _ = std::fs::remove_file(path);
+        let list: Vec<porthole_protocol::Respawn> = match serde_json::from_slice(&text) {
+            Ok(list) => list,
+            Err(err) => {
+                warn!(%err, "{path} is not a list of processes to start again");
+                return;
+            }
+        };
+        for process in list {
+            let Some((program, args)) = process.argv.split_first() else {
+                continue;
+            };
+            let env = process.env.iter().filter_map(|pair| pair.split_once('='));
+            let started = Command::new(program)
+                .args(args)
+                .env_clear()
+                .envs(env)
+                .current_dir(&process.cwd)
+                .spawn();
+            match started {
+                Ok(child) => {
+                    info!(pid = child.id(), ?process.argv, "started again after the restore")
+                }
+                Err(err) => warn!(%err, ?process.argv, "cannot start again after the restore"),
+            }
+        }
     }
 
     /// Reaps exited children: the bridge may be the container's first process, which inherits
