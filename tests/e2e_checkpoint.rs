@@ -531,3 +531,104 @@ sh -c 'exec 3</dev/dri/renderD128; exec weston-simple-damage' &"#;
         damage(&c).ok_or_else(|| format!("{:?}", c.windows()))
     });
 }
+
+#[test]
+fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_restore() {
+    let mut c = Compositor::start(1280, 800);
+    c.run_ok(&["container", "add", "ckn"]);
+    let script = r#"
+        foot --title typed-into &
+        until [ -e /tmp/go ]; do sleep 0.1; done
+        {
+            echo from-x11 | xclip -i -selection clipboard; sleep 0.5
+            echo "wl-paste=$(timeout 10 wl-paste -n)"
+            echo from-wayland | timeout 10 wl-copy; sleep 0.5
+            echo "xclip=$(timeout 10 xclip -o -selection clipboard)"
+            echo primary-from-x11 | xclip -i; sleep 0.5
+            echo "wl-paste-p=$(timeout 10 wl-paste -p -n)"
+        } > /tmp/clip.tmp 2>&1
+        mv /tmp/clip.tmp /tmp/clip
+        sleep 3600
+    "#;
+    let out = c.run(&["run", "--checkpointable", "ckn", "--", "sh", "-c", script]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pid = container(&c, "ckn")
+        .and_then(|i| i.bridge_pid)
+        .expect("the bridge");
+    let _sandbox = Sandbox(pid);
+    let foot = poll(START_TIMEOUT, "foot's window", || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.container == "ckn" && w.title == "typed-into")
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    });
+    assert!(foot.focused, "{foot:?}");
+
+    // The clipboard and the primary selection between the container's X11 and native clients.
+    std::fs::write(format!("/proc/{pid}/root/tmp/go"), "").unwrap();
+    let report = poll(START_TIMEOUT, "the clipboard report", || {
+        read_inside(pid, "/tmp/clip")
+    });
+    for line in [
+        "wl-paste=from-x11",
+        "xclip=from-wayland",
+        "wl-paste-p=primary-from-x11",
+    ] {
+        assert!(
+            report.lines().any(|l| l == line),
+            "expected `{line}`:\n{report}"
+        );
+    }
+
+    // Keys reach foot's shell, before and after a checkpoint.
+    c.run_ok(&["input", "type", "echo $((6*7)) > /tmp/typed"]);
+    c.run_ok(&["input", "key", "Return"]);
+    let typed = poll(START_TIMEOUT, "what was typed", || {
+        read_inside(pid, "/tmp/typed")
+    });
+    assert_eq!(typed.trim(), "42");
+    let out = checkpoint(&c, "ckn");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    poll(Duration::from_secs(5), "CRIU to stop the container", || {
+        gone(pid)
+    });
+    let said = restore(&c, "ckn");
+    assert!(said.contains("1 of 1 windows back in place"), "{said}");
+    let pid = container(&c, "ckn")
+        .and_then(|i| i.bridge_pid)
+        .expect("the bridge");
+    let _restored = Sandbox(pid);
+    let back = poll(START_TIMEOUT, "foot back, with the focus", || {
+        let w = c
+            .windows()
+            .into_iter()
+            .find(|w| w.container == "ckn" && w.title == "typed-into")
+            .ok_or("no foot")?;
+        if w.focused && !w.checkpointed {
+            Ok(w)
+        } else {
+            Err(format!("{w:?}"))
+        }
+    });
+    assert_eq!(back.geometry, foot.geometry);
+    c.run_ok(&["input", "type", "echo $((6*7+1)) > /tmp/typed"]);
+    c.run_ok(&["input", "key", "Return"]);
+    poll(START_TIMEOUT, "what was typed after the restore", || {
+        let typed = read_inside(pid, "/tmp/typed")?;
+        if typed.trim() == "43" {
+            Ok(())
+        } else {
+            Err(typed)
+        }
+    });
+}

@@ -68,9 +68,10 @@ pub struct Host {
     pub data_device: Option<DataDevice>,
     pub primary: Option<PrimarySelectionManagerState>,
     pub primary_device: Option<PrimarySelectionDevice>,
-    /// Sources this bridge set on the host for X11 selections, by selection.
-    pub clipboard_source: Option<CopyPasteSource>,
-    pub primary_source: Option<PrimarySelectionSource>,
+    /// Sources this bridge set on the host for its clients' selections, by selection, and
+    /// whose selection each is.
+    pub clipboard_source: Option<(CopyPasteSource, crate::selection::Owner)>,
+    pub primary_source: Option<(PrimarySelectionSource, crate::selection::Owner)>,
     /// The serial of the last input event, for requests the host checks against input.
     pub last_serial: u32,
     /// porthole_x11_v1, where the host offers it: where the host placed each toplevel.
@@ -622,7 +623,7 @@ impl DataSourceHandler for Bridge {
         mime: String,
         fd: WritePipe,
     ) {
-        self.write_x11_selection(SelectionTarget::Clipboard, mime, fd.into());
+        self.write_own_selection(SelectionTarget::Clipboard, mime, fd.into());
     }
 
     fn cancelled(&mut self, _: &Connection, _: &QueueHandle<Self>, source: &WlDataSource) {
@@ -630,7 +631,7 @@ impl DataSourceHandler for Bridge {
             .connected()
             .clipboard_source
             .as_ref()
-            .is_some_and(|s| s.inner() == source)
+            .is_some_and(|(s, _)| s.inner() == source)
         {
             self.own_source_cancelled(SelectionTarget::Clipboard);
         }
@@ -669,7 +670,7 @@ impl PrimarySelectionSourceHandler for Bridge {
         mime: String,
         fd: WritePipe,
     ) {
-        self.write_x11_selection(SelectionTarget::Primary, mime, fd.into());
+        self.write_own_selection(SelectionTarget::Primary, mime, fd.into());
     }
 
     fn cancelled(
@@ -682,7 +683,7 @@ impl PrimarySelectionSourceHandler for Bridge {
             .connected()
             .primary_source
             .as_ref()
-            .is_some_and(|s| s.inner() == source)
+            .is_some_and(|(s, _)| s.inner() == source)
         {
             self.own_source_cancelled(SelectionTarget::Primary);
         }

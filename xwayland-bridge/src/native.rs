@@ -8,8 +8,9 @@
 //! after a restore without the clients noticing.
 //!
 //! Forwarded: toplevels with shm buffers, their titles, app ids, parents, sizes and states,
-//! keyboard and pointer input. Not yet: subsurfaces (drawn by the client but not forwarded),
-//! popups (dismissed at once) and the clipboard of native clients.
+//! keyboard and pointer input, the clipboard and primary selection (see [`crate::selection`]).
+//! Not yet: subsurfaces (drawn by the client but not forwarded), popups (dismissed at once) and
+//! drag and drop.
 
 use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
@@ -19,6 +20,8 @@ use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::DisplayHandle;
 use smithay::utils::Serial;
 use smithay::wayland::compositor::{with_states, CompositorClientState};
+use smithay::wayland::selection::data_device::DataDeviceState;
+use smithay::wayland::selection::primary_selection::PrimarySelectionState;
 use smithay::wayland::shell::xdg::decoration::{XdgDecorationHandler, XdgDecorationState};
 use smithay::wayland::shell::xdg::{
     PopupSurface, PositionerState, ToplevelSurface, XdgShellHandler, XdgShellState,
@@ -32,10 +35,12 @@ use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 use crate::mirror::{bounded, HostView};
 use crate::Bridge;
 
-/// xdg-shell and xdg-decoration for native clients.
+/// xdg-shell, xdg-decoration and the selections for native clients.
 pub struct NativeServer {
     pub xdg_shell: XdgShellState,
     _decoration: XdgDecorationState,
+    pub data_device: DataDeviceState,
+    pub primary_selection: PrimarySelectionState,
 }
 
 impl NativeServer {
@@ -43,6 +48,8 @@ impl NativeServer {
         Self {
             xdg_shell: XdgShellState::new::<Bridge>(dh),
             _decoration: XdgDecorationState::new::<Bridge>(dh),
+            data_device: DataDeviceState::new::<Bridge>(dh),
+            primary_selection: PrimarySelectionState::new::<Bridge>(dh),
         }
     }
 }

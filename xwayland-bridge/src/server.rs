@@ -233,6 +233,12 @@ impl SeatHandler for Bridge {
     fn seat_state(&mut self) -> &mut SeatState<Bridge> {
         &mut self.server.seat_state
     }
+
+    fn focus_changed(&mut self, seat: &Seat<Bridge>, focused: Option<&KeyFocus>) {
+        let client =
+            focused.and_then(|f| smithay::reexports::wayland_server::Resource::client(&f.surface));
+        self.selection_focus(seat, client);
+    }
 }
 
 impl XWaylandShellHandler for Bridge {
@@ -373,12 +379,12 @@ impl XwmHandler for Bridge {
             return;
         }
         debug!(?selection, ?mime_types, "an X11 client took a selection");
-        self.offer_x11_selection(selection, mime_types);
+        self.offer_selection(selection, mime_types, crate::selection::Owner::X11);
     }
 
     fn cleared_selection(&mut self, _xwm: XwmId, selection: SelectionTarget) {
         debug!(?selection, "an X11 client cleared a selection");
-        self.clear_x11_selection(selection);
+        self.clear_selection(selection, crate::selection::Owner::X11);
     }
 
     fn send_selection(
