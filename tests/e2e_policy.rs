@@ -115,7 +115,7 @@ fn each_profile_sees_exactly_its_globals() {
     let path = |c: &str| socket(&comp, c).display().to_string();
     // Containers have X11 by default, and with it Porthole's protocol for their bridge; a custom
     // profile ("viewer") gets it only by listing it.
-    let x11 = ["porthole_x11_manager_v1"];
+    let x11 = ["porthole_x11_manager_v1", "porthole_bridge_v1"];
     assert_eq!(
         globals_seen_by_wayland_info(&path("t"), &comp),
         set(&[DESKTOP, PRIVILEGED_OFFERED, &x11])

@@ -29,7 +29,7 @@ use tracing::{debug, info, warn};
 
 use crate::render::Screenshot;
 use crate::shell::{window_id, with_meta};
-use crate::state::{ClientState, Porthole, State, HOST_CONTAINER};
+use crate::state::{ClientState, Porthole, State};
 
 /// How dark a placeholder's picture is drawn: a quarter of its brightness is taken away twice.
 const DIM: u32 = 45;
@@ -163,7 +163,7 @@ impl GlobalDispatch<PortholeBridgeV1, ()> for State {
     fn can_view(client: Client, _global_data: &()) -> bool {
         client
             .get_data::<ClientState>()
-            .is_some_and(|c| c.container != HOST_CONTAINER)
+            .is_some_and(|c| c.x11 && c.profile.allows(crate::policy::BRIDGE_GLOBAL))
     }
 }
 

@@ -628,6 +628,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &command,
             );
             if checkpointable {
+                anyhow::ensure!(
+                    x11,
+                    "container `{name}` has x11 = false: a checkpointable container needs its \
+                     bridge (porthole-bridge), which serves its X display and Wayland socket"
+                );
                 porthole::criu::start_checkpointable(&args, &name)?;
                 eprintln!(
                     "porthole: `{name}` runs in the background, checkpointable; its output goes \

@@ -58,9 +58,16 @@ pub const PRIVILEGED_GLOBALS: &[&str] = &[
 /// profile allows it (every built-in profile does; a custom one must list it).
 pub const X11_GLOBAL: &str = "porthole_x11_manager_v1";
 
+/// Porthole's own protocol for the bridge of a checkpointable container
+/// (`porthole run --checkpointable`), seen where [`X11_GLOBAL`] is, under the same rule.
+pub const BRIDGE_GLOBAL: &str = "porthole_bridge_v1";
+
 /// Whether an interface name is one Porthole knows (for validating custom profiles).
 pub fn is_known_global(name: &str) -> bool {
-    DESKTOP_GLOBALS.contains(&name) || PRIVILEGED_GLOBALS.contains(&name) || name == X11_GLOBAL
+    DESKTOP_GLOBALS.contains(&name)
+        || PRIVILEGED_GLOBALS.contains(&name)
+        || name == X11_GLOBAL
+        || name == BRIDGE_GLOBAL
 }
 
 /// A container's profile: which globals its clients may bind.
