@@ -117,12 +117,13 @@ fn drag(c: &Compositor, w: &WindowInfo, to: (i32, i32)) {
     });
 }
 
-/// Moves the container's two windows somewhere no placement would put them, overlapping, with
-/// xterm above and focused; returns them (sorted by title).
+/// Moves xterm where no placement would put it, over weston-simple-shm, and focuses it; returns
+/// the two windows (sorted by title).
 fn arrange(c: &Compositor, name: &str) -> Vec<WindowInfo> {
     let windows = windows_of(c, name, false);
-    drag(c, &windows[0], (500, 300));
-    drag(c, &windows[1], (430, 240));
+    // weston-simple-shm has no title bar to drag (it draws no decorations and binds no
+    // xdg-decoration): xterm goes over it.
+    drag(c, &windows[0], (140, 120));
     // xterm goes above weston-simple-shm, with the focus.
     c.run_ok(&["window", "focus", "--id", &windows[0].id.to_string()]);
     poll(START_TIMEOUT, "xterm focused", || {
@@ -534,7 +535,7 @@ sh -c 'exec 3</dev/dri/renderD128; exec weston-simple-damage' &"#;
 
 #[test]
 fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_restore() {
-    let mut c = Compositor::start(1280, 800);
+    let c = Compositor::start(1280, 800);
     c.run_ok(&["container", "add", "ckn"]);
     let script = r#"
         foot --title typed-into &
@@ -631,4 +632,115 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
             Err(typed)
         }
     });
+}
+
+#[test]
+fn a_native_clients_menu_opens_and_a_checkpoint_dismisses_it() {
+    let mut c = Compositor::start(1280, 800);
+    c.run_ok(&["container", "add", "ckm"]);
+    let out = c.run(&[
+        "run",
+        "--checkpointable",
+        "ckm",
+        "--",
+        "sh",
+        "-c",
+        "weston-terminal; sleep 3600",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pid = container(&c, "ckm")
+        .and_then(|i| i.bridge_pid)
+        .expect("the bridge");
+    let _sandbox = Sandbox(pid);
+    let terminal = poll(START_TIMEOUT, "weston-terminal's window", || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.container == "ckm" && w.title == "Wayland Terminal")
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    });
+    // weston-terminal draws its own title bar and shadow; the window geometry it sets leaves the
+    // shadow out, as for a client of the compositor itself.
+    assert!(terminal.geometry.width < 760, "{terminal:?}");
+
+    // A right click opens weston-terminal's menu (light grey, right and below the pointer).
+    let g = terminal.geometry;
+    let (x, y) = (g.x + g.width / 3, g.y + g.height / 3);
+    let menu = Geometry {
+        x: x + 40,
+        y: y + 40,
+        width: 100,
+        height: 40,
+    };
+    let grey = |c: &mut Compositor| {
+        let shot = c.screenshot();
+        let pixels = shot.region(menu);
+        pixels
+            .iter()
+            .filter(|p| p[0] == p[1] && p[1] == p[2] && (0xc0..=0xd8).contains(&p[0]))
+            .count() as f64
+            / pixels.len() as f64
+    };
+    assert!(grey(&mut c) < 0.1, "no menu before the click");
+    // The shell's prompt is drawn once weston-terminal is up and reads input.
+    let prompt = Geometry {
+        x: g.x + 8,
+        y: g.y + 30,
+        width: 120,
+        height: 16,
+    };
+    poll(START_TIMEOUT, "weston-terminal's prompt", || {
+        let lit = c
+            .screenshot()
+            .region(prompt)
+            .iter()
+            .filter(|p| p[0] > 0x80)
+            .count();
+        if lit > 20 {
+            Ok(())
+        } else {
+            Err(format!("{lit} lit pixels"))
+        }
+    });
+    let open_menu = |c: &mut Compositor| {
+        c.run_ok(&["input", "move", &x.to_string(), &y.to_string()]);
+        c.run_ok(&["input", "click", "right"]);
+        poll(START_TIMEOUT, "the menu", || {
+            let share = grey(c);
+            if share > 0.5 {
+                Ok(())
+            } else {
+                Err(share.to_string())
+            }
+        });
+    };
+    open_menu(&mut c);
+
+    // A checkpoint dismisses it, as any reconnect does; after the restore it opens again.
+    let out = checkpoint(&c, "ckm");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = restore(&c, "ckm");
+    assert!(said.contains("1 of 1 windows back in place"), "{said}");
+    let pid = container(&c, "ckm")
+        .and_then(|i| i.bridge_pid)
+        .expect("the bridge");
+    let _restored = Sandbox(pid);
+    poll(START_TIMEOUT, "the menu gone", || {
+        let share = grey(&mut c);
+        if share < 0.1 {
+            Ok(())
+        } else {
+            Err(share.to_string())
+        }
+    });
+    open_menu(&mut c);
 }

@@ -129,7 +129,8 @@ pub fn start_checkpointable(args: &[std::ffi::OsString], name: &str) -> anyhow::
                 crate::sandbox::CHECKPOINTABLE_LOG
             );
         }
-        Ok(container_info(name)?.is_some_and(|c| c.clients > 0))
+        // Connected, and bound porthole_bridge_v1: ready to be checkpointed.
+        Ok(container_info(name)?.is_some_and(|c| c.bridge_pid.is_some()))
     })?;
     anyhow::ensure!(
         connected,

@@ -271,13 +271,17 @@ impl PopupHandler for Bridge {
         _: &Connection,
         _: &QueueHandle<Self>,
         popup: &Popup,
-        _: PopupConfigure,
+        configure: PopupConfigure,
     ) {
-        self.popup_configured(popup);
+        if !self.native_popup_configured(popup, &configure) {
+            self.popup_configured(popup);
+        }
     }
 
     fn done(&mut self, _: &Connection, _: &QueueHandle<Self>, popup: &Popup) {
-        self.popup_dismissed(popup);
+        if !self.native_popup_dismissed(popup) {
+            self.popup_dismissed(popup);
+        }
     }
 }
 

@@ -129,8 +129,9 @@ pub struct Bridge {
     pub retired_xwms: Vec<X11Wm>,
     pub xwayland: Option<Running>,
     pub mirrors: Vec<Mirror>,
-    /// The container's native toplevels (with --serve-wayland).
+    /// The container's native toplevels and popups (with --serve-wayland).
     pub natives: Vec<native::Native>,
+    pub native_popups: Vec<native::NativePopup>,
     /// Serving the container's Wayland socket: the host connection outlives Xwayland, and
     /// losing it keeps every client (see [`Bridge::detach`]).
     pub proxy: bool,
@@ -290,8 +291,11 @@ impl Bridge {
             mirror.follow = None;
         }
         for native in &mut self.natives {
-            native.role = None;
-            native.view.forget_host();
+            native.forget_host();
+        }
+        // Popups open now are dismissed, as after any reconnect.
+        for popup in self.native_popups.drain(..) {
+            popup.popup.send_popup_done();
         }
         for token in [self.host_source.take(), self.host_writable.take()]
             .into_iter()
@@ -772,6 +776,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         xwayland: None,
         mirrors: Vec::new(),
         natives: Vec::new(),
+        native_popups: Vec::new(),
         proxy: cli.serve_wayland.is_some(),
         detached: false,
         last_token: 0,

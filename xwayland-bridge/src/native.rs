@@ -8,9 +8,9 @@
 //! after a restore without the clients noticing.
 //!
 //! Forwarded: toplevels with shm buffers, their titles, app ids, parents, sizes and states,
-//! keyboard and pointer input, the clipboard and primary selection (see [`crate::selection`]).
-//! Not yet: subsurfaces (drawn by the client but not forwarded), popups (dismissed at once) and
-//! drag and drop.
+//! popups (menus, placed by the host with the client's positioner), keyboard and pointer input,
+//! the clipboard and primary selection (see [`crate::selection`]). Not yet: subsurfaces (drawn by
+//! the client but not forwarded) and drag and drop.
 
 use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
@@ -24,13 +24,20 @@ use smithay::wayland::selection::data_device::DataDeviceState;
 use smithay::wayland::selection::primary_selection::PrimarySelectionState;
 use smithay::wayland::shell::xdg::decoration::{XdgDecorationHandler, XdgDecorationState};
 use smithay::wayland::shell::xdg::{
-    PopupSurface, PositionerState, ToplevelSurface, XdgShellHandler, XdgShellState,
-    XdgToplevelSurfaceData,
+    PopupSurface, PositionerState, SurfaceCachedState, ToplevelSurface, XdgShellHandler,
+    XdgShellState, XdgToplevelSurfaceData,
 };
+use smithay::utils::{Logical, Rectangle};
+use smithay_client_toolkit::shell::xdg::popup::{Popup, PopupConfigure};
 use smithay_client_toolkit::shell::xdg::window::{Window, WindowConfigure, WindowDecorations};
+use smithay_client_toolkit::shell::xdg::{XdgPositioner, XdgSurface as _};
+use wayland_protocols::xdg::shell::client::xdg_positioner::{
+    Anchor as HostAnchor, ConstraintAdjustment as HostAdjustment, Gravity as HostGravity,
+};
 use smithay_client_toolkit::shell::WaylandSurface as _;
 use tracing::debug;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
+use wayland_client::Proxy as _;
 
 use crate::mirror::{bounded, HostView};
 use crate::Bridge;
@@ -73,6 +80,74 @@ pub struct Native {
     pub view: HostView,
     /// The title or app id changed since the host was told.
     pub names_changed: bool,
+    /// The client asked for server-side decorations (xdg-decoration): the compositor draws its
+    /// title bar. Otherwise it draws its own, and the compositor only a border.
+    decorated: bool,
+    /// The window geometry last set on the host.
+    geometry: Option<Rectangle<i32, Logical>>,
+}
+
+/// One native popup (a menu, a tooltip) and its host counterpart: a host popup of the host
+/// surface that shows its parent, placed by the same positioner.
+#[derive(Debug)]
+pub struct NativePopup {
+    pub popup: PopupSurface,
+    pub role: Option<Popup>,
+    pub view: HostView,
+    /// The client asked for a grab (a menu): the host popup asks for one too.
+    grab: bool,
+    /// The window geometry last set on the host.
+    geometry: Option<Rectangle<i32, Logical>>,
+}
+
+/// The host's version of a native client's positioner.
+fn host_positioner(host: &crate::host::Host, state: &PositionerState) -> Option<XdgPositioner> {
+    let positioner = XdgPositioner::new(&host.xdg).ok()?;
+    let size = state.rect_size;
+    positioner.set_size(size.w.max(1), size.h.max(1));
+    let anchor = state.anchor_rect;
+    positioner.set_anchor_rect(
+        anchor.loc.x,
+        anchor.loc.y,
+        anchor.size.w.max(1),
+        anchor.size.h.max(1),
+    );
+    if let Ok(edges) = HostAnchor::try_from(u32::from(state.anchor_edges)) {
+        positioner.set_anchor(edges);
+    }
+    if let Ok(gravity) = HostGravity::try_from(u32::from(state.gravity)) {
+        positioner.set_gravity(gravity);
+    }
+    positioner.set_constraint_adjustment(HostAdjustment::from_bits_truncate(
+        state.constraint_adjustment.bits(),
+    ));
+    positioner.set_offset(state.offset.x, state.offset.y);
+    if state.reactive && positioner.version() >= 3 {
+        positioner.set_reactive();
+    }
+    Some(positioner)
+}
+
+/// Passes on the window geometry a client set on its xdg_surface (the part of its buffer that is
+/// the window, without the shadows it draws), when it changed since `sent`.
+fn forward_geometry(
+    surface: &WlSurface,
+    host: &wayland_protocols::xdg::shell::client::xdg_surface::XdgSurface,
+    sent: &mut Option<Rectangle<i32, Logical>>,
+) {
+    let geometry = with_states(surface, |states| {
+        states
+            .cached_state
+            .get::<SurfaceCachedState>()
+            .current()
+            .geometry
+    });
+    if geometry != *sent {
+        if let Some(g) = geometry {
+            host.set_window_geometry(g.loc.x, g.loc.y, g.size.w, g.size.h);
+        }
+        *sent = geometry;
+    }
 }
 
 /// A toplevel's title and app id.
@@ -92,6 +167,15 @@ fn names(toplevel: &ToplevelSurface) -> (String, String) {
     })
 }
 
+impl Native {
+    /// The host connection is gone, and with it the host toplevel and what it was told.
+    pub fn forget_host(&mut self) {
+        self.role = None;
+        self.view.forget_host();
+        self.geometry = None;
+    }
+}
+
 impl Bridge {
     /// Gives a native toplevel its host toplevel, once the client made its initial commit.
     pub fn create_native_role(&mut self, index: usize) {
@@ -108,9 +192,12 @@ impl Bridge {
             .and_then(|p| self.host_window_of_native(&p));
         let qh = host.qh.clone();
         let surface = host.compositor.create_surface(&qh);
-        let window = host
-            .xdg
-            .create_window(surface, WindowDecorations::RequestServer, &qh);
+        let decorations = if native.decorated {
+            WindowDecorations::RequestServer
+        } else {
+            WindowDecorations::ClientOnly
+        };
+        let window = host.xdg.create_window(surface, decorations, &qh);
         let (title, app_id) = names(&native.toplevel);
         window.set_title(bounded(title));
         window.set_app_id(bounded(app_id));
@@ -124,6 +211,110 @@ impl Bridge {
         self.natives[index].role = Some(window);
     }
 
+    /// Gives a native popup its host popup, once the client made its initial commit and its
+    /// parent is shown on the host.
+    fn create_native_popup_role(&mut self, index: usize) {
+        let Some(host) = self.host.as_ref() else {
+            return;
+        };
+        let native = &self.native_popups[index];
+        if native.role.is_some() || !native.popup.alive() {
+            return;
+        }
+        let Some(parent) = native.popup.get_parent_surface() else {
+            return;
+        };
+        let Some(parent_xdg) = self.host_xdg_surface_of_native(&parent) else {
+            // A popup of a surface the host does not show cannot be placed: it closes.
+            native.popup.send_popup_done();
+            return;
+        };
+        let Some(positioner) =
+            host_positioner(host, &native.popup.with_pending_state(|s| s.positioner))
+        else {
+            return;
+        };
+        let qh = host.qh.clone();
+        let surface = host.compositor.create_surface(&qh);
+        match Popup::from_surface(Some(&parent_xdg), &positioner, &qh, surface, &host.xdg) {
+            Ok(popup) => {
+                if native.grab {
+                    if let (Some(seat), serial) = (host.seat.as_ref(), host.last_serial) {
+                        popup.xdg_popup().grab(seat, serial);
+                    }
+                }
+                popup.wl_surface().commit();
+                self.native_popups[index].role = Some(popup);
+            }
+            Err(err) => {
+                debug!(?err, "creating a host popup failed");
+                native.popup.send_popup_done();
+            }
+        }
+    }
+
+    /// The host xdg_surface that shows a native toplevel or popup.
+    fn host_xdg_surface_of_native(
+        &self,
+        surface: &WlSurface,
+    ) -> Option<wayland_protocols::xdg::shell::client::xdg_surface::XdgSurface> {
+        if let Some(window) = self.host_window_of_native(surface) {
+            return Some(window.xdg_surface().clone());
+        }
+        self.native_popups
+            .iter()
+            .find(|p| p.popup.wl_surface() == surface)
+            .and_then(|p| p.role.as_ref())
+            .map(|r| r.xdg_surface().clone())
+    }
+
+    /// The host configured a popup; returns false when it is not a native one.
+    pub fn native_popup_configured(
+        &mut self,
+        host_popup: &Popup,
+        configure: &PopupConfigure,
+    ) -> bool {
+        let Some(index) = self
+            .native_popups
+            .iter()
+            .position(|p| p.role.as_ref() == Some(host_popup))
+        else {
+            return false;
+        };
+        let native = &mut self.native_popups[index];
+        native.popup.with_pending_state(|state| {
+            state.geometry = Rectangle::new(
+                configure.position.into(),
+                (configure.width, configure.height).into(),
+            );
+        });
+        if let Err(err) = native.popup.send_configure() {
+            debug!(?err, "configuring a native popup failed");
+        }
+        let surface = native.popup.wl_surface().clone();
+        if let Some(host) = self.host.as_mut() {
+            native
+                .view
+                .configured(host, Some(&surface), host_popup.wl_surface());
+        }
+        true
+    }
+
+    /// The host dismissed a popup; returns false when it is not a native one.
+    pub fn native_popup_dismissed(&mut self, host_popup: &Popup) -> bool {
+        let Some(native) = self
+            .native_popups
+            .iter_mut()
+            .find(|p| p.role.as_ref() == Some(host_popup))
+        else {
+            return false;
+        };
+        native.popup.send_popup_done();
+        native.role = None;
+        native.view.forget_host();
+        true
+    }
+
     fn host_window_of_native(&self, surface: &WlSurface) -> Option<Window> {
         self.natives
             .iter()
@@ -134,6 +325,13 @@ impl Bridge {
     /// A native client committed `surface`. Returns whether the host will answer its frame
     /// callbacks.
     pub fn native_commit(&mut self, surface: &WlSurface) -> bool {
+        if let Some(index) = self
+            .native_popups
+            .iter()
+            .position(|p| p.popup.wl_surface() == surface)
+        {
+            return self.native_popup_commit(index, surface);
+        }
         let Some(index) = self
             .natives
             .iter()
@@ -157,6 +355,29 @@ impl Bridge {
         if !native.view.configured {
             return false;
         }
+        forward_geometry(surface, role.xdg_surface(), &mut native.geometry);
+        let host_surface = role.wl_surface().clone();
+        native.view.show(host, surface, &host_surface);
+        true
+    }
+
+    fn native_popup_commit(&mut self, index: usize, surface: &WlSurface) -> bool {
+        if self.native_popups[index].role.is_none() {
+            if self.host.is_some() {
+                self.create_native_popup_role(index);
+            } else {
+                self.native_popups[index].popup.send_popup_done();
+            }
+            return false;
+        }
+        let native = &mut self.native_popups[index];
+        let (Some(host), Some(role)) = (self.host.as_mut(), native.role.as_ref()) else {
+            return false;
+        };
+        if !native.view.configured {
+            return false;
+        }
+        forward_geometry(surface, role.xdg_surface(), &mut native.geometry);
         let host_surface = role.wl_surface().clone();
         native.view.show(host, surface, &host_surface);
         true
@@ -197,6 +418,7 @@ impl Bridge {
             native.toplevel.send_configure();
         }
         let surface = native.toplevel.wl_surface().clone();
+        forward_geometry(&surface, host_window.xdg_surface(), &mut native.geometry);
         if let Some(host) = self.host.as_mut() {
             native
                 .view
@@ -226,6 +448,12 @@ impl Bridge {
             .iter()
             .find(|n| n.role.as_ref().map(|r| r.wl_surface()) == Some(host_surface))
             .map(|n| n.toplevel.wl_surface().clone())
+            .or_else(|| {
+                self.native_popups
+                    .iter()
+                    .find(|p| p.role.as_ref().map(|r| r.wl_surface()) == Some(host_surface))
+                    .map(|p| p.popup.wl_surface().clone())
+            })
     }
 
     /// Tells the host the native titles and app ids that changed since the last pass.
@@ -266,6 +494,8 @@ impl XdgShellHandler for Bridge {
             role: None,
             view: HostView::new(token),
             names_changed: false,
+            decorated: false,
+            geometry: None,
         });
     }
 
@@ -274,14 +504,44 @@ impl XdgShellHandler for Bridge {
     }
 
     fn new_popup(&mut self, popup: PopupSurface, _: PositionerState) {
-        // Popups of native clients are not forwarded yet: the menu closes at once, as when the
-        // person clicks elsewhere, rather than waiting for a configure that never comes.
-        popup.send_popup_done();
+        self.native_popups.push(NativePopup {
+            popup,
+            role: None,
+            view: HostView::new(String::new()),
+            grab: false,
+            geometry: None,
+        });
     }
 
-    fn grab(&mut self, _: PopupSurface, _: WlSeat, _: Serial) {}
+    fn popup_destroyed(&mut self, popup: PopupSurface) {
+        self.native_popups.retain(|p| p.popup != popup);
+    }
 
-    fn reposition_request(&mut self, _: PopupSurface, _: PositionerState, _: u32) {}
+    fn grab(&mut self, popup: PopupSurface, _: WlSeat, _: Serial) {
+        // The grab goes with the host popup, made on the popup's first commit (which follows
+        // the grab request).
+        if let Some(native) = self.native_popups.iter_mut().find(|p| p.popup == popup) {
+            native.grab = true;
+        }
+    }
+
+    fn reposition_request(&mut self, popup: PopupSurface, positioner: PositionerState, token: u32) {
+        let Some(host) = self.host.as_ref() else {
+            return;
+        };
+        let Some(native) = self.native_popups.iter().find(|p| p.popup == popup) else {
+            return;
+        };
+        popup.with_pending_state(|s| s.positioner = positioner);
+        if let (Some(role), Some(host_positioner)) =
+            (&native.role, host_positioner(host, &positioner))
+        {
+            if role.xdg_popup().version() >= 3 {
+                role.reposition(&host_positioner, token);
+                popup.send_repositioned(token);
+            }
+        }
+    }
 
     fn title_changed(&mut self, toplevel: ToplevelSurface) {
         self.names_changed(&toplevel);
@@ -297,6 +557,9 @@ impl XdgDecorationHandler for Bridge {
     fn new_decoration(&mut self, toplevel: ToplevelSurface) {
         toplevel
             .with_pending_state(|state| state.decoration_mode = Some(DecorationMode::ServerSide));
+        if let Some(native) = self.natives.iter_mut().find(|n| n.toplevel == toplevel) {
+            native.decorated = true;
+        }
     }
 
     fn request_mode(&mut self, toplevel: ToplevelSurface, _: DecorationMode) {

@@ -19,8 +19,9 @@ use smithay::wayland::selection::primary_selection::{
     set_primary_selection, PrimarySelectionHandler, PrimarySelectionState,
 };
 use smithay::wayland::selection::{SelectionHandler, SelectionSource, SelectionTarget};
+use smithay::xwayland::X11Surface;
 use smithay_client_toolkit::data_device_manager::data_offer::receive_to_fd;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::Bridge;
 
@@ -118,10 +119,19 @@ impl Bridge {
             return;
         }
         let owner = self.own_selection(target);
+        debug!(?target, ?owner, ?mime_types, "the host's selection changed");
         if owner != Some(Owner::X11) {
             if let Some(xwm) = self.xwm.as_mut() {
                 if let Err(err) = xwm.new_selection(target, mime_types.clone()) {
                     warn!(?err, ?target, "handing the selection to X11 failed");
+                }
+                // smithay 0.7 queues SetSelectionOwner without flushing the window manager's
+                // connection, and nothing else may flush it for a while: X11 clients kept
+                // pasting the old selection. An empty restack flushes it.
+                if let Err(err) =
+                    xwm.update_stacking_order_upwards(std::iter::empty::<&X11Surface>())
+                {
+                    warn!(?err, "flushing the X11 window manager's connection failed");
                 }
             }
         }
