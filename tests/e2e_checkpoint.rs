@@ -540,13 +540,16 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
     let script = r#"
         foot --title typed-into &
         until [ -e /tmp/go ]; do sleep 0.1; done
+        # Each paste is tried until it shows the copy (at most 10 s): a loaded machine may take
+        # a while to pass it on, but it must arrive.
+        paste() { want=$1; shift; for i in $(seq 50); do got=$(timeout 10 "$@"); [ "$got" = "$want" ] && break; sleep 0.2; done; echo "$got"; }
         {
-            echo from-x11 | xclip -i -selection clipboard; sleep 0.5
-            echo "wl-paste=$(timeout 10 wl-paste -n)"
-            echo from-wayland | timeout 10 wl-copy; sleep 0.5
-            echo "xclip=$(timeout 10 xclip -o -selection clipboard)"
-            echo primary-from-x11 | xclip -i; sleep 0.5
-            echo "wl-paste-p=$(timeout 10 wl-paste -p -n)"
+            echo from-x11 | xclip -i -selection clipboard
+            echo "wl-paste=$(paste from-x11 wl-paste -n)"
+            echo from-wayland | timeout 10 wl-copy
+            echo "xclip=$(paste from-wayland xclip -o -selection clipboard)"
+            echo primary-from-x11 | xclip -i
+            echo "wl-paste-p=$(paste primary-from-x11 wl-paste -p -n)"
         } > /tmp/clip.tmp 2>&1
         mv /tmp/clip.tmp /tmp/clip
         sleep 3600
@@ -743,4 +746,24 @@ fn a_native_clients_menu_opens_and_a_checkpoint_dismisses_it() {
         }
     });
     open_menu(&mut c);
+}
+
+#[test]
+fn an_ordinary_user_is_told_that_checkpointing_needs_root() {
+    // Nothing is started: the commands refuse before reaching a compositor or CRIU.
+    for args in [
+        &["run", "--checkpointable", "work", "--", "xterm"][..],
+        &["checkpoint", "work"][..],
+        &["restore", "work"][..],
+    ] {
+        let mut cmd = std::process::Command::new("runuser");
+        cmd.args(["-u", "porthole-a", "--", PORTHOLE]).args(args);
+        let out = run_bounded(cmd, CLI_TIMEOUT);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "porthole {args:?} as porthole-a");
+        assert!(
+            stderr.contains("needs root") && stderr.contains("sudo"),
+            "porthole {args:?}: {stderr}"
+        );
+    }
 }

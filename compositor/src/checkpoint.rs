@@ -416,7 +416,16 @@ impl Porthole {
                     continue;
                 }
             };
-            for record in records.into_iter().filter(|r| valid_token(&r.token)) {
+            // The file is the user's to edit: nothing in it may overflow the frame's arithmetic.
+            let sane = |r: &SlotRecord| {
+                let g = r.geometry;
+                valid_token(&r.token)
+                    && (1..=16384).contains(&g.width)
+                    && (1..=16384).contains(&g.height)
+                    && g.x.unsigned_abs() <= 1 << 20
+                    && g.y.unsigned_abs() <= 1 << 20
+            };
+            for record in records.into_iter().filter(sane) {
                 let shot = read_png(&dir.join(format!("{}.png", record.token)));
                 let g = record.geometry;
                 let mut placeholder = Placeholder {

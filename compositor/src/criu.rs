@@ -67,7 +67,8 @@ pub fn default_dir(name: &str) -> anyhow::Result<PathBuf> {
     Ok(state.join("porthole/checkpoints").join(name))
 }
 
-fn ensure_root(what: &str) -> anyhow::Result<()> {
+/// CRIU needs root; says so, and how, for `what`.
+pub fn ensure_root(what: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
         rustix::process::geteuid().is_root(),
         "{what} needs root: CRIU reads and rebuilds other processes' namespaces and memory \
@@ -101,7 +102,6 @@ fn wait_for(
 
 /// Starts a checkpointable sandbox in the background and waits for its bridge to connect.
 pub fn start_checkpointable(args: &[std::ffi::OsString], name: &str) -> anyhow::Result<()> {
-    ensure_root("a checkpointable container")?;
     use std::os::unix::process::CommandExt as _;
     let mut bwrap = Process::new("bwrap");
     bwrap

@@ -597,6 +597,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             checkpointable,
             command,
         } => {
+            if checkpointable {
+                // CRIU cannot restore a user namespace together with a network namespace, the
+                // one bwrap makes for an ordinary user: root starts checkpointable containers.
+                porthole::criu::ensure_root("porthole run --checkpointable")?;
+            }
             let (dir, x11) = match container_dir(&name) {
                 Ok(found) => found,
                 Err(_) => {

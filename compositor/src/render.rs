@@ -875,9 +875,10 @@ impl Porthole {
             .space
             .element_geometry(window)
             .context("the window is not shown")?;
+        // The size is the client's window geometry, which it may claim as large as it likes.
         anyhow::ensure!(
-            geo.size.w > 0 && geo.size.h > 0 && geo.size.w <= 16384 && geo.size.h <= 16384,
-            "the window's size {}x{} cannot be pictured",
+            geo.size.w > 0 && geo.size.h > 0 && geo.size.w <= 8192 && geo.size.h <= 8192,
+            "the window's size {}x{} is too large to keep a picture of",
             geo.size.w,
             geo.size.h
         );

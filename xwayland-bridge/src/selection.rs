@@ -50,7 +50,9 @@ impl Bridge {
                 let Some(device) = &host.data_device else {
                     return;
                 };
-                let source = host.data_devices.create_copy_paste_source(&qh, mime_types);
+                let source = host
+                    .data_devices
+                    .create_copy_paste_source(&qh, mime_types.clone());
                 source.set_selection(device, serial);
                 host.clipboard_source = Some((source, owner));
             }
@@ -58,11 +60,14 @@ impl Bridge {
                 let (Some(manager), Some(device)) = (&host.primary, &host.primary_device) else {
                     return;
                 };
-                let source = manager.create_selection_source(&qh, mime_types);
+                let source = manager.create_selection_source(&qh, mime_types.clone());
                 source.set_selection(device, serial);
                 host.primary_source = Some((source, owner));
             }
         }
+        // The container's other clients see it at once, not after the host's round trip: a
+        // paste right after a copy must find it.
+        self.share_selection(target, Some(mime_types), Some(owner));
     }
 
     /// The owner of a selection the bridge offers on the host gave it up.
@@ -120,6 +125,17 @@ impl Bridge {
         }
         let owner = self.own_selection(target);
         debug!(?target, ?owner, ?mime_types, "the host's selection changed");
+        self.share_selection(target, mime_types, owner);
+    }
+
+    /// Offers a selection to the container's X11 clients (as the window manager's) and native
+    /// clients (as the bridge server's), except to `owner`'s side, which has it already.
+    fn share_selection(
+        &mut self,
+        target: SelectionTarget,
+        mime_types: Option<Vec<String>>,
+        owner: Option<Owner>,
+    ) {
         if owner != Some(Owner::X11) {
             if let Some(xwm) = self.xwm.as_mut() {
                 if let Err(err) = xwm.new_selection(target, mime_types.clone()) {
