@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use common::*;
@@ -38,17 +38,6 @@ fn criu() -> String {
          PORTHOLE_CRIU"
     );
     local.to_string_lossy().into_owned()
-}
-
-/// A binary built next to `porthole`.
-fn sibling(name: &str) -> PathBuf {
-    let path = Path::new(PORTHOLE).with_file_name(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: build the workspace first",
-        path.display()
-    );
-    path
 }
 
 fn container(c: &Compositor, name: &str) -> Option<ContainerInfo> {
@@ -272,9 +261,7 @@ fn a_checkpointed_container_comes_back_with_its_windows_and_state() {
     std::thread::sleep(Duration::from_secs(1));
     let said = restore(&c, "ck");
     assert!(said.contains("2 of 2 windows back in place"), "{said}");
-    let pid = container(&c, "ck")
-        .and_then(|i| i.bridge_pid)
-        .expect("the restored bridge is connected");
+    let pid = bridge_pid(&c, "ck");
     let _restored = Sandbox(pid);
     let after = windows_of(&c, "ck", false);
     assert_eq!(
@@ -370,9 +357,7 @@ fn windows_come_back_in_place_after_the_compositor_restarts_in_between() {
 
     let said = restore(&c, "ckr");
     assert!(said.contains("2 of 2 windows back in place"), "{said}");
-    let pid = container(&c, "ckr")
-        .and_then(|i| i.bridge_pid)
-        .expect("the restored bridge is connected");
+    let pid = bridge_pid(&c, "ckr");
     let _restored = Sandbox(pid);
     let after = windows_of(&c, "ckr", false);
     assert_eq!(geometries(&after), geometries(&before));
@@ -453,18 +438,39 @@ fn start_existing(c: &mut Compositor, name: &str, extra: &str) -> u32 {
         dir.join("porthole-x11-probe"),
     )
     .expect("copying the probe into the container directory");
-    let script = format!("{SCRIPT}{extra}\nwait");
-    let out = c.run(&["run", "--checkpointable", name, "--", "sh", "-c", &script]);
+    let pid = run_checkpointable(c, name, &format!("{SCRIPT}{extra}\nwait"));
+    windows_of(c, name, false);
+    pid
+}
+
+/// `porthole run --checkpointable NAME -- sh -c SCRIPT`; returns the bridge's pid.
+fn run_checkpointable(c: &Compositor, name: &str, script: &str) -> u32 {
+    let out = c.run(&["run", "--checkpointable", name, "--", "sh", "-c", script]);
     assert!(
         out.status.success(),
         "porthole run --checkpointable failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pid = container(c, name)
+    bridge_pid(c, name)
+}
+
+/// The pid of a checkpointable container's bridge, its first process.
+fn bridge_pid(c: &Compositor, name: &str) -> u32 {
+    container(c, name)
         .and_then(|i| i.bridge_pid)
-        .expect("a checkpointable container's bridge reports its pid");
-    windows_of(c, name, false);
-    pid
+        .expect("a checkpointable container's bridge is connected and reports its pid")
+}
+
+/// Waits for a live window of container `name` titled `title`.
+fn titled(c: &Compositor, name: &str, title: &str) -> WindowInfo {
+    poll(START_TIMEOUT, &format!("the window `{title}`"), || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.container == name && w.title == title && !w.checkpointed)
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    })
 }
 
 #[test]
@@ -523,9 +529,7 @@ sh -c 'exec 3</dev/dri/renderD128; exec weston-simple-damage' &"#;
 
     let said = restore(&c, "ckg");
     assert!(said.contains("weston-simple-damage"), "{said}");
-    let pid = container(&c, "ckg")
-        .and_then(|i| i.bridge_pid)
-        .expect("the restored bridge is connected");
+    let pid = bridge_pid(&c, "ckg");
     let _restored = Sandbox(pid);
     windows_of(&c, "ckg", false);
     poll(START_TIMEOUT, "the GPU client started again", || {
@@ -554,24 +558,9 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
         mv /tmp/clip.tmp /tmp/clip
         sleep 3600
     "#;
-    let out = c.run(&["run", "--checkpointable", "ckn", "--", "sh", "-c", script]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pid = container(&c, "ckn")
-        .and_then(|i| i.bridge_pid)
-        .expect("the bridge");
+    let pid = run_checkpointable(&c, "ckn", script);
     let _sandbox = Sandbox(pid);
-    let foot = poll(START_TIMEOUT, "foot's window", || {
-        let windows = c.windows();
-        windows
-            .iter()
-            .find(|w| w.container == "ckn" && w.title == "typed-into")
-            .cloned()
-            .ok_or_else(|| format!("{windows:?}"))
-    });
+    let foot = titled(&c, "ckn", "typed-into");
     assert!(foot.focused, "{foot:?}");
 
     // The clipboard and the primary selection between the container's X11 and native clients.
@@ -608,9 +597,7 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
     });
     let said = restore(&c, "ckn");
     assert!(said.contains("1 of 1 windows back in place"), "{said}");
-    let pid = container(&c, "ckn")
-        .and_then(|i| i.bridge_pid)
-        .expect("the bridge");
+    let pid = bridge_pid(&c, "ckn");
     let _restored = Sandbox(pid);
     let back = poll(START_TIMEOUT, "foot back, with the focus", || {
         let w = c
@@ -641,32 +628,9 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
 fn a_native_clients_menu_opens_and_a_checkpoint_dismisses_it() {
     let mut c = Compositor::start(1280, 800);
     c.run_ok(&["container", "add", "ckm"]);
-    let out = c.run(&[
-        "run",
-        "--checkpointable",
-        "ckm",
-        "--",
-        "sh",
-        "-c",
-        "weston-terminal; sleep 3600",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pid = container(&c, "ckm")
-        .and_then(|i| i.bridge_pid)
-        .expect("the bridge");
+    let pid = run_checkpointable(&c, "ckm", "weston-terminal; sleep 3600");
     let _sandbox = Sandbox(pid);
-    let terminal = poll(START_TIMEOUT, "weston-terminal's window", || {
-        let windows = c.windows();
-        windows
-            .iter()
-            .find(|w| w.container == "ckm" && w.title == "Wayland Terminal")
-            .cloned()
-            .ok_or_else(|| format!("{windows:?}"))
-    });
+    let terminal = titled(&c, "ckm", "Wayland Terminal");
     // weston-terminal draws its own title bar and shadow; the window geometry it sets leaves the
     // shadow out, as for a client of the compositor itself.
     assert!(terminal.geometry.width < 760, "{terminal:?}");
@@ -733,9 +697,7 @@ fn a_native_clients_menu_opens_and_a_checkpoint_dismisses_it() {
     );
     let said = restore(&c, "ckm");
     assert!(said.contains("1 of 1 windows back in place"), "{said}");
-    let pid = container(&c, "ckm")
-        .and_then(|i| i.bridge_pid)
-        .expect("the bridge");
+    let pid = bridge_pid(&c, "ckm");
     let _restored = Sandbox(pid);
     poll(START_TIMEOUT, "the menu gone", || {
         let share = grey(&mut c);

@@ -20,17 +20,6 @@ use porthole_protocol::{ContainerInfo, Geometry, WindowInfo};
 /// How long a sandbox gets to start Xwayland and map an X11 window.
 const X11_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A binary built next to `porthole` (cargo builds every workspace binary there).
-fn sibling(name: &str) -> PathBuf {
-    let path = Path::new(PORTHOLE).with_file_name(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: build the workspace first (cargo build --release --workspace)",
-        path.display()
-    );
-    path
-}
-
 /// Creates a container (unless the configuration did) and returns its directory on the host (/run/porthole inside), with the
 /// probe copied in.
 fn add_container(c: &Compositor, name: &str) -> PathBuf {

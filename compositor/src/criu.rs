@@ -207,6 +207,20 @@ fn explain_failure(log: &Path) -> String {
     format!("{} (CRIU's log: {})", reasons.join("; "), log.display())
 }
 
+/// Runs CRIU with `args`, its log in `log` and no terminal. Returns whether it succeeded.
+fn run_criu(criu: &Path, args: &[&std::ffi::OsStr], log: &Path) -> anyhow::Result<bool> {
+    let status = Process::new(criu)
+        .args(args)
+        .arg("-o")
+        .arg(log)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .context("cannot run CRIU")?;
+    Ok(status.success())
+}
+
 /// Tells a detached bridge to connect again (after a restore, or a failed dump).
 fn reattach(pid: u32) -> anyhow::Result<()> {
     let pid = rustix::process::Pid::from_raw(pid as i32).context("bad pid")?;
@@ -372,18 +386,24 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
 
     let log = images.join("dump.log");
     let dump_started = Instant::now();
-    let status = Process::new(&criu)
-        .args(["dump", "-t", &pid.to_string(), "-D"])
-        .arg(&images)
-        .args(["--external", "mnt[]", "--file-locks", "-v4", "-o"])
-        .arg(&log)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .context("cannot run CRIU")?;
+    let pid_arg = pid.to_string();
+    let dumped_ok = run_criu(
+        &criu,
+        &[
+            "dump".as_ref(),
+            "-t".as_ref(),
+            pid_arg.as_ref(),
+            "-D".as_ref(),
+            images.as_os_str(),
+            "--external".as_ref(),
+            "mnt[]".as_ref(),
+            "--file-locks".as_ref(),
+            "-v4".as_ref(),
+        ],
+        &log,
+    )?;
     let dumped = dump_started.elapsed();
-    if !status.success() {
+    if !dumped_ok {
         let why = explain_failure(&log);
         let _ = reattach(pid);
         anyhow::bail!(
@@ -464,23 +484,26 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&pidfile);
     let log = images.join("restore.log");
     let started = Instant::now();
-    let status = Process::new(&criu)
-        .arg("restore")
-        .arg("-D")
-        .arg(&images)
-        .args(["--external", "mnt[]", "--root"])
-        .arg(&root)
-        .args(["--file-locks", "--manage-cgroups=ignore", "-d", "--pidfile"])
-        .arg(&pidfile)
-        .arg("-o")
-        .arg(&log)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .context("cannot run CRIU")?;
+    let restored_ok = run_criu(
+        &criu,
+        &[
+            "restore".as_ref(),
+            "-D".as_ref(),
+            images.as_os_str(),
+            "--external".as_ref(),
+            "mnt[]".as_ref(),
+            "--root".as_ref(),
+            root.as_os_str(),
+            "--file-locks".as_ref(),
+            "--manage-cgroups=ignore".as_ref(),
+            "-d".as_ref(),
+            "--pidfile".as_ref(),
+            pidfile.as_os_str(),
+        ],
+        &log,
+    )?;
     let restored = started.elapsed();
-    if !status.success() {
+    if !restored_ok {
         anyhow::bail!("cannot restore `{name}`: {}", explain_failure(&log));
     }
     let pid: u32 = std::fs::read_to_string(&pidfile)

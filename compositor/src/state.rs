@@ -607,7 +607,10 @@ impl Porthole {
             let Some(toplevel) = window.toplevel() else {
                 continue;
             };
-            let states = toplevel.current_state().states;
+            // What the compositor last decided, acknowledged or not: a window maximized a moment
+            // ago whose client has not answered yet is maximized too (CI caught the refit
+            // missing such a window).
+            let states = toplevel.with_pending_state(|s| s.states.clone());
             if states.contains(xdg_toplevel::State::Fullscreen) {
                 let output = self.window_output(&window);
                 self.fullscreen(&window, output);

@@ -19,6 +19,17 @@ use porthole_protocol::{Geometry, WindowInfo};
 /// The `porthole` binary under test.
 pub const PORTHOLE: &str = env!("CARGO_BIN_EXE_porthole");
 
+/// A binary built next to `porthole` (cargo builds every workspace binary there).
+pub fn sibling(name: &str) -> PathBuf {
+    let path = Path::new(PORTHOLE).with_file_name(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the workspace first (cargo build --release --workspace)",
+        path.display()
+    );
+    path
+}
+
 /// How long the compositor gets to print its ready line.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one CLI call may take before it is killed.

@@ -128,6 +128,30 @@ fn host_positioner(host: &crate::host::Host, state: &PositionerState) -> Option<
     Some(positioner)
 }
 
+/// Shows what a native client committed on `surface` on its host role (xdg_surface and
+/// wl_surface), once the host configured it. Returns whether the host will answer the frame
+/// callbacks.
+fn show_commit(
+    host: Option<&mut crate::host::Host>,
+    role: Option<(
+        &wayland_protocols::xdg::shell::client::xdg_surface::XdgSurface,
+        &HostSurface,
+    )>,
+    view: &mut HostView,
+    geometry: &mut Option<Rectangle<i32, Logical>>,
+    surface: &WlSurface,
+) -> bool {
+    let (Some(host), Some((xdg, host_surface))) = (host, role) else {
+        return false;
+    };
+    if !view.configured {
+        return false;
+    }
+    forward_geometry(surface, xdg, geometry);
+    view.show(host, surface, host_surface);
+    true
+}
+
 /// Passes on the window geometry a client set on its xdg_surface (the part of its buffer that is
 /// the window, without the shadows it draws), when it changed since `sent`.
 fn forward_geometry(
@@ -349,16 +373,17 @@ impl Bridge {
             return false;
         }
         let native = &mut self.natives[index];
-        let (Some(host), Some(role)) = (self.host.as_mut(), native.role.as_ref()) else {
-            return false;
-        };
-        if !native.view.configured {
-            return false;
-        }
-        forward_geometry(surface, role.xdg_surface(), &mut native.geometry);
-        let host_surface = role.wl_surface().clone();
-        native.view.show(host, surface, &host_surface);
-        true
+        let role = native
+            .role
+            .as_ref()
+            .map(|r| (r.xdg_surface(), r.wl_surface()));
+        show_commit(
+            self.host.as_mut(),
+            role,
+            &mut native.view,
+            &mut native.geometry,
+            surface,
+        )
     }
 
     fn native_popup_commit(&mut self, index: usize, surface: &WlSurface) -> bool {
@@ -371,16 +396,17 @@ impl Bridge {
             return false;
         }
         let native = &mut self.native_popups[index];
-        let (Some(host), Some(role)) = (self.host.as_mut(), native.role.as_ref()) else {
-            return false;
-        };
-        if !native.view.configured {
-            return false;
-        }
-        forward_geometry(surface, role.xdg_surface(), &mut native.geometry);
-        let host_surface = role.wl_surface().clone();
-        native.view.show(host, surface, &host_surface);
-        true
+        let role = native
+            .role
+            .as_ref()
+            .map(|r| (r.xdg_surface(), r.wl_surface()));
+        show_commit(
+            self.host.as_mut(),
+            role,
+            &mut native.view,
+            &mut native.geometry,
+            surface,
+        )
     }
 
     /// The host configured a toplevel; returns false when it is not a native one.
