@@ -83,6 +83,15 @@ fn valid_token(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Whether a placeholder can be drawn at `g` without overflowing its frame's arithmetic. A
+/// client sets its window geometry as it likes, and the stored slots are the user's to edit.
+fn sane_geometry(g: Rectangle<i32, Logical>) -> bool {
+    (1..=16384).contains(&g.size.w)
+        && (1..=16384).contains(&g.size.h)
+        && g.loc.x.unsigned_abs() <= 1 << 20
+        && g.loc.y.unsigned_abs() <= 1 << 20
+}
+
 /// Where a container's slots are stored.
 fn slots_dir(container: &str) -> anyhow::Result<PathBuf> {
     Ok(crate::container::containers_root()?
@@ -289,7 +298,16 @@ impl Porthole {
                 );
                 continue;
             };
-            let Some(geometry) = self.shell.space.element_geometry(window) else {
+            let Some(geometry) = self
+                .shell
+                .space
+                .element_geometry(window)
+                .filter(|g| sane_geometry(*g))
+            else {
+                warn!(
+                    id = window_id(window),
+                    "a window of a checkpointed container is too large to keep a place for"
+                );
                 continue;
             };
             let (mut above_ids, mut above_tokens) = (Vec::new(), Vec::new());
@@ -416,14 +434,13 @@ impl Porthole {
                     continue;
                 }
             };
-            // The file is the user's to edit: nothing in it may overflow the frame's arithmetic.
             let sane = |r: &SlotRecord| {
                 let g = r.geometry;
                 valid_token(&r.token)
-                    && (1..=16384).contains(&g.width)
-                    && (1..=16384).contains(&g.height)
-                    && g.x.unsigned_abs() <= 1 << 20
-                    && g.y.unsigned_abs() <= 1 << 20
+                    && sane_geometry(Rectangle::new(
+                        (g.x, g.y).into(),
+                        (g.width, g.height).into(),
+                    ))
             };
             for record in records.into_iter().filter(sane) {
                 let shot = read_png(&dir.join(format!("{}.png", record.token)));
@@ -552,6 +569,15 @@ fn read_png(path: &std::path::Path) -> Option<Screenshot> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_refuse_geometry_their_frame_cannot_hold() {
+        let rect = |x, y, w, h| Rectangle::new((x, y).into(), (w, h).into());
+        assert!(sane_geometry(rect(-1280, 20, 640, 480)));
+        assert!(!sane_geometry(rect(0, 0, i32::MAX, 10)));
+        assert!(!sane_geometry(rect(i32::MIN, 0, 10, 10)));
+        assert!(!sane_geometry(rect(0, 0, 0, 10)));
+    }
 
     #[test]
     fn tokens_are_safe_file_names() {
