@@ -729,3 +729,51 @@ fn an_ordinary_user_is_told_that_checkpointing_needs_root() {
         );
     }
 }
+
+#[test]
+fn a_minimized_window_comes_back_minimized() {
+    let mut c = Compositor::start(1280, 800);
+    let pid = start(&mut c, "ckz", "");
+    let _sandbox = Sandbox(pid);
+    let before = arrange(&c, "ckz");
+    let shm = before
+        .iter()
+        .find(|w| w.title == "simple-shm")
+        .unwrap()
+        .clone();
+    c.run_ok(&["window", "minimize", "--id", &shm.id.to_string()]);
+    c.wait_for_window(shm.id, "minimized", START_TIMEOUT, |w| w.minimized);
+
+    let out = checkpoint(&c, "ckz");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kept = windows_of(&c, "ckz", true);
+    assert!(kept[1].minimized && !kept[0].minimized, "{kept:?}");
+    // Only xterm's placeholder is drawn: where simple-shm would be, xterm does not reach, the
+    // background shows.
+    let shot = c.screenshot();
+    let corner = Geometry {
+        x: shm.geometry.x,
+        y: shm.geometry.y,
+        width: 60,
+        height: 60,
+    };
+    assert!(
+        shot.share_of(corner, BACKGROUND) > 0.9,
+        "a minimized placeholder is not drawn"
+    );
+
+    restore(&c, "ckz");
+    let pid = bridge_pid(&c, "ckz");
+    let _restored = Sandbox(pid);
+    let after = windows_of(&c, "ckz", false);
+    assert!(
+        after[1].minimized,
+        "simple-shm comes back minimized: {after:?}"
+    );
+    assert!(after[0].focused, "and xterm keeps the focus: {after:?}");
+    assert_eq!(geometries(&after), geometries(&before));
+}

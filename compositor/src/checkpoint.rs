@@ -49,6 +49,8 @@ pub struct Placeholder {
     pub output: Option<String>,
     /// It had the keyboard focus: it gets it back.
     pub focused: bool,
+    /// It was minimized: it is not drawn, and comes back minimized.
+    pub minimized: bool,
     /// Windows that were above it (ids of other windows, tokens of the container's own), which
     /// it goes back under.
     above_ids: Vec<u64>,
@@ -72,6 +74,8 @@ struct SlotRecord {
     output: Option<String>,
     focused: bool,
     above_tokens: Vec<String>,
+    #[serde(default)]
+    minimized: bool,
 }
 
 /// Whether a token can name a slot: it names files too.
@@ -136,7 +140,7 @@ impl Placeholder {
             focused: false,
             maximized: false,
             fullscreen: false,
-            minimized: false,
+            minimized: self.minimized,
             checkpointed: true,
         }
     }
@@ -151,6 +155,7 @@ impl Placeholder {
             output: self.output.clone(),
             focused: self.focused,
             above_tokens: self.above_tokens.clone(),
+            minimized: self.minimized,
         }
     }
 }
@@ -285,8 +290,14 @@ impl Porthole {
     pub fn placeholders_for(&mut self, name: &str) -> Vec<(Window, Placeholder)> {
         let focused = self.focused_window();
         let stack: Vec<Window> = self.shell.space.elements().cloned().collect();
+        // Minimized windows come after the stack: nothing is above them.
+        let all: Vec<Window> = stack
+            .iter()
+            .chain(self.shell.minimized.iter())
+            .cloned()
+            .collect();
         let mut out = Vec::new();
-        for (index, window) in stack.iter().enumerate() {
+        for (index, window) in all.iter().enumerate() {
             let (container, token) = with_meta(window, |m| (m.container.clone(), m.slot.clone()));
             if container != name {
                 continue;
@@ -298,10 +309,13 @@ impl Porthole {
                 );
                 continue;
             };
+            let minimized = index >= stack.len();
+            // A minimized window's place is where it comes back.
             let Some(geometry) = self
                 .shell
                 .space
                 .element_geometry(window)
+                .or_else(|| with_meta(window, |m| m.restore))
                 .filter(|g| sane_geometry(*g))
             else {
                 warn!(
@@ -311,7 +325,7 @@ impl Porthole {
                 continue;
             };
             let (mut above_ids, mut above_tokens) = (Vec::new(), Vec::new());
-            for above in &stack[index + 1..] {
+            for above in stack.get(index + 1..).unwrap_or_default() {
                 let (c, t) = with_meta(above, |m| (m.container.clone(), m.slot.clone()));
                 match t {
                     Some(t) if c == name => above_tokens.push(t),
@@ -328,6 +342,7 @@ impl Porthole {
                 geometry,
                 output: self.window_output(window).map(|o| o.name()),
                 focused: focused.as_ref() == Some(window),
+                minimized,
                 above_ids,
                 above_tokens,
                 picture: None,
@@ -454,6 +469,7 @@ impl Porthole {
                     geometry: Rectangle::new((g.x, g.y).into(), (g.width, g.height).into()),
                     output: record.output,
                     focused: record.focused,
+                    minimized: record.minimized,
                     // Ids were the last compositor's.
                     above_ids: Vec::new(),
                     above_tokens: record.above_tokens,
@@ -528,6 +544,10 @@ impl State {
         let windows = self.comp.placeholders_for(name);
         let mut kept = Vec::new();
         for (window, placeholder) in windows {
+            if placeholder.minimized {
+                kept.push((placeholder, None));
+                continue;
+            }
             let shot = match self.backend.window_snapshot(&self.comp, &window) {
                 Ok(shot) => Some(shot),
                 Err(err) => {

@@ -352,7 +352,7 @@ impl Porthole {
     {
         let (border, titlebar) = self.placeholder_frame();
         for p in &self.placeholders {
-            if only.is_some_and(|name| name != p.container) {
+            if p.minimized || only.is_some_and(|name| name != p.container) {
                 continue;
             }
             let geo = p.geometry;

@@ -323,6 +323,9 @@ impl Porthole {
         }
         if let Some(slot) = &slot {
             self.restack(&window, slot);
+            if slot.minimized {
+                self.hide_minimized(&window);
+            }
         }
         self.queue_redraw_for(&window);
     }
@@ -632,8 +635,16 @@ impl Porthole {
 
     /// Hides a window until it is focused again.
     pub fn minimize(&mut self, window: &Window) {
+        if self.hide_minimized(window) {
+            self.focus_top();
+        }
+    }
+
+    /// Takes a window off the screen into the minimized ones, leaving the focus alone. Returns
+    /// false if it was not shown.
+    fn hide_minimized(&mut self, window: &Window) -> bool {
         if self.shell.space.element_location(window).is_none() {
-            return;
+            return false;
         }
         self.queue_redraw_for(window);
         let geo = self.shell.space.element_geometry(window);
@@ -644,7 +655,7 @@ impl Porthole {
         });
         self.shell.space.unmap_elem(window);
         self.shell.minimized.push(window.clone());
-        self.focus_top();
+        true
     }
 
     /// Sends a window its pending state and moves it, if it is mapped; an unmapped window gets
