@@ -138,6 +138,18 @@ fn stacking(c: &Compositor, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits until `value` (a counter of the container) reaches `least`.
+fn wait_for_at_least(what: &str, value: impl Fn() -> Result<u64, String>, least: u64) {
+    poll(START_TIMEOUT, what, || {
+        let n = value()?;
+        if n >= least {
+            Ok(())
+        } else {
+            Err(n.to_string())
+        }
+    });
+}
+
 /// A file of the container, read through its first process's root.
 fn read_inside(pid: u32, path: &str) -> Result<String, String> {
     let file = format!("/proc/{pid}/root{path}");
@@ -224,15 +236,7 @@ fn a_checkpointed_container_comes_back_with_its_windows_and_state() {
     let pid = start(&mut c, "ck", "");
     let _sandbox = Sandbox(pid);
     let before = arrange(&c, "ck");
-    poll(START_TIMEOUT, "two MIT-SHM rounds", || {
-        shm_rounds(pid).and_then(|n| {
-            if n >= 2 {
-                Ok(())
-            } else {
-                Err(format!("round {n}"))
-            }
-        })
-    });
+    wait_for_at_least("two MIT-SHM rounds", || shm_rounds(pid), 2);
 
     let counted = count(pid).expect("the counter");
     let rounds = shm_rounds(pid).expect("the MIT-SHM log");
@@ -283,24 +287,12 @@ fn a_checkpointed_container_comes_back_with_its_windows_and_state() {
         resumed >= counted && resumed < counted + 10,
         "the counter goes on from {counted}, not from the start: {resumed}"
     );
-    poll(START_TIMEOUT, "the counter to go on", || {
-        count(pid).and_then(|n| {
-            if n > counted + 3 {
-                Ok(())
-            } else {
-                Err(n.to_string())
-            }
-        })
-    });
-    poll(START_TIMEOUT, "MIT-SHM rounds after the restore", || {
-        shm_rounds(pid).and_then(|n| {
-            if n > rounds + 3 {
-                Ok(())
-            } else {
-                Err(n.to_string())
-            }
-        })
-    });
+    wait_for_at_least("the counter to go on", || count(pid), counted + 4);
+    wait_for_at_least(
+        "MIT-SHM rounds after the restore",
+        || shm_rounds(pid),
+        rounds + 4,
+    );
     let shot = c.screenshot();
     let white = shot.share_of(xterm, [0xff, 0xff, 0xff, 0xff]);
     assert!(white > 0.4, "xterm is drawn live again: {white}");
@@ -398,15 +390,7 @@ time.sleep(3600)' &"#;
     assert!(gone(pid).is_err(), "the container still runs");
     let after = windows_of(&c, "ckf", false);
     assert_eq!(geometries(&after), geometries(&before));
-    poll(START_TIMEOUT, "the counter to go on", || {
-        count(pid).and_then(|n| {
-            if n > counted + 3 {
-                Ok(())
-            } else {
-                Err(n.to_string())
-            }
-        })
-    });
+    wait_for_at_least("the counter to go on", || count(pid), counted + 4);
 
     // A container whose clients reach the compositor directly cannot be checkpointed at all.
     c.run_ok(&["container", "add", "plain"]);

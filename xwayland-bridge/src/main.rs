@@ -659,11 +659,14 @@ fn listen_wayland(loop_handle: &LoopHandle<'static, Bridge>, name: &str) -> anyh
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Fail early, with a clear message, when the container's socket is not there; the bridge
-    // connects for real when the first X11 client arrives.
-    drop(Connection::connect_to_env().context(
-        "cannot reach the container's Wayland socket (is WAYLAND_DISPLAY set, and is porthole \
-         serving this container?)",
-    )?);
+    // connects for real when the first X11 client arrives (at once when it serves the
+    // container's Wayland socket, below).
+    if cli.serve_wayland.is_none() {
+        drop(Connection::connect_to_env().context(
+            "cannot reach the container's Wayland socket (is WAYLAND_DISPLAY set, and is \
+             porthole serving this container?)",
+        )?);
+    }
 
     let mut event_loop: EventLoop<'static, Bridge> =
         EventLoop::try_new().context("creating the event loop")?;
