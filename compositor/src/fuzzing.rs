@@ -109,10 +109,21 @@ pub fn wayland(data: &[u8]) {
 struct Harness {
     event_loop: EventLoop<'static, State>,
     state: State,
+    /// One harness at a time per process: they share the runtime directory (through
+    /// `XDG_RUNTIME_DIR`, which is process-wide) and its `fuzz` container, which each one removes
+    /// and creates again. The corpus tests run in parallel threads, and collided there. Dropped
+    /// last.
+    _exclusive: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_HARNESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Harness {
     fn new() -> Self {
+        // A test that panicked while holding it leaves nothing the next one cannot start from.
+        let exclusive = ONE_HARNESS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let runtime = std::env::temp_dir().join(format!("porthole-fuzz-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&runtime);
         let _ = std::fs::set_permissions(
@@ -130,7 +141,11 @@ impl Harness {
         let config = Config::parse("[container.fuzz]\n").expect("the fuzz container's config");
         let state = crate::build(&event_loop, ServeOptions::in_process(config, modes))
             .expect("an in-process compositor");
-        Self { event_loop, state }
+        Self {
+            event_loop,
+            state,
+            _exclusive: exclusive,
+        }
     }
 
     fn dispatch(&mut self) {
