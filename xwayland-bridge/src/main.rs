@@ -188,6 +188,9 @@ impl Bridge {
                         Ok(wm) => {
                             info!("Xwayland is ready");
                             bridge.xwm = Some(wm);
+                            if let Err(err) = bridge.display.catch_up_selections() {
+                                warn!("looking for selections taken early: {err:#}");
+                            }
                         }
                         Err(err) => {
                             error!(%err, "becoming Xwayland's window manager failed");

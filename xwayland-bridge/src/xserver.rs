@@ -30,6 +30,7 @@ pub struct XDisplay {
     pub number: u32,
     pub listener: UnixListener,
     pub authority: PathBuf,
+    cookie: [u8; 16],
     socket_path: PathBuf,
     lock_path: PathBuf,
     wrapper_dir: PathBuf,
@@ -97,7 +98,8 @@ impl XDisplay {
             .with_context(|| format!("binding the X socket {}", socket_path.display()))?;
         listener.set_nonblocking(true)?;
 
-        write_authority(&authority, &random_cookie()?)?;
+        let cookie = random_cookie()?;
+        write_authority(&authority, &cookie)?;
 
         let _ = std::fs::remove_dir_all(&wrapper_dir);
         std::fs::create_dir(&wrapper_dir)
@@ -109,6 +111,7 @@ impl XDisplay {
             number,
             listener,
             authority,
+            cookie,
             socket_path,
             lock_path,
             wrapper_dir,
@@ -152,6 +155,77 @@ impl XDisplay {
     pub fn share_listener(&self) -> anyhow::Result<()> {
         rustix::io::fcntl_setfd(&self.listener, rustix::io::FdFlags::empty())
             .context("clearing close-on-exec on the X socket")?;
+        Ok(())
+    }
+
+    /// Makes the window manager learn of selections X11 clients took before it watched them.
+    ///
+    /// Xwayland accepts the clients waiting on the display once the window manager takes
+    /// `WM_S0`, and Smithay's `X11Wm::start_wm` takes it a few round trips before it subscribes
+    /// to selection changes. A client that copies as the first thing it does (`echo x | xclip`,
+    /// the first X11 client of a container) can do so in between, unseen, and its copy would
+    /// never reach anyone. So once the window manager runs, the bridge looks at both selections
+    /// and, for one a client owns, asks that client for its targets on behalf of the window
+    /// manager's selection window: the answer reaches the window manager as the answer to its
+    /// own question would, and it offers the selection as usual.
+    ///
+    /// The window manager's clipboard window owns `CLIPBOARD_MANAGER`; its primary window is
+    /// the next X resource it created (Smithay 0.7 creates them back to back), which is checked
+    /// before it is used.
+    pub fn catch_up_selections(&self) -> anyhow::Result<()> {
+        use x11rb::connection::Connection as _;
+        use x11rb::protocol::xproto::{self, ConnectionExt as _};
+        use x11rb::wrapper::ConnectionExt as _;
+
+        let stream = std::os::unix::net::UnixStream::connect(&self.socket_path)
+            .with_context(|| format!("connecting to {}", self.socket_path.display()))?;
+        let (stream, _) = x11rb::rust_connection::DefaultStream::from_unix_stream(stream)?;
+        let conn = x11rb::rust_connection::RustConnection::connect_to_stream_with_auth_info(
+            stream,
+            0,
+            b"MIT-MAGIC-COOKIE-1".to_vec(),
+            self.cookie.to_vec(),
+        )
+        .context("connecting to the container's X display")?;
+        let atom = |name: &str| -> anyhow::Result<xproto::Atom> {
+            Ok(conn.intern_atom(false, name.as_bytes())?.reply()?.atom)
+        };
+        let (clipboard, primary, manager) = (
+            atom("CLIPBOARD")?,
+            xproto::AtomEnum::PRIMARY.into(),
+            atom("CLIPBOARD_MANAGER")?,
+        );
+        let (targets, property) = (atom("TARGETS")?, atom("_WL_SELECTION")?);
+        let owner = |selection| -> anyhow::Result<xproto::Window> {
+            Ok(conn.get_selection_owner(selection)?.reply()?.owner)
+        };
+        let clipboard_window = owner(manager)?;
+        if clipboard_window == x11rb::NONE {
+            anyhow::bail!("the window manager owns no CLIPBOARD_MANAGER");
+        }
+        let mask = conn.setup().resource_id_mask;
+        let primary_window = clipboard_window.wrapping_add(mask & mask.wrapping_neg());
+        let root = conn.setup().roots[0].root;
+        let is_selection_window = |window| -> anyhow::Result<bool> {
+            let Some(geometry) = conn.get_geometry(window)?.reply_unchecked()? else {
+                return Ok(false);
+            };
+            let tree = conn.query_tree(window)?.reply()?;
+            Ok(tree.parent == root && (geometry.width, geometry.height) == (10, 10))
+        };
+        for (selection, window) in [(clipboard, clipboard_window), (primary, primary_window)] {
+            let taken = owner(selection)?;
+            if taken == x11rb::NONE || taken == window || !is_selection_window(window)? {
+                continue;
+            }
+            tracing::info!(
+                selection,
+                taken,
+                "an X11 client copied before the window manager ran"
+            );
+            conn.convert_selection(window, selection, targets, property, x11rb::CURRENT_TIME)?;
+        }
+        conn.sync()?;
         Ok(())
     }
 
