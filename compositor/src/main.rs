@@ -678,7 +678,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The directory of a running container, from the compositor.
 /// `porthole-bridge`: next to this executable (as cargo and packages install it), else on PATH.
 fn find_bridge() -> anyhow::Result<PathBuf> {
     const NAME: &str = "porthole-bridge";
