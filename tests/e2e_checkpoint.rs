@@ -763,3 +763,75 @@ fn a_minimized_window_comes_back_minimized() {
     assert!(after[0].focused, "and xterm keeps the focus: {after:?}");
     assert_eq!(geometries(&after), geometries(&before));
 }
+
+#[test]
+fn a_native_clients_subsurfaces_show_and_come_back_after_a_restore() {
+    let mut c = Compositor::start(1280, 800);
+    c.run_ok(&["container", "add", "cks"]);
+    // weston-subsurfaces: a green window with a red, free-running subsurface at its top right
+    // whose pink arc turns on every frame.
+    let pid = run_checkpointable(&c, "cks", "weston-subsurfaces --no-triangle; sleep 3600");
+    let _sandbox = Sandbox(pid);
+    let g = titled(&c, "cks", "Wayland Sub-surface Demo").geometry;
+    let red_part = Geometry {
+        x: g.x + 240,
+        y: g.y + 40,
+        width: 80,
+        height: 80,
+    };
+    let green_part = Geometry {
+        x: g.x + 20,
+        y: g.y + 150,
+        width: 80,
+        height: 60,
+    };
+    let share = |shot: &Screenshot, rect: Geometry, test: fn([u8; 4]) -> bool| {
+        let pixels = shot.region(rect);
+        pixels.iter().filter(|p| test(**p)).count() as f64 / pixels.len() as f64
+    };
+    let red = |p: [u8; 4]| p[0] > 0x80 && p[1] < 0x50 && p[2] < 0x50;
+    let green = |p: [u8; 4]| p[1] > 0x80 && p[0] < 0x40 && p[2] < 0x40;
+    let shows_both = |c: &mut Compositor| {
+        poll(START_TIMEOUT, "the window and its red subsurface", || {
+            let shot = c.screenshot();
+            let (r, g) = (share(&shot, red_part, red), share(&shot, green_part, green));
+            if r > 0.6 && g > 0.9 {
+                Ok(())
+            } else {
+                Err(format!("red {r:.2}, green {g:.2}"))
+            }
+        });
+    };
+    // The subsurface gets its frame callbacks through the bridge: its arc keeps turning.
+    let turns = |c: &mut Compositor| {
+        let first = c.screenshot().region(red_part);
+        poll(START_TIMEOUT, "the red subsurface's next frames", || {
+            if c.screenshot().region(red_part) != first {
+                Ok(())
+            } else {
+                Err("the same picture".to_string())
+            }
+        });
+    };
+    shows_both(&mut c);
+    turns(&mut c);
+
+    let out = checkpoint(&c, "cks");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The placeholder is the whole window's last frame, subsurface included (dimmed).
+    let shot = c.screenshot();
+    let dim_red = |p: [u8; 4]| p[0] > 0x30 && p[0] > 2 * p[1] && p[0] > 2 * p[2];
+    let r = share(&shot, red_part, dim_red);
+    assert!(r > 0.6, "the placeholder shows the subsurface: red {r:.2}");
+
+    let said = restore(&c, "cks");
+    assert!(said.contains("1 of 1 windows back in place"), "{said}");
+    let pid = bridge_pid(&c, "cks");
+    let _restored = Sandbox(pid);
+    shows_both(&mut c);
+    turns(&mut c);
+}

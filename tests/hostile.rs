@@ -114,8 +114,14 @@ fn shm_window(
     let xdg = wm.get_xdg_surface(&surface, &qh, ());
     let _top = xdg.get_toplevel(&qh, ());
     surface.commit();
-    c.roundtrip().unwrap();
-    let serial = c.data.pending_serial.remove(&xdg.id()).expect("configure");
+    // A bridge configures once the compositor configured its own toplevel: a few round trips.
+    let serial = poll(Duration::from_secs(5), "the first configure", || {
+        c.roundtrip().map_err(|e| e.to_string())?;
+        c.data
+            .pending_serial
+            .remove(&xdg.id())
+            .ok_or_else(|| "no configure yet".to_string())
+    });
     xdg.ack_configure(serial);
     let size = (w * h * 4) as u64;
     let fd = memfd(size);
@@ -409,6 +415,90 @@ fn subsurfaces_nested_thousands_deep_cost_only_their_client() {
 #[test]
 fn thousands_of_subsurfaces_in_one_window_cost_only_their_client() {
     subsurface_attack(false, "more than 256 subsurfaces in one window");
+}
+
+/// In a checkpointable container the bridge serves the container's native clients and forwards
+/// their subsurface trees: it holds them to the compositor's limits itself, so that the attacker
+/// is cut off, not the bridge with the whole container.
+#[test]
+fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
+    let mut comp = start();
+    comp.run_ok(&["container", "add", "cka"]);
+    let out = comp.run(&[
+        "run",
+        "--checkpointable",
+        "cka",
+        "--",
+        "sh",
+        "-c",
+        "weston-simple-shm; sleep 3600",
+    ]);
+    assert!(
+        out.status.success(),
+        "porthole run --checkpointable failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bridge = |comp: &Compositor| -> Option<u64> {
+        let json = comp.run_ok(&["containers", "--json"]);
+        let containers: serde_json::Value = serde_json::from_str(&json).ok()?;
+        containers.as_array()?.iter().find(|c| c["name"] == "cka")?["bridge_pid"].as_u64()
+    };
+    let pid = bridge(&comp).expect("the bridge reports its pid");
+    let _sandbox = KillOnDrop(pid);
+    let shm = poll(
+        Duration::from_secs(30),
+        "weston-simple-shm's window",
+        || {
+            comp.windows()
+                .into_iter()
+                .find(|w| w.container == "cka" && w.title == "simple-shm")
+                .ok_or_else(|| "not yet".to_string())
+        },
+    );
+
+    // The attacker connects to the bridge's socket inside the sandbox.
+    let socket = format!("/proc/{pid}/root/run/porthole/wayland-0");
+    let mut c = Raw::connect(std::path::Path::new(&socket)).unwrap();
+    let (root, _fd, _buffer) = shm_window(&mut c, 64, 64);
+    let compositor: wl_compositor::WlCompositor = c.bind("wl_compositor", 4);
+    let sub: wl_subcompositor::WlSubcompositor = c.bind("wl_subcompositor", 1);
+    let qh = c.qh.clone();
+    let sent = flood(&c, 1000, || {
+        let child = compositor.create_surface(&qh, ());
+        let _ = sub.get_subsurface(&child, &root, &qh, ());
+        child.commit();
+    });
+    root.commit();
+    flush(&c);
+    assert!(c.roundtrip().is_err(), "served after {sent} subsurfaces");
+
+    // The bridge, its connection and weston-simple-shm's frames go on.
+    assert_eq!(bridge(&comp), Some(pid), "the bridge still runs");
+    let first = comp.screenshot().region(shm.geometry);
+    poll(
+        Duration::from_secs(10),
+        "weston-simple-shm's next frame",
+        || {
+            if comp.screenshot().region(shm.geometry) != first {
+                Ok(())
+            } else {
+                Err("the same picture".to_string())
+            }
+        },
+    );
+}
+
+/// Kills a sandbox's process tree when the test ends: SIGKILL to the first process of a pid
+/// namespace kills everything in it.
+struct KillOnDrop(u64);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_raw(self.0 as i32).expect("a pid"),
+            rustix::process::Signal::KILL,
+        );
+    }
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub mod sandbox;
 pub mod shell;
 pub mod spawn;
 pub mod state;
+pub mod subsurface_limits;
 
 use std::path::PathBuf;
 

@@ -34,6 +34,7 @@ use smithay_client_toolkit::shell::xdg::window::{Window, WindowConfigure, Window
 use smithay_client_toolkit::shell::xdg::XdgShell;
 use smithay_client_toolkit::shm::slot::SlotPool;
 use smithay_client_toolkit::shm::{Shm, ShmHandler};
+use smithay_client_toolkit::subcompositor::SubcompositorState;
 use tracing::{info, warn};
 use wayland_client::globals::GlobalList;
 use wayland_client::protocol::wl_data_device::WlDataDevice;
@@ -56,6 +57,8 @@ pub struct Host {
     pub qh: QueueHandle<Bridge>,
     pub registry: RegistryState,
     pub compositor: HostCompositor,
+    /// wl_subcompositor, for native clients' subsurfaces.
+    pub subcompositor: Option<SubcompositorState>,
     pub xdg: XdgShell,
     pub shm: Shm,
     pub pool: SlotPool,
@@ -95,7 +98,13 @@ impl Host {
             XdgShell::bind(globals, &qh).context("the container's socket offers no xdg_wm_base")?;
         let shm = Shm::bind(globals, &qh).context("the container's socket offers no wl_shm")?;
         let pool = SlotPool::new(4 * 1024 * 1024, &shm).context("creating a shm pool")?;
+        let subcompositor = if proxy {
+            SubcompositorState::bind(compositor.wl_compositor().clone(), globals, &qh).ok()
+        } else {
+            None
+        };
         Ok(Self {
+            subcompositor,
             registry: RegistryState::new(globals),
             outputs: OutputState::new(globals, &qh),
             seats: SeatState::new(globals, &qh),
@@ -702,6 +711,7 @@ impl ProvidesRegistryState for Bridge {
 }
 
 smithay_client_toolkit::delegate_compositor!(Bridge);
+smithay_client_toolkit::delegate_subcompositor!(Bridge);
 smithay_client_toolkit::delegate_output!(Bridge);
 smithay_client_toolkit::delegate_shm!(Bridge);
 smithay_client_toolkit::delegate_seat!(Bridge);

@@ -18,6 +18,9 @@ mod mirror;
 mod native;
 mod selection;
 mod server;
+mod subsurface;
+#[path = "../../compositor/src/subsurface_limits.rs"]
+mod subsurface_limits;
 mod xserver;
 
 use std::ffi::OsString;
@@ -132,6 +135,8 @@ pub struct Bridge {
     /// The container's native toplevels and popups (with --serve-wayland).
     pub natives: Vec<native::Native>,
     pub native_popups: Vec<native::NativePopup>,
+    /// Their subsurfaces.
+    pub subsurfaces: subsurface::Subsurfaces,
     /// Serving the container's Wayland socket: the host connection outlives Xwayland, and
     /// losing it keeps every client (see [`Bridge::detach`]).
     pub proxy: bool,
@@ -287,6 +292,7 @@ impl Bridge {
             for native in &mut self.natives {
                 native.view.keep_last(&mut host.pool);
             }
+            self.subsurfaces.keep_last(&mut host.pool);
         }
         for mirror in &mut self.mirrors {
             mirror.role = None;
@@ -296,6 +302,7 @@ impl Bridge {
         for native in &mut self.natives {
             native.forget_host();
         }
+        self.subsurfaces.forget_host();
         // Popups open now are dismissed, as after any reconnect.
         for popup in self.native_popups.drain(..) {
             popup.popup.send_popup_done();
@@ -783,6 +790,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         mirrors: Vec::new(),
         natives: Vec::new(),
         native_popups: Vec::new(),
+        subsurfaces: Default::default(),
         proxy: cli.serve_wayland.is_some(),
         detached: false,
         last_token: 0,

@@ -10,6 +10,7 @@ use smithay::reexports::wayland_server::protocol::wl_shm::Format as ServerFormat
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::Resource as _;
 use smithay::utils::{Logical, Point, Rectangle};
+use smithay::wayland::compositor::is_sync_subsurface;
 use smithay::wayland::shm::with_buffer_contents;
 use smithay::xwayland::xwm::{ResizeEdge, WmWindowProperty};
 use smithay::xwayland::X11Surface;
@@ -95,6 +96,9 @@ pub struct HostView {
     last: Option<Pixels>,
     /// Names the window to the compositor across a checkpoint (porthole_bridge_v1.set_slot).
     pub token: String,
+    /// A frame went to the host and its frame callback has not come back: the client's frame
+    /// callbacks wait for it (see [`Bridge::host_frame_done`]).
+    pub awaiting_frame: bool,
 }
 
 #[derive(Debug)]
@@ -145,6 +149,7 @@ impl HostView {
     pub fn forget_host(&mut self) {
         self.configured = false;
         self.shown = None;
+        self.awaiting_frame = false;
     }
 
     /// The host acknowledged the role: shows what there is to show, else commits to apply the
@@ -228,6 +233,7 @@ impl HostView {
         }
         host_surface.frame(&host.qh, host_surface.clone());
         host_surface.commit();
+        self.awaiting_frame = true;
         true
     }
 }
@@ -496,17 +502,34 @@ impl Bridge {
             .and_then(|m| m.placed)
     }
 
-    /// The host asked for the next frame of `host_surface`.
+    /// The host asked for the next frame of `host_surface`: the client's frame callbacks for it
+    /// are answered, all of them, those of commits that had no new frame for the host included.
     pub fn host_frame_done(&mut self, host_surface: &HostSurface, time: u32) {
-        if let Some(surface) = self
+        let surface = if let Some(mirror) = self
             .mirrors
-            .iter()
+            .iter_mut()
             .find(|m| m.host_surface() == Some(host_surface))
-            .and_then(|m| m.surface.clone())
-            .or_else(|| self.native_surface_of(host_surface))
         {
+            mirror.view.awaiting_frame = false;
+            mirror.surface.clone()
+        } else {
+            self.native_frame_done(host_surface)
+        };
+        if let Some(surface) = surface {
             send_frame_callbacks(&surface, time);
         }
+    }
+
+    /// Whether the frame callbacks of `surface` wait for the host (which answers them with the
+    /// frame it was sent) or for its parent's commit (a synchronized subsurface's).
+    pub fn frame_callbacks_wait(&self, surface: &WlSurface) -> bool {
+        if is_sync_subsurface(surface) {
+            return true;
+        }
+        self.mirrors
+            .iter()
+            .any(|m| m.surface.as_ref() == Some(surface) && m.view.awaiting_frame)
+            || self.native_awaits_frame(surface)
     }
 
     /// The host configured a toplevel: size and state go to the X11 window.

@@ -9,8 +9,8 @@
 //!
 //! Forwarded: toplevels with shm buffers, their titles, app ids, parents, sizes and states,
 //! popups (menus, placed by the host with the client's positioner), keyboard and pointer input,
-//! the clipboard and primary selection (see [`crate::selection`]). Not yet: subsurfaces (drawn by
-//! the client but not forwarded) and drag and drop.
+//! the clipboard and primary selection (see [`crate::selection`]), subsurfaces (see
+//! [`crate::subsurface`]). Not yet: drag and drop.
 
 use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
@@ -19,7 +19,9 @@ use smithay::reexports::wayland_server::protocol::wl_seat::WlSeat;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::DisplayHandle;
 use smithay::utils::Serial;
-use smithay::wayland::compositor::{with_states, CompositorClientState};
+use smithay::wayland::compositor::{
+    get_parent, is_sync_subsurface, with_states, CompositorClientState,
+};
 use smithay::wayland::selection::data_device::DataDeviceState;
 use smithay::wayland::selection::primary_selection::PrimarySelectionState;
 use smithay::wayland::shell::xdg::decoration::{XdgDecorationHandler, XdgDecorationState};
@@ -128,9 +130,9 @@ fn host_positioner(host: &crate::host::Host, state: &PositionerState) -> Option<
     Some(positioner)
 }
 
-/// Shows what a native client committed on `surface` on its host role (xdg_surface and
-/// wl_surface), once the host configured it. Returns whether the host will answer the frame
-/// callbacks.
+/// Shows what a native client committed on `surface` and its subsurfaces on its host role
+/// (xdg_surface and wl_surface), once the host configured it. Returns whether the host got a new
+/// frame, whose frame callback answers the client's.
 fn show_commit(
     host: Option<&mut crate::host::Host>,
     role: Option<(
@@ -139,7 +141,9 @@ fn show_commit(
     )>,
     view: &mut HostView,
     geometry: &mut Option<Rectangle<i32, Logical>>,
+    subsurfaces: &mut crate::subsurface::Subsurfaces,
     surface: &WlSurface,
+    now_ms: u32,
 ) -> bool {
     let (Some(host), Some((xdg, host_surface))) = (host, role) else {
         return false;
@@ -148,8 +152,12 @@ fn show_commit(
         return false;
     }
     forward_geometry(surface, xdg, geometry);
-    view.show(host, surface, host_surface);
-    true
+    let moved = subsurfaces.forward(host, surface, host_surface, now_ms);
+    let shown = view.show(host, surface, host_surface);
+    if !shown && moved {
+        host_surface.commit();
+    }
+    shown
 }
 
 /// Passes on the window geometry a client set on its xdg_surface (the part of its buffer that is
@@ -317,6 +325,9 @@ impl Bridge {
         }
         let surface = native.popup.wl_surface().clone();
         if let Some(host) = self.host.as_mut() {
+            let now_ms = self.started.elapsed().as_millis() as u32;
+            self.subsurfaces
+                .forward(host, &surface, host_popup.wl_surface(), now_ms);
             native
                 .view
                 .configured(host, Some(&surface), host_popup.wl_surface());
@@ -361,7 +372,7 @@ impl Bridge {
             .iter()
             .position(|n| n.toplevel.wl_surface() == surface)
         else {
-            return false;
+            return self.subsurface_commit(surface);
         };
         if self.natives[index].role.is_none() {
             if self.host.is_some() {
@@ -372,6 +383,7 @@ impl Bridge {
             }
             return false;
         }
+        let now_ms = self.now_ms();
         let native = &mut self.natives[index];
         let role = native
             .role
@@ -382,7 +394,9 @@ impl Bridge {
             role,
             &mut native.view,
             &mut native.geometry,
+            &mut self.subsurfaces,
             surface,
+            now_ms,
         )
     }
 
@@ -395,6 +409,7 @@ impl Bridge {
             }
             return false;
         }
+        let now_ms = self.now_ms();
         let native = &mut self.native_popups[index];
         let role = native
             .role
@@ -405,7 +420,9 @@ impl Bridge {
             role,
             &mut native.view,
             &mut native.geometry,
+            &mut self.subsurfaces,
             surface,
+            now_ms,
         )
     }
 
@@ -446,6 +463,9 @@ impl Bridge {
         let surface = native.toplevel.wl_surface().clone();
         forward_geometry(&surface, host_window.xdg_surface(), &mut native.geometry);
         if let Some(host) = self.host.as_mut() {
+            let now_ms = self.started.elapsed().as_millis() as u32;
+            self.subsurfaces
+                .forward(host, &surface, host_window.wl_surface(), now_ms);
             native
                 .view
                 .configured(host, Some(&surface), host_window.wl_surface());
@@ -480,6 +500,74 @@ impl Bridge {
                     .find(|p| p.role.as_ref().map(|r| r.wl_surface()) == Some(host_surface))
                     .map(|p| p.popup.wl_surface().clone())
             })
+            .or_else(|| self.subsurfaces.server_surface_of(host_surface))
+    }
+
+    /// The host showed a frame of `host_surface`, a native toplevel's, popup's or subsurface's:
+    /// the server surface whose frame callbacks it answers.
+    pub fn native_frame_done(&mut self, host_surface: &HostSurface) -> Option<WlSurface> {
+        for native in &mut self.natives {
+            if native.role.as_ref().map(|r| r.wl_surface()) == Some(host_surface) {
+                native.view.awaiting_frame = false;
+                return Some(native.toplevel.wl_surface().clone());
+            }
+        }
+        for popup in &mut self.native_popups {
+            if popup.role.as_ref().map(|r| r.wl_surface()) == Some(host_surface) {
+                popup.view.awaiting_frame = false;
+                return Some(popup.popup.wl_surface().clone());
+            }
+        }
+        self.subsurfaces.frame_done(host_surface)
+    }
+
+    /// Whether a frame of the native `surface` went to the host, which has not answered it yet.
+    pub fn native_awaits_frame(&self, surface: &WlSurface) -> bool {
+        self.natives
+            .iter()
+            .any(|n| n.toplevel.wl_surface() == surface && n.view.awaiting_frame)
+            || self
+                .native_popups
+                .iter()
+                .any(|p| p.popup.wl_surface() == surface && p.view.awaiting_frame)
+            || self.subsurfaces.awaits_frame(surface)
+    }
+
+    /// A native client committed a subsurface. A desynchronized one is forwarded now, with the
+    /// rest of its tree; a synchronized one when its parent commits. Returns whether the host
+    /// will answer its frame callbacks.
+    fn subsurface_commit(&mut self, surface: &WlSurface) -> bool {
+        if is_sync_subsurface(surface) {
+            return false;
+        }
+        let mut root = surface.clone();
+        while let Some(parent) = get_parent(&root) {
+            root = parent;
+        }
+        if &root == surface {
+            return false;
+        }
+        let host_root = self
+            .natives
+            .iter()
+            .filter(|n| n.view.configured)
+            .find(|n| n.toplevel.wl_surface() == &root)
+            .and_then(|n| n.role.as_ref().map(|r| r.wl_surface().clone()))
+            .or_else(|| {
+                self.native_popups
+                    .iter()
+                    .filter(|p| p.view.configured)
+                    .find(|p| p.popup.wl_surface() == &root)
+                    .and_then(|p| p.role.as_ref().map(|r| r.wl_surface().clone()))
+            });
+        let (Some(host_root), Some(host)) = (host_root, self.host.as_mut()) else {
+            return false;
+        };
+        let now_ms = self.started.elapsed().as_millis() as u32;
+        if self.subsurfaces.forward(host, &root, &host_root, now_ms) {
+            host_root.commit();
+        }
+        true
     }
 
     /// Tells the host the native titles and app ids that changed since the last pass.

@@ -13,13 +13,14 @@ use std::sync::OnceLock;
 use smithay::input::keyboard::{KeyboardTarget, KeysymHandle, ModifiersState};
 use smithay::input::{Seat, SeatHandler, SeatState};
 use smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer;
-use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
-use smithay::reexports::wayland_server::Client;
+use smithay::reexports::wayland_server::protocol::wl_surface::{self, WlSurface};
+use smithay::reexports::wayland_server::{Client, Resource as _};
 use smithay::utils::{Buffer as BufferCoords, IsAlive, Logical, Rectangle, Serial};
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
-    with_states, BufferAssignment, CompositorClientState, CompositorHandler, CompositorState,
-    Damage, SurfaceAttributes,
+    is_sync_subsurface, with_states, with_surface_tree_upward, BufferAssignment,
+    CompositorClientState, CompositorHandler, CompositorState, Damage, SurfaceAttributes,
+    SurfaceData, TraversalAction,
 };
 use smithay::wayland::output::OutputHandler;
 use smithay::wayland::seat::WaylandFocus;
@@ -40,6 +41,8 @@ pub struct HeldBuffer {
     damage: Vec<Rectangle<i32, BufferCoords>>,
     /// Too many rectangles, or an unknown extent: the whole buffer.
     whole: bool,
+    /// The client took its buffer away (attached none) since the last copy.
+    removed: bool,
 }
 
 /// Past this many rectangles, the host is told the whole buffer changed.
@@ -52,45 +55,70 @@ pub enum Changed {
     Whole,
 }
 
-/// Takes the buffer a commit attached (releasing one still held from before) and its damage.
-/// Xwayland draws at scale 1, so surface and buffer coordinates are the same.
-fn hold_committed_buffer(surface: &WlSurface) {
+/// Takes the buffers a commit of `surface` applied, on it and on the synchronized subsurfaces
+/// whose state it applied with its own (releasing ones still held from before), and their damage.
+/// A synchronized subsurface's own commit applies nothing yet.
+/// Clients draw at scale 1, so surface and buffer coordinates are the same.
+fn hold_committed_buffers(surface: &WlSurface) {
+    if is_sync_subsurface(surface) {
+        return;
+    }
+    with_surface_tree_upward(
+        surface,
+        (),
+        |_, _, _| TraversalAction::DoChildren(()),
+        |_, states, _| hold_committed_buffer(states),
+        |_, _, _| true,
+    );
+}
+
+fn hold_committed_buffer(states: &SurfaceData) {
+    let mut attributes = states.cached_state.get::<SurfaceAttributes>();
+    let current = attributes.current();
+    let assignment = current.buffer.take();
+    let damage: Vec<Damage> = std::mem::take(&mut current.damage);
+    let held = states
+        .data_map
+        .get_or_insert(|| RefCell::new(HeldBuffer::default()));
+    let mut held = held.borrow_mut();
+    for d in damage {
+        let rect = match d {
+            Damage::Buffer(r) => r,
+            Damage::Surface(r) => {
+                Rectangle::new((r.loc.x, r.loc.y).into(), (r.size.w, r.size.h).into())
+            }
+        };
+        held.damage.push(rect);
+    }
+    if held.damage.len() > MAX_DAMAGE_RECTS {
+        held.whole = true;
+        held.damage.clear();
+    }
+    match assignment {
+        Some(BufferAssignment::NewBuffer(buffer)) => {
+            held.removed = false;
+            if let Some(old) = held.buffer.replace(buffer) {
+                old.release();
+            }
+        }
+        Some(BufferAssignment::Removed) => {
+            held.removed = true;
+            if let Some(old) = held.buffer.take() {
+                old.release();
+            }
+        }
+        None => {}
+    }
+}
+
+/// Whether the client took the buffer of `surface` away since the last look.
+pub fn take_removed_buffer(surface: &WlSurface) -> bool {
     with_states(surface, |states| {
-        let mut attributes = states.cached_state.get::<SurfaceAttributes>();
-        let current = attributes.current();
-        let assignment = current.buffer.take();
-        let damage: Vec<Damage> = std::mem::take(&mut current.damage);
-        let held = states
+        states
             .data_map
-            .get_or_insert(|| RefCell::new(HeldBuffer::default()));
-        let mut held = held.borrow_mut();
-        for d in damage {
-            let rect = match d {
-                Damage::Buffer(r) => r,
-                Damage::Surface(r) => {
-                    Rectangle::new((r.loc.x, r.loc.y).into(), (r.size.w, r.size.h).into())
-                }
-            };
-            held.damage.push(rect);
-        }
-        if held.damage.len() > MAX_DAMAGE_RECTS {
-            held.whole = true;
-            held.damage.clear();
-        }
-        match assignment {
-            Some(BufferAssignment::NewBuffer(buffer)) => {
-                if let Some(old) = held.buffer.replace(buffer) {
-                    old.release();
-                }
-            }
-            Some(BufferAssignment::Removed) => {
-                if let Some(old) = held.buffer.take() {
-                    old.release();
-                }
-            }
-            None => {}
-        }
-    });
+            .get::<RefCell<HeldBuffer>>()
+            .is_some_and(|held| std::mem::take(&mut held.borrow_mut().removed))
+    })
 }
 
 /// The buffer held for `surface`, if Xwayland committed one since the last copy, and what
@@ -136,11 +164,21 @@ impl CompositorHandler for Bridge {
         }
     }
 
+    /// The bridge forwards subsurface trees to the compositor, which disconnects a client (the
+    /// bridge, and with it the container) whose trees break its limits: the client that breaks
+    /// them here is disconnected instead.
+    fn new_subsurface(&mut self, surface: &WlSurface, _parent: &WlSurface) {
+        if let Some(broken) = crate::subsurface_limits::broken(surface) {
+            warn!("{broken}: disconnecting the client");
+            surface.post_error(wl_surface::Error::InvalidSize, broken);
+        }
+    }
+
     fn commit(&mut self, surface: &WlSurface) {
-        hold_committed_buffer(surface);
+        hold_committed_buffers(surface);
         self.pair_surfaces();
         let shown = self.forward(surface) || self.native_commit(surface);
-        if !shown && !self.detached {
+        if !shown && !self.detached && !self.frame_callbacks_wait(surface) {
             // Nothing on the host shows this surface yet: keep the client drawing. While the
             // bridge is detached, clients wait instead of drawing frames nobody sees.
             send_frame_callbacks(surface, self.now_ms());

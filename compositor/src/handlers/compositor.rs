@@ -15,8 +15,7 @@ use smithay::reexports::wayland_server::{
 };
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
-    get_parent, is_sync_subsurface, with_surface_tree_downward, CompositorClientState,
-    CompositorHandler, CompositorState, TraversalAction,
+    get_parent, is_sync_subsurface, CompositorClientState, CompositorHandler, CompositorState,
 };
 use smithay::wayland::compositor::{RegionUserData, SubsurfaceUserData, SurfaceUserData};
 use smithay::wayland::shm::{ShmBufferUserData, ShmPoolUserData};
@@ -28,39 +27,6 @@ use crate::state::{ClientState, Porthole, State};
 /// requires an answer rather than a panic).
 static FALLBACK_CLIENT_STATE: std::sync::LazyLock<CompositorClientState> =
     std::sync::LazyLock::new(CompositorClientState::default);
-
-/// How deep subsurfaces may nest, and how many one surface tree may hold. smithay merges a
-/// synchronized tree's pending state in time that grows faster than the tree: 5,000 nested
-/// subsurfaces froze every container's frames for seconds. Real clients nest one or two levels
-/// and hold a handful (video, overlays); one past these limits is disconnected.
-const MAX_SUBSURFACE_DEPTH: usize = 32;
-const MAX_SUBSURFACES: usize = 256;
-
-/// Why a new subsurface goes past the limits above, if it does.
-fn subsurface_limit_broken(surface: &WlSurface) -> Option<String> {
-    let mut root = surface.clone();
-    let mut depth = 0;
-    while let Some(parent) = get_parent(&root) {
-        depth += 1;
-        if depth > MAX_SUBSURFACE_DEPTH {
-            return Some(format!(
-                "subsurfaces nested more than {MAX_SUBSURFACE_DEPTH} deep"
-            ));
-        }
-        root = parent;
-    }
-    let mut count = 0usize;
-    with_surface_tree_downward(
-        &root,
-        (),
-        |_, _, _| TraversalAction::DoChildren(()),
-        |_, _, _| count += 1,
-        |_, _, _| true,
-    );
-    // The count includes the root, which is not a subsurface.
-    (count > MAX_SUBSURFACES + 1)
-        .then(|| format!("more than {MAX_SUBSURFACES} subsurfaces in one window"))
-}
 
 impl CompositorHandler for State {
     fn compositor_state(&mut self) -> &mut CompositorState {
@@ -75,7 +41,7 @@ impl CompositorHandler for State {
     }
 
     fn new_subsurface(&mut self, surface: &WlSurface, _parent: &WlSurface) {
-        let Some(broken) = subsurface_limit_broken(surface) else {
+        let Some(broken) = crate::subsurface_limits::broken(surface) else {
             return;
         };
         if let Some(client) = surface.client() {
