@@ -39,6 +39,7 @@ const DESKTOP: &[&str] = &[
     "wp_fractional_scale_manager_v1",
     "wp_cursor_shape_manager_v1",
     "xdg_activation_v1",
+    "xdg_session_manager_v1",
 ];
 
 const PRIVILEGED_OFFERED: &[&str] = &[

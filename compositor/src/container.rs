@@ -217,6 +217,16 @@ pub fn containers_root() -> anyhow::Result<PathBuf> {
     Ok(crate::control::runtime_dir()?.join("porthole"))
 }
 
+/// `$XDG_STATE_HOME` (else `~/.local/state`): what outlives a reboot, unlike the runtime
+/// directory.
+pub fn state_dir() -> anyhow::Result<PathBuf> {
+    std::env::var_os("XDG_STATE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .context("neither XDG_STATE_HOME nor HOME is set")
+}
+
 fn our_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }

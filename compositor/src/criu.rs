@@ -59,11 +59,7 @@ pub fn find_criu() -> anyhow::Result<PathBuf> {
 /// Where a container's checkpoint goes by default: `$XDG_STATE_HOME/porthole/checkpoints/NAME`
 /// (`~/.local/state/...`), which outlives a reboot, unlike the runtime directory.
 pub fn default_dir(name: &str) -> anyhow::Result<PathBuf> {
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .context("neither XDG_STATE_HOME nor HOME is set: give --dir")?;
+    let state = crate::container::state_dir().context("give --dir")?;
     Ok(state.join("porthole/checkpoints").join(name))
 }
 

@@ -16,6 +16,7 @@ pub mod input;
 pub mod policy;
 pub mod render;
 pub mod sandbox;
+pub mod session;
 pub mod shell;
 pub mod spawn;
 pub mod state;
@@ -200,6 +201,7 @@ pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
     event_loop
         .run(None, &mut state, |state| state.refresh_and_flush())
         .context("the event loop failed")?;
+    state.comp.record_session_places();
     info!("porthole stopped");
     Ok(())
 }

@@ -30,6 +30,7 @@ pub const DESKTOP_GLOBALS: &[&str] = &[
     "wp_fractional_scale_manager_v1",
     "wp_cursor_shape_manager_v1",
     "xdg_activation_v1",
+    "xdg_session_manager_v1",
     // GPU buffers, offered where the backend can import them (drm).
     "zwp_linux_dmabuf_v1",
 ];

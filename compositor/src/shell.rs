@@ -46,6 +46,8 @@ pub struct WindowMeta {
     pub frame: crate::render::FrameBuffers,
     /// The name its container's bridge gave it, for checkpoint and restore.
     pub slot: Option<String>,
+    /// Its name in an xdg-session-management session.
+    pub session: Option<crate::session::Link>,
     /// Its title bar text as last drawn: (label, width, height, background) and the image.
     pub title: Option<(
         (String, i32, i32, crate::config::Color),
@@ -303,9 +305,15 @@ impl Porthole {
         // A window of a restored container goes back to its placeholder's place and stacking,
         // and takes the focus only if it had it.
         let slot = self.take_slot(&window);
-        let loc = match &slot {
-            Some(slot) => slot.geometry.loc,
-            None => self.place(&window),
+        // A toplevel its app restored from a session goes back to its stored place.
+        let stored = match slot {
+            Some(_) => None,
+            None => self.take_session_place(&window),
+        };
+        let loc = match (&slot, stored) {
+            (Some(slot), _) => slot.geometry.loc,
+            (None, Some(place)) => place.geometry().loc,
+            (None, None) => self.place(&window),
         };
         self.shell.space.map_element(window.clone(), loc, false);
         debug!(id = window_id(&window), ?loc, "window mapped");
@@ -326,6 +334,9 @@ impl Porthole {
             if slot.minimized {
                 self.hide_minimized(&window);
             }
+        }
+        if stored.is_some_and(|p| p.maximized) {
+            self.maximize(&window);
         }
         self.queue_redraw_for(&window);
     }

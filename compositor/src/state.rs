@@ -181,11 +181,13 @@ pub struct Porthole {
     pub text: crate::decorations::TextRenderer,
     /// Transfers of the clipboard between containers.
     pub clipboard: crate::clipboard::ClipboardState,
-    /// Toplevels whose places X11 bridges follow (porthole_x11_v1).
     /// The bridges of checkpointable containers (porthole_bridge_v1).
     pub bridges: Vec<porthole_protocol::bridge::server::porthole_bridge_v1::PortholeBridgeV1>,
     /// Windows of checkpointed containers, kept in place until they come back.
     pub placeholders: Vec<crate::checkpoint::Placeholder>,
+    /// xdg-session-management-v1's sessions, per container.
+    pub sessions: crate::session::Sessions,
+    /// Toplevels whose places X11 bridges follow (porthole_x11_v1).
     pub x11_toplevels:
         Vec<porthole_protocol::x11::server::porthole_x11_toplevel_v1::PortholeX11ToplevelV1>,
     /// The arrow drawn for named cursor shapes.
@@ -304,6 +306,7 @@ impl Porthole {
         let compositor_state = CompositorState::new::<State>(&dh);
         dh.create_global::<State, porthole_protocol::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1, _>(1, ());
         dh.create_global::<State, porthole_protocol::bridge::server::porthole_bridge_v1::PortholeBridgeV1, _>(1, ());
+        dh.create_global::<State, porthole_protocol::session::server::xdg_session_manager_v1::XdgSessionManagerV1, _>(1, ());
         dh.create_global::<State, smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1, _>(3, ());
         let xdg_shell_state = XdgShellState::new::<State>(&dh);
         let xdg_decoration_state = XdgDecorationState::new_with_filter::<State, _>(
@@ -408,6 +411,7 @@ impl Porthole {
             x11_toplevels: Vec::new(),
             bridges: Vec::new(),
             placeholders: Vec::new(),
+            sessions: Default::default(),
             clipboard: Default::default(),
             client_gone,
             display_ping: None,

@@ -82,6 +82,7 @@ impl State {
                 let toplevel = window.toplevel().cloned();
                 if let Some(toplevel) = toplevel {
                     if !toplevel.is_initial_configure_sent() {
+                        self.comp.apply_session_restore(&window);
                         toplevel.send_configure();
                     }
                     // Also when the buffer came before the client acknowledged a configure, or

@@ -190,6 +190,7 @@ impl XdgShellHandler for State {
             || self.comp.focused_window().is_none();
         let was_shown = self.comp.shell.space.element_location(&window).is_some()
             || self.comp.shell.minimized.contains(&window);
+        self.comp.record_session_place(&window);
         self.comp.queue_redraw_for(&window);
         self.comp.shell.remove(&window);
         if was_shown {
@@ -323,6 +324,7 @@ impl Porthole {
     /// Takes a window whose client attached a null buffer off the screen; it maps again after
     /// a new initial configure.
     pub fn unmap_window(&mut self, window: &Window) {
+        self.record_session_place(window);
         let was_focused = self.focused_window().as_ref() == Some(window);
         self.queue_redraw_for(window);
         let location = self.shell.space.element_location(window);

@@ -1,0 +1,609 @@
+//! xdg-session-management-v1: an app names its toplevels in a session, and a toplevel it later
+//! restores by name opens where it was, at its size, maximized if it was: after the app, the
+//! container or the compositor started again.
+//!
+//! Sessions are kept per container: a session id means something only to clients of the
+//! container that created it (another container's client asking for it gets a new session), and
+//! they are stored in `$XDG_STATE_HOME/porthole/sessions/CONTAINER.json`, which outlives the
+//! runtime directory. A toplevel's place is recorded when its window closes, when its session
+//! or handle is destroyed, and when the compositor stops.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use porthole_protocol::session::server::xdg_session_manager_v1::{self, XdgSessionManagerV1};
+use porthole_protocol::session::server::xdg_session_v1::{self, XdgSessionV1};
+use porthole_protocol::session::server::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
+use serde::{Deserialize, Serialize};
+use smithay::desktop::Window;
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel::XdgToplevel;
+use smithay::reexports::wayland_server::{
+    Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource, WEnum,
+};
+use smithay::utils::{Logical, Rectangle};
+use tracing::{debug, warn};
+
+use crate::shell::with_meta;
+use crate::state::{Porthole, State};
+
+/// The global's interface name, for profiles.
+pub const GLOBAL: &str = "xdg_session_manager_v1";
+
+/// Sessions one container keeps, and toplevels one session keeps: past these the least
+/// recently used session goes, and further toplevel names are not remembered.
+const MAX_SESSIONS: usize = 64;
+const MAX_TOPLEVELS: usize = 64;
+
+/// Where a toplevel was: its content's place and size (its size before it was maximized, when
+/// it was), and whether it was maximized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub x: i32,
+    pub y: i32,
+    pub width: i32,
+    pub height: i32,
+    pub maximized: bool,
+}
+
+impl Place {
+    pub fn geometry(&self) -> Rectangle<i32, Logical> {
+        Rectangle::new((self.x, self.y).into(), (self.width, self.height).into())
+    }
+}
+
+/// One session as stored.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Session {
+    /// When it was last taken, in the container's count: the least recent goes first.
+    used: u64,
+    toplevels: BTreeMap<String, Place>,
+}
+
+/// One container's sessions, by id.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Stored {
+    uses: u64,
+    sessions: BTreeMap<String, Session>,
+}
+
+/// The sessions of every container that used one, loaded from disk on first use.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    stored: BTreeMap<String, Stored>,
+    /// Session objects in use, to tell one that another client took its session over.
+    live: Vec<XdgSessionV1>,
+}
+
+/// A window's place in a session.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub session: String,
+    pub name: String,
+    pub handle: XdgToplevelSessionV1,
+    /// Its stored place, for a toplevel restored before its first configure.
+    pub restore: Option<Place>,
+}
+
+/// An xdg_session_v1 object's session; `None` once inert (destroyed, removed or replaced).
+#[derive(Debug)]
+pub struct SessionData {
+    container: String,
+    id: Mutex<Option<String>>,
+}
+
+impl SessionData {
+    fn id(&self) -> Option<String> {
+        self.id.lock().ok().and_then(|id| id.clone())
+    }
+
+    fn make_inert(&self) {
+        if let Ok(mut id) = self.id.lock() {
+            *id = None;
+        }
+    }
+}
+
+fn sessions_file(container: &str) -> anyhow::Result<PathBuf> {
+    Ok(crate::container::state_dir()?
+        .join("porthole/sessions")
+        .join(format!("{container}.json")))
+}
+
+/// A fresh session id: 128 random bits in hex.
+fn new_id() -> String {
+    let mut bytes = [0u8; 16];
+    if let Err(err) = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+    {
+        warn!(%err, "reading /dev/urandom for a session id");
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Sessions {
+    fn container(&mut self, container: &str) -> &mut Stored {
+        self.stored.entry(container.to_string()).or_insert_with(|| {
+            let path = match sessions_file(container) {
+                Ok(path) => path,
+                Err(_) => return Stored::default(),
+            };
+            match std::fs::read(&path) {
+                Ok(text) => serde_json::from_slice(&text).unwrap_or_else(|err| {
+                    warn!(%err, path = %path.display(), "unreadable sessions; starting afresh");
+                    Stored::default()
+                }),
+                Err(_) => Stored::default(),
+            }
+        })
+    }
+
+    fn save(&mut self, container: &str) {
+        let stored = self.container(container).clone();
+        let written = sessions_file(container).and_then(|path| {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, serde_json::to_vec_pretty(&stored)?)?;
+            std::fs::rename(&tmp, &path)?;
+            Ok(())
+        });
+        if let Err(err) = written {
+            warn!(%container, "storing the sessions failed: {err:#}");
+        }
+    }
+
+    /// Takes session `id` of `container` if it is known, else creates one. Returns its id and
+    /// whether it was known.
+    fn take(&mut self, container: &str, id: Option<&str>) -> (String, bool) {
+        let stored = self.container(container);
+        stored.uses += 1;
+        let uses = stored.uses;
+        if let Some(session) = id.and_then(|id| stored.sessions.get_mut(id)) {
+            session.used = uses;
+            return (id.unwrap_or_default().to_string(), true);
+        }
+        if stored.sessions.len() >= MAX_SESSIONS {
+            if let Some(oldest) = stored
+                .sessions
+                .iter()
+                .min_by_key(|(_, s)| s.used)
+                .map(|(id, _)| id.clone())
+            {
+                stored.sessions.remove(&oldest);
+            }
+        }
+        let id = new_id();
+        stored.sessions.insert(
+            id.clone(),
+            Session {
+                used: uses,
+                toplevels: BTreeMap::new(),
+            },
+        );
+        (id, false)
+    }
+
+    fn place(&mut self, container: &str, session: &str, name: &str) -> Option<Place> {
+        let stored = self.container(container);
+        stored.sessions.get(session)?.toplevels.get(name).copied()
+    }
+
+    fn set_place(&mut self, container: &str, session: &str, name: &str, place: Place) {
+        let Some(session) = self.container(container).sessions.get_mut(session) else {
+            return;
+        };
+        if session.toplevels.len() >= MAX_TOPLEVELS && !session.toplevels.contains_key(name) {
+            return;
+        }
+        session.toplevels.insert(name.to_string(), place);
+        self.save(container);
+    }
+}
+
+impl Porthole {
+    /// The window an xdg_toplevel belongs to.
+    fn window_of_toplevel(&self, toplevel: &XdgToplevel) -> Option<Window> {
+        let surface = self.xdg_shell_state.get_toplevel(toplevel)?;
+        self.shell.window_for_surface(surface.wl_surface())
+    }
+
+    /// The windows linked to session `id` of `container`.
+    fn session_windows(&self, container: &str, id: &str) -> Vec<Window> {
+        self.shell
+            .all_windows()
+            .filter(|w| {
+                with_meta(w, |m| {
+                    m.container == container && m.session.as_ref().is_some_and(|l| l.session == id)
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Records where a window of a session is.
+    pub fn record_session_place(&mut self, window: &Window) {
+        let Some((container, link)) = with_meta(window, |m| {
+            m.session
+                .as_ref()
+                .map(|link| (m.container.clone(), link.clone()))
+        }) else {
+            return;
+        };
+        let info = self.window_info(window);
+        let geometry = if info.maximized {
+            with_meta(window, |m| m.restore)
+        } else {
+            self.shell.space.element_geometry(window)
+        };
+        let Some(g) = geometry.filter(|g| g.size.w > 0 && g.size.h > 0) else {
+            return;
+        };
+        let place = Place {
+            x: g.loc.x,
+            y: g.loc.y,
+            width: g.size.w,
+            height: g.size.h,
+            maximized: info.maximized,
+        };
+        debug!(%container, session = %link.session, name = %link.name, ?place, "session place");
+        self.sessions
+            .set_place(&container, &link.session, &link.name, place);
+    }
+
+    /// Records every session window's place (the compositor stops).
+    pub fn record_session_places(&mut self) {
+        let windows: Vec<Window> = self.shell.all_windows().cloned().collect();
+        for window in windows {
+            self.record_session_place(&window);
+        }
+    }
+
+    /// Unlinks the windows of a session (its object went inert), recording their places first
+    /// unless the session was removed.
+    fn unlink_session(&mut self, container: &str, id: &str, record: bool) {
+        for window in self.session_windows(container, id) {
+            if record {
+                self.record_session_place(&window);
+            }
+            with_meta(&window, |m| m.session = None);
+        }
+    }
+
+    /// Before a restored toplevel's first configure: its stored size, and the event that says
+    /// this configure restores it.
+    pub fn apply_session_restore(&mut self, window: &Window) {
+        let Some(link) = with_meta(window, |m| m.session.clone()) else {
+            return;
+        };
+        let (Some(place), Some(toplevel)) = (link.restore, window.toplevel()) else {
+            return;
+        };
+        toplevel.with_pending_state(|s| s.size = Some(place.geometry().size));
+        if link.handle.is_alive() {
+            link.handle.restored();
+        }
+    }
+
+    /// Where a restored toplevel maps: its stored place, once, when an output still shows it.
+    /// Returns whether to maximize it then.
+    pub fn take_session_place(&mut self, window: &Window) -> Option<Place> {
+        let place = with_meta(window, |m| m.session.as_mut()?.restore.take())?;
+        let g = place.geometry();
+        self.shell
+            .space
+            .output_under(g.loc.to_f64())
+            .next()
+            .is_some()
+            .then_some(place)
+    }
+
+    /// Links `toplevel` to a session under `name`, restoring its place when asked to.
+    fn link_toplevel(
+        &mut self,
+        session: &XdgSessionV1,
+        data: &SessionData,
+        toplevel: &XdgToplevel,
+        name: &str,
+        handle: XdgToplevelSessionV1,
+        restore: bool,
+    ) {
+        let Some(id) = data.id() else {
+            return;
+        };
+        let Some(window) = self.window_of_toplevel(toplevel) else {
+            return;
+        };
+        if with_meta(&window, |m| m.session.is_some()) {
+            session.post_error(
+                xdg_session_v1::Error::AlreadyAdded,
+                "the toplevel is in a session already",
+            );
+            return;
+        }
+        let taken = self
+            .session_windows(&data.container, &id)
+            .iter()
+            .any(|w| with_meta(w, |m| m.session.as_ref().is_some_and(|l| l.name == name)));
+        if taken {
+            session.post_error(
+                xdg_session_v1::Error::NameInUse,
+                format!("a toplevel of the session is named `{name}` already"),
+            );
+            return;
+        }
+        let restore = if restore {
+            let mapped = self
+                .xdg_shell_state
+                .get_toplevel(toplevel)
+                .is_some_and(|t| t.is_initial_configure_sent());
+            if mapped {
+                session.post_error(
+                    xdg_session_v1::Error::AlreadyMapped,
+                    "restore_toplevel comes before the toplevel's first commit",
+                );
+                return;
+            }
+            self.sessions.place(&data.container, &id, name)
+        } else {
+            None
+        };
+        debug!(container = %data.container, session = %id, %name, restored = restore.is_some(), "toplevel in a session");
+        with_meta(&window, |m| {
+            m.session = Some(Link {
+                session: id,
+                name: name.to_string(),
+                handle,
+                restore,
+            })
+        });
+    }
+}
+
+impl GlobalDispatch<XdgSessionManagerV1, ()> for State {
+    fn bind(
+        _state: &mut Self,
+        _dh: &DisplayHandle,
+        _client: &Client,
+        resource: New<XdgSessionManagerV1>,
+        _global_data: &(),
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        data_init.init(resource, ());
+    }
+
+    fn can_view(client: Client, _global_data: &()) -> bool {
+        crate::policy::client_may_bind(&client, GLOBAL)
+    }
+}
+
+impl Dispatch<XdgSessionManagerV1, ()> for State {
+    fn request(
+        state: &mut Self,
+        client: &Client,
+        manager: &XdgSessionManagerV1,
+        request: xdg_session_manager_v1::Request,
+        _data: &(),
+        _dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        let xdg_session_manager_v1::Request::GetSession {
+            id,
+            reason,
+            session_id,
+        } = request
+        else {
+            return;
+        };
+        let container = Porthole::client_container(client);
+        if !matches!(reason, WEnum::Value(_)) {
+            manager.post_error(
+                xdg_session_manager_v1::Error::InvalidReason,
+                "the reason is launch, recover or session_restore",
+            );
+            return;
+        }
+        let sessions = &mut state.comp.sessions;
+        sessions.live.retain(|s| s.is_alive());
+        if let Some(wanted) = &session_id {
+            let same = |s: &&XdgSessionV1| {
+                s.data::<SessionData>()
+                    .is_some_and(|d| d.container == container && d.id().as_ref() == Some(wanted))
+            };
+            if sessions
+                .live
+                .iter()
+                .filter(same)
+                .any(|s| s.client().as_ref() == Some(client))
+            {
+                manager.post_error(
+                    xdg_session_manager_v1::Error::InUse,
+                    "this client uses the session already",
+                );
+                return;
+            }
+            // Another client using it loses it.
+            for old in sessions.live.iter().filter(same) {
+                if let Some(data) = old.data::<SessionData>() {
+                    data.make_inert();
+                }
+                old.replaced();
+            }
+        }
+        let (session_id, known) = sessions.take(&container, session_id.as_deref());
+        sessions.save(&container);
+        let session = data_init.init(
+            id,
+            SessionData {
+                container: container.clone(),
+                id: Mutex::new(Some(session_id.clone())),
+            },
+        );
+        if known {
+            session.restored();
+        } else {
+            session.created(session_id.clone());
+        }
+        debug!(%container, session = %session_id, known, "session");
+        state.comp.sessions.live.push(session);
+        if known {
+            // Windows still linked to the session under its previous owner follow the new one.
+            state.comp.unlink_session(&container, &session_id, true);
+        }
+    }
+}
+
+impl Dispatch<XdgSessionV1, SessionData> for State {
+    fn request(
+        state: &mut Self,
+        _client: &Client,
+        session: &XdgSessionV1,
+        request: xdg_session_v1::Request,
+        data: &SessionData,
+        _dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        let container = data.container.clone();
+        match request {
+            xdg_session_v1::Request::Destroy => {
+                if let Some(id) = data.id() {
+                    state.comp.unlink_session(&container, &id, true);
+                }
+                data.make_inert();
+            }
+            xdg_session_v1::Request::Remove => {
+                if let Some(id) = data.id() {
+                    state.comp.unlink_session(&container, &id, false);
+                    state
+                        .comp
+                        .sessions
+                        .container(&container)
+                        .sessions
+                        .remove(&id);
+                    state.comp.sessions.save(&container);
+                }
+                data.make_inert();
+            }
+            xdg_session_v1::Request::AddToplevel { id, toplevel, name } => {
+                let handle = data_init.init(id, ToplevelSessionData::new(data));
+                state
+                    .comp
+                    .link_toplevel(session, data, &toplevel, &name, handle, false);
+            }
+            xdg_session_v1::Request::RestoreToplevel { id, toplevel, name } => {
+                let handle = data_init.init(id, ToplevelSessionData::new(data));
+                state
+                    .comp
+                    .link_toplevel(session, data, &toplevel, &name, handle, true);
+            }
+            xdg_session_v1::Request::RemoveToplevel { name } => {
+                let Some(id) = data.id() else {
+                    return;
+                };
+                for window in state.comp.session_windows(&container, &id) {
+                    with_meta(&window, |m| {
+                        if m.session.as_ref().is_some_and(|l| l.name == name) {
+                            m.session = None;
+                        }
+                    });
+                }
+                if let Some(s) = state
+                    .comp
+                    .sessions
+                    .container(&container)
+                    .sessions
+                    .get_mut(&id)
+                {
+                    s.toplevels.remove(&name);
+                }
+                state.comp.sessions.save(&container);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An xdg_toplevel_session_v1 object's container and session (`None`: made inert).
+#[derive(Debug)]
+pub struct ToplevelSessionData {
+    container: String,
+    session: Option<String>,
+}
+
+impl ToplevelSessionData {
+    fn new(session: &SessionData) -> Self {
+        Self {
+            container: session.container.clone(),
+            session: session.id(),
+        }
+    }
+}
+
+impl Dispatch<XdgToplevelSessionV1, ToplevelSessionData> for State {
+    fn request(
+        state: &mut Self,
+        _client: &Client,
+        handle: &XdgToplevelSessionV1,
+        request: xdg_toplevel_session_v1::Request,
+        data: &ToplevelSessionData,
+        _dh: &DisplayHandle,
+        _data_init: &mut DataInit<'_, Self>,
+    ) {
+        let Some(window) = state
+            .comp
+            .shell
+            .all_windows()
+            .find(|w| {
+                with_meta(w, |m| {
+                    m.session.as_ref().is_some_and(|l| &l.handle == handle)
+                })
+            })
+            .cloned()
+        else {
+            return;
+        };
+        match request {
+            xdg_toplevel_session_v1::Request::Destroy => {
+                state.comp.record_session_place(&window);
+                with_meta(&window, |m| m.session = None);
+            }
+            xdg_toplevel_session_v1::Request::Rename { name } => {
+                let Some(session) = &data.session else {
+                    return;
+                };
+                let taken = state
+                    .comp
+                    .session_windows(&data.container, session)
+                    .iter()
+                    .any(|w| with_meta(w, |m| m.session.as_ref().is_some_and(|l| l.name == name)));
+                if taken {
+                    handle.post_error(
+                        xdg_session_v1::Error::NameInUse,
+                        format!("a toplevel of the session is named `{name}` already"),
+                    );
+                    return;
+                }
+                let old = with_meta(&window, |m| {
+                    let link = m.session.as_mut()?;
+                    Some(std::mem::replace(&mut link.name, name.clone()))
+                });
+                if let (Some(old), Some(s)) = (
+                    old,
+                    state
+                        .comp
+                        .sessions
+                        .container(&data.container)
+                        .sessions
+                        .get_mut(session),
+                ) {
+                    if let Some(place) = s.toplevels.remove(&old) {
+                        s.toplevels.insert(name, place);
+                    }
+                }
+                state.comp.sessions.save(&data.container);
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! `xdg_session_management_v1` (protocol/xdg-session-management-v1.xml, the interfaces of the
+//! wayland-protocols staging protocol): apps name their toplevels in a session and get their
+//! places back when they start again. Server side for the compositor (feature `server`), client
+//! side for tests (feature `client`).
+
+#![allow(missing_docs, clippy::all)]
+
+#[cfg(feature = "client")]
+pub mod client {
+    #![allow(dead_code, non_camel_case_types, unused_unsafe, unused_variables)]
+    #![allow(non_upper_case_globals, non_snake_case, unused_imports)]
+    use wayland_client;
+    use wayland_client::protocol::*;
+    use wayland_protocols::xdg::shell::client::*;
+
+    pub mod __interfaces {
+        use wayland_client::backend as wayland_backend;
+        use wayland_client::protocol::__interfaces::*;
+        use wayland_protocols::xdg::shell::client::__interfaces::*;
+        wayland_scanner::generate_interfaces!("xdg-session-management-v1.xml");
+    }
+    use self::__interfaces::*;
+
+    wayland_scanner::generate_client_code!("xdg-session-management-v1.xml");
+}
+
+#[cfg(feature = "server")]
+pub mod server {
+    #![allow(dead_code, non_camel_case_types, unused_unsafe, unused_variables)]
+    #![allow(non_upper_case_globals, non_snake_case, unused_imports)]
+    use wayland_protocols::xdg::shell::server::*;
+    use wayland_server;
+    use wayland_server::protocol::*;
+
+    pub mod __interfaces {
+        use wayland_protocols::xdg::shell::server::__interfaces::*;
+        use wayland_server::backend as wayland_backend;
+        use wayland_server::protocol::__interfaces::*;
+        wayland_scanner::generate_interfaces!("xdg-session-management-v1.xml");
+    }
+    use self::__interfaces::*;
+
+    wayland_scanner::generate_server_code!("xdg-session-management-v1.xml");
+}
