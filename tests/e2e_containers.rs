@@ -1126,3 +1126,15 @@ fn a_container_accepts_new_clients_after_earlier_ones_exit() {
     }
     wait_for_counts(&c, "q", 0, 0);
 }
+
+#[test]
+fn a_command_that_exits_at_once_ends_porthole_run_with_its_status() {
+    // The bridge wrapping the command missed an exit that came before its event loop ran, and
+    // served on: `porthole run` hung (a third of the time for `true` on a busy machine).
+    let c = Compositor::start(320, 240);
+    c.run_ok(&["container", "add", "q"]);
+    for _ in 0..20 {
+        let out = c.run(&["run", "q", "--", "sh", "-c", "exit 7"]);
+        assert_eq!(out.status.code(), Some(7), "{}", shown(&out));
+    }
+}

@@ -817,7 +817,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .map_err(|err| anyhow::anyhow!("watching the Xwayland-facing display: {err}"))?;
 
     // A command that exited before the signal source was polled is reaped on the first pass.
+    // calloop's `run` forgets a stop asked for before it starts, so the bridge returns here
+    // then; else it would serve on with nothing left to run (`porthole run` hung for a command
+    // that exits at once, like wayland-info, when the machine was busy).
     bridge.reap();
+    if let Some(code) = bridge.exit {
+        return Ok(code);
+    }
     if bridge.proxy {
         // The compositor learns at once that this container is checkpointable.
         bridge.connect_host()?;
