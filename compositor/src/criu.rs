@@ -197,6 +197,19 @@ fn explain_failure(log: &Path) -> String {
             format!("{task} holds a connection to {outside}, outside the container"),
         );
     }
+    // CRIU dumps a terminal's session only when the process holding /dev/tty also holds the
+    // terminal: a shell starting up (or a program opening /dev/tty for a moment) breaks that.
+    if reasons
+        .iter()
+        .any(|r| r.contains("ctty inheritance detected"))
+    {
+        reasons.insert(
+            0,
+            "a process was opening its terminal (/dev/tty) as the checkpoint came, as a shell \
+             starting up does; try again in a moment"
+                .to_string(),
+        );
+    }
     if reasons.is_empty() {
         return format!("CRIU failed; its log is {}", log.display());
     }
@@ -547,4 +560,42 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
         }
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explain_failure;
+
+    fn explained(log: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dump.log");
+        std::fs::write(&path, log).unwrap();
+        explain_failure(&path)
+    }
+
+    #[test]
+    fn a_runaway_socket_names_the_process_holding_it() {
+        let said = explained(
+            "(00.1) Dumping task (pid: 7 comm: python3)\n\
+             (00.2) Dumping: ino 4242 peer_ino 4243 family 1\n\
+             (00.3) Error (criu/sk-unix.c:1): sk unix: Runaway socket: ino 4243 peer_ino 4242 \
+             family 1 type 1 state 1 name /tmp/outside.sock\n",
+        );
+        assert!(
+            said.starts_with(
+                "process 7 (python3) holds a connection to /tmp/outside.sock, outside the container"
+            ),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn a_terminal_being_opened_says_to_try_again() {
+        let said = explained(
+            "(00.5) Error (criu/tty.c:2286): tty: ctty inheritance detected sid/pgrp 4 \
+             (ctty pid_real 12163 pty pid_real 12132)\n",
+        );
+        assert!(said.contains("try again in a moment"), "{said}");
+        assert!(said.contains("ctty inheritance detected"), "{said}");
+    }
 }
