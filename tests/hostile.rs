@@ -24,6 +24,8 @@ use wayland_protocols::xdg::shell::client::xdg_wm_base;
 
 wayland_client::delegate_noop!(ClientData: ignore wl_subcompositor::WlSubcompositor);
 wayland_client::delegate_noop!(ClientData: ignore wl_subsurface::WlSubsurface);
+wayland_client::delegate_noop!(ClientData: ignore porthole_protocol::session::client::xdg_session_manager_v1::XdgSessionManagerV1);
+wayland_client::delegate_noop!(ClientData: ignore porthole_protocol::session::client::xdg_session_v1::XdgSessionV1);
 
 const CONFIG: &str = r##"
 [container.attacker]
@@ -499,6 +501,50 @@ impl Drop for KillOnDrop {
             rustix::process::Signal::KILL,
         );
     }
+}
+
+#[test]
+fn a_flood_of_sessions_is_served_and_stored_within_bounds() {
+    use porthole_protocol::session::client::xdg_session_manager_v1::{Reason, XdgSessionManagerV1};
+    // 20,000 sessions asked for, half of them kept in use: each is served, the compositor's
+    // memory comes back, other containers keep drawing, and the container's sessions file
+    // keeps at most 64 (stored a moment later, not once per request).
+    let mut comp = start();
+    let rss_before = comp.rss_kib();
+    let mut c = Raw::connect(&socket(&comp, "attacker")).unwrap();
+    let manager: XdgSessionManagerV1 = c.bind("xdg_session_manager_v1", 1);
+    let qh = c.qh.clone();
+    let mut kept = Vec::new();
+    honest_client_survives(&mut comp, 2.0, || {
+        // In batches, reading the replies (a client that never reads is cut off).
+        for _ in 0..200 {
+            for i in 0..100 {
+                let session = manager.get_session(Reason::Launch, None, &qh, ());
+                if i % 2 == 0 {
+                    session.destroy();
+                } else {
+                    kept.push(session);
+                }
+            }
+            c.roundtrip().expect("served");
+        }
+    });
+    let file = comp
+        .dir()
+        .join("home/.local/state/porthole/sessions/attacker.json");
+    let stored = poll(Duration::from_secs(5), "the sessions file", || {
+        let text = std::fs::read(&file).map_err(|e| e.to_string())?;
+        let json: serde_json::Value = serde_json::from_slice(&text).map_err(|e| e.to_string())?;
+        json["sessions"]
+            .as_object()
+            .map(|s| s.len())
+            .ok_or_else(|| "no sessions".to_string())
+    });
+    assert!(stored <= 64, "{stored} sessions stored");
+    drop(kept);
+    drop(c);
+    attacker_gone(&comp);
+    memory_came_back(&comp, rss_before);
 }
 
 #[test]

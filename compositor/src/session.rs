@@ -8,16 +8,19 @@
 //! runtime directory. A toplevel's place is recorded when its window closes, when its session
 //! or handle is destroyed, and when the compositor stops.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use porthole_protocol::session::server::xdg_session_manager_v1::{self, XdgSessionManagerV1};
 use porthole_protocol::session::server::xdg_session_v1::{self, XdgSessionV1};
 use porthole_protocol::session::server::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
 use serde::{Deserialize, Serialize};
 use smithay::desktop::Window;
+use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel::XdgToplevel;
+use smithay::reexports::wayland_server::backend::ClientId;
 use smithay::reexports::wayland_server::{
     Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource, WEnum,
 };
@@ -71,9 +74,18 @@ struct Stored {
 #[derive(Debug, Default)]
 pub struct Sessions {
     stored: BTreeMap<String, Stored>,
-    /// Session objects in use, to tell one that another client took its session over.
-    live: Vec<XdgSessionV1>,
+    /// Session objects in use, by container and session id: one that another client takes over
+    /// is told so.
+    live: BTreeMap<(String, String), Vec<XdgSessionV1>>,
+    /// Containers whose sessions changed since they were last written, and whether a write
+    /// is due: writes wait a moment and come together, so that a client flooding session
+    /// requests costs no more than one write a moment.
+    dirty: BTreeSet<String>,
+    write_due: bool,
 }
+
+/// How long changed sessions wait before they are written.
+const WRITE_DELAY: Duration = Duration::from_millis(500);
 
 /// A window's place in a session.
 #[derive(Debug, Clone)]
@@ -85,22 +97,23 @@ pub struct Link {
     pub restore: Option<Place>,
 }
 
-/// An xdg_session_v1 object's session; `None` once inert (destroyed, removed or replaced).
+/// An xdg_session_v1 object's container and session, which it no longer manages once inert
+/// (destroyed, removed or replaced).
 #[derive(Debug)]
 pub struct SessionData {
     container: String,
-    id: Mutex<Option<String>>,
+    id: String,
+    inert: AtomicBool,
 }
 
 impl SessionData {
+    /// The session, while the object manages it.
     fn id(&self) -> Option<String> {
-        self.id.lock().ok().and_then(|id| id.clone())
+        (!self.inert.load(Ordering::Relaxed)).then(|| self.id.clone())
     }
 
     fn make_inert(&self) {
-        if let Ok(mut id) = self.id.lock() {
-            *id = None;
-        }
+        self.inert.store(true, Ordering::Relaxed);
     }
 }
 
@@ -138,7 +151,18 @@ impl Sessions {
         })
     }
 
-    fn save(&mut self, container: &str) {
+    fn changed(&mut self, container: &str) {
+        self.dirty.insert(container.to_string());
+    }
+
+    /// Writes the sessions that changed.
+    pub fn write_changed(&mut self) {
+        for container in std::mem::take(&mut self.dirty) {
+            self.write(&container);
+        }
+    }
+
+    fn write(&mut self, container: &str) {
         let stored = self.container(container).clone();
         let written = sessions_file(container).and_then(|path| {
             if let Some(dir) = path.parent() {
@@ -198,11 +222,31 @@ impl Sessions {
             return;
         }
         session.toplevels.insert(name.to_string(), place);
-        self.save(container);
+        self.changed(container);
     }
 }
 
 impl Porthole {
+    /// Writes the sessions that changed in a moment (see [`Sessions::dirty`]).
+    fn write_sessions_soon(&mut self) {
+        if self.sessions.dirty.is_empty() || self.sessions.write_due {
+            return;
+        }
+        self.sessions.write_due = true;
+        let timer =
+            self.loop_handle
+                .insert_source(Timer::from_duration(WRITE_DELAY), |_, _, state| {
+                    state.comp.sessions.write_due = false;
+                    state.comp.sessions.write_changed();
+                    TimeoutAction::Drop
+                });
+        if let Err(err) = timer {
+            warn!(%err, "cannot schedule writing the sessions; writing them now");
+            self.sessions.write_due = false;
+            self.sessions.write_changed();
+        }
+    }
+
     /// The window an xdg_toplevel belongs to.
     fn window_of_toplevel(&self, toplevel: &XdgToplevel) -> Option<Window> {
         let surface = self.xdg_shell_state.get_toplevel(toplevel)?;
@@ -250,14 +294,16 @@ impl Porthole {
         debug!(%container, session = %link.session, name = %link.name, ?place, "session place");
         self.sessions
             .set_place(&container, &link.session, &link.name, place);
+        self.write_sessions_soon();
     }
 
-    /// Records every session window's place (the compositor stops).
+    /// Records every session window's place and writes the sessions (the compositor stops).
     pub fn record_session_places(&mut self) {
         let windows: Vec<Window> = self.shell.all_windows().cloned().collect();
         for window in windows {
             self.record_session_place(&window);
         }
+        self.sessions.write_changed();
     }
 
     /// Unlinks the windows of a session (its object went inert), recording their places first
@@ -405,18 +451,19 @@ impl Dispatch<XdgSessionManagerV1, ()> for State {
             return;
         }
         let sessions = &mut state.comp.sessions;
-        sessions.live.retain(|s| s.is_alive());
         if let Some(wanted) = &session_id {
-            let same = |s: &&XdgSessionV1| {
-                s.data::<SessionData>()
-                    .is_some_and(|d| d.container == container && d.id().as_ref() == Some(wanted))
-            };
-            if sessions
+            let key = (container.clone(), wanted.clone());
+            let users: Vec<XdgSessionV1> = sessions
                 .live
-                .iter()
-                .filter(same)
-                .any(|s| s.client().as_ref() == Some(client))
-            {
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .filter(|s| {
+                    s.is_alive() && s.data::<SessionData>().is_some_and(|d| d.id().is_some())
+                })
+                .cloned()
+                .collect();
+            if users.iter().any(|s| s.client().as_ref() == Some(client)) {
                 manager.post_error(
                     xdg_session_manager_v1::Error::InUse,
                     "this client uses the session already",
@@ -424,20 +471,22 @@ impl Dispatch<XdgSessionManagerV1, ()> for State {
                 return;
             }
             // Another client using it loses it.
-            for old in sessions.live.iter().filter(same) {
+            for old in users {
                 if let Some(data) = old.data::<SessionData>() {
                     data.make_inert();
                 }
                 old.replaced();
             }
+            sessions.live.remove(&key);
         }
         let (session_id, known) = sessions.take(&container, session_id.as_deref());
-        sessions.save(&container);
+        sessions.changed(&container);
         let session = data_init.init(
             id,
             SessionData {
                 container: container.clone(),
-                id: Mutex::new(Some(session_id.clone())),
+                id: session_id.clone(),
+                inert: AtomicBool::new(false),
             },
         );
         if known {
@@ -446,7 +495,14 @@ impl Dispatch<XdgSessionManagerV1, ()> for State {
             session.created(session_id.clone());
         }
         debug!(%container, session = %session_id, known, "session");
-        state.comp.sessions.live.push(session);
+        state
+            .comp
+            .sessions
+            .live
+            .entry((container.clone(), session_id.clone()))
+            .or_default()
+            .push(session);
+        state.comp.write_sessions_soon();
         if known {
             // Windows still linked to the session under its previous owner follow the new one.
             state.comp.unlink_session(&container, &session_id, true);
@@ -481,7 +537,8 @@ impl Dispatch<XdgSessionV1, SessionData> for State {
                         .container(&container)
                         .sessions
                         .remove(&id);
-                    state.comp.sessions.save(&container);
+                    state.comp.sessions.changed(&container);
+                    state.comp.write_sessions_soon();
                 }
                 data.make_inert();
             }
@@ -517,9 +574,20 @@ impl Dispatch<XdgSessionV1, SessionData> for State {
                 {
                     s.toplevels.remove(&name);
                 }
-                state.comp.sessions.save(&container);
+                state.comp.sessions.changed(&container);
+                state.comp.write_sessions_soon();
             }
             _ => {}
+        }
+    }
+
+    fn destroyed(state: &mut Self, _client: ClientId, session: &XdgSessionV1, data: &SessionData) {
+        let key = (data.container.clone(), data.id.clone());
+        if let Some(users) = state.comp.sessions.live.get_mut(&key) {
+            users.retain(|s| s != session);
+            if users.is_empty() {
+                state.comp.sessions.live.remove(&key);
+            }
         }
     }
 }
@@ -601,7 +669,8 @@ impl Dispatch<XdgToplevelSessionV1, ToplevelSessionData> for State {
                         s.toplevels.insert(name, place);
                     }
                 }
-                state.comp.sessions.save(&data.container);
+                state.comp.sessions.changed(&data.container);
+                state.comp.write_sessions_soon();
             }
             _ => {}
         }
