@@ -7,6 +7,7 @@ mod common;
 mod fixture;
 mod raw;
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,11 +18,12 @@ use porthole_protocol::session::client::xdg_session_v1::{self, XdgSessionV1};
 use porthole_protocol::session::client::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
 use porthole_protocol::WindowInfo;
 use raw::*;
+use std::io::Write as _;
+use std::os::fd::AsFd as _;
 use wayland_client::backend::ObjectId;
-use wayland_client::protocol::{wl_buffer, wl_compositor, wl_surface};
+
+use wayland_client::protocol::{wl_buffer, wl_compositor, wl_shm, wl_shm_pool, wl_surface};
 use wayland_client::{Connection, Dispatch, Proxy, QueueHandle};
-use wayland_protocols::wp::single_pixel_buffer::v1::client::wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1;
-use wayland_protocols::wp::viewporter::client::{wp_viewport, wp_viewporter};
 use wayland_protocols::xdg::decoration::zv1::client::zxdg_decoration_manager_v1::ZxdgDecorationManagerV1;
 use wayland_protocols::xdg::decoration::zv1::client::zxdg_toplevel_decoration_v1::Mode;
 use wayland_protocols::xdg::shell::client::{xdg_surface, xdg_toplevel, xdg_wm_base};
@@ -80,27 +82,36 @@ enum Naming {
     Restore,
 }
 
-/// The app: one window named `main` in a session, drawn in one colour at the size it is
-/// configured to (300x200 when the compositor leaves the size to it).
+/// The app: one window named `main` in a session, drawn in one colour (wl_shm, which a
+/// checkpointable container's bridge offers too) at the size it is configured to (300x200 when
+/// the compositor leaves the size to it).
 struct App {
     raw: Raw,
     log: Log,
     xdg: xdg_surface::XdgSurface,
     toplevel: xdg_toplevel::XdgToplevel,
     surface: wl_surface::WlSurface,
-    viewport: wp_viewport::WpViewport,
-    _buffer: wl_buffer::WlBuffer,
+    pool: wl_shm_pool::WlShmPool,
+    buffer: Option<wl_buffer::WlBuffer>,
+    _memory: std::os::fd::OwnedFd,
 }
+
+/// Big enough for a window filling the 1280x800 output.
+const POOL_BYTES: i32 = 1280 * 800 * 4;
 
 impl App {
     fn launch(c: &Compositor, container: &str, session: Option<&str>, naming: Naming) -> Self {
-        let raw = Raw::connect(&socket(c, container)).unwrap();
+        Self::launch_on(&socket(c, container), session, naming)
+    }
+
+    /// The app on the Wayland socket at `path`.
+    fn launch_on(path: &Path, session: Option<&str>, naming: Naming) -> Self {
+        let raw = Raw::connect(path).unwrap();
         let log = Log::default();
         let compositor: wl_compositor::WlCompositor = raw.bind("wl_compositor", 4);
         let wm: xdg_wm_base::XdgWmBase = raw.bind("xdg_wm_base", 1);
         let decorations: ZxdgDecorationManagerV1 = raw.bind("zxdg_decoration_manager_v1", 1);
-        let pixels: WpSinglePixelBufferManagerV1 = raw.bind("wp_single_pixel_buffer_manager_v1", 1);
-        let viewporter: wp_viewporter::WpViewporter = raw.bind("wp_viewporter", 1);
+        let shm: wl_shm::WlShm = raw.bind("wl_shm", 1);
         let manager: XdgSessionManagerV1 = raw.bind("xdg_session_manager_v1", 1);
         let qh = raw.qh.clone();
         let xdg_session =
@@ -118,8 +129,11 @@ impl App {
             Naming::Add => xdg_session.add_toplevel(&toplevel, "main".into(), &qh, data),
             Naming::Restore => xdg_session.restore_toplevel(&toplevel, "main".into(), &qh, data),
         };
-        let viewport = viewporter.get_viewport(&surface, &qh, ());
-        let buffer = pixels.create_u32_rgba_buffer(0, u32::MAX / 2, u32::MAX, u32::MAX, &qh, ());
+        let memory = memfd(POOL_BYTES as u64);
+        std::fs::File::from(memory.try_clone().unwrap())
+            .write_all(&vec![0x60; POOL_BYTES as usize])
+            .unwrap();
+        let pool = shm.create_pool(memory.as_fd(), POOL_BYTES, &qh, ());
         surface.commit();
         let mut app = Self {
             raw,
@@ -127,14 +141,14 @@ impl App {
             xdg,
             toplevel,
             surface,
-            viewport,
-            _buffer: buffer,
+            pool,
+            buffer: None,
+            _memory: memory,
         };
         poll(TIMEOUT, "the first configure", || {
             app.raw.roundtrip()?;
             app.configured().ok_or_else(|| "none yet".to_string())
         });
-        app.surface.attach(Some(&app._buffer), 0, 0);
         app.draw();
         app
     }
@@ -159,11 +173,18 @@ impl App {
             self.xdg.ack_configure(serial);
         }
         let (w, h) = match self.configured() {
-            Some((w, h)) if w > 0 && h > 0 => (w, h),
+            Some((w, h)) if w > 0 && h > 0 => (w.min(1280), h.min(800)),
             _ => (300, 200),
         };
-        self.viewport.set_destination(w, h);
-        self.surface.damage_buffer(0, 0, 1, 1);
+        let qh = self.raw.qh.clone();
+        let buffer = self
+            .pool
+            .create_buffer(0, w, h, w * 4, wl_shm::Format::Xrgb8888, &qh, ());
+        self.surface.attach(Some(&buffer), 0, 0);
+        if let Some(old) = self.buffer.replace(buffer) {
+            old.destroy();
+        }
+        self.surface.damage_buffer(0, 0, w, h);
         self.surface.commit();
         self.raw.roundtrip().unwrap();
     }
@@ -347,4 +368,87 @@ fn a_session_belongs_to_its_container() {
             false => Err(format!("{:?}", first.log())),
         }
     });
+}
+
+/// Kills a sandbox's process tree when the test ends: SIGKILL to the first process of a pid
+/// namespace kills everything in it.
+struct Sandbox(u32);
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
+    }
+}
+
+#[test]
+fn an_app_in_a_checkpointable_container_gets_its_window_back_through_the_bridge() {
+    // There the bridge serves the apps (it is the container's only client of the compositor)
+    // and passes their sessions on. Needs root, as checkpointable containers do.
+    let c = Compositor::start(1280, 800);
+    c.run_ok(&["container", "add", "ckapps"]);
+    let out = c.run(&["run", "--checkpointable", "ckapps", "--", "sleep", "3600"]);
+    assert!(
+        out.status.success(),
+        "porthole run --checkpointable failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let containers: serde_json::Value =
+        serde_json::from_str(&c.run_ok(&["containers", "--json"])).unwrap();
+    let pid = containers
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "ckapps"))
+        .and_then(|c| c["bridge_pid"].as_u64())
+        .expect("the bridge's pid") as u32;
+    let _sandbox = Sandbox(pid);
+    let socket = PathBuf::from(format!("/proc/{pid}/root/run/porthole/wayland-0"));
+
+    let app = App::launch_on(&socket, None, Naming::Add);
+    let mut app = app;
+    let id = poll(TIMEOUT, "the session id", || {
+        app.raw.roundtrip()?;
+        app.created().ok_or_else(|| format!("{:?}", app.log()))
+    });
+    let opened = window(&c, "ckapps", "the window", |_| true);
+    let place = (433, 251);
+    drag(&c, &opened, place);
+    let moved = window(&c, "ckapps", "the moved window", |w| {
+        (w.geometry.x, w.geometry.y) == place
+    });
+
+    // A checkpoint makes the bridge let go of the compositor and take its sessions back after.
+    // This one fails (the app, this test, holds a connection into the container from outside),
+    // and the bridge reconnects as after a restore.
+    let criu = std::env::var_os("PORTHOLE_CRIU")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.criu/criu"));
+    let out = c.run_with_env(
+        &["checkpoint", "ckapps"],
+        &[("PORTHOLE_CRIU", criu.to_str().unwrap())],
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("The container keeps running"),
+        "CRIU ran and failed on the connection from outside: {said}"
+    );
+    let back = window(&c, "ckapps", "the window live again", |w| !w.checkpointed);
+    assert_eq!(back.geometry, moved.geometry);
+    app.raw.roundtrip().expect("the app is still served");
+    drop(app);
+    closed(&c, "ckapps");
+
+    let mut app = App::launch_on(&socket, Some(&id), Naming::Restore);
+    let w = window(&c, "ckapps", "the restored window", |_| true);
+    app.raw.roundtrip().unwrap();
+    assert_eq!(
+        app.log(),
+        ["restored", "toplevel restored after 0 configures"],
+        "what the session said through the bridge"
+    );
+    assert_eq!(app.first_configure(), (300, 200));
+    assert_eq!(
+        w.geometry, moved.geometry,
+        "the restored window is where it was"
+    );
 }

@@ -19,7 +19,7 @@ use porthole_protocol::session::server::xdg_toplevel_session_v1::{self, XdgTople
 use serde::{Deserialize, Serialize};
 use smithay::desktop::Window;
 use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
-use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel::XdgToplevel;
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel::{self, XdgToplevel};
 use smithay::reexports::wayland_server::backend::ClientId;
 use smithay::reexports::wayland_server::{
     Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource, WEnum,
@@ -318,7 +318,8 @@ impl Porthole {
     }
 
     /// Before a restored toplevel's first configure: its stored size, and the event that says
-    /// this configure restores it.
+    /// this configure restores it. A fullscreen window (a kiosk's) keeps its output's size and
+    /// place.
     pub fn apply_session_restore(&mut self, window: &Window) {
         let Some(link) = with_meta(window, |m| m.session.clone()) else {
             return;
@@ -326,14 +327,18 @@ impl Porthole {
         let (Some(place), Some(toplevel)) = (link.restore, window.toplevel()) else {
             return;
         };
+        if toplevel.with_pending_state(|s| s.states.contains(xdg_toplevel::State::Fullscreen)) {
+            with_meta(window, |m| m.session.as_mut().map(|l| l.restore = None));
+            return;
+        }
         toplevel.with_pending_state(|s| s.size = Some(place.geometry().size));
         if link.handle.is_alive() {
             link.handle.restored();
         }
     }
 
-    /// Where a restored toplevel maps: its stored place, once, when an output still shows it.
-    /// Returns whether to maximize it then.
+    /// Where a restored toplevel maps: its stored place, once, when an output still shows it
+    /// (and whether to maximize it then).
     pub fn take_session_place(&mut self, window: &Window) -> Option<Place> {
         let place = with_meta(window, |m| m.session.as_mut()?.restore.take())?;
         let g = place.geometry();

@@ -81,6 +81,10 @@ pub struct Host {
     pub x11: Option<PortholeX11ManagerV1>,
     /// porthole_bridge_v1, bound by a checkpointable container's bridge.
     pub bridge: Option<PortholeBridgeV1>,
+    /// xdg_session_manager_v1, where the compositor offers it, for a checkpointable container's
+    /// native clients (see [`crate::session`]).
+    pub session_manager:
+        Option<porthole_protocol::session::client::xdg_session_manager_v1::XdgSessionManagerV1>,
 }
 
 impl Host {
@@ -124,6 +128,11 @@ impl Host {
             primary_source: None,
             last_serial: 0,
             x11: globals.bind(&qh, 1..=1, ()).ok(),
+            session_manager: if proxy {
+                globals.bind(&qh, 1..=1, ()).ok()
+            } else {
+                None
+            },
             bridge: if proxy {
                 Some(globals.bind(&qh, 1..=1, ()).context(
                     "the compositor offers no porthole_bridge_v1 (is it older than this bridge?)",

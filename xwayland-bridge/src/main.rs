@@ -18,6 +18,7 @@ mod mirror;
 mod native;
 mod selection;
 mod server;
+mod session;
 mod subsurface;
 #[path = "../../compositor/src/subsurface_limits.rs"]
 mod subsurface_limits;
@@ -137,6 +138,8 @@ pub struct Bridge {
     pub native_popups: Vec<native::NativePopup>,
     /// Their subsurfaces.
     pub subsurfaces: subsurface::Subsurfaces,
+    /// Their sessions (xdg-session-management-v1).
+    pub sessions: session::Sessions,
     /// Serving the container's Wayland socket: the host connection outlives Xwayland, and
     /// losing it keeps every client (see [`Bridge::detach`]).
     pub proxy: bool,
@@ -303,6 +306,7 @@ impl Bridge {
             native.forget_host();
         }
         self.subsurfaces.forget_host();
+        self.sessions.forget_host();
         // Popups open now are dismissed, as after any reconnect.
         for popup in self.native_popups.drain(..) {
             popup.popup.send_popup_done();
@@ -340,6 +344,7 @@ impl Bridge {
                 self.create_role(index);
             }
         }
+        self.reattach_sessions();
         for index in 0..self.natives.len() {
             self.create_native_role(index);
         }
@@ -791,6 +796,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         natives: Vec::new(),
         native_popups: Vec::new(),
         subsurfaces: Default::default(),
+        sessions: Default::default(),
         proxy: cli.serve_wayland.is_some(),
         detached: false,
         last_token: 0,
@@ -827,6 +833,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if bridge.proxy {
         // The compositor learns at once that this container is checkpointable.
         bridge.connect_host()?;
+        if bridge
+            .host
+            .as_ref()
+            .is_some_and(|h| h.session_manager.is_some())
+        {
+            dh.create_global::<Bridge, porthole_protocol::session::server::xdg_session_manager_v1::XdgSessionManagerV1, _>(1, ());
+        }
     }
 
     info!(

@@ -10,7 +10,7 @@
 //! Forwarded: toplevels with shm buffers, their titles, app ids, parents, sizes and states,
 //! popups (menus, placed by the host with the client's positioner), keyboard and pointer input,
 //! the clipboard and primary selection (see [`crate::selection`]), subsurfaces (see
-//! [`crate::subsurface`]). Not yet: drag and drop.
+//! [`crate::subsurface`]), sessions (see [`crate::session`]). Not yet: drag and drop.
 
 use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
@@ -239,6 +239,8 @@ impl Bridge {
         if let Some(bridge) = &host.bridge {
             bridge.set_slot(window.wl_surface(), native.view.token.clone());
         }
+        let toplevel = native.toplevel.clone();
+        self.forward_toplevel_sessions(&toplevel, &window);
         window.commit();
         self.natives[index].role = Some(window);
     }
@@ -350,7 +352,7 @@ impl Bridge {
         true
     }
 
-    fn host_window_of_native(&self, surface: &WlSurface) -> Option<Window> {
+    pub fn host_window_of_native(&self, surface: &WlSurface) -> Option<Window> {
         self.natives
             .iter()
             .find(|n| n.toplevel.wl_surface() == surface)
