@@ -46,18 +46,6 @@ fn container(c: &Compositor, name: &str) -> Option<ContainerInfo> {
     all.into_iter().find(|i| i.name == name)
 }
 
-/// Kills a container's process tree when the test ends, however it ends: SIGKILL to the first
-/// process of a pid namespace kills everything in it.
-struct Sandbox(u32);
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", &self.0.to_string()])
-            .status();
-    }
-}
-
 /// Creates container `name`, starts [`SCRIPT`] (plus `extra`) in it checkpointable, and waits
 /// for its two windows. Returns the bridge's pid.
 fn start(c: &mut Compositor, name: &str, extra: &str) -> u32 {
@@ -85,25 +73,6 @@ fn windows_of(c: &Compositor, name: &str, checkpointed: bool) -> Vec<WindowInfo>
             Err(format!("{mine:?}"))
         }
     })
-}
-
-/// Drags a window by its title bar so that its content's top-left corner goes to `to`, as a
-/// person would, and waits until it is there.
-fn drag(c: &Compositor, w: &WindowInfo, to: (i32, i32)) {
-    let grab = (w.geometry.x + 60, w.geometry.y - TITLEBAR / 2);
-    let drop = (grab.0 + to.0 - w.geometry.x, grab.1 + to.1 - w.geometry.y);
-    c.run_ok(&["input", "move", &grab.0.to_string(), &grab.1.to_string()]);
-    c.run_ok(&["input", "button", "left", "press"]);
-    c.run_ok(&["input", "move", &drop.0.to_string(), &drop.1.to_string()]);
-    c.run_ok(&["input", "button", "left", "release"]);
-    poll(START_TIMEOUT, "the dragged window", || {
-        let g = c.window(w.id).ok_or("gone")?.geometry;
-        if (g.x, g.y) == to {
-            Ok(())
-        } else {
-            Err(format!("{g:?}"))
-        }
-    });
 }
 
 /// Moves xterm where no placement would put it, over weston-simple-shm, and focuses it; returns

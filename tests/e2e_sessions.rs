@@ -193,6 +193,35 @@ impl App {
         self.log.lock().unwrap().clone()
     }
 
+    /// Waits for a configure whose size passes `wanted`, and draws at it.
+    fn follow(&mut self, what: &str, wanted: impl Fn((i32, i32)) -> bool) {
+        poll(TIMEOUT, what, || {
+            self.raw.roundtrip()?;
+            match self.configured() {
+                Some(size) if wanted(size) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        });
+        self.draw();
+    }
+
+    /// Checks that the window it restored came back as `moved` was: told so before its first
+    /// configure, which carries its size, and in its place.
+    fn restored_as(&mut self, c: &Compositor, container: &str, moved: &WindowInfo) {
+        let w = window(c, container, "the restored window", |_| true);
+        self.raw.roundtrip().unwrap();
+        assert_eq!(
+            self.log(),
+            ["restored", "toplevel restored after 0 configures"],
+            "what the session said"
+        );
+        assert_eq!(self.first_configure(), (300, 200));
+        assert_eq!(
+            w.geometry, moved.geometry,
+            "the restored window is where it was"
+        );
+    }
+
     /// The session id the compositor gave on `created`.
     fn created(&self) -> Option<String> {
         self.log()
@@ -216,16 +245,6 @@ fn window(
             .cloned()
             .ok_or_else(|| format!("{windows:?}"))
     })
-}
-
-/// Drags a window by its title bar so that its content's corner lands at `to`.
-fn drag(c: &Compositor, w: &WindowInfo, to: (i32, i32)) {
-    let grab = (w.geometry.x + 60, w.geometry.y - TITLEBAR / 2);
-    let drop = (grab.0 + to.0 - w.geometry.x, grab.1 + to.1 - w.geometry.y);
-    c.run_ok(&["input", "move", &grab.0.to_string(), &grab.1.to_string()]);
-    c.run_ok(&["input", "button", "left", "press"]);
-    c.run_ok(&["input", "move", &drop.0.to_string(), &drop.1.to_string()]);
-    c.run_ok(&["input", "button", "left", "release"]);
 }
 
 /// Waits until the app's window is gone from the list (its client disconnected).
@@ -264,18 +283,8 @@ fn an_app_gets_its_window_back_where_it_was_also_after_a_compositor_restart() {
     // Second run: the session is known, and the window restored by name opens where it was,
     // told so before its first configure, which carries its size.
     let back = |c: &Compositor| {
-        let app = App::launch(c, "apps", Some(&id), Naming::Restore);
-        let w = window(c, "apps", "the restored window", |_| true);
-        assert_eq!(
-            app.log(),
-            ["restored", "toplevel restored after 0 configures"],
-            "what the session said"
-        );
-        assert_eq!(app.first_configure(), (300, 200));
-        assert_eq!(
-            w.geometry, moved.geometry,
-            "the restored window is where it was"
-        );
+        let mut app = App::launch(c, "apps", Some(&id), Naming::Restore);
+        app.restored_as(c, "apps", &moved);
         app
     };
     let app = back(&c);
@@ -291,36 +300,15 @@ fn an_app_gets_its_window_back_where_it_was_also_after_a_compositor_restart() {
     let w = window(&c, "apps", "the window", |_| true);
     c.run_ok(&["window", "maximize", "--id", &w.id.to_string()]);
     let mut app = app;
-    poll(TIMEOUT, "the maximize configure", || {
-        app.raw.roundtrip()?;
-        match app.configured() {
-            Some((w, _)) if w > 300 => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    });
-    app.draw();
+    app.follow("the maximize configure", |(w, _)| w > 300);
     window(&c, "apps", "the maximized window", |w| w.maximized);
     drop(app);
     closed(&c, "apps");
     let mut app = App::launch(&c, "apps", Some(&id), Naming::Restore);
-    poll(TIMEOUT, "the maximize configure", || {
-        app.raw.roundtrip()?;
-        match app.configured() {
-            Some((w, _)) if w > 300 => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    });
-    app.draw();
+    app.follow("the maximize configure", |(w, _)| w > 300);
     let w = window(&c, "apps", "the window maximized again", |w| w.maximized);
     c.run_ok(&["window", "maximize", "--id", &w.id.to_string()]);
-    poll(TIMEOUT, "the unmaximize configure", || {
-        app.raw.roundtrip()?;
-        match app.configured() {
-            Some((300, 200)) => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    });
-    app.draw();
+    app.follow("the unmaximize configure", |size| size == (300, 200));
     let w = window(&c, "apps", "the window unmaximized", |w| !w.maximized);
     assert_eq!(
         w.geometry, moved.geometry,
@@ -368,18 +356,6 @@ fn a_session_belongs_to_its_container() {
             false => Err(format!("{:?}", first.log())),
         }
     });
-}
-
-/// Kills a sandbox's process tree when the test ends: SIGKILL to the first process of a pid
-/// namespace kills everything in it.
-struct Sandbox(u32);
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", &self.0.to_string()])
-            .status();
-    }
 }
 
 #[test]
@@ -439,16 +415,5 @@ fn an_app_in_a_checkpointable_container_gets_its_window_back_through_the_bridge(
     closed(&c, "ckapps");
 
     let mut app = App::launch_on(&socket, Some(&id), Naming::Restore);
-    let w = window(&c, "ckapps", "the restored window", |_| true);
-    app.raw.roundtrip().unwrap();
-    assert_eq!(
-        app.log(),
-        ["restored", "toplevel restored after 0 configures"],
-        "what the session said through the bridge"
-    );
-    assert_eq!(app.first_configure(), (300, 200));
-    assert_eq!(
-        w.geometry, moved.geometry,
-        "the restored window is where it was"
-    );
+    app.restored_as(&c, "ckapps", &moved);
 }

@@ -446,7 +446,7 @@ fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
         containers.as_array()?.iter().find(|c| c["name"] == "cka")?["bridge_pid"].as_u64()
     };
     let pid = bridge(&comp).expect("the bridge reports its pid");
-    let _sandbox = KillOnDrop(pid);
+    let _sandbox = Sandbox(pid as u32);
     let shm = poll(
         Duration::from_secs(30),
         "weston-simple-shm's window",
@@ -488,19 +488,6 @@ fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
             }
         },
     );
-}
-
-/// Kills a sandbox's process tree when the test ends: SIGKILL to the first process of a pid
-/// namespace kills everything in it.
-struct KillOnDrop(u64);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = rustix::process::kill_process(
-            rustix::process::Pid::from_raw(self.0 as i32).expect("a pid"),
-            rustix::process::Signal::KILL,
-        );
-    }
 }
 
 #[test]

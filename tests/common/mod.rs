@@ -19,6 +19,37 @@ use porthole_protocol::{Geometry, WindowInfo};
 /// The `porthole` binary under test.
 pub const PORTHOLE: &str = env!("CARGO_BIN_EXE_porthole");
 
+/// Drags a window by its title bar so that its content's top-left corner goes to `to`, as a
+/// person would, and waits until it is there.
+pub fn drag(c: &Compositor, w: &WindowInfo, to: (i32, i32)) {
+    let grab = (w.geometry.x + 60, w.geometry.y - TITLEBAR / 2);
+    let drop = (grab.0 + to.0 - w.geometry.x, grab.1 + to.1 - w.geometry.y);
+    c.run_ok(&["input", "move", &grab.0.to_string(), &grab.1.to_string()]);
+    c.run_ok(&["input", "button", "left", "press"]);
+    c.run_ok(&["input", "move", &drop.0.to_string(), &drop.1.to_string()]);
+    c.run_ok(&["input", "button", "left", "release"]);
+    poll(Duration::from_secs(30), "the dragged window", || {
+        let g = c.window(w.id).ok_or("gone")?.geometry;
+        if (g.x, g.y) == to {
+            Ok(())
+        } else {
+            Err(format!("{g:?}"))
+        }
+    });
+}
+
+/// Kills a container's process tree when the test ends, however it ends: SIGKILL to the first
+/// process of a pid namespace kills everything in it.
+pub struct Sandbox(pub u32);
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
+    }
+}
+
 /// A binary built next to `porthole` (cargo builds every workspace binary there).
 pub fn sibling(name: &str) -> PathBuf {
     let path = Path::new(PORTHOLE).with_file_name(name);
