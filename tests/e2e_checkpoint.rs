@@ -453,8 +453,9 @@ sh -c 'exec 3</dev/dri/renderD128; exec weston-simple-damage' &"#;
     assert!(
         stderr.contains("hold GPU state")
             && stderr.contains("weston-simple-damage")
+            && stderr.contains("with windows \"simple-damage\"")
             && stderr.contains("--stop-gpu-clients"),
-        "the refusal names the process and the way out: {stderr}"
+        "the refusal names the process, its window and the way out: {stderr}"
     );
     assert!(gone(pid).is_err(), "the container still runs");
     assert!(

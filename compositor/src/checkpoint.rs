@@ -142,6 +142,7 @@ impl Placeholder {
             fullscreen: false,
             minimized: self.minimized,
             checkpointed: true,
+            slot: Some(self.token.clone()),
         }
     }
 
@@ -242,8 +243,7 @@ impl Porthole {
     /// The process id of a container's bridge, if one is connected.
     pub fn bridge_pid(&self, container: &str) -> Option<u32> {
         let client = self.bridge_of(container)?.client()?;
-        let creds = client.get_credentials(&self.display_handle).ok()?;
-        Some(creds.pid as u32)
+        client.get_data::<ClientState>()?.pid
     }
 
     /// Checks that a container can be checkpointed: its bridge is its only client. Returns the
@@ -265,9 +265,9 @@ impl Porthole {
             .clients
             .iter()
             .filter(|c| c.id() != bridge_client.id())
-            .map(|c| match c.get_credentials(&self.display_handle) {
-                Ok(creds) => format!("pid {}", creds.pid),
-                Err(_) => "a client".to_string(),
+            .map(|c| match c.get_data::<ClientState>().and_then(|d| d.pid) {
+                Some(pid) => format!("pid {pid}"),
+                None => "a client".to_string(),
             })
             .collect();
         if !others.is_empty() {
@@ -279,10 +279,12 @@ impl Porthole {
             ));
         }
         let pid = bridge_client
-            .get_credentials(&self.display_handle)
-            .map_err(|err| format!("cannot learn the bridge's process: {err}"))?
-            .pid;
-        Ok((bridge, pid as u32))
+            .get_data::<ClientState>()
+            .and_then(|d| d.pid)
+            .ok_or(
+                "cannot learn the bridge's process: it is outside the compositor's pid namespace",
+            )?;
+        Ok((bridge, pid))
     }
 
     /// The windows of a container, bottom first, with what a placeholder needs to know of each

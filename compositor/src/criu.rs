@@ -245,12 +245,40 @@ struct GpuClient {
     /// Its pid on the host.
     pid: u32,
     respawn: porthole_protocol::Respawn,
+    /// The titles of its windows.
+    titles: Vec<String>,
 }
 
 impl std::fmt::Display for GpuClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.pid, self.respawn.argv.join(" "))
+        write!(f, "{} ({})", self.pid, self.respawn.argv.join(" "))?;
+        if !self.titles.is_empty() {
+            let titles: Vec<String> = self.titles.iter().map(|t| format!("\"{t}\"")).collect();
+            write!(f, " with windows {}", titles.join(", "))?;
+        }
+        Ok(())
     }
+}
+
+/// A process's pid in its own pid namespace (the last of `NSpid` in its status).
+fn namespace_pid(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+    line.split_whitespace().last()?.parse().ok()
+}
+
+/// The titles of the windows of container `name` that process `pid` opened, as the bridge's
+/// slot names tell (native clients' only).
+fn window_titles(windows: &[porthole_protocol::WindowInfo], name: &str, pid: u32) -> Vec<String> {
+    let Some(inner) = namespace_pid(pid) else {
+        return Vec::new();
+    };
+    let suffix = format!("-p{inner}");
+    windows
+        .iter()
+        .filter(|w| w.container == name && w.slot.as_deref().is_some_and(|s| s.ends_with(&suffix)))
+        .map(|w| w.title.clone())
+        .collect()
 }
 
 /// The processes of the container whose first process is `init`: those in its pid namespace.
@@ -298,7 +326,11 @@ fn gpu_clients(init: u32) -> Vec<GpuClient> {
                 .unwrap_or_else(|_| "/".into()),
             env: split(std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default()),
         };
-        found.push(GpuClient { pid, respawn });
+        found.push(GpuClient {
+            pid,
+            respawn,
+            titles: Vec::new(),
+        });
     }
     found
 }
@@ -345,7 +377,14 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
     };
     let info = container_info(name)?.with_context(|| format!("no container `{name}`"))?;
     if let Some(init) = info.bridge_pid {
-        let gpu = gpu_clients(init);
+        let mut gpu = gpu_clients(init);
+        if !gpu.is_empty() {
+            if let Ok(Response::Windows { windows }) = ctl::request(Command::Windows) {
+                for client in &mut gpu {
+                    client.titles = window_titles(&windows, name, client.pid);
+                }
+            }
+        }
         let listed = gpu
             .iter()
             .map(ToString::to_string)

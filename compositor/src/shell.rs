@@ -815,6 +815,7 @@ impl Porthole {
             fullscreen: has(xdg_toplevel::State::Fullscreen),
             minimized: self.shell.minimized.contains(window),
             checkpointed: false,
+            slot: with_meta(window, |m| m.slot.clone()),
         }
     }
 

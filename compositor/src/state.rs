@@ -260,6 +260,9 @@ pub struct ClientState {
     pub x11: bool,
     /// Tells the event loop when the client goes away (`disconnected` cannot reach the state).
     pub gone: Option<channel::Sender<ClientGone>>,
+    /// Its process id, read when it connected; none for a process outside the compositor's pid
+    /// namespace (wayland-backend's `get_credentials` panics on those, so it is not used).
+    pub pid: Option<u32>,
 }
 
 /// A client went away.
@@ -461,11 +464,15 @@ impl Porthole {
         profile: Profile,
         x11: bool,
     ) -> Option<Client> {
+        let pid = rustix::net::sockopt::socket_peercred(&stream)
+            .ok()
+            .and_then(|cred| u32::try_from(cred.pid.as_raw_nonzero().get()).ok());
         let data = Arc::new(ClientState {
             container: container.into(),
             profile,
             x11,
             gone: Some(self.client_gone.clone()),
+            pid,
             ..Default::default()
         });
         match self.display_handle.insert_client(stream, data) {

@@ -357,6 +357,11 @@ pub struct WindowInfo {
     /// here when the container is restored.
     #[serde(default)]
     pub checkpointed: bool,
+    /// The name a checkpointable container's bridge gave it, which it keeps across a checkpoint:
+    /// `x11-<window id>`, or `wl-<n>-p<pid>` for a native client's window (the pid as the
+    /// container sees it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
 }
 
 /// A container.

@@ -662,7 +662,15 @@ fn listen_wayland(loop_handle: &LoopHandle<'static, Bridge>, name: &str) -> anyh
     let socket = source.socket_name().to_string_lossy().into_owned();
     loop_handle
         .insert_source(source, |stream, _, bridge| {
-            let data = std::sync::Arc::new(native::NativeClient::default());
+            // As the container sees it; none for a peer outside the bridge's pid namespace,
+            // whose pid reads as 0 (rustix says so; wayland-backend's credentials panic).
+            let pid = rustix::net::sockopt::socket_peercred(&stream)
+                .ok()
+                .and_then(|cred| u32::try_from(cred.pid.as_raw_nonzero().get()).ok());
+            let data = std::sync::Arc::new(native::NativeClient {
+                pid,
+                ..Default::default()
+            });
             if let Err(err) = bridge.server.dh.insert_client(stream, data) {
                 warn!(%err, "cannot accept a Wayland client");
             }

@@ -67,6 +67,8 @@ impl NativeServer {
 #[derive(Debug, Default)]
 pub struct NativeClient {
     pub compositor: CompositorClientState,
+    /// Its pid as the container sees it, read when it connected.
+    pub pid: Option<u32>,
 }
 
 impl ClientData for NativeClient {
@@ -603,7 +605,11 @@ impl XdgShellHandler for Bridge {
 
     fn new_toplevel(&mut self, toplevel: ToplevelSurface) {
         self.last_token += 1;
-        let token = format!("wl-{}", self.last_token);
+        // The client's pid lets `porthole checkpoint` name the windows of a process it refuses.
+        let pid = smithay::reexports::wayland_server::Resource::client(toplevel.wl_surface())
+            .and_then(|c| c.get_data::<NativeClient>()?.pid)
+            .unwrap_or(0);
+        let token = format!("wl-{}-p{pid}", self.last_token);
         debug!(%token, "a native toplevel");
         self.natives.push(Native {
             toplevel,
