@@ -1,9 +1,10 @@
 //! The Wayland server the container's Xwayland talks to, and the X11 window manager.
 //!
-//! Only Xwayland connects here (through the socket pair Smithay's `XWayland::spawn` creates): the
-//! bridge offers it a compositor, shm, one seat and one output the size of the host's desktop.
-//! Buffers Xwayland commits are held until the window's host surface can show them; see
-//! [`crate::mirror`].
+//! Xwayland connects here through the socket pair Smithay's `XWayland::spawn` creates; in a
+//! checkpointable container the native clients do too, through the container's Wayland socket
+//! (see [`crate::native`]). The bridge offers a compositor, shm, one seat and one output the size
+//! of the host's desktop. Buffers clients commit are held until the host surface showing them
+//! can take a copy; see [`crate::mirror`] and [`crate::subsurface`].
 
 use std::borrow::Cow;
 use std::cell::RefCell;
