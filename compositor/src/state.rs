@@ -814,7 +814,8 @@ impl State {
             let Some(s) = self.comp.output_state.get_mut(&output) else {
                 continue;
             };
-            s.redraw_queued = false;
+            // A failed render is drawn again at the next tick.
+            s.redraw_queued = matches!(frame, Frame::Failed);
             s.repaint_at = None;
             // A failed render is paced like a frame too, so that it is retried at the next tick
             // rather than in a busy loop.
@@ -828,7 +829,9 @@ impl State {
                 "rendered"
             );
             match frame {
-                Frame::Simulated => schedule_vblank(&mut self.comp, &output, tick, refresh),
+                Frame::Simulated | Frame::Failed => {
+                    schedule_vblank(&mut self.comp, &output, tick, refresh)
+                }
                 // The display reports it (`frame_presented` from its vblank), or, paused, the
                 // session's return clears it.
                 Frame::Queued | Frame::Paused => {}

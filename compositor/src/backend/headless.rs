@@ -18,6 +18,7 @@ use smithay::reexports::wayland_server::backend::GlobalId;
 use smithay::utils::{Physical, Size, Transform};
 use tracing::{error, info};
 
+use super::Frame;
 use crate::config::OutputMode;
 use crate::render::CursorMode;
 use crate::state::{Porthole, State};
@@ -134,9 +135,9 @@ where
     }
 
     /// Repaints the damaged part of an output.
-    pub fn render(&mut self, comp: &mut Porthole, output: &Output) {
+    pub fn render(&mut self, comp: &mut Porthole, output: &Output) -> Frame {
         let Some(o) = self.outputs.iter_mut().find(|o| &o.output == output) else {
-            return;
+            return Frame::Simulated;
         };
         // The image is reallocated when the output's mode changed.
         if let Some(size) = output.current_mode().map(|m| m.size) {
@@ -150,7 +151,7 @@ where
                     }
                     Err(err) => {
                         error!(?err, "cannot reallocate the output image");
-                        return;
+                        return Frame::Failed;
                     }
                 }
             }
@@ -163,7 +164,7 @@ where
                 Ok(target) => target,
                 Err(err) => {
                     error!(?err, "cannot bind the output image");
-                    return;
+                    return Frame::Failed;
                 }
             };
             match o.damage_tracker.render_output(
@@ -176,7 +177,7 @@ where
                 Ok(result) => result.states,
                 Err(err) => {
                     error!(?err, "rendering failed");
-                    return;
+                    return Frame::Failed;
                 }
             }
         };
@@ -185,5 +186,6 @@ where
         if let Some(state) = comp.output_state.get_mut(output) {
             state.feedback = Some(feedback);
         }
+        Frame::Simulated
     }
 }

@@ -37,6 +37,10 @@ pub enum Frame {
     Queued,
     /// The session is paused: nothing is drawn until it comes back.
     Paused,
+    /// The renderer failed (a client's buffer went bad under it): paced like a drawn frame, and
+    /// drawn again at the next tick, whose frame callbacks go out then. Until a frame succeeds
+    /// the clients it would first show get none, and may wait for one.
+    Failed,
 }
 
 impl Backend {
@@ -45,8 +49,8 @@ impl Backend {
     /// reports it.
     pub fn render(&mut self, comp: &mut Porthole, output: &Output) -> Frame {
         match self {
-            Backend::Headless(b) => b.render(comp, output),
-            Backend::HeadlessGles(b) => b.render(comp, output),
+            Backend::Headless(b) => return b.render(comp, output),
+            Backend::HeadlessGles(b) => return b.render(comp, output),
             Backend::Winit(b) => b.render(comp, output),
             Backend::Drm(b) => return b.render(comp, output),
         }
