@@ -417,3 +417,30 @@ fn an_app_in_a_checkpointable_container_gets_its_window_back_through_the_bridge(
     let mut app = App::launch_on(&socket, Some(&id), Naming::Restore);
     app.restored_as(&c, "ckapps", &moved);
 }
+
+#[test]
+fn a_name_too_long_for_a_session_is_a_protocol_error() {
+    // Names are stored: one over 256 bytes is refused, the app cut off, the compositor fine.
+    let c = Compositor::start(640, 480);
+    c.run_ok(&["container", "add", "apps"]);
+    let mut raw = Raw::connect(&socket(&c, "apps")).unwrap();
+    let compositor: wl_compositor::WlCompositor = raw.bind("wl_compositor", 4);
+    let wm: xdg_wm_base::XdgWmBase = raw.bind("xdg_wm_base", 1);
+    let manager: XdgSessionManagerV1 = raw.bind("xdg_session_manager_v1", 1);
+    let qh = raw.qh.clone();
+    let log = Log::default();
+    let session = manager.get_session(Reason::Launch, None, &qh, log.clone());
+    let surface = compositor.create_surface(&qh, ());
+    let toplevel = wm.get_xdg_surface(&surface, &qh, ()).get_toplevel(&qh, ());
+    session.add_toplevel(&toplevel, "x".repeat(300), &qh, (toplevel.id(), log));
+    assert!(raw.roundtrip().is_err(), "a 300-byte name is refused");
+    let error = raw.error();
+    assert!(
+        error.contains("code: 3") && error.contains("xdg_session_v1"),
+        "invalid_name on the session: {error}"
+    );
+    assert!(
+        c.run(&["windows"]).status.success(),
+        "the compositor goes on"
+    );
+}

@@ -16,6 +16,7 @@ use std::time::Duration;
 use porthole_protocol::session::server::xdg_session_manager_v1::{self, XdgSessionManagerV1};
 use porthole_protocol::session::server::xdg_session_v1::{self, XdgSessionV1};
 use porthole_protocol::session::server::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
+use porthole_protocol::session::NAME_RULE;
 use serde::{Deserialize, Serialize};
 use smithay::desktop::Window;
 use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
@@ -363,6 +364,10 @@ impl Porthole {
         let Some(id) = data.id() else {
             return;
         };
+        if !porthole_protocol::session::valid_name(name) {
+            session.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
+            return;
+        }
         let Some(window) = self.window_of_toplevel(toplevel) else {
             return;
         };
@@ -645,6 +650,10 @@ impl Dispatch<XdgToplevelSessionV1, ToplevelSessionData> for State {
                 let Some(session) = &data.session else {
                     return;
                 };
+                if !porthole_protocol::session::valid_name(&name) {
+                    handle.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
+                    return;
+                }
                 let taken = state
                     .comp
                     .session_windows(&data.container, session)

@@ -5,6 +5,19 @@
 
 #![allow(missing_docs, clippy::all)]
 
+/// The longest toplevel name Porthole keeps in a session, in bytes: a longer one is an
+/// `invalid_name` error. (Names are stored, and a client could otherwise make the compositor
+/// write 4 KiB names by the thousand.) The bridge checks it before the compositor would.
+pub const MAX_NAME_BYTES: usize = 256;
+
+/// What an `invalid_name` error says.
+pub const NAME_RULE: &str = "a toplevel's name in a session is 1 to 256 bytes";
+
+/// Whether `name` may name a toplevel in a session.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= MAX_NAME_BYTES
+}
+
 #[cfg(feature = "client")]
 pub mod client {
     #![allow(dead_code, non_camel_case_types, unused_unsafe, unused_variables)]

@@ -17,6 +17,7 @@ use porthole_protocol::session::client::xdg_toplevel_session_v1 as host_handle;
 use porthole_protocol::session::server::xdg_session_manager_v1::{self, XdgSessionManagerV1};
 use porthole_protocol::session::server::xdg_session_v1::{self, XdgSessionV1};
 use porthole_protocol::session::server::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
+use porthole_protocol::session::NAME_RULE;
 use smithay::reexports::wayland_server::{
     Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource, WEnum,
 };
@@ -198,6 +199,10 @@ impl Bridge {
         restore: bool,
     ) {
         self.sessions.prune();
+        if !porthole_protocol::session::valid_name(&name) {
+            session.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
+            return;
+        }
         let Some(toplevel) = self
             .server
             .native
@@ -398,6 +403,10 @@ impl Dispatch<XdgToplevelSessionV1, ()> for Bridge {
             }
             xdg_toplevel_session_v1::Request::Rename { name } => {
                 let session = toplevels[index].session.clone();
+                if !porthole_protocol::session::valid_name(&name) {
+                    session.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
+                    return;
+                }
                 if toplevels
                     .iter()
                     .any(|t| t.session == session && t.name == name)
