@@ -382,6 +382,76 @@ time.sleep(3600)' &"#;
     );
 }
 
+/// A process of the container that runs `script` in a shell on a new terminal, holding the
+/// terminal's other end as a terminal emulator does.
+fn on_a_terminal(script: &str) -> String {
+    format!(
+        r#"python3 -c 'import os, pty, sys, time
+if pty.fork()[0] == 0:
+    os.execvp("sh", ["sh", "-c", sys.argv[1]])
+time.sleep(3600)' '{script}' &"#
+    )
+}
+
+#[test]
+fn a_terminal_held_open_for_a_moment_does_not_refuse_the_checkpoint() {
+    let c = Compositor::start(1280, 800);
+    // The shell holds /dev/tty for 1 s, as a shell's start-up helpers do for a moment: CRIU
+    // refuses to dump it meanwhile, and Porthole tries again.
+    let pid = run_checkpointable(
+        &c,
+        "ckt",
+        &format!(
+            "weston-simple-shm &\n{}\nwait",
+            on_a_terminal("exec 3</dev/tty; touch /tmp/held; sleep 1; exec 3<&-; sleep 3600")
+        ),
+    );
+    let _sandbox = Sandbox(pid);
+    titled(&c, "ckt", "simple-shm");
+    poll(START_TIMEOUT, "the shell to open /dev/tty", || {
+        read_inside(pid, "/tmp/held").map(drop)
+    });
+    let out = checkpoint(&c, "ckt");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("dumping again"),
+        "CRIU refused at first: {stderr}"
+    );
+    poll(Duration::from_secs(5), "CRIU to stop the container", || {
+        gone(pid)
+    });
+    restore(&c, "ckt");
+    let back = bridge_pid(&c, "ckt");
+    let _restored = Sandbox(back);
+    titled(&c, "ckt", "simple-shm");
+
+    // A program keeping /dev/tty open is named, and the container runs on.
+    let pid = run_checkpointable(
+        &c,
+        "ckh",
+        &format!(
+            "weston-simple-shm &\n{}\nwait",
+            on_a_terminal("exec 3</dev/tty; touch /tmp/held; exec sleep 3600")
+        ),
+    );
+    let _sandbox = Sandbox(pid);
+    titled(&c, "ckh", "simple-shm");
+    poll(START_TIMEOUT, "the shell to open /dev/tty", || {
+        read_inside(pid, "/tmp/held").map(drop)
+    });
+    let out = checkpoint(&c, "ckh");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the checkpoint must fail");
+    assert!(
+        stderr.contains("(sleep) holds its terminal open as /dev/tty")
+            && stderr.contains("close that program"),
+        "{stderr}"
+    );
+    assert!(gone(pid).is_err(), "the container still runs");
+    titled(&c, "ckh", "simple-shm");
+}
+
 /// Like [`start`], for a container that exists already.
 fn start_existing(c: &mut Compositor, name: &str, extra: &str) -> u32 {
     let info = container(c, name).expect("the container");

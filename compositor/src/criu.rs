@@ -153,6 +153,19 @@ fn dir_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// How often `porthole checkpoint` runs a dump that failed for a passing reason, and the pause
+/// before each new try.
+const DUMP_TRIES: u32 = 4;
+const DUMP_RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// Whether CRIU's log says it failed for a state that passes by itself: a process holding
+/// /dev/tty of a terminal it does not hold, as a shell's start-up children do for a moment.
+fn passes_by_itself(log: &Path) -> bool {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .any(|l| l.contains("Error (") && l.contains("ctty inheritance detected"))
+}
+
 /// Why a CRIU run failed, from its log: its error lines, and for a connection leading out of
 /// the container, which process holds it.
 fn explain_failure(log: &Path) -> String {
@@ -197,17 +210,23 @@ fn explain_failure(log: &Path) -> String {
             format!("{task} holds a connection to {outside}, outside the container"),
         );
     }
-    // CRIU dumps a terminal's session only when the process holding /dev/tty also holds the
-    // terminal: a shell starting up (or a program opening /dev/tty for a moment) breaks that.
-    if reasons
+    // CRIU dumps /dev/tty open in a process only when that process also holds the terminal's
+    // other end: a shell's start-up helpers break that for a moment, a program keeping /dev/tty
+    // open (a pager run by a terminal emulator's shell) for good.
+    if let Some(holder) = lines
         .iter()
-        .any(|r| r.contains("ctty inheritance detected"))
+        .filter(|l| l.contains("ctty inheritance detected"))
+        .find_map(|l| word_after(l, "(ctty pid_real"))
     {
+        let comm = std::fs::read_to_string(format!("/proc/{holder}/comm"))
+            .map_or(String::new(), |c| format!(" ({})", c.trim()));
         reasons.insert(
             0,
-            "a process was opening its terminal (/dev/tty) as the checkpoint came, as a shell \
-             starting up does; try again in a moment"
-                .to_string(),
+            format!(
+                "process {holder}{comm} holds its terminal open as /dev/tty, which CRIU cannot \
+                 dump (a shell starting up does so for a moment: Porthole tried {DUMP_TRIES} \
+                 times); close that program, or try again once the shell has started"
+            ),
         );
     }
     if reasons.is_empty() {
@@ -435,21 +454,34 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
     let log = images.join("dump.log");
     let dump_started = Instant::now();
     let pid_arg = pid.to_string();
-    let dumped_ok = run_criu(
-        &criu,
-        &[
-            "dump".as_ref(),
-            "-t".as_ref(),
-            pid_arg.as_ref(),
-            "-D".as_ref(),
-            images.as_os_str(),
-            "--external".as_ref(),
-            "mnt[]".as_ref(),
-            "--file-locks".as_ref(),
-            "-v4".as_ref(),
-        ],
-        &log,
-    )?;
+    let dump = || {
+        run_criu(
+            &criu,
+            &[
+                "dump".as_ref(),
+                "-t".as_ref(),
+                pid_arg.as_ref(),
+                "-D".as_ref(),
+                images.as_os_str(),
+                "--external".as_ref(),
+                "mnt[]".as_ref(),
+                "--file-locks".as_ref(),
+                "-v4".as_ref(),
+            ],
+            &log,
+        )
+    };
+    // A failed dump leaves the processes running, and the bridge waits detached: a refusal that
+    // passes by itself (a shell opening its terminal as it starts) is tried again a few times.
+    let mut dumped_ok = dump()?;
+    for _ in 1..DUMP_TRIES {
+        if dumped_ok || !passes_by_itself(&log) {
+            break;
+        }
+        tracing::info!(container = name, "CRIU met a passing state; dumping again");
+        std::thread::sleep(DUMP_RETRY_PAUSE);
+        dumped_ok = dump()?;
+    }
     let dumped = dump_started.elapsed();
     if !dumped_ok {
         let why = explain_failure(&log);
@@ -467,8 +499,9 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
     };
     std::fs::write(dir.join("meta.json"), serde_json::to_vec_pretty(&meta)?)?;
     println!(
-        "checkpointed `{name}`: {windows} windows kept in place; bridge detached in {} ms, CRIU \
-         dump {} ms, {:.1} MB in {}",
+        "checkpointed `{name}`: {windows} window{} kept in place; bridge detached in {} ms, \
+         CRIU dump {} ms, {:.1} MB in {}",
+        if windows == 1 { "" } else { "s" },
         prepared.as_millis(),
         dumped.as_millis(),
         dir_bytes(&images) as f64 / 1e6,
@@ -603,7 +636,7 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::explain_failure;
+    use super::{explain_failure, passes_by_itself};
 
     fn explained(log: &str) -> String {
         let dir = tempfile::tempdir().unwrap();
@@ -630,11 +663,39 @@ mod tests {
 
     #[test]
     fn a_terminal_being_opened_says_to_try_again() {
+        // A pid beyond the kernel's highest, so that no process of this machine is named.
         let said = explained(
             "(00.5) Error (criu/tty.c:2286): tty: ctty inheritance detected sid/pgrp 4 \
-             (ctty pid_real 12163 pty pid_real 12132)\n",
+             (ctty pid_real 4194305 pty pid_real 12132)\n",
         );
-        assert!(said.contains("try again in a moment"), "{said}");
+        assert!(
+            said.starts_with("process 4194305 holds its terminal open as /dev/tty"),
+            "{said}"
+        );
+        assert!(
+            said.contains("try again once the shell has started"),
+            "{said}"
+        );
         assert!(said.contains("ctty inheritance detected"), "{said}");
+    }
+
+    #[test]
+    fn only_a_terminal_being_opened_is_tried_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("dump.log");
+        std::fs::write(
+            &log,
+            "(00.5) Error (criu/tty.c:2286): tty: ctty inheritance detected sid/pgrp 4 \
+             (ctty pid_real 12163 pty pid_real 12132)\n",
+        )
+        .unwrap();
+        assert!(passes_by_itself(&log));
+        std::fs::write(
+            &log,
+            "(00.3) Error (criu/sk-unix.c:1): sk unix: Runaway socket: ino 4243\n",
+        )
+        .unwrap();
+        assert!(!passes_by_itself(&log));
+        assert!(!passes_by_itself(&dir.path().join("missing.log")));
     }
 }
