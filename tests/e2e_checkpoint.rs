@@ -805,6 +805,51 @@ fn a_minimized_window_comes_back_minimized() {
 }
 
 #[test]
+fn maximized_and_fullscreen_windows_come_back_so_and_remember_their_place() {
+    let mut c = Compositor::start(1280, 800);
+    let pid = start(&mut c, "ckx", "");
+    let _sandbox = Sandbox(pid);
+    let before = arrange(&c, "ckx");
+    let (xterm, shm) = (&before[0], &before[1]);
+    c.run_ok(&["window", "fullscreen", "--id", &shm.id.to_string()]);
+    c.wait_for_window(shm.id, "fullscreen", START_TIMEOUT, |w| w.fullscreen);
+    c.run_ok(&["window", "maximize", "--id", &xterm.id.to_string()]);
+    c.run_ok(&["window", "focus", "--id", &xterm.id.to_string()]);
+    let maximized = c.wait_for_window(xterm.id, "xterm maximized", START_TIMEOUT, |w| {
+        w.maximized && w.focused && w.geometry.width > 1200
+    });
+
+    let out = checkpoint(&c, "ckx");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kept = windows_of(&c, "ckx", true);
+    assert!(kept[0].maximized && kept[1].fullscreen, "{kept:?}");
+    assert_eq!(kept[0].geometry, maximized.geometry);
+
+    restore(&c, "ckx");
+    let pid = bridge_pid(&c, "ckx");
+    let _restored = Sandbox(pid);
+    let after = windows_of(&c, "ckx", false);
+    assert!(
+        after[0].maximized && after[0].focused && after[1].fullscreen,
+        "{after:?}"
+    );
+    assert_eq!(after[0].geometry, maximized.geometry);
+
+    // Each goes back to its place before, as if there had been no checkpoint.
+    c.run_ok(&["window", "maximize", "--id", &after[0].id.to_string()]);
+    c.run_ok(&["window", "fullscreen", "--id", &after[1].id.to_string()]);
+    for (was, now) in before.iter().zip(&after) {
+        c.wait_for_window(now.id, "the place before", START_TIMEOUT, |w| {
+            !w.maximized && !w.fullscreen && w.geometry == was.geometry
+        });
+    }
+}
+
+#[test]
 fn a_native_clients_subsurfaces_show_and_come_back_after_a_restore() {
     let mut c = Compositor::start(1280, 800);
     c.run_ok(&["container", "add", "cks"]);

@@ -153,6 +153,48 @@ fn maximize_request_sizes_the_window_to_the_output_inside_its_frame() {
 }
 
 #[test]
+fn a_maximized_window_minimized_and_shown_again_stays_maximized() {
+    let mut f = Fixture::new();
+    let c = f.add_client();
+    let w = f.create_window(c, 300, 200);
+    let before = f.windows()[0].geometry;
+    w.toplevel.set_maximized();
+    f.roundtrip(c);
+    f.ack_last_configure(c, &w);
+    f.attach_solid(c, &w, 1276, 692, [0, 0, 255, 255]);
+    w.surface.commit();
+    f.roundtrip(c);
+    let id = f.windows()[0].id;
+    for action in [
+        porthole_protocol::WindowAction::Minimize,
+        porthole_protocol::WindowAction::Focus,
+    ] {
+        f.state
+            .handle_command(Command::Window {
+                action,
+                id: Some(id),
+            })
+            .unwrap();
+        f.roundtrip(c);
+    }
+    let shown = f.windows()[0].clone();
+    assert!(!shown.minimized && shown.maximized, "{shown:?}");
+    let g = shown.geometry;
+    assert_eq!((g.x, g.y, g.width, g.height), (2, 26, 1276, 692));
+
+    // Unmaximized, it goes back to where it was before.
+    w.toplevel.unset_maximized();
+    f.roundtrip(c);
+    let last = f.configures(c, &w).last().cloned().unwrap();
+    assert_eq!(last.size, (300, 200), "unmaximize restores the old size");
+    f.ack_last_configure(c, &w);
+    f.attach_solid(c, &w, 300, 200, [0, 0, 255, 255]);
+    w.surface.commit();
+    f.roundtrip(c);
+    assert_eq!(f.windows()[0].geometry, before);
+}
+
+#[test]
 fn fullscreen_covers_the_output_without_decorations() {
     let mut f = Fixture::new();
     let c = f.add_client();

@@ -51,6 +51,10 @@ pub struct Placeholder {
     pub focused: bool,
     /// It was minimized: it is not drawn, and comes back minimized.
     pub minimized: bool,
+    /// It was maximized or fullscreen, and comes back so; `restore` is where it was before.
+    pub maximized: bool,
+    pub fullscreen: bool,
+    pub restore: Option<Rectangle<i32, Logical>>,
     /// Windows that were above it (ids of other windows, tokens of the container's own), which
     /// it goes back under.
     above_ids: Vec<u64>,
@@ -76,6 +80,25 @@ struct SlotRecord {
     above_tokens: Vec<String>,
     #[serde(default)]
     minimized: bool,
+    #[serde(default)]
+    maximized: bool,
+    #[serde(default)]
+    fullscreen: bool,
+    #[serde(default)]
+    restore: Option<Geometry>,
+}
+
+fn to_geometry(r: Rectangle<i32, Logical>) -> Geometry {
+    Geometry {
+        x: r.loc.x,
+        y: r.loc.y,
+        width: r.size.w,
+        height: r.size.h,
+    }
+}
+
+fn to_rectangle(g: Geometry) -> Rectangle<i32, Logical> {
+    Rectangle::new((g.x, g.y).into(), (g.width, g.height).into())
 }
 
 /// Whether a token can name a slot: it names files too.
@@ -131,15 +154,10 @@ impl Placeholder {
             title: self.title.clone(),
             container: self.container.clone(),
             output: self.output.clone(),
-            geometry: Geometry {
-                x: self.geometry.loc.x,
-                y: self.geometry.loc.y,
-                width: self.geometry.size.w,
-                height: self.geometry.size.h,
-            },
+            geometry: to_geometry(self.geometry),
             focused: false,
-            maximized: false,
-            fullscreen: false,
+            maximized: self.maximized,
+            fullscreen: self.fullscreen,
             minimized: self.minimized,
             checkpointed: true,
             slot: Some(self.token.clone()),
@@ -157,6 +175,9 @@ impl Placeholder {
             focused: self.focused,
             above_tokens: self.above_tokens.clone(),
             minimized: self.minimized,
+            maximized: self.maximized,
+            fullscreen: self.fullscreen,
+            restore: self.restore.map(to_geometry),
         }
     }
 }
@@ -317,7 +338,7 @@ impl Porthole {
                 .shell
                 .space
                 .element_geometry(window)
-                .or_else(|| with_meta(window, |m| m.restore))
+                .or_else(|| with_meta(window, |m| m.minimized_at))
                 .filter(|g| sane_geometry(*g))
             else {
                 warn!(
@@ -335,6 +356,7 @@ impl Porthole {
                 }
             }
             let (title, app_id) = crate::shell::title_and_app_id(window);
+            let info = self.window_info(window);
             let placeholder = Placeholder {
                 id: self.shell.next_window_id(),
                 container: name.to_string(),
@@ -345,6 +367,9 @@ impl Porthole {
                 output: self.window_output(window).map(|o| o.name()),
                 focused: focused.as_ref() == Some(window),
                 minimized,
+                maximized: info.maximized,
+                fullscreen: info.fullscreen,
+                restore: with_meta(window, |m| m.restore).filter(|g| sane_geometry(*g)),
                 above_ids,
                 above_tokens,
                 picture: None,
@@ -452,26 +477,25 @@ impl Porthole {
                 }
             };
             let sane = |r: &SlotRecord| {
-                let g = r.geometry;
                 valid_token(&r.token)
-                    && sane_geometry(Rectangle::new(
-                        (g.x, g.y).into(),
-                        (g.width, g.height).into(),
-                    ))
+                    && sane_geometry(to_rectangle(r.geometry))
+                    && r.restore.is_none_or(|g| sane_geometry(to_rectangle(g)))
             };
             for record in records.into_iter().filter(sane) {
                 let shot = read_png(&dir.join(format!("{}.png", record.token)));
-                let g = record.geometry;
                 let mut placeholder = Placeholder {
                     id: self.shell.next_window_id(),
                     container: name.clone(),
                     token: record.token,
                     title: record.title,
                     app_id: record.app_id,
-                    geometry: Rectangle::new((g.x, g.y).into(), (g.width, g.height).into()),
+                    geometry: to_rectangle(record.geometry),
                     output: record.output,
                     focused: record.focused,
                     minimized: record.minimized,
+                    maximized: record.maximized,
+                    fullscreen: record.fullscreen,
+                    restore: record.restore.map(to_rectangle),
                     // Ids were the last compositor's.
                     above_ids: Vec::new(),
                     above_tokens: record.above_tokens,

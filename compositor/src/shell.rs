@@ -38,6 +38,8 @@ pub struct WindowMeta {
     pub container: String,
     /// Where the window was before it was maximized or made fullscreen.
     pub restore: Option<Rectangle<i32, Logical>>,
+    /// Where a minimized window was, and comes back.
+    pub minimized_at: Option<Rectangle<i32, Logical>>,
     /// Where its content was when the client last unmapped it: it maps there again.
     pub unmapped_at: Option<Point<i32, Logical>>,
     /// An interactive resize in progress.
@@ -331,6 +333,14 @@ impl Porthole {
         }
         if let Some(slot) = &slot {
             self.restack(&window, slot);
+            // Where it goes back from maximized or fullscreen.
+            with_meta(&window, |m| m.restore = slot.restore);
+            if slot.fullscreen {
+                let output = self.window_output(&window);
+                self.cover_output(&window, output);
+            } else if slot.maximized {
+                self.maximize(&window);
+            }
             if slot.minimized {
                 self.hide_minimized(&window);
             }
@@ -440,7 +450,7 @@ impl Porthole {
         if let Some(window) = window {
             if let Some(pos) = self.shell.minimized.iter().position(|w| w == window) {
                 let window = self.shell.minimized.remove(pos);
-                let loc = with_meta(&window, |m| m.restore.take())
+                let loc = with_meta(&window, |m| m.minimized_at.take())
                     .map(|r| r.loc)
                     .unwrap_or_else(|| self.place(&window));
                 self.shell.space.map_element(window, loc, false);
@@ -591,8 +601,16 @@ impl Porthole {
         }
     }
 
-    /// Makes a window cover `output` without decorations.
+    /// Makes a window cover `output` without decorations, and focuses it.
     pub fn fullscreen(&mut self, window: &Window, output: Option<Output>) {
+        self.cover_output(window, output);
+        if self.shell.space.element_location(window).is_some() {
+            self.focus_window(Some(window));
+        }
+    }
+
+    /// Makes a window cover `output` without decorations, leaving the focus alone.
+    fn cover_output(&mut self, window: &Window, output: Option<Output>) {
         let Some(toplevel) = window.toplevel().cloned() else {
             return;
         };
@@ -614,9 +632,6 @@ impl Porthole {
                 .and_then(|client| output.client_outputs(&client).next());
         });
         self.configure_and_place(window, loc);
-        if self.shell.space.element_location(window).is_some() {
-            self.focus_window(Some(window));
-        }
     }
 
     /// Leaves fullscreen.
@@ -659,11 +674,7 @@ impl Porthole {
         }
         self.queue_redraw_for(window);
         let geo = self.shell.space.element_geometry(window);
-        with_meta(window, |m| {
-            if m.restore.is_none() {
-                m.restore = geo;
-            }
-        });
+        with_meta(window, |m| m.minimized_at = geo);
         self.shell.space.unmap_elem(window);
         self.shell.minimized.push(window.clone());
         true
@@ -794,7 +805,7 @@ impl Porthole {
             .shell
             .space
             .element_geometry(window)
-            .or_else(|| with_meta(window, |m| m.restore))
+            .or_else(|| with_meta(window, |m| m.minimized_at))
             .unwrap_or_else(|| Rectangle::new((0, 0).into(), window.geometry().size));
         let states = window.toplevel().map(|t| t.current_state().states);
         let has = |s| states.as_ref().is_some_and(|st| st.contains(s));

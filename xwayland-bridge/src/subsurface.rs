@@ -31,7 +31,7 @@ pub struct Subsurfaces {
     list: Vec<NativeSubsurface>,
     /// By parent (a server surface): its children and itself, bottom to top, as the host has
     /// them.
-    stacking: HashMap<ObjectId, Vec<ObjectId>>,
+    stacking: HashMap<WlSurface, Vec<ObjectId>>,
 }
 
 /// A client's subsurface and what shows it on the host.
@@ -106,8 +106,9 @@ impl Subsurfaces {
             .into_iter()
             .partition(|s| !s.surface.alive() || get_parent(&s.surface).is_none());
         self.list = kept;
+        // Toplevels are parents too, and leave no subsurface behind.
+        self.stacking.retain(|parent, _| parent.alive());
         for sub in gone {
-            self.stacking.remove(&sub.surface.id());
             if let Some(host) = sub.host {
                 host.destroy();
             }
@@ -143,7 +144,7 @@ impl Subsurfaces {
             |surface, _, _| order.push(surface.clone()),
             |_, _, _| true,
         );
-        if order.len() == 1 && self.list.is_empty() {
+        if order.len() == 1 && self.list.is_empty() && self.stacking.is_empty() {
             return false;
         }
         self.prune();
@@ -214,7 +215,7 @@ impl Subsurfaces {
             siblings.push(parent.clone());
             siblings.sort_by_key(|s| rank(s));
             let ids: Vec<ObjectId> = siblings.iter().map(|s| s.id()).collect();
-            if self.stacking.get(&parent.id()) == Some(&ids) {
+            if self.stacking.get(parent) == Some(&ids) {
                 continue;
             }
             let host_of = |s: &WlSurface| {
@@ -243,7 +244,7 @@ impl Subsurfaces {
                     sub.place_below(&above);
                 }
             }
-            self.stacking.insert(parent.id(), ids);
+            self.stacking.insert(parent.clone(), ids);
             parent_commits.push(parent.id());
         }
 
