@@ -850,6 +850,52 @@ fn maximized_and_fullscreen_windows_come_back_so_and_remember_their_place() {
 }
 
 #[test]
+fn clicks_on_a_native_clients_shadow_reach_the_window_below() {
+    let mut c = Compositor::start(1280, 800);
+    c.run_ok(&["container", "add", "cks"]);
+    let pid = run_checkpointable(
+        &c,
+        "cks",
+        "weston-terminal & xterm -T below -geometry 40x10 & wait",
+    );
+    let _sandbox = Sandbox(pid);
+    let terminal = titled(&c, "cks", "Wayland Terminal");
+    let xterm = titled(&c, "cks", "below");
+    // weston-terminal draws a 32-pixel shadow around its window and takes input only inside
+    // the window. xterm goes under the shadow on the right, the terminal above it.
+    let g = terminal.geometry;
+    let (shadow_x, y) = (g.x + g.width + 16, g.y + 60);
+    drag(&c, &xterm, (shadow_x - 10, g.y + 40));
+    let click_through = |c: &mut Compositor| {
+        let (terminal, xterm) = (
+            titled(c, "cks", "Wayland Terminal"),
+            titled(c, "cks", "below"),
+        );
+        c.run_ok(&["window", "focus", "--id", &terminal.id.to_string()]);
+        c.wait_for_window(terminal.id, "the terminal focused", START_TIMEOUT, |w| {
+            w.focused
+        });
+        c.run_ok(&["input", "move", &shadow_x.to_string(), &y.to_string()]);
+        c.run_ok(&["input", "click", "left"]);
+        c.wait_for_window(xterm.id, "xterm focused by the click", START_TIMEOUT, |w| {
+            w.focused
+        });
+    };
+    click_through(&mut c);
+
+    // The region is the host's again after a restore.
+    let out = checkpoint(&c, "cks");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    restore(&c, "cks");
+    let _restored = Sandbox(bridge_pid(&c, "cks"));
+    click_through(&mut c);
+}
+
+#[test]
 fn a_native_clients_subsurfaces_show_and_come_back_after_a_restore() {
     let mut c = Compositor::start(1280, 800);
     c.run_ok(&["container", "add", "cks"]);

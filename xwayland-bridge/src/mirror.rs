@@ -10,10 +10,13 @@ use smithay::reexports::wayland_server::protocol::wl_shm::Format as ServerFormat
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::Resource as _;
 use smithay::utils::{Logical, Point, Rectangle};
-use smithay::wayland::compositor::is_sync_subsurface;
+use smithay::wayland::compositor::{
+    is_sync_subsurface, with_states, RectangleKind, SurfaceAttributes,
+};
 use smithay::wayland::shm::with_buffer_contents;
 use smithay::xwayland::xwm::{ResizeEdge, WmWindowProperty};
 use smithay::xwayland::X11Surface;
+use smithay_client_toolkit::compositor::Region;
 use smithay_client_toolkit::shell::xdg::popup::Popup;
 use smithay_client_toolkit::shell::xdg::window::{Window, WindowDecorations};
 use smithay_client_toolkit::shell::xdg::XdgPositioner;
@@ -99,6 +102,49 @@ pub struct HostView {
     /// A frame went to the host and its frame callback has not come back: the client's frame
     /// callbacks wait for it (see [`Bridge::host_frame_done`]).
     pub awaiting_frame: bool,
+    /// The input region last set on the host surface: `None` before any, `Some(None)` for the
+    /// whole surface.
+    input_region: Option<Option<Vec<RegionRect>>>,
+}
+
+/// A rectangle added to a region (true) or subtracted from it: x, y, width, height.
+type RegionRect = (bool, [i32; 4]);
+
+/// The most rectangles of an input region the bridge passes on; a client's region with more
+/// becomes their bounding box, which the host accepts whatever the client sent.
+const MAX_REGION_RECTS: usize = 256;
+
+/// The input region a client set on `surface`, as the host should get it.
+fn input_region(surface: &WlSurface) -> Option<Vec<RegionRect>> {
+    let region = with_states(surface, |states| {
+        states
+            .cached_state
+            .get::<SurfaceAttributes>()
+            .current()
+            .input_region
+            .clone()
+    })?;
+    let rects: Vec<RegionRect> = region
+        .rects
+        .iter()
+        .map(|(kind, r)| {
+            let added = matches!(kind, RectangleKind::Add);
+            (added, [r.loc.x, r.loc.y, r.size.w, r.size.h])
+        })
+        .collect();
+    if rects.len() <= MAX_REGION_RECTS {
+        return Some(rects);
+    }
+    let added = region
+        .rects
+        .iter()
+        .filter(|(kind, _)| matches!(kind, RectangleKind::Add))
+        .map(|(_, r)| *r);
+    let bounds = added.reduce(|a, b| a.merge(b))?;
+    Some(vec![(
+        true,
+        [bounds.loc.x, bounds.loc.y, bounds.size.w, bounds.size.h],
+    )])
 }
 
 #[derive(Debug)]
@@ -150,6 +196,40 @@ impl HostView {
         self.configured = false;
         self.shown = None;
         self.awaiting_frame = false;
+        self.input_region = None;
+    }
+
+    /// Sets the input region the client set on `surface` on `host_surface`, when it changed.
+    /// Returns whether it did (the host surface must commit for it to apply).
+    fn forward_input_region(
+        &mut self,
+        host: &crate::host::Host,
+        surface: &WlSurface,
+        host_surface: &HostSurface,
+    ) -> bool {
+        let wanted = input_region(surface);
+        if self.input_region.as_ref() == Some(&wanted) {
+            return false;
+        }
+        match &wanted {
+            None => host_surface.set_input_region(None),
+            Some(rects) => {
+                let Ok(region) = Region::new(&host.compositor) else {
+                    return false;
+                };
+                for &(added, [x, y, w, h]) in rects {
+                    if added {
+                        region.add(x, y, w, h);
+                    } else {
+                        region.subtract(x, y, w, h);
+                    }
+                }
+                host_surface.set_input_region(Some(region.wl_region()));
+            }
+        }
+        debug!(region = ?wanted, "input region");
+        self.input_region = Some(wanted);
+        true
     }
 
     /// The host acknowledged the role: shows what there is to show, else commits to apply the
@@ -177,6 +257,7 @@ impl HostView {
         surface: &WlSurface,
         host_surface: &HostSurface,
     ) -> bool {
+        let region_changed = self.forward_input_region(host, surface, host_surface);
         let (shown, height, changed) = match take_held_buffer(surface) {
             Some((buffer, changed)) => {
                 let copied = copy_buffer(&mut host.pool, &buffer);
@@ -199,6 +280,9 @@ impl HostView {
             }
             None => {
                 let Some(last) = self.last.take() else {
+                    if region_changed {
+                        host_surface.commit();
+                    }
                     return false;
                 };
                 let created =
