@@ -896,6 +896,43 @@ fn clicks_on_a_native_clients_shadow_reach_the_window_below() {
 }
 
 #[test]
+fn a_native_clients_pointer_image_shows_and_comes_back_after_a_restore() {
+    let mut c = Compositor::start(1280, 800);
+    c.run_ok(&["container", "add", "ckp"]);
+    let pid = run_checkpointable(&c, "ckp", "weston-terminal; sleep 3600");
+    let _sandbox = Sandbox(pid);
+    let g = titled(&c, "ckp", "Wayland Terminal").geometry;
+    let (x, y) = (g.x + g.width / 2, g.y + g.height / 2);
+    c.run_ok(&["input", "move", &x.to_string(), &y.to_string()]);
+    // weston-terminal sets an I-beam (centred on its hotspot, unlike the compositor's arrow).
+    let i_beam = |c: &mut Compositor| {
+        poll(START_TIMEOUT, "weston-terminal's I-beam", || {
+            let image = c.pointer_image(x, y);
+            if image.reaches_left() {
+                Ok(())
+            } else {
+                Err(format!("{image:?}"))
+            }
+        })
+    };
+    i_beam(&mut c);
+
+    let out = checkpoint(&c, "ckp");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Over the placeholder, the compositor's own arrow.
+    let image = c.pointer_image(x, y);
+    assert!(!image.hidden() && !image.reaches_left(), "{image:?}");
+    restore(&c, "ckp");
+    let _restored = Sandbox(bridge_pid(&c, "ckp"));
+    titled(&c, "ckp", "Wayland Terminal");
+    i_beam(&mut c);
+}
+
+#[test]
 fn a_native_clients_subsurfaces_show_and_come_back_after_a_restore() {
     let mut c = Compositor::start(1280, 800);
     c.run_ok(&["container", "add", "cks"]);

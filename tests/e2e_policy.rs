@@ -232,6 +232,25 @@ fn only_trusted_clients_capture_the_screen_and_see_what_porthole_screenshot_sees
         differ, 0,
         "grim's capture differs from porthole screenshot in {differ} pixels"
     );
+
+    // With the pointer (grim -c), as `porthole screenshot --cursor` draws it.
+    comp.run_ok(&["input", "move", "1000", "500"]);
+    let ours = comp.screenshot_with(&["--cursor"]);
+    let out = comp.run_client("grim", &["-c", "-"]);
+    assert!(out.status.success(), "grim -c failed: {out:?}");
+    let grims = Screenshot::decode(&out.stdout);
+    let differ = |a: &Screenshot, b: &Screenshot| {
+        a.rgba
+            .chunks_exact(4)
+            .zip(b.rgba.chunks_exact(4))
+            .filter(|(a, b)| a[..3] != b[..3])
+            .count()
+    };
+    assert_eq!(differ(&grims, &ours), 0, "grim -c differs from --cursor");
+    assert!(
+        differ(&grims, &comp.screenshot()) > 20,
+        "grim -c shows the pointer"
+    );
 }
 
 #[test]

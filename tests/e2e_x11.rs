@@ -157,6 +157,51 @@ fn xterms_of_two_containers_appear_where_listed() {
 }
 
 #[test]
+fn the_pointer_shows_the_image_an_x11_client_sets_and_hides_when_it_hides_it() {
+    let mut c = Compositor::start(1280, 720);
+    add_container(&c, "cur");
+    spawn_xterm(&mut c, "cur", "#303030");
+    let w = wait_for_titled(&c, "cur", "xterm-of-cur");
+    let image_at = |c: &mut Compositor, (x, y): (i32, i32)| {
+        c.run_ok(&["input", "move", &x.to_string(), &y.to_string()]);
+        c.pointer_image(x, y)
+    };
+    // Over the background, the compositor's arrow, whose tip is the hotspot.
+    let arrow = image_at(&mut c, (1100, 600));
+    assert!(!arrow.hidden() && !arrow.reaches_left(), "{arrow:?}");
+
+    // Over xterm, its I-beam, centred on the hotspot.
+    let inside = centre(w.geometry);
+    poll(X11_TIMEOUT, "xterm's I-beam", || {
+        let image = image_at(&mut c, inside);
+        if image.reaches_left() {
+            Ok(())
+        } else {
+            Err(format!("{image:?}"))
+        }
+    });
+    // xterm hides the pointer while the person types (its pointerMode), until it moves.
+    c.run_ok(&["input", "type", "a"]);
+    poll(X11_TIMEOUT, "the pointer hidden by typing", || {
+        let image = c.pointer_image(inside.0, inside.1);
+        if image.hidden() {
+            Ok(())
+        } else {
+            Err(format!("{image:?}"))
+        }
+    });
+    let moved = (inside.0 + 10, inside.1);
+    poll(X11_TIMEOUT, "the I-beam back after a move", || {
+        let image = image_at(&mut c, moved);
+        if image.reaches_left() {
+            Ok(())
+        } else {
+            Err(format!("{image:?}"))
+        }
+    });
+}
+
+#[test]
 fn an_x11_client_sees_and_reaches_nothing_of_another_container() {
     let mut c = Compositor::start(1280, 720);
     let dir_a = add_container(&c, "a");

@@ -533,6 +533,7 @@ fn control_api_reports_windows_and_errors_for_unknown_ids() {
         .handle_command(Command::Screenshot {
             output: Some("DP-9".into()),
             container: None,
+            cursor: false,
         })
         .unwrap_err();
     assert!(err.contains("DP-9"), "{err}");

@@ -539,7 +539,11 @@ impl State {
                     outputs: self.comp.output_infos(),
                 })
             }
-            Command::Screenshot { output, container } => {
+            Command::Screenshot {
+                output,
+                container,
+                cursor,
+            } => {
                 let target = match &output {
                     Some(name) => self.comp.shell.space.outputs().find(|o| &o.name() == name),
                     None => self.comp.shell.space.outputs().min_by_key(|o| o.name()),
@@ -553,7 +557,7 @@ impl State {
                 })?;
                 let shot = self
                     .backend
-                    .screenshot(&self.comp, &target, container.as_deref())
+                    .screenshot(&self.comp, &target, container.as_deref(), cursor)
                     .map_err(|err| format!("screenshot failed: {err:#}"))?;
                 let png = shot
                     .to_png()

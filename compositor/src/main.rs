@@ -118,6 +118,9 @@ enum Cmd {
         /// Draw only this container's windows (`host` for the host's).
         #[arg(long)]
         container: Option<String>,
+        /// Draw the pointer too.
+        #[arg(long)]
+        cursor: bool,
     },
     /// List mapped windows.
     Windows {
@@ -372,13 +375,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             output,
             container,
+            cursor,
         } => {
             let Response::Screenshot {
                 png_base64,
                 output,
                 width,
                 height,
-            } = ctl::request(Command::Screenshot { output, container })?
+            } = ctl::request(Command::Screenshot {
+                output,
+                container,
+                cursor,
+            })?
             else {
                 anyhow::bail!("unexpected reply to screenshot");
             };

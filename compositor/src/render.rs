@@ -848,13 +848,19 @@ impl Porthole {
         renderer: &mut R,
         output: &Output,
         only: Option<&str>,
+        cursor: bool,
     ) -> anyhow::Result<Screenshot>
     where
         R: Renderer + ImportAll + ImportMem + Offscreen<T> + Bind<T> + ExportMem,
         R::TextureId: Clone + Texture + Send + 'static,
     {
         let mode = output.current_mode().context("output has no mode")?;
-        let elements = self.output_elements(renderer, output, CursorMode::Hide, only);
+        let cursor = if cursor {
+            CursorMode::Draw
+        } else {
+            CursorMode::Hide
+        };
+        let elements = self.output_elements(renderer, output, cursor, only);
         let scale = output.current_scale().fractional_scale();
         self.render_image(renderer, mode.size, scale, &elements)
     }

@@ -96,6 +96,9 @@ pub enum Command {
         /// Only this container's windows (`host` for the host's).
         #[serde(default)]
         container: Option<String>,
+        /// Draw the pointer's image too.
+        #[serde(default)]
+        cursor: bool,
     },
     /// Synthetic input, as if from a device attached to the seat. Only the control socket (owned
     /// by the compositor's user) can send it; Wayland clients have no such path.
@@ -507,6 +510,7 @@ mod tests {
             Command::Screenshot {
                 output: Some("HEADLESS-1".into()),
                 container: None,
+                cursor: false,
             }
         );
     }

@@ -155,6 +155,25 @@ pub struct Screenshot {
     pub rgba: Vec<u8>,
 }
 
+/// What [`Compositor::pointer_image`] saw of the pointer.
+#[derive(Debug)]
+pub struct PointerImage {
+    pub offsets: Vec<(i32, i32)>,
+}
+
+impl PointerImage {
+    /// Nothing is drawn: the pointer is hidden.
+    pub fn hidden(&self) -> bool {
+        self.offsets.is_empty()
+    }
+
+    /// Whether the image reaches left of the hotspot, as an I-beam centred on it does; the
+    /// compositor's default arrow starts at its hotspot, its tip.
+    pub fn reaches_left(&self) -> bool {
+        self.offsets.iter().any(|&(dx, _)| dx < -1)
+    }
+}
+
 impl Screenshot {
     /// Decodes a PNG file as written by `porthole screenshot`.
     pub fn decode(png_bytes: &[u8]) -> Self {
@@ -543,6 +562,28 @@ impl Compositor {
                 None => Err(format!("window {id} is not listed: {:?}", self.windows())),
             }
         })
+    }
+
+    /// The pointer's image where the pointer is, at `(x, y)`: the offsets from `(x, y)` of the
+    /// pixels that a screenshot with the pointer drawn (`--cursor`) has and one without has not,
+    /// within 24 pixels.
+    pub fn pointer_image(&mut self, x: i32, y: i32) -> PointerImage {
+        let around = Geometry {
+            x: x - 24,
+            y: y - 24,
+            width: 48,
+            height: 48,
+        };
+        let with = self.screenshot_with(&["--cursor"]).region(around);
+        let without = self.screenshot().region(around);
+        let offsets = with
+            .iter()
+            .zip(&without)
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .map(|(i, _)| (i as i32 % 48 - 24, i as i32 / 48 - 24))
+            .collect();
+        PointerImage { offsets }
     }
 
     /// `porthole screenshot FILE.png [--output NAME]`, decoded.

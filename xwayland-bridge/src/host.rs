@@ -27,6 +27,7 @@ use smithay_client_toolkit::primary_selection::selection::{
 };
 use smithay_client_toolkit::primary_selection::PrimarySelectionManagerState;
 use smithay_client_toolkit::registry::{ProvidesRegistryState, RegistryState};
+use smithay_client_toolkit::seat::pointer::cursor_shape::CursorShapeManager;
 use smithay_client_toolkit::seat::pointer::{PointerEvent, PointerEventKind, PointerHandler};
 use smithay_client_toolkit::seat::{Capability, SeatHandler, SeatState};
 use smithay_client_toolkit::shell::xdg::popup::{Popup, PopupConfigure, PopupHandler};
@@ -46,6 +47,7 @@ use wayland_client::protocol::wl_pointer::WlPointer;
 use wayland_client::protocol::wl_seat::WlSeat;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 use wayland_client::{Connection, Dispatch, QueueHandle, WEnum};
+use wayland_protocols::wp::cursor_shape::v1::client::wp_cursor_shape_device_v1::WpCursorShapeDeviceV1;
 use wayland_protocols::wp::primary_selection::zv1::client::zwp_primary_selection_device_v1::ZwpPrimarySelectionDeviceV1;
 use wayland_protocols::wp::primary_selection::zv1::client::zwp_primary_selection_source_v1::ZwpPrimarySelectionSourceV1;
 
@@ -66,6 +68,12 @@ pub struct Host {
     pub seats: SeatState,
     pub seat: Option<WlSeat>,
     pub pointer: Option<WlPointer>,
+    /// The serial of the host pointer's last enter on one of the bridge's surfaces, for
+    /// wl_pointer.set_cursor (see [`crate::cursor`]).
+    pub pointer_enter: Option<u32>,
+    /// wp_cursor_shape_manager_v1 where the host offers it, and its device for the pointer.
+    cursor_shapes: Option<CursorShapeManager>,
+    pub cursor_shape: Option<WpCursorShapeDeviceV1>,
     pub keyboard: Option<WlKeyboard>,
     pub data_devices: DataDeviceManagerState,
     pub data_device: Option<DataDevice>,
@@ -121,6 +129,9 @@ impl Host {
             pool,
             seat: None,
             pointer: None,
+            pointer_enter: None,
+            cursor_shapes: CursorShapeManager::bind(globals, &qh).ok(),
+            cursor_shape: None,
             keyboard: None,
             data_device: None,
             primary_device: None,
@@ -327,7 +338,14 @@ impl SeatHandler for Bridge {
     ) {
         if capability == Capability::Pointer && self.connected().pointer.is_none() {
             match self.connected().seats.get_pointer(qh, &seat) {
-                Ok(pointer) => self.connected().pointer = Some(pointer),
+                Ok(pointer) => {
+                    let host = self.connected();
+                    host.cursor_shape = host
+                        .cursor_shapes
+                        .as_ref()
+                        .map(|m| m.get_shape_device(&pointer, qh));
+                    host.pointer = Some(pointer);
+                }
                 Err(err) => warn!(?err, "binding the host pointer failed"),
             }
         }
@@ -344,7 +362,12 @@ impl SeatHandler for Bridge {
         capability: Capability,
     ) {
         if capability == Capability::Pointer {
-            if let Some(pointer) = self.connected().pointer.take() {
+            let host = self.connected();
+            if let Some(device) = host.cursor_shape.take() {
+                device.destroy();
+            }
+            host.pointer_enter = None;
+            if let Some(pointer) = host.pointer.take() {
                 pointer.release();
             }
         }
@@ -373,14 +396,18 @@ impl PointerHandler for Bridge {
             match event.kind {
                 PointerEventKind::Enter { serial } => {
                     self.connected().last_serial = serial;
+                    self.connected().pointer_enter = Some(serial);
                     let event = MotionEvent {
                         location,
                         serial: SERIAL_COUNTER.next_serial(),
                         time: self.now_ms(),
                     };
                     pointer.motion(self, focus.map(|s| (s, (0.0, 0.0).into())), &event);
+                    // The host's image on entering is its own: the clients' goes back.
+                    self.show_cursor(None);
                 }
                 PointerEventKind::Leave { .. } => {
+                    self.connected().pointer_enter = None;
                     let event = MotionEvent {
                         location,
                         serial: SERIAL_COUNTER.next_serial(),

@@ -13,6 +13,7 @@
 //! that the bridge can let go of the compositor before a CRIU checkpoint and forward every window
 //! again after the restore (see [`native`] and [`Bridge::detach`]).
 
+mod cursor;
 mod host;
 mod mirror;
 mod native;
@@ -140,6 +141,8 @@ pub struct Bridge {
     pub subsurfaces: subsurface::Subsurfaces,
     /// Their sessions (xdg-session-management-v1).
     pub sessions: session::Sessions,
+    /// The pointer's image the clients set.
+    pub cursor: cursor::Cursor,
     /// Serving the container's Wayland socket: the host connection outlives Xwayland, and
     /// losing it keeps every client (see [`Bridge::detach`]).
     pub proxy: bool,
@@ -296,6 +299,7 @@ impl Bridge {
                 native.view.keep_last(&mut host.pool);
             }
             self.subsurfaces.keep_last(&mut host.pool);
+            self.cursor.keep_last(&mut host.pool);
         }
         for mirror in &mut self.mirrors {
             mirror.role = None;
@@ -306,6 +310,7 @@ impl Bridge {
             native.forget_host();
         }
         self.subsurfaces.forget_host();
+        self.cursor.forget_host();
         self.sessions.forget_host();
         // Popups open now are dismissed, as after any reconnect.
         for popup in self.native_popups.drain(..) {
@@ -805,6 +810,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         native_popups: Vec::new(),
         subsurfaces: Default::default(),
         sessions: Default::default(),
+        cursor: Default::default(),
         proxy: cli.serve_wayland.is_some(),
         detached: false,
         last_token: 0,

@@ -598,6 +598,7 @@ impl Bridge {
             mirror.surface.clone()
         } else {
             self.native_frame_done(host_surface)
+                .or_else(|| self.cursor.frame_done(host_surface))
         };
         if let Some(surface) = surface {
             send_frame_callbacks(&surface, time);
@@ -614,6 +615,7 @@ impl Bridge {
             .iter()
             .any(|m| m.surface.as_ref() == Some(surface) && m.view.awaiting_frame)
             || self.native_awaits_frame(surface)
+            || self.cursor.awaits_frame(surface)
     }
 
     /// The host configured a toplevel: size and state go to the X11 window.

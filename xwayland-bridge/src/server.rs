@@ -12,6 +12,7 @@ use std::os::fd::OwnedFd;
 use std::sync::OnceLock;
 
 use smithay::input::keyboard::{KeyboardTarget, KeysymHandle, ModifiersState};
+use smithay::input::pointer::CursorImageStatus;
 use smithay::input::{Seat, SeatHandler, SeatState};
 use smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer;
 use smithay::reexports::wayland_server::protocol::wl_surface::{self, WlSurface};
@@ -178,7 +179,8 @@ impl CompositorHandler for Bridge {
     fn commit(&mut self, surface: &WlSurface) {
         hold_committed_buffers(surface);
         self.pair_surfaces();
-        let shown = self.forward(surface) || self.native_commit(surface);
+        let shown =
+            self.forward(surface) || self.native_commit(surface) || self.cursor_commit(surface);
         if !shown && !self.detached && !self.frame_callbacks_wait(surface) {
             // Nothing on the host shows this surface yet: keep the client drawing. While the
             // bridge is detached, clients wait instead of drawing frames nobody sees.
@@ -271,6 +273,10 @@ impl SeatHandler for Bridge {
 
     fn seat_state(&mut self) -> &mut SeatState<Bridge> {
         &mut self.server.seat_state
+    }
+
+    fn cursor_image(&mut self, _seat: &Seat<Bridge>, image: CursorImageStatus) {
+        self.set_cursor_image(image);
     }
 
     fn focus_changed(&mut self, seat: &Seat<Bridge>, focused: Option<&KeyFocus>) {

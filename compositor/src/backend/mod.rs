@@ -57,24 +57,26 @@ impl Backend {
         Frame::Simulated
     }
 
-    /// A picture of what `output` shows now.
+    /// A picture of what `output` shows now, with the pointer's image if `cursor`.
     /// With `only`, just that container's windows are drawn.
     pub fn screenshot(
         &mut self,
         comp: &Porthole,
         output: &Output,
         only: Option<&str>,
+        cursor: bool,
     ) -> anyhow::Result<Screenshot> {
         match self {
-            Backend::Headless(b) => comp.screenshot(b.renderer(), output, only),
+            Backend::Headless(b) => comp.screenshot(b.renderer(), output, only, cursor),
             Backend::HeadlessGles(b) => comp
                 .screenshot::<_, smithay::backend::renderer::gles::GlesTexture>(
                     b.renderer(),
                     output,
                     only,
+                    cursor,
                 ),
-            Backend::Winit(b) => comp.screenshot(b.pixman(), output, only),
-            Backend::Drm(b) => comp.screenshot(b.pixman(), output, only),
+            Backend::Winit(b) => comp.screenshot(b.pixman(), output, only, cursor),
+            Backend::Drm(b) => comp.screenshot(b.pixman(), output, only, cursor),
         }
     }
 

@@ -33,6 +33,8 @@ pub struct FrameData {
     output: Option<Output>,
     /// In the output's pixels.
     region: Rectangle<i32, Physical>,
+    /// The client asked for the pointer to be drawn.
+    cursor: bool,
     used: AtomicBool,
 }
 
@@ -60,6 +62,7 @@ fn start_frame(
     frame: New<ZwlrScreencopyFrameV1>,
     output: Option<Output>,
     logical_region: Option<Rectangle<i32, smithay::utils::Logical>>,
+    cursor: bool,
 ) {
     let mode = output.as_ref().and_then(|o| o.current_mode());
     let scale = output
@@ -83,6 +86,7 @@ fn start_frame(
         FrameData {
             output: output.filter(|_| mode.is_some()),
             region,
+            cursor,
             used: AtomicBool::new(false),
         },
     );
@@ -108,25 +112,26 @@ impl Dispatch<ZwlrScreencopyManagerV1, ()> for State {
         data_init: &mut DataInit<'_, Self>,
     ) {
         match request {
-            zwlr_screencopy_manager_v1::Request::CaptureOutput { frame, output, .. } => {
-                start_frame(data_init, frame, Output::from_resource(&output), None);
+            zwlr_screencopy_manager_v1::Request::CaptureOutput {
+                frame,
+                overlay_cursor,
+                output,
+            } => {
+                let output = Output::from_resource(&output);
+                start_frame(data_init, frame, output, None, overlay_cursor != 0);
             }
             zwlr_screencopy_manager_v1::Request::CaptureOutputRegion {
                 frame,
+                overlay_cursor,
                 output,
                 x,
                 y,
                 width,
                 height,
-                ..
             } => {
                 let region = Rectangle::new((x, y).into(), (width, height).into());
-                start_frame(
-                    data_init,
-                    frame,
-                    Output::from_resource(&output),
-                    Some(region),
-                );
+                let output = Output::from_resource(&output);
+                start_frame(data_init, frame, output, Some(region), overlay_cursor != 0);
             }
             _ => {}
         }
@@ -159,7 +164,7 @@ impl Dispatch<ZwlrScreencopyFrameV1, FrameData> for State {
             frame.failed();
             return;
         };
-        match state.copy_output_into(&output, data.region, &buffer) {
+        match state.copy_output_into(&output, data.region, data.cursor, &buffer) {
             Ok(()) => {
                 if with_damage {
                     frame.damage(0, 0, data.region.size.w as u32, data.region.size.h as u32);
@@ -193,11 +198,12 @@ impl State {
         &mut self,
         output: &Output,
         region: Rectangle<i32, Physical>,
+        cursor: bool,
         buffer: &WlBuffer,
     ) -> Result<(), CopyError> {
         let shot = self
             .backend
-            .screenshot(&self.comp, output, None)
+            .screenshot(&self.comp, output, None, cursor)
             .map_err(|err| CopyError::Failed(format!("{err:#}")))?;
         // The output may have changed size since the frame was announced (a winit window
         // resized): the region must still lie in the picture.
