@@ -382,15 +382,27 @@ time.sleep(3600)' &"#;
     );
 }
 
-/// A process of the container that runs `script` in a shell on a new terminal, holding the
-/// terminal's other end as a terminal emulator does.
-fn on_a_terminal(script: &str) -> String {
-    format!(
-        r#"python3 -c 'import os, pty, sys, time
+/// Starts container `name` checkpointable with weston-simple-shm and a shell on a new terminal
+/// (its other end held as a terminal emulator holds it) that runs `script` once it has opened
+/// /dev/tty; waits for both. Returns the bridge's pid.
+fn start_with_tty_holder(c: &Compositor, name: &str, script: &str) -> u32 {
+    let pid = run_checkpointable(
+        c,
+        name,
+        &format!(
+            r#"weston-simple-shm &
+python3 -c 'import os, pty, sys, time
 if pty.fork()[0] == 0:
     os.execvp("sh", ["sh", "-c", sys.argv[1]])
-time.sleep(3600)' '{script}' &"#
-    )
+time.sleep(3600)' 'exec 3</dev/tty; touch /tmp/held; {script}' &
+wait"#
+        ),
+    );
+    titled(c, name, "simple-shm");
+    poll(START_TIMEOUT, "the shell to open /dev/tty", || {
+        read_inside(pid, "/tmp/held").map(drop)
+    });
+    pid
 }
 
 #[test]
@@ -398,19 +410,8 @@ fn a_terminal_held_open_for_a_moment_does_not_refuse_the_checkpoint() {
     let c = Compositor::start(1280, 800);
     // The shell holds /dev/tty for 1 s, as a shell's start-up helpers do for a moment: CRIU
     // refuses to dump it meanwhile, and Porthole tries again.
-    let pid = run_checkpointable(
-        &c,
-        "ckt",
-        &format!(
-            "weston-simple-shm &\n{}\nwait",
-            on_a_terminal("exec 3</dev/tty; touch /tmp/held; sleep 1; exec 3<&-; sleep 3600")
-        ),
-    );
+    let pid = start_with_tty_holder(&c, "ckt", "sleep 1; exec 3<&-; sleep 3600");
     let _sandbox = Sandbox(pid);
-    titled(&c, "ckt", "simple-shm");
-    poll(START_TIMEOUT, "the shell to open /dev/tty", || {
-        read_inside(pid, "/tmp/held").map(drop)
-    });
     let out = checkpoint(&c, "ckt");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -422,24 +423,12 @@ fn a_terminal_held_open_for_a_moment_does_not_refuse_the_checkpoint() {
         gone(pid)
     });
     restore(&c, "ckt");
-    let back = bridge_pid(&c, "ckt");
-    let _restored = Sandbox(back);
+    let _restored = Sandbox(bridge_pid(&c, "ckt"));
     titled(&c, "ckt", "simple-shm");
 
     // A program keeping /dev/tty open is named, and the container runs on.
-    let pid = run_checkpointable(
-        &c,
-        "ckh",
-        &format!(
-            "weston-simple-shm &\n{}\nwait",
-            on_a_terminal("exec 3</dev/tty; touch /tmp/held; exec sleep 3600")
-        ),
-    );
+    let pid = start_with_tty_holder(&c, "ckh", "exec sleep 3600");
     let _sandbox = Sandbox(pid);
-    titled(&c, "ckh", "simple-shm");
-    poll(START_TIMEOUT, "the shell to open /dev/tty", || {
-        read_inside(pid, "/tmp/held").map(drop)
-    });
     let out = checkpoint(&c, "ckh");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "the checkpoint must fail");

@@ -12,6 +12,10 @@ use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 use crate::mirror::HostView;
 use crate::Bridge;
 
+/// The most host surfaces the bridge keeps for cursor surfaces: a client cycling through more
+/// costs a copy of a frame for each beyond, not a host surface.
+const MAX_HOST_SURFACES: usize = 8;
+
 /// The image the container's clients set, and the host surfaces that show their cursor
 /// surfaces.
 #[derive(Debug)]
@@ -145,7 +149,23 @@ impl Bridge {
                         self.cursor.surfaces.len() - 1
                     }
                 };
-                let s = &mut self.cursor.surfaces[index];
+                // The least recently shown gives its host surface up, keeping a copy of its
+                // frame to show on a new one.
+                let hosted = self.cursor.surfaces.iter().filter(|s| s.host.is_some());
+                if self.cursor.surfaces[index].host.is_none() && hosted.count() >= MAX_HOST_SURFACES
+                {
+                    if let Some(old) = self.cursor.surfaces.iter_mut().find(|s| s.host.is_some()) {
+                        old.view.keep_last(&mut host.pool);
+                        old.view.forget_host();
+                        if let Some(h) = old.host.take() {
+                            h.destroy();
+                        }
+                    }
+                }
+                // Most recently shown last.
+                let s = self.cursor.surfaces.remove(index);
+                self.cursor.surfaces.push(s);
+                let s = self.cursor.surfaces.last_mut().expect("just pushed");
                 let fresh = s.host.is_none();
                 let host_surface = s
                     .host
