@@ -15,9 +15,11 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use fixture::ClientData;
+use porthole_protocol::WindowInfo;
 use raw::*;
 use wayland_client::protocol::{
-    wl_buffer, wl_compositor, wl_shm, wl_shm_pool, wl_subcompositor, wl_subsurface, wl_surface,
+    wl_buffer, wl_compositor, wl_seat, wl_shm, wl_shm_pool, wl_subcompositor, wl_subsurface,
+    wl_surface,
 };
 use wayland_client::Proxy;
 use wayland_protocols::xdg::shell::client::xdg_wm_base;
@@ -422,14 +424,21 @@ fn thousands_of_subsurfaces_in_one_window_cost_only_their_client() {
 /// In a checkpointable container the bridge serves the container's native clients and forwards
 /// their subsurface trees: it holds them to the compositor's limits itself, so that the attacker
 /// is cut off, not the bridge with the whole container.
-#[test]
-fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
-    let mut comp = start();
-    comp.run_ok(&["container", "add", "cka"]);
+/// The pid of checkpointable container `name`'s bridge.
+fn bridge(comp: &Compositor, name: &str) -> Option<u64> {
+    let json = comp.run_ok(&["containers", "--json"]);
+    let containers: serde_json::Value = serde_json::from_str(&json).ok()?;
+    containers.as_array()?.iter().find(|c| c["name"] == name)?["bridge_pid"].as_u64()
+}
+
+/// Starts checkpointable container `name` running weston-simple-shm; returns its bridge's pid
+/// and weston-simple-shm's window.
+fn checkpointable_with_shm(comp: &mut Compositor, name: &str) -> (u64, WindowInfo) {
+    comp.run_ok(&["container", "add", name]);
     let out = comp.run(&[
         "run",
         "--checkpointable",
-        "cka",
+        name,
         "--",
         "sh",
         "-c",
@@ -440,27 +449,34 @@ fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
         "porthole run --checkpointable failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let bridge = |comp: &Compositor| -> Option<u64> {
-        let json = comp.run_ok(&["containers", "--json"]);
-        let containers: serde_json::Value = serde_json::from_str(&json).ok()?;
-        containers.as_array()?.iter().find(|c| c["name"] == "cka")?["bridge_pid"].as_u64()
-    };
-    let pid = bridge(&comp).expect("the bridge reports its pid");
-    let _sandbox = Sandbox(pid as u32);
+    let pid = bridge(comp, name).expect("the bridge reports its pid");
     let shm = poll(
         Duration::from_secs(30),
         "weston-simple-shm's window",
         || {
             comp.windows()
                 .into_iter()
-                .find(|w| w.container == "cka" && w.title == "simple-shm")
+                .find(|w| w.container == name && w.title == "simple-shm")
                 .ok_or_else(|| "not yet".to_string())
         },
     );
+    (pid, shm)
+}
+
+/// A client of the bridge of the checkpointable container whose bridge is `pid`.
+fn bridge_client(pid: u64) -> Raw {
+    let socket = format!("/proc/{pid}/root/run/porthole/wayland-0");
+    Raw::connect(std::path::Path::new(&socket)).unwrap()
+}
+
+#[test]
+fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
+    let mut comp = start();
+    let (pid, shm) = checkpointable_with_shm(&mut comp, "cka");
+    let _sandbox = Sandbox(pid as u32);
 
     // The attacker connects to the bridge's socket inside the sandbox.
-    let socket = format!("/proc/{pid}/root/run/porthole/wayland-0");
-    let mut c = Raw::connect(std::path::Path::new(&socket)).unwrap();
+    let mut c = bridge_client(pid);
     let (root, _fd, _buffer) = shm_window(&mut c, 64, 64);
     let compositor: wl_compositor::WlCompositor = c.bind("wl_compositor", 4);
     let sub: wl_subcompositor::WlSubcompositor = c.bind("wl_subcompositor", 1);
@@ -475,7 +491,7 @@ fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
     assert!(c.roundtrip().is_err(), "served after {sent} subsurfaces");
 
     // The bridge, its connection and weston-simple-shm's frames go on.
-    assert_eq!(bridge(&comp), Some(pid), "the bridge still runs");
+    assert_eq!(bridge(&comp, "cka"), Some(pid), "the bridge still runs");
     let first = comp.screenshot().region(shm.geometry);
     poll(
         Duration::from_secs(10),
@@ -488,6 +504,80 @@ fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
             }
         },
     );
+}
+
+#[test]
+fn a_client_cycling_through_cursor_surfaces_sees_each_shown() {
+    let mut comp = start();
+    let (pid, _shm) = checkpointable_with_shm(&mut comp, "ckc");
+    let _sandbox = Sandbox(pid as u32);
+    let mut c = bridge_client(pid);
+    let (_root, _fd, _buffer) = shm_window(&mut c, 200, 200);
+    let mine = poll(Duration::from_secs(30), "the client's window", || {
+        comp.windows()
+            .into_iter()
+            .find(|w| w.container == "ckc" && w.title != "simple-shm")
+            .ok_or_else(|| "not yet".to_string())
+    });
+    let seat: wl_seat::WlSeat = c.bind("wl_seat", 5);
+    let qh = c.qh.clone();
+    let pointer = seat.get_pointer(&qh, ());
+    c.roundtrip().unwrap();
+    let (x, y) = (mine.geometry.x + 100, mine.geometry.y + 100);
+    comp.run_ok(&["input", "move", &x.to_string(), &y.to_string()]);
+    let serial = poll(Duration::from_secs(10), "the pointer's enter", || {
+        c.roundtrip()?;
+        c.data
+            .pointer_enter_serial
+            .ok_or_else(|| "no enter yet".to_string())
+    });
+
+    // 40 cursor surfaces of 16x16, each its own colour, each set in turn: the bridge keeps
+    // host surfaces for a few, and copies of the others' frames.
+    let n = 40;
+    let colour = |i: u8| [i * 6, 255 - i * 6, 0x40, 0xff];
+    let size = 16 * 16 * 4;
+    let fd = memfd((size * n) as u64);
+    let mut file = std::fs::File::from(fd.try_clone().unwrap());
+    for i in 0..n {
+        let [r, g, b, a] = colour(i as u8);
+        file.write_all(&[b, g, r, a].repeat(16 * 16)).unwrap();
+    }
+    let compositor: wl_compositor::WlCompositor = c.bind("wl_compositor", 4);
+    let shm: wl_shm::WlShm = c.bind("wl_shm", 1);
+    let pool: wl_shm_pool::WlShmPool = shm.create_pool(fd.as_fd(), size * n, &qh, ());
+    let surfaces: Vec<wl_surface::WlSurface> = (0..n)
+        .map(|i| {
+            let surface = compositor.create_surface(&qh, ());
+            let buffer =
+                pool.create_buffer(i * size, 16, 16, 64, wl_shm::Format::Argb8888, &qh, ());
+            surface.attach(Some(&buffer), 0, 0);
+            surface.damage_buffer(0, 0, 16, 16);
+            surface.commit();
+            surface
+        })
+        .collect();
+    let shows = |comp: &mut Compositor, c: &mut Raw, i: usize| {
+        pointer.set_cursor(serial, Some(&surfaces[i]), 0, 0);
+        c.roundtrip().unwrap();
+        poll(Duration::from_secs(10), &format!("cursor {i}"), || {
+            let seen = comp.screenshot_with(&["--cursor"]).pixel(x + 4, y + 4);
+            if seen == colour(i as u8) {
+                Ok(())
+            } else {
+                Err(format!("{seen:?}"))
+            }
+        });
+    };
+    for i in 0..n as usize {
+        pointer.set_cursor(serial, Some(&surfaces[i]), 0, 0);
+    }
+    c.roundtrip().unwrap();
+    shows(&mut comp, &mut c, n as usize - 1);
+    // The first gave its host surface up long ago: its frame comes from the bridge's copy.
+    shows(&mut comp, &mut c, 0);
+    shows(&mut comp, &mut c, 20);
+    assert_eq!(bridge(&comp, "ckc"), Some(pid), "the bridge still runs");
 }
 
 #[test]
