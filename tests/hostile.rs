@@ -569,8 +569,8 @@ fn a_client_cycling_through_cursor_surfaces_sees_each_shown() {
             }
         });
     };
-    for i in 0..n as usize {
-        pointer.set_cursor(serial, Some(&surfaces[i]), 0, 0);
+    for surface in &surfaces {
+        pointer.set_cursor(serial, Some(surface), 0, 0);
     }
     c.roundtrip().unwrap();
     shows(&mut comp, &mut c, n as usize - 1);
