@@ -532,10 +532,10 @@ fn a_client_cycling_through_cursor_surfaces_sees_each_shown() {
             .ok_or_else(|| "no enter yet".to_string())
     });
 
-    // 40 cursor surfaces of 16x16, each its own colour, each set in turn: the bridge keeps
-    // host surfaces for a few, and copies of the others' frames.
-    let n = 40;
-    let colour = |i: u8| [i * 6, 255 - i * 6, 0x40, 0xff];
+    // 70 cursor surfaces of 16x16, each its own colour, each set in turn: the bridge keeps host
+    // surfaces for a few, copies of the frames of others, and nothing of the oldest beyond 64.
+    let n = 70;
+    let colour = |i: u8| [i * 3, 255 - i * 3, 0x40, 0xff];
     let size = 16 * 16 * 4;
     let fd = memfd((size * n) as u64);
     let mut file = std::fs::File::from(fd.try_clone().unwrap());
@@ -546,17 +546,20 @@ fn a_client_cycling_through_cursor_surfaces_sees_each_shown() {
     let compositor: wl_compositor::WlCompositor = c.bind("wl_compositor", 4);
     let shm: wl_shm::WlShm = c.bind("wl_shm", 1);
     let pool: wl_shm_pool::WlShmPool = shm.create_pool(fd.as_fd(), size * n, &qh, ());
-    let surfaces: Vec<wl_surface::WlSurface> = (0..n)
+    let draw = |surface: &wl_surface::WlSurface, buffer: &wl_buffer::WlBuffer| {
+        surface.attach(Some(buffer), 0, 0);
+        surface.damage_buffer(0, 0, 16, 16);
+        surface.commit();
+    };
+    let (surfaces, buffers): (Vec<wl_surface::WlSurface>, Vec<wl_buffer::WlBuffer>) = (0..n)
         .map(|i| {
             let surface = compositor.create_surface(&qh, ());
             let buffer =
                 pool.create_buffer(i * size, 16, 16, 64, wl_shm::Format::Argb8888, &qh, ());
-            surface.attach(Some(&buffer), 0, 0);
-            surface.damage_buffer(0, 0, 16, 16);
-            surface.commit();
-            surface
+            draw(&surface, &buffer);
+            (surface, buffer)
         })
-        .collect();
+        .unzip();
     let shows = |comp: &mut Compositor, c: &mut Raw, i: usize| {
         pointer.set_cursor(serial, Some(&surfaces[i]), 0, 0);
         c.roundtrip().unwrap();
@@ -574,9 +577,11 @@ fn a_client_cycling_through_cursor_surfaces_sees_each_shown() {
     }
     c.roundtrip().unwrap();
     shows(&mut comp, &mut c, n as usize - 1);
-    // The first gave its host surface up long ago: its frame comes from the bridge's copy.
-    shows(&mut comp, &mut c, 0);
+    // This one gave its host surface up long ago: its frame comes from the bridge's copy.
     shows(&mut comp, &mut c, 20);
+    // The first is forgotten; drawn again, it shows.
+    draw(&surfaces[0], &buffers[0]);
+    shows(&mut comp, &mut c, 0);
     assert_eq!(bridge(&comp, "ckc"), Some(pid), "the bridge still runs");
 }
 

@@ -16,6 +16,10 @@ use crate::Bridge;
 /// costs a copy of a frame for each beyond, not a host surface.
 const MAX_HOST_SURFACES: usize = 8;
 
+/// The most cursor surfaces the bridge keeps anything of: one shown again after more than this
+/// many others shows nothing until its client commits it again.
+const MAX_SURFACES: usize = 64;
+
 /// The image the container's clients set, and the host surfaces that show their cursor
 /// surfaces.
 #[derive(Debug)]
@@ -141,6 +145,12 @@ impl Bridge {
                 {
                     Some(index) => index,
                     None => {
+                        if self.cursor.surfaces.len() >= MAX_SURFACES {
+                            let oldest = self.cursor.surfaces.remove(0);
+                            if let Some(h) = oldest.host {
+                                h.destroy();
+                            }
+                        }
                         self.cursor.surfaces.push(CursorSurface {
                             surface: surface.clone(),
                             host: None,
