@@ -922,6 +922,98 @@ fn a_native_clients_pointer_image_shows_and_comes_back_after_a_restore() {
 }
 
 #[test]
+fn a_gtk_apps_typed_text_survives_a_checkpoint_and_it_takes_input_after() {
+    let mut c = Compositor::start(1280, 800);
+    c.run_ok(&["container", "add", "ckg"]);
+    // GTK 3 as a native Wayland client of the bridge; no accessibility bus in the sandbox.
+    let pid = run_checkpointable(
+        &c,
+        "ckg",
+        "GDK_BACKEND=wayland NO_AT_BRIDGE=1 gtk3-widget-factory; sleep 3600",
+    );
+    let _sandbox = Sandbox(pid);
+    let g = titled(&c, "ckg", "gtk3-widget-factory").geometry;
+    // The left column's top, where the focused combo box entry starts with its text selected.
+    let entry = Geometry {
+        x: g.x,
+        y: g.y + 50,
+        width: 380,
+        height: 50,
+    };
+    // Beyond a blinking text cursor's few pixels.
+    let differ =
+        |a: &[[u8; 4]], b: &[[u8; 4]]| a.iter().zip(b).filter(|(a, b)| a != b).count() > 100;
+    // Waits until the entry differs from `before` and stays so between two looks (typing is
+    // over).
+    let changed_from = |c: &mut Compositor, before: &[[u8; 4]], what: &str| {
+        let mut last = before.to_vec();
+        poll(START_TIMEOUT, what, || {
+            let now = c.screenshot().region(entry);
+            let settled = differ(&now, before) && !differ(&now, &last);
+            last = now.clone();
+            if settled {
+                Ok(now)
+            } else {
+                Err("changing, or the same as before".to_string())
+            }
+        })
+    };
+    // GTK's selection highlight, in the colour of the focused entry's outline.
+    let blue = |pixels: &[[u8; 4]]| {
+        pixels
+            .iter()
+            .filter(|p| p[..3] == [0x35, 0x84, 0xe4])
+            .count()
+    };
+    // "comboboxentry", 13 characters, selected.
+    let first = poll(START_TIMEOUT, "gtk3-widget-factory drawn", || {
+        let shot = c.screenshot().region(entry);
+        if blue(&shot) > 2000 {
+            Ok(shot)
+        } else {
+            Err("no selection drawn yet".to_string())
+        }
+    });
+    c.run_ok(&["input", "type", "porthole"]);
+    let typed = changed_from(&mut c, &first, "the typed text");
+
+    let out = checkpoint(&c, "ckg");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    restore(&c, "ckg");
+    let _restored = Sandbox(bridge_pid(&c, "ckg"));
+    let back = titled(&c, "ckg", "gtk3-widget-factory");
+    assert!(back.focused && back.geometry == g, "{back:?}");
+    poll(START_TIMEOUT, "the typed text back", || {
+        let now = c.screenshot().region(entry);
+        if differ(&now, &typed) {
+            Err("not the text typed before".to_string())
+        } else {
+            Ok(())
+        }
+    });
+    c.run_ok(&["input", "type", " after restore"]);
+    let after = changed_from(&mut c, &typed, "text typed after the restore");
+    // All of it selected is "porthole after restore": the text typed before the checkpoint is
+    // still there. Its highlight is 1.44 times as large as "comboboxentry"'s here, where " after
+    // restore" alone makes 0.91.
+    c.run_ok(&["input", "key", "ctrl+a"]);
+    let all = changed_from(&mut c, &after, "all the text selected");
+    let outline = blue(&typed);
+    let (before, now) = (
+        blue(&first).saturating_sub(outline),
+        blue(&all).saturating_sub(outline),
+    );
+    assert!(
+        now * 5 > before * 6,
+        "the whole text's highlight is {now} pixels, against {before} for \"comboboxentry\""
+    );
+}
+
+#[test]
 fn a_native_clients_subsurfaces_show_and_come_back_after_a_restore() {
     let mut c = Compositor::start(1280, 800);
     c.run_ok(&["container", "add", "cks"]);
