@@ -455,7 +455,8 @@ fn start_existing(c: &mut Compositor, name: &str, extra: &str) -> u32 {
     pid
 }
 
-/// `porthole run --checkpointable NAME -- sh -c SCRIPT`; returns the bridge's pid.
+/// `porthole run --checkpointable NAME -- sh -c SCRIPT` (which creates container NAME if
+/// needed); returns the bridge's pid.
 fn run_checkpointable(c: &Compositor, name: &str, script: &str) -> u32 {
     let out = c.run(&["run", "--checkpointable", name, "--", "sh", "-c", script]);
     assert!(
@@ -640,7 +641,6 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
 #[test]
 fn a_native_clients_menu_opens_and_a_checkpoint_dismisses_it() {
     let mut c = Compositor::start(1280, 800);
-    c.run_ok(&["container", "add", "ckm"]);
     let pid = run_checkpointable(&c, "ckm", "weston-terminal; sleep 3600");
     let _sandbox = Sandbox(pid);
     let terminal = titled(&c, "ckm", "Wayland Terminal");
@@ -841,7 +841,6 @@ fn maximized_and_fullscreen_windows_come_back_so_and_remember_their_place() {
 #[test]
 fn clicks_on_a_native_clients_shadow_reach_the_window_below() {
     let mut c = Compositor::start(1280, 800);
-    c.run_ok(&["container", "add", "cks"]);
     let pid = run_checkpointable(
         &c,
         "cks",
@@ -887,7 +886,6 @@ fn clicks_on_a_native_clients_shadow_reach_the_window_below() {
 #[test]
 fn a_native_clients_pointer_image_shows_and_comes_back_after_a_restore() {
     let mut c = Compositor::start(1280, 800);
-    c.run_ok(&["container", "add", "ckp"]);
     let pid = run_checkpointable(&c, "ckp", "weston-terminal; sleep 3600");
     let _sandbox = Sandbox(pid);
     let g = titled(&c, "ckp", "Wayland Terminal").geometry;
@@ -924,7 +922,6 @@ fn a_native_clients_pointer_image_shows_and_comes_back_after_a_restore() {
 #[test]
 fn a_gtk_apps_typed_text_survives_a_checkpoint_and_it_takes_input_after() {
     let mut c = Compositor::start(1280, 800);
-    c.run_ok(&["container", "add", "ckg"]);
     // GTK 3 as a native Wayland client of the bridge; no accessibility bus in the sandbox.
     let pid = run_checkpointable(
         &c,
@@ -1016,7 +1013,6 @@ fn a_gtk_apps_typed_text_survives_a_checkpoint_and_it_takes_input_after() {
 #[test]
 fn a_native_clients_subsurfaces_show_and_come_back_after_a_restore() {
     let mut c = Compositor::start(1280, 800);
-    c.run_ok(&["container", "add", "cks"]);
     // weston-subsurfaces: a green window with a red, free-running subsurface at its top right
     // whose pink arc turns on every frame.
     let pid = run_checkpointable(&c, "cks", "weston-subsurfaces --no-triangle; sleep 3600");
