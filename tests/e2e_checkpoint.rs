@@ -210,6 +210,14 @@ fn a_checkpointed_container_comes_back_with_its_windows_and_state() {
     let counted = count(pid).expect("the counter");
     let rounds = shm_rounds(pid).expect("the MIT-SHM log");
     checkpoint_ok(&c, "ck", pid, &before);
+    // A placeholder is not a window to act on; the error says what to do instead.
+    let kept = windows_of(&c, "ck", true);
+    let out = c.run(&["window", "close", "--id", &kept[0].id.to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("`porthole restore ck`"),
+        "{stderr}"
+    );
 
     // What a person sees meanwhile: each window's last frame, dimmed, labelled.
     let shot = c.screenshot();

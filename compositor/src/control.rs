@@ -577,7 +577,17 @@ impl State {
                 use porthole_protocol::WindowAction as A;
                 let window = match id {
                     Some(id) => self.comp.shell.window_by_id(id).ok_or_else(|| {
-                        format!("no window with id {id}; `porthole windows` lists them")
+                        match self.comp.placeholder_infos().find(|w| w.id == id) {
+                            Some(w) => format!(
+                                "window {id} is a placeholder of checkpointed container `{c}`: \
+                                 `porthole restore {c}` brings the window back, `porthole \
+                                 container remove {c}` drops its placeholders",
+                                c = w.container
+                            ),
+                            None => {
+                                format!("no window with id {id}; `porthole windows` lists them")
+                            }
+                        }
                     })?,
                     None => self.comp.focused_window().ok_or("no window has focus")?,
                 };
