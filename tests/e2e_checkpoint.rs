@@ -331,6 +331,25 @@ fn windows_come_back_in_place_after_the_compositor_restarts_in_between() {
     let after = windows_of(&c, "ckr", false);
     assert_eq!(geometries(&after), geometries(&before));
     assert_eq!(stacking(&c, "ckr"), ["simple-shm", "counter"]);
+
+    // Placeholders a new compositor shows for a container it never had can be dropped.
+    checkpoint_ok(&c, "ckr", pid, &before);
+    c.restart();
+    windows_of(&c, "ckr", true);
+    c.run_ok(&["container", "remove", "ckr"]);
+    assert!(
+        c.windows().iter().all(|w| w.container != "ckr"),
+        "{:?}",
+        c.windows()
+    );
+    let shot = c.screenshot();
+    assert!(shot.share_of(before[0].geometry, BACKGROUND) > 0.9);
+    c.restart();
+    assert!(
+        c.windows().is_empty(),
+        "they stay dropped: {:?}",
+        c.windows()
+    );
 }
 
 #[test]
