@@ -212,7 +212,7 @@ fn explain_failure(log: &Path) -> String {
     }
     // CRIU dumps /dev/tty open in a process only when that process also holds the terminal's
     // other end: a shell's start-up helpers break that for a moment, a program keeping /dev/tty
-    // open (a pager run by a terminal emulator's shell) for good.
+    // open for good.
     if let Some(holder) = lines
         .iter()
         .filter(|l| l.contains("ctty inheritance detected"))
