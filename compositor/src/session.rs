@@ -267,6 +267,13 @@ impl Porthole {
             .collect()
     }
 
+    /// Whether a window of session `id` of `container` is named `name` already.
+    fn session_name_taken(&self, container: &str, id: &str, name: &str) -> bool {
+        self.session_windows(container, id)
+            .iter()
+            .any(|w| with_meta(w, |m| m.session.as_ref().is_some_and(|l| l.name == name)))
+    }
+
     /// Records where a window of a session is.
     pub fn record_session_place(&mut self, window: &Window) {
         let Some((container, link)) = with_meta(window, |m| {
@@ -378,11 +385,7 @@ impl Porthole {
             );
             return;
         }
-        let taken = self
-            .session_windows(&data.container, &id)
-            .iter()
-            .any(|w| with_meta(w, |m| m.session.as_ref().is_some_and(|l| l.name == name)));
-        if taken {
+        if self.session_name_taken(&data.container, &id, name) {
             session.post_error(
                 xdg_session_v1::Error::NameInUse,
                 format!("a toplevel of the session is named `{name}` already"),
@@ -654,12 +657,10 @@ impl Dispatch<XdgToplevelSessionV1, ToplevelSessionData> for State {
                     handle.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
                     return;
                 }
-                let taken = state
+                if state
                     .comp
-                    .session_windows(&data.container, session)
-                    .iter()
-                    .any(|w| with_meta(w, |m| m.session.as_ref().is_some_and(|l| l.name == name)));
-                if taken {
+                    .session_name_taken(&data.container, session, &name)
+                {
                     handle.post_error(
                         xdg_session_v1::Error::NameInUse,
                         format!("a toplevel of the session is named `{name}` already"),

@@ -135,16 +135,23 @@ fn input_region(surface: &WlSurface) -> Option<Vec<RegionRect>> {
     if rects.len() <= MAX_REGION_RECTS {
         return Some(rects);
     }
-    let added = region
-        .rects
+    // Nothing added is an empty region, not the whole surface.
+    Some(bounds(&rects).map(|b| vec![(true, b)]).unwrap_or_default())
+}
+
+/// The bounding box of the added rectangles, kept within i32 (a client's rectangles may reach
+/// past it).
+fn bounds(rects: &[RegionRect]) -> Option<[i32; 4]> {
+    let (x0, y0, x1, y1) = rects
         .iter()
-        .filter(|(kind, _)| matches!(kind, RectangleKind::Add))
-        .map(|(_, r)| *r);
-    let bounds = added.reduce(|a, b| a.merge(b))?;
-    Some(vec![(
-        true,
-        [bounds.loc.x, bounds.loc.y, bounds.size.w, bounds.size.h],
-    )])
+        .filter(|(added, _)| *added)
+        .map(|(_, [x, y, w, h])| {
+            let (x, y) = (i64::from(*x), i64::from(*y));
+            (x, y, x + i64::from(*w), y + i64::from(*h))
+        })
+        .reduce(|a, b| (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3)))?;
+    let clamp = |v: i64| v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+    Some([clamp(x0), clamp(y0), clamp(x1 - x0), clamp(y1 - y0)])
 }
 
 #[derive(Debug)]
@@ -848,6 +855,22 @@ impl Mirror {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_regions_bounds_stay_within_i32() {
+        let max = i32::MAX;
+        let rects = [
+            (true, [10, 20, 30, 40]),
+            (false, [0, 0, max, max]),
+            (true, [max, max, max, max]),
+        ];
+        assert_eq!(super::bounds(&rects), Some([10, 20, max, max]));
+        assert_eq!(super::bounds(&[(false, [0, 0, 5, 5])]), None);
+        assert_eq!(
+            super::bounds(&[(true, [-5, 0, 10, 1]), (true, [20, 3, 5, 1])]),
+            Some([-5, 0, 30, 4])
+        );
+    }
 
     #[test]
     fn long_labels_are_cut_at_a_character_boundary() {
