@@ -409,62 +409,160 @@ time.sleep(3600)' &"#;
     );
 }
 
-/// Starts container `name` checkpointable with weston-simple-shm and a shell on a new terminal
-/// (its other end held as a terminal emulator holds it) that runs `script` once it has opened
-/// /dev/tty; waits for both. Returns the bridge's pid.
-fn start_with_tty_holder(c: &Compositor, name: &str, script: &str) -> u32 {
+/// Starts container `name` checkpointable with weston-simple-shm and an interactive dash
+/// (Debian's `sh`) on a new terminal, as in a terminal emulator: Python's `pty` holds the other
+/// end, copies what the shell writes to `/tmp/out` and types what the test leaves in `/tmp/cmd`.
+/// Returns the bridge's pid.
+fn start_with_shell(c: &Compositor, name: &str) -> u32 {
     let pid = run_checkpointable(
         c,
         name,
-        &format!(
-            r#"weston-simple-shm &
-python3 -c 'import os, pty, sys, time
-if pty.fork()[0] == 0:
-    os.execvp("sh", ["sh", "-c", sys.argv[1]])
-time.sleep(3600)' 'exec 3</dev/tty; touch /tmp/held; {script}' &
-wait"#
-        ),
+        r#"weston-simple-shm &
+python3 -c 'import os, pty, select
+child, master = pty.fork()
+if child == 0:
+    os.execvp("dash", ["sh", "-i"])
+out = open("/tmp/out", "ab", buffering=0)
+while True:
+    if select.select([master], [], [], 0.05)[0]:
+        out.write(os.read(master, 4096))
+    try:
+        typed = open("/tmp/cmd", "rb").read()
+        os.unlink("/tmp/cmd")
+        os.write(master, typed)
+    except FileNotFoundError:
+        pass' &
+wait"#,
     );
     titled(c, name, "simple-shm");
-    poll(START_TIMEOUT, "the shell to open /dev/tty", || {
-        read_inside(pid, "/tmp/held").map(drop)
-    });
     pid
 }
 
+/// Types `line` into the shell of [`start_with_shell`] and waits for `expected` in what it wrote.
+fn type_into_shell(pid: u32, line: &str, expected: &str) {
+    let cmd = format!("/proc/{pid}/root/tmp/cmd");
+    poll(START_TIMEOUT, "the shell's last line to be typed", || {
+        (!Path::new(&cmd).exists())
+            .then_some(())
+            .ok_or("not yet".to_string())
+    });
+    std::fs::write(&cmd, format!("{line}\n")).expect("typing into the shell");
+    poll(START_TIMEOUT, &format!("`{expected}` in the shell"), || {
+        let out = read_inside(pid, "/tmp/out")?;
+        out.contains(expected).then_some(()).ok_or(out)
+    });
+}
+
+/// The pids of the container's processes, with their names.
+fn processes(pid: u32) -> Vec<(i32, String)> {
+    let ns = std::fs::read_link(format!("/proc/{pid}/ns/pid")).expect("the container's pid ns");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|p| std::fs::read_link(p.path().join("ns/pid")).is_ok_and(|n| n == ns))
+        .filter_map(|p| {
+            let pid = p.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(p.path().join("comm")).ok()?;
+            Some((pid, comm.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The names of the container's processes holding `/dev/tty` open.
+fn dev_tty_holders(pid: u32) -> Vec<String> {
+    let mut holders: Vec<String> = processes(pid)
+        .into_iter()
+        .filter(|(pid, _)| {
+            std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+                fds.flatten().any(|fd| {
+                    std::fs::read_link(fd.path()).is_ok_and(|t| t == Path::new("/dev/tty"))
+                })
+            })
+        })
+        .map(|(_, comm)| comm)
+        .collect();
+    holders.sort();
+    holders
+}
+
 #[test]
-fn a_terminal_held_open_for_a_moment_does_not_refuse_the_checkpoint() {
+fn a_shell_holding_its_terminal_as_dev_tty_is_checkpointed_and_runs_commands_after() {
     let c = Compositor::start(1280, 800);
-    // The shell holds /dev/tty for 1 s, as a shell's start-up helpers do for a moment: CRIU
-    // refuses to dump it meanwhile, and Porthole tries again.
-    let pid = start_with_tty_holder(&c, "ckt", "sleep 1; exec 3<&-; sleep 3600");
+    // An interactive dash keeps its terminal open as /dev/tty for job control, and so does the
+    // program it runs here: CRIU refuses to dump either until Porthole has reopened it as the
+    // terminal itself.
+    let pid = start_with_shell(&c, "ckt");
     let _sandbox = Sandbox(pid);
+    type_into_shell(pid, "echo ready-$((6*7))", "ready-42");
+    type_into_shell(pid, "echo running; sleep 3600 3</dev/tty", "running\r\n");
+    poll(START_TIMEOUT, "sleep to hold /dev/tty", || {
+        let holders = dev_tty_holders(pid);
+        (holders == ["dash", "sleep"])
+            .then_some(())
+            .ok_or(format!("{holders:?}"))
+    });
     let out = checkpoint(&c, "ckt");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("dumping again"),
-        "CRIU refused at first: {stderr}"
+    assert_eq!(
+        stderr.matches("reopened /dev/tty").count(),
+        2,
+        "Porthole reopens the terminal of dash and sleep: {stderr}"
     );
     poll(Duration::from_secs(5), "CRIU to stop the container", || {
         gone(pid)
     });
     restore(&c, "ckt");
-    let _restored = Sandbox(bridge_pid(&c, "ckt"));
+    let pid = bridge_pid(&c, "ckt");
+    let _restored = Sandbox(pid);
     titled(&c, "ckt", "simple-shm");
 
-    // A program keeping /dev/tty open is named, and the container runs on.
-    let pid = start_with_tty_holder(&c, "ckh", "exec sleep 3600");
+    // The shell waited for sleep across the restore; once it ends, the shell takes the terminal
+    // back (job control on the reopened terminal) and runs the next command.
+    let (sleep, _) = processes(pid)
+        .into_iter()
+        .find(|(_, comm)| comm == "sleep")
+        .expect("sleep runs on after the restore");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(sleep).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    type_into_shell(pid, "sleep 0.1; echo after-$((6*7))", "after-42");
+    let out = read_inside(pid, "/tmp/out").unwrap();
+    assert!(
+        !out.contains("process group") && !out.contains("can't access tty"),
+        "job control broke: {out}"
+    );
+
+    // A process holding /dev/tty while it runs, not waiting in a system call, cannot be moved:
+    // the checkpoint names it, and the container runs on.
+    let pid = start_with_shell(&c, "ckh");
     let _sandbox = Sandbox(pid);
+    type_into_shell(
+        pid,
+        "echo spinning; exec python3 -c 'while True: pass' 3</dev/tty",
+        "spinning\r\n",
+    );
+    poll(START_TIMEOUT, "python3 to hold /dev/tty", || {
+        let holders = dev_tty_holders(pid);
+        (holders == ["python3"])
+            .then_some(())
+            .ok_or(format!("{holders:?}"))
+    });
     let out = checkpoint(&c, "ckh");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "the checkpoint must fail");
     assert!(
-        stderr.contains("(sleep) holds its terminal open as /dev/tty")
-            && stderr.contains("close that program"),
+        stderr.contains(
+            "(python3) holds its terminal open as /dev/tty, which CRIU cannot dump, and Porthole \
+             could not reopen it as the terminal itself (it is running, not waiting in a system \
+             call); try again, or close that program"
+        ),
         "{stderr}"
     );
     assert!(gone(pid).is_err(), "the container still runs");
+    assert_eq!(dev_tty_holders(pid), ["python3"]);
     titled(&c, "ckh", "simple-shm");
 }
 
@@ -668,7 +766,7 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
 #[test]
 fn a_native_clients_menu_opens_and_a_checkpoint_dismisses_it() {
     let mut c = Compositor::start(1280, 800);
-    let pid = run_checkpointable(&c, "ckm", "weston-terminal; sleep 3600");
+    let pid = run_checkpointable(&c, "ckm", "weston-terminal --shell=/bin/sh; sleep 3600");
     let _sandbox = Sandbox(pid);
     let terminal = titled(&c, "ckm", "Wayland Terminal");
     // weston-terminal draws its own title bar and shadow; the window geometry it sets leaves the
@@ -694,9 +792,9 @@ fn a_native_clients_menu_opens_and_a_checkpoint_dismisses_it() {
             / pixels.len() as f64
     };
     assert!(grey(&mut c) < 0.1, "no menu before the click");
-    // The shell's prompt is drawn once bash has read its start-up files: the checkpoint must not
-    // catch bash's start-up children (one with /dev/tty open makes CRIU refuse). The region
-    // starts after the first cell, where weston-terminal draws its cursor before any prompt.
+    // The shell's prompt is drawn once dash has started, holding its terminal open as /dev/tty
+    // (which Porthole reopens as the terminal itself for CRIU). The region starts after the
+    // first cell, where weston-terminal draws its cursor before any prompt.
     let prompt = Geometry {
         x: g.x + 28,
         y: g.y + 30,
@@ -871,7 +969,7 @@ fn clicks_on_a_native_clients_shadow_reach_the_window_below() {
     let pid = run_checkpointable(
         &c,
         "cks",
-        "weston-terminal & xterm -T below -geometry 40x10 & wait",
+        "weston-terminal --shell=/bin/sh & xterm -T below -geometry 40x10 & wait",
     );
     let _sandbox = Sandbox(pid);
     let terminal = titled(&c, "cks", "Wayland Terminal");
@@ -913,7 +1011,7 @@ fn clicks_on_a_native_clients_shadow_reach_the_window_below() {
 #[test]
 fn a_native_clients_pointer_image_shows_and_comes_back_after_a_restore() {
     let mut c = Compositor::start(1280, 800);
-    let pid = run_checkpointable(&c, "ckp", "weston-terminal; sleep 3600");
+    let pid = run_checkpointable(&c, "ckp", "weston-terminal --shell=/bin/sh; sleep 3600");
     let _sandbox = Sandbox(pid);
     let g = titled(&c, "ckp", "Wayland Terminal").geometry;
     let (x, y) = (g.x + g.width / 2, g.y + g.height / 2);

@@ -8,6 +8,7 @@
 //! CRIU 4 is needed (Debian 12's 3.17 fails on current kernels): `tests/criu/install-criu.sh DIR`
 //! installs it, and `PORTHOLE_CRIU=DIR/criu` points Porthole at it. CRIU needs root.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ use anyhow::Context as _;
 use porthole_protocol::{Command, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::ctl;
+use crate::{ctl, dev_tty};
 
 /// What `porthole checkpoint` records next to CRIU's images.
 #[derive(Debug, Serialize, Deserialize)]
@@ -153,22 +154,10 @@ fn dir_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// How often `porthole checkpoint` runs a dump that failed for a passing reason, and the pause
-/// before each new try.
-const DUMP_TRIES: u32 = 4;
-const DUMP_RETRY_PAUSE: Duration = Duration::from_millis(500);
-
-/// Whether CRIU's log says it failed for a state that passes by itself: a process holding
-/// /dev/tty of a terminal it does not hold, as a shell's start-up children do for a moment.
-fn passes_by_itself(log: &Path) -> bool {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    text.lines()
-        .any(|l| l.contains("Error (") && l.contains("ctty inheritance detected"))
-}
-
-/// Why a CRIU run failed, from its log: its error lines, and for a connection leading out of
-/// the container, which process holds it.
-fn explain_failure(log: &Path) -> String {
+/// Why a CRIU run failed, from its log: its error lines, for a connection leading out of the
+/// container which process holds it, and for `/dev/tty` held open why Porthole could not reopen
+/// it (`not_reopened`, by pid, from [`dev_tty::reopen`]).
+fn explain_failure(log: &Path, not_reopened: &BTreeMap<u32, String>) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let mut reasons: Vec<String> = lines
@@ -211,8 +200,7 @@ fn explain_failure(log: &Path) -> String {
         );
     }
     // CRIU dumps /dev/tty open in a process only when that process also holds the terminal's
-    // other end: a shell's start-up helpers break that for a moment, a program keeping /dev/tty
-    // open for good.
+    // other end; Porthole reopens it as the terminal itself first, where it can.
     if let Some(holder) = lines
         .iter()
         .filter(|l| l.contains("ctty inheritance detected"))
@@ -220,12 +208,17 @@ fn explain_failure(log: &Path) -> String {
     {
         let comm = std::fs::read_to_string(format!("/proc/{holder}/comm"))
             .map_or(String::new(), |c| format!(" ({})", c.trim()));
+        let why = holder
+            .parse()
+            .ok()
+            .and_then(|pid: u32| not_reopened.get(&pid))
+            .map_or("it opened it after Porthole looked", String::as_str);
         reasons.insert(
             0,
             format!(
                 "process {holder}{comm} holds its terminal open as /dev/tty, which CRIU cannot \
-                 dump (a shell starting up does so for a moment: Porthole tried {DUMP_TRIES} \
-                 times); close that program, or try again once the shell has started"
+                 dump, and Porthole could not reopen it as the terminal itself ({why}); try \
+                 again, or close that program"
             ),
         );
     }
@@ -449,42 +442,29 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
              keeps running"
         );
     }
+    let not_reopened = dev_tty::reopen(&container_processes(pid));
     let prepared = started.elapsed();
 
     let log = images.join("dump.log");
     let dump_started = Instant::now();
-    let pid_arg = pid.to_string();
-    let dump = || {
-        run_criu(
-            &criu,
-            &[
-                "dump".as_ref(),
-                "-t".as_ref(),
-                pid_arg.as_ref(),
-                "-D".as_ref(),
-                images.as_os_str(),
-                "--external".as_ref(),
-                "mnt[]".as_ref(),
-                "--file-locks".as_ref(),
-                "-v4".as_ref(),
-            ],
-            &log,
-        )
-    };
-    // A failed dump leaves the processes running, and the bridge waits detached: a refusal that
-    // passes by itself (a shell opening its terminal as it starts) is tried again a few times.
-    let mut dumped_ok = dump()?;
-    for _ in 1..DUMP_TRIES {
-        if dumped_ok || !passes_by_itself(&log) {
-            break;
-        }
-        tracing::info!(container = name, "CRIU met a passing state; dumping again");
-        std::thread::sleep(DUMP_RETRY_PAUSE);
-        dumped_ok = dump()?;
-    }
+    let dumped_ok = run_criu(
+        &criu,
+        &[
+            "dump".as_ref(),
+            "-t".as_ref(),
+            pid.to_string().as_ref(),
+            "-D".as_ref(),
+            images.as_os_str(),
+            "--external".as_ref(),
+            "mnt[]".as_ref(),
+            "--file-locks".as_ref(),
+            "-v4".as_ref(),
+        ],
+        &log,
+    )?;
     let dumped = dump_started.elapsed();
     if !dumped_ok {
-        let why = explain_failure(&log);
+        let why = explain_failure(&log, &not_reopened);
         let _ = reattach(pid);
         anyhow::bail!(
             "cannot checkpoint `{name}`: {why}. The container keeps running, and its windows \
@@ -585,7 +565,10 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
     )?;
     let restored = started.elapsed();
     if !restored_ok {
-        anyhow::bail!("cannot restore `{name}`: {}", explain_failure(&log));
+        anyhow::bail!(
+            "cannot restore `{name}`: {}",
+            explain_failure(&log, &BTreeMap::new())
+        );
     }
     let pid: u32 = std::fs::read_to_string(&pidfile)
         .context("CRIU wrote no pidfile")?
@@ -636,13 +619,15 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{explain_failure, passes_by_itself};
+    use std::collections::BTreeMap;
 
-    fn explained(log: &str) -> String {
+    use super::explain_failure;
+
+    fn explained(log: &str, not_reopened: &BTreeMap<u32, String>) -> String {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dump.log");
         std::fs::write(&path, log).unwrap();
-        explain_failure(&path)
+        explain_failure(&path, not_reopened)
     }
 
     #[test]
@@ -652,6 +637,7 @@ mod tests {
              (00.2) Dumping: ino 4242 peer_ino 4243 family 1\n\
              (00.3) Error (criu/sk-unix.c:1): sk unix: Runaway socket: ino 4243 peer_ino 4242 \
              family 1 type 1 state 1 name /tmp/outside.sock\n",
+            &BTreeMap::new(),
         );
         assert!(
             said.starts_with(
@@ -662,40 +648,28 @@ mod tests {
     }
 
     #[test]
-    fn a_terminal_being_opened_says_to_try_again() {
-        // A pid beyond the kernel's highest, so that no process of this machine is named.
-        let said = explained(
-            "(00.5) Error (criu/tty.c:2286): tty: ctty inheritance detected sid/pgrp 4 \
-             (ctty pid_real 4194305 pty pid_real 12132)\n",
-        );
+    fn a_terminal_held_as_dev_tty_says_why_porthole_could_not_reopen_it() {
+        // Pids beyond the kernel's highest, so that no process of this machine is named.
+        let log = "(00.5) Error (criu/tty.c:2286): tty: ctty inheritance detected sid/pgrp 4 \
+                   (ctty pid_real 4194305 pty pid_real 12132)\n";
+        let not_reopened = BTreeMap::from([(
+            4194305,
+            "it is running, not waiting in a system call".into(),
+        )]);
+        let said = explained(log, &not_reopened);
         assert!(
-            said.starts_with("process 4194305 holds its terminal open as /dev/tty"),
-            "{said}"
-        );
-        assert!(
-            said.contains("try again once the shell has started"),
+            said.starts_with(
+                "process 4194305 holds its terminal open as /dev/tty, which CRIU cannot dump, \
+                 and Porthole could not reopen it as the terminal itself (it is running, not \
+                 waiting in a system call); try again"
+            ),
             "{said}"
         );
         assert!(said.contains("ctty inheritance detected"), "{said}");
-    }
-
-    #[test]
-    fn only_a_terminal_being_opened_is_tried_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("dump.log");
-        std::fs::write(
-            &log,
-            "(00.5) Error (criu/tty.c:2286): tty: ctty inheritance detected sid/pgrp 4 \
-             (ctty pid_real 12163 pty pid_real 12132)\n",
-        )
-        .unwrap();
-        assert!(passes_by_itself(&log));
-        std::fs::write(
-            &log,
-            "(00.3) Error (criu/sk-unix.c:1): sk unix: Runaway socket: ino 4243\n",
-        )
-        .unwrap();
-        assert!(!passes_by_itself(&log));
-        assert!(!passes_by_itself(&dir.path().join("missing.log")));
+        let said = explained(log, &BTreeMap::new());
+        assert!(
+            said.contains("(it opened it after Porthole looked)"),
+            "{said}"
+        );
     }
 }

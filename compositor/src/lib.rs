@@ -9,6 +9,7 @@ pub mod control;
 pub mod criu;
 pub mod ctl;
 pub mod decorations;
+mod dev_tty;
 pub mod fuzzing;
 pub mod grabs;
 mod handlers;
