@@ -292,3 +292,130 @@ mod inject {
         Err("Porthole reopens it on x86-64 only".into())
     }
 }
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Child, ChildStdout, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// A shell on a new pseudo-terminal, Python's `pty` holding the master: lines written to
+    /// Python go to the terminal, and what the terminal shows comes out of Python a line at a
+    /// time. The first line is the shell's pid.
+    fn shell_on_a_terminal(script: &str) -> (Child, BufReader<ChildStdout>, u32) {
+        let mut python = Command::new("python3")
+            .args([
+                "-c",
+                "import os, pty, sys, threading
+child, master = pty.fork()
+if child == 0:
+    os.execvp('sh', ['sh', '-c', sys.argv[1]])
+print(child, flush=True)
+def typing():
+    for line in sys.stdin:
+        os.write(master, line.encode())
+threading.Thread(target=typing, daemon=True).start()
+while True:
+    try:
+        shown = os.read(master, 4096)
+    except OSError:
+        break
+    sys.stdout.buffer.write(shown)
+    sys.stdout.flush()",
+                script,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut out = BufReader::new(python.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let pid = line.trim().parse().expect("the shell's pid");
+        (python, out, pid)
+    }
+
+    /// Waits until process `pid` holds `/dev/tty` as descriptor 3 and waits in a system call.
+    fn wait_until_holding(pid: u32) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let holds = std::fs::read_link(format!("/proc/{pid}/fd/3"))
+                .is_ok_and(|t| t.as_os_str() == "/dev/tty");
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let waiting = state
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('S'));
+            if holds && waiting {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{pid} never held /dev/tty");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn read_until(out: &mut BufReader<ChildStdout>, expected: &str) {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "the terminal closed before `{expected}`"
+            );
+            if line.trim_end() == expected {
+                return;
+            }
+        }
+    }
+
+    fn child_of(parent: u32, comm: &str) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = std::fs::read_dir("/proc").unwrap().flatten().find_map(|p| {
+                let pid: u32 = p.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(p.path().join("stat")).ok()?;
+                let (name, rest) = stat.split_once(" (")?.1.rsplit_once(')')?;
+                let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+                (ppid == parent && name == comm).then_some(pid)
+            });
+            if let Some(pid) = found {
+                return pid;
+            }
+            assert!(Instant::now() < deadline, "no {comm} under {parent}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn processes_waiting_in_a_system_call_hold_their_terminal_by_name_and_go_on() {
+        let (mut python, mut out, shell) = shell_on_a_terminal(
+            "exec 3</dev/tty; read line; echo got-$line; sleep 3 3</dev/tty; echo slept",
+        );
+        let mut stdin = python.stdin.take().unwrap();
+
+        // The shell waits in read(2) on the terminal; it reads the line typed after the move.
+        wait_until_holding(shell);
+        assert!(super::reopen(&[shell]).is_empty());
+        let name = std::fs::read_link(format!("/proc/{shell}/fd/3")).unwrap();
+        assert!(name.starts_with("/dev/pts/"), "{name:?}");
+        writeln!(stdin, "hello").unwrap();
+        read_until(&mut out, "got-hello");
+
+        // sleep waits in clock_nanosleep(2), which restarts with the time left: 2 s after the
+        // move at most, not 3 s.
+        let sleep = child_of(shell, "sleep");
+        wait_until_holding(sleep);
+        std::thread::sleep(Duration::from_secs(1));
+        let moved = Instant::now();
+        assert!(super::reopen(&[sleep]).is_empty());
+        assert!(std::fs::read_link(format!("/proc/{sleep}/fd/3"))
+            .unwrap()
+            .starts_with("/dev/pts/"));
+        read_until(&mut out, "slept");
+        assert!(
+            moved.elapsed() < Duration::from_millis(2700),
+            "sleep started over"
+        );
+        let _ = python.kill();
+        let _ = python.wait();
+    }
+}
