@@ -681,7 +681,8 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
     let c = Compositor::start(1280, 800);
     c.run_ok(&["container", "add", "ckn"]);
     let script = r#"
-        foot --title typed-into &
+        # dash, Debian's sh, keeps its terminal open as /dev/tty (Porthole reopens it for CRIU).
+        foot --title typed-into sh &
         until [ -e /tmp/go ]; do sleep 0.1; done
         # Each paste is tried until it shows the copy (at most 10 s): a loaded machine may take
         # a while to pass it on, but it must arrive.
