@@ -176,11 +176,14 @@ mod inject {
                         self.signals.push(signal);
                     }
                 }
-                if rip == at + 2 {
+                if rip == at.wrapping_add(2) {
                     break;
                 }
                 if rip != at {
-                    return Err(format!("it went astray (at {rip:#x}, not {:#x})", at + 2));
+                    return Err(format!(
+                        "it went astray (at {rip:#x}, not {:#x})",
+                        at.wrapping_add(2)
+                    ));
                 }
             }
             Ok(ptrace::getregs(self.pid).map_err(fail)?.rax as i64)
@@ -192,7 +195,7 @@ mod inject {
         for (i, chunk) in bytes.chunks(8).enumerate() {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
-            let at = addr + 8 * i as u64;
+            let at = addr.wrapping_add(8 * i as u64);
             ptrace::write(pid, at as _, i64::from_ne_bytes(word))
                 .map_err(|e| format!("cannot write its stack: {e}"))?;
         }
@@ -229,21 +232,24 @@ mod inject {
         if !in_call {
             return Err("it is running, not waiting in a system call".into());
         }
-        // Going on as the kernel would: an interrupted call that restarts is made again.
+        // Going on as the kernel would: a call interrupted with -ERESTARTSYS, -ERESTARTNOINTR or
+        // -ERESTARTNOHAND is made again, one with -ERESTART_RESTARTBLOCK goes on with
+        // restart_syscall (a sleep with the time left).
         let mut resume = saved;
-        match -(saved.rax as i64) {
-            512..=514 => {
+        match saved.rax as i64 {
+            -514..=-512 => {
                 resume.rax = saved.orig_rax;
                 resume.rip = at;
             }
-            516 => {
+            -516 => {
                 resume.rax = SYS_RESTART_SYSCALL;
                 resume.rip = at;
             }
             _ => {}
         }
-        let scratch = (saved.rsp - SCRATCH_BELOW) & !15;
-        let path = scratch + 16;
+        // The stack pointer is the process's own: no arithmetic on it may overflow.
+        let scratch = saved.rsp.wrapping_sub(SCRATCH_BELOW) & !15;
+        let path = scratch.wrapping_add(16);
         poke(pid, path, format!("{name}\0").as_bytes())?;
         let result = (|| {
             for &(fd, flags) in fds {
@@ -256,7 +262,7 @@ mod inject {
                 if opened < 0 {
                     return Err(format!(
                         "it cannot open {name}: {}",
-                        Errno::from_raw(-opened as i32)
+                        Errno::from_raw(opened.wrapping_neg() as i32)
                     ));
                 }
                 let opened = opened as u64;
@@ -275,7 +281,7 @@ mod inject {
                 if placed != i64::from(fd) {
                     return Err(format!(
                         "it cannot put {name} in place of descriptor {fd}: {}",
-                        Errno::from_raw(-placed as i32)
+                        Errno::from_raw(placed.wrapping_neg() as i32)
                     ));
                 }
             }
