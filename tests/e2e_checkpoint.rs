@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
-use porthole_protocol::{ContainerInfo, Geometry, WindowInfo};
+use porthole_ipc::{ContainerInfo, Geometry, WindowInfo};
 
 /// How long a sandbox gets to start Xwayland and map its windows.
 const START_TIMEOUT: Duration = Duration::from_secs(30);

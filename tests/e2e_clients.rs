@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use common::*;
-use porthole_protocol::{Geometry, WindowInfo};
+use porthole_ipc::{Geometry, WindowInfo};
 
 const W: i32 = 1280;
 const H: i32 = 720;

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use porthole_protocol::{ContainerInfo, WindowInfo};
+use porthole_ipc::{ContainerInfo, WindowInfo};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(30);

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use porthole_protocol::{ContainerInfo, WindowInfo};
+use porthole_ipc::{ContainerInfo, WindowInfo};
 use serde_json::Value;
 
 /// How long a container engine gets to start its container and the client in it to map a window.

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 /// How long one reply may take.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
-/// The documented request line limit (`porthole_protocol::MAX_REQUEST_BYTES`).
+/// The documented request line limit (`porthole_ipc::MAX_REQUEST_BYTES`).
 const LIMIT: usize = 64 * 1024;
 /// The documented number of connections served at once.
 const MAX_CONNECTIONS: usize = 64;
@@ -154,7 +154,7 @@ fn wait_until_answering(comp: &Compositor, what: &str) {
 }
 
 /// Starts weston-simple-shm and waits for its window.
-fn open_simple_shm(comp: &mut Compositor) -> (u32, porthole_protocol::WindowInfo) {
+fn open_simple_shm(comp: &mut Compositor) -> (u32, porthole_ipc::WindowInfo) {
     let known: Vec<u64> = comp.windows().iter().map(|w| w.id).collect();
     let pid = comp.spawn_client("weston-simple-shm", &[]);
     let window = comp.wait_for_new_window(&known, CLIENT_TIMEOUT);
@@ -517,7 +517,7 @@ fn the_event_stream_reports_a_window_opening_and_its_client_being_killed() {
     let listed = comp
         .window(id)
         .unwrap_or_else(|| panic!("window {id} from the event is not listed"));
-    let event_window: porthole_protocol::WindowInfo =
+    let event_window: porthole_ipc::WindowInfo =
         serde_json::from_value(window.clone()).expect("the event's window is a WindowInfo");
     assert_eq!(event_window.app_id, listed.app_id);
     assert_eq!(event_window.title, listed.title);

@@ -71,7 +71,7 @@ fn gles_on_llvmpipe_draws_what_pixman_draws() {
     assert_eq!((pixman.width, pixman.height), (gles.width, gles.height));
 
     // The scene is not trivial: both windows' frames, their backgrounds and their text.
-    let full = porthole_protocol::Geometry {
+    let full = porthole_ipc::Geometry {
         x: 0,
         y: 0,
         width: 640,

@@ -20,7 +20,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use common::*;
-use porthole_protocol::{Geometry, OutputInfo, WindowInfo};
+use porthole_ipc::{Geometry, OutputInfo, WindowInfo};
 
 /// From QEMU's start to the guest's ready line: ~25 s on 2 cores without KVM.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(240);

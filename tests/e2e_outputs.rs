@@ -3,7 +3,7 @@
 
 mod common;
 
-use porthole_protocol::OutputInfo;
+use porthole_ipc::OutputInfo;
 
 use common::*;
 

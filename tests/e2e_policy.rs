@@ -266,7 +266,7 @@ fn a_container_draws_nothing_outside_its_frame_while_the_host_may() {
         ("u", "host")
     );
     // Below each window (they open side by side, so their right edges may touch).
-    let beside = |g: porthole_protocol::Geometry, gap: i32| {
+    let beside = |g: porthole_ipc::Geometry, gap: i32| {
         [
             (g.x + g.width / 4, g.y + g.height + gap),
             (g.x + g.width / 2, g.y + g.height + gap),
@@ -648,7 +648,7 @@ fn a_screenshot_of_one_container_shows_only_its_windows() {
     let windows = comp.windows();
     let find = |c: &str| windows.iter().find(|w| w.container == c).unwrap().geometry;
     let (mine, theirs) = (find("u"), find("honest"));
-    let centre = |g: porthole_protocol::Geometry| (g.x + g.width / 2, g.y + g.height / 2);
+    let centre = |g: porthole_ipc::Geometry| (g.x + g.width / 2, g.y + g.height / 2);
     let background = [0x20, 0x24, 0x28, 0xff];
     let shot = comp.screenshot_with(&["--container", "u"]);
     assert_ne!(shot.pixel(centre(mine).0, centre(mine).1), background);
@@ -666,7 +666,7 @@ fn a_container_popup_wears_a_thin_border_in_its_colour() {
     let g = w.geometry;
     let colour = [0x34, 0x65, 0xa4, 0xff];
     let inside = |shot: &Screenshot| {
-        shot.region(porthole_protocol::Geometry {
+        shot.region(porthole_ipc::Geometry {
             x: g.x + 4,
             y: g.y + 30,
             width: g.width - 8,

@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use porthole_protocol::{Geometry, OutputInfo, WindowInfo};
+use porthole_ipc::{Geometry, OutputInfo, WindowInfo};
 
 /// The X screen: at least as large as the window winit opens (1280x800).
 const SCREEN_W: i32 = 1280;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
-use porthole_protocol::{ContainerInfo, Geometry, WindowInfo};
+use porthole_ipc::{ContainerInfo, Geometry, WindowInfo};
 
 /// How long a sandbox gets to start Xwayland and map an X11 window.
 const X11_TIMEOUT: Duration = Duration::from_secs(30);

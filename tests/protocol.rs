@@ -6,7 +6,7 @@ mod fixture;
 use std::time::Duration;
 
 use fixture::{Fixture, FrameMarker, ToplevelConfigure};
-use porthole_protocol::{Command, InputAction, Response};
+use porthole_ipc::{Command, InputAction, Response};
 use smithay::utils::{Clock, Monotonic, Time};
 use wayland_client::Proxy;
 use wayland_protocols::xdg::decoration::zv1::client::zxdg_toplevel_decoration_v1::Mode as DecoMode;
@@ -166,8 +166,8 @@ fn a_maximized_window_minimized_and_shown_again_stays_maximized() {
     f.roundtrip(c);
     let id = f.windows()[0].id;
     for action in [
-        porthole_protocol::WindowAction::Minimize,
-        porthole_protocol::WindowAction::Focus,
+        porthole_ipc::WindowAction::Minimize,
+        porthole_ipc::WindowAction::Focus,
     ] {
         f.state
             .handle_command(Command::Window {
@@ -225,7 +225,7 @@ fn minimized_window_disappears_until_focused_again() {
     let g = f.windows()[0].geometry;
     f.state
         .handle_command(Command::Window {
-            action: porthole_protocol::WindowAction::Minimize,
+            action: porthole_ipc::WindowAction::Minimize,
             id: None,
         })
         .unwrap();
@@ -234,7 +234,7 @@ fn minimized_window_disappears_until_focused_again() {
     assert_eq!(f.pixel((g.x + 5) as u32, (g.y + 5) as u32), BACKGROUND);
     f.state
         .handle_command(Command::Window {
-            action: porthole_protocol::WindowAction::Focus,
+            action: porthole_ipc::WindowAction::Focus,
             id: Some(id),
         })
         .unwrap();
@@ -520,7 +520,7 @@ fn control_api_reports_windows_and_errors_for_unknown_ids() {
     let err = f
         .state
         .handle_command(Command::Window {
-            action: porthole_protocol::WindowAction::Close,
+            action: porthole_ipc::WindowAction::Close,
             id: Some(999),
         })
         .unwrap_err();

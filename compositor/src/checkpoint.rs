@@ -1,7 +1,7 @@
 //! The compositor's half of checkpointing a container: placeholders and slots.
 //!
 //! A checkpointable container (`porthole run --checkpointable`) reaches the compositor only
-//! through its bridge, which binds porthole_bridge_v1 (protocol/porthole-bridge-v1.xml) and names
+//! through its bridge, which binds porthole_bridge_v1 (protocols/porthole-bridge-v1.xml) and names
 //! each toplevel with a token. `porthole checkpoint` asks the compositor to keep each of the
 //! container's windows as a placeholder (its last frame, dimmed and labelled, in the same place
 //! and stacking), then tells the bridge to let go of its connection, so that CRIU can dump the
@@ -14,8 +14,8 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 
-use porthole_protocol::bridge::server::porthole_bridge_v1::{self, PortholeBridgeV1};
-use porthole_protocol::{Geometry, WindowInfo};
+use porthole_protocols::bridge::server::porthole_bridge_v1::{self, PortholeBridgeV1};
+use porthole_ipc::{Geometry, WindowInfo};
 use serde::{Deserialize, Serialize};
 use smithay::backend::allocator::Fourcc;
 use smithay::backend::renderer::element::memory::MemoryRenderBuffer;

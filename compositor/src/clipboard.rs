@@ -12,7 +12,7 @@ use std::os::fd::{AsFd as _, OwnedFd};
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
-use porthole_protocol::{Event, Reply, Response};
+use porthole_ipc::{Event, Reply, Response};
 use smithay::backend::renderer::element::memory::MemoryRenderBuffer;
 use smithay::backend::renderer::element::solid::SolidColorBuffer;
 use smithay::reexports::calloop::generic::Generic;

@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use porthole_protocol::{ContainerInfo, Event};
+use porthole_ipc::{ContainerInfo, Event};
 use smithay::reexports::calloop::generic::Generic;
 use smithay::reexports::calloop::{
     self, EventSource, Interest, Mode, Poll, PostAction, Readiness, RegistrationToken, Token,

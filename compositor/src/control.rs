@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use base64::Engine;
-use porthole_protocol::{
+use porthole_ipc::{
     Command, Event, Geometry, OutputInfo, Reply, Request, Response, MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
 };
@@ -574,7 +574,7 @@ impl State {
                 Ok(Response::Done)
             }
             Command::Window { action, id } => {
-                use porthole_protocol::WindowAction as A;
+                use porthole_ipc::WindowAction as A;
                 let window = match id {
                     Some(id) => self.comp.shell.window_by_id(id).ok_or_else(|| {
                         match self.comp.placeholder_infos().find(|w| w.id == id) {

@@ -14,7 +14,7 @@ use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use porthole_protocol::{Command, Response};
+use porthole_ipc::{Command, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::{ctl, dev_tty};
@@ -75,7 +75,7 @@ pub fn ensure_root(what: &str) -> anyhow::Result<()> {
 }
 
 /// The container's entry in `porthole containers`.
-fn container_info(name: &str) -> anyhow::Result<Option<porthole_protocol::ContainerInfo>> {
+fn container_info(name: &str) -> anyhow::Result<Option<porthole_ipc::ContainerInfo>> {
     let Response::Containers { containers } = ctl::request(Command::Containers)? else {
         anyhow::bail!("unexpected reply to containers");
     };
@@ -256,7 +256,7 @@ fn reattach(pid: u32) -> anyhow::Result<()> {
 struct GpuClient {
     /// Its pid on the host.
     pid: u32,
-    respawn: porthole_protocol::Respawn,
+    respawn: porthole_ipc::Respawn,
     /// The titles of its windows.
     titles: Vec<String>,
 }
@@ -281,7 +281,7 @@ fn namespace_pid(pid: u32) -> Option<u32> {
 
 /// The titles of the windows of container `name` that process `pid` opened, as the bridge's
 /// slot names tell (native clients' only).
-fn window_titles(windows: &[porthole_protocol::WindowInfo], name: &str, pid: u32) -> Vec<String> {
+fn window_titles(windows: &[porthole_ipc::WindowInfo], name: &str, pid: u32) -> Vec<String> {
     let Some(inner) = namespace_pid(pid) else {
         return Vec::new();
     };
@@ -331,7 +331,7 @@ fn gpu_clients(init: u32) -> Vec<GpuClient> {
         if !open && !mapped {
             continue;
         }
-        let respawn = porthole_protocol::Respawn {
+        let respawn = porthole_ipc::Respawn {
             argv: split(std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()),
             cwd: std::fs::read_link(format!("/proc/{pid}/cwd"))
                 .map(|p| p.display().to_string())
@@ -350,8 +350,8 @@ fn gpu_clients(init: u32) -> Vec<GpuClient> {
 /// Stops the GPU clients, after listing them in the container for its bridge to start again
 /// after the restore.
 fn stop_gpu(init: u32, clients: &[GpuClient]) -> anyhow::Result<()> {
-    let list = format!("/proc/{init}/root{}", porthole_protocol::RESPAWN_FILE);
-    let mut respawn: Vec<porthole_protocol::Respawn> = std::fs::read(&list)
+    let list = format!("/proc/{init}/root{}", porthole_ipc::RESPAWN_FILE);
+    let mut respawn: Vec<porthole_ipc::Respawn> = std::fs::read(&list)
         .ok()
         .and_then(|text| serde_json::from_slice(&text).ok())
         .unwrap_or_default();
@@ -575,9 +575,9 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
         .trim()
         .parse()
         .context("CRIU's pidfile holds no pid")?;
-    let respawn: Vec<porthole_protocol::Respawn> = std::fs::read(format!(
+    let respawn: Vec<porthole_ipc::Respawn> = std::fs::read(format!(
         "/proc/{pid}/root{}",
-        porthole_protocol::RESPAWN_FILE
+        porthole_ipc::RESPAWN_FILE
     ))
     .ok()
     .and_then(|text| serde_json::from_slice(&text).ok())

@@ -5,7 +5,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use anyhow::Context;
-use porthole_protocol::{Command, Event, Reply, ReplyBody, Request, Response};
+use porthole_ipc::{Command, Event, Reply, ReplyBody, Request, Response};
 
 use crate::control::socket_path;
 

@@ -29,12 +29,12 @@ pub fn config(data: &[u8]) {
 pub fn control(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for line in text.lines() {
-        let Ok(request) = serde_json::from_str::<porthole_protocol::Request>(line) else {
+        let Ok(request) = serde_json::from_str::<porthole_ipc::Request>(line) else {
             continue;
         };
         match request.command {
             // These act on the control connection or the process, not on the compositor.
-            porthole_protocol::Command::Subscribe | porthole_protocol::Command::Quit => {}
+            porthole_ipc::Command::Subscribe | porthole_ipc::Command::Quit => {}
             command => with_harness(|h| {
                 let _ = h.state.handle_command(command);
                 h.dispatch();

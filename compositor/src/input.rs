@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use porthole_protocol::InputAction;
+use porthole_ipc::InputAction;
 use smithay::backend::input::{
     AbsolutePositionEvent, Axis, AxisSource, ButtonState, Event, InputBackend, InputEvent,
     KeyState, KeyboardKeyEvent, PointerAxisEvent, PointerButtonEvent, PointerMotionEvent,

@@ -21,7 +21,6 @@ pub mod session;
 pub mod shell;
 pub mod spawn;
 pub mod state;
-pub mod subsurface_limits;
 
 use std::path::PathBuf;
 

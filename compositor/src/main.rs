@@ -10,7 +10,7 @@ use porthole::config::{Config, OutputMode};
 use porthole::control::socket_path;
 use porthole::ctl;
 use porthole::{BackendKind, RendererKind};
-use porthole_protocol::{Command, InputAction, Response, WindowAction};
+use porthole_ipc::{Command, InputAction, Response, WindowAction};
 
 #[derive(Parser)]
 #[command(
@@ -51,7 +51,7 @@ enum OutputCmd {
 }
 
 /// Prints outputs a line each, or as JSON.
-fn print_outputs(outputs: &[porthole_protocol::OutputInfo], json: bool) -> anyhow::Result<()> {
+fn print_outputs(outputs: &[porthole_ipc::OutputInfo], json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(outputs)?);
         return Ok(());

@@ -13,10 +13,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use porthole_protocol::session::server::xdg_session_manager_v1::{self, XdgSessionManagerV1};
-use porthole_protocol::session::server::xdg_session_v1::{self, XdgSessionV1};
-use porthole_protocol::session::server::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
-use porthole_protocol::session::NAME_RULE;
+use porthole_protocols::session::server::xdg_session_manager_v1::{self, XdgSessionManagerV1};
+use porthole_protocols::session::server::xdg_session_v1::{self, XdgSessionV1};
+use porthole_protocols::session::server::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
+use porthole_protocols::session::NAME_RULE;
 use serde::{Deserialize, Serialize};
 use smithay::desktop::Window;
 use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
@@ -371,7 +371,7 @@ impl Porthole {
         let Some(id) = data.id() else {
             return;
         };
-        if !porthole_protocol::session::valid_name(name) {
+        if !porthole_protocols::session::valid_name(name) {
             session.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
             return;
         }
@@ -653,7 +653,7 @@ impl Dispatch<XdgToplevelSessionV1, ToplevelSessionData> for State {
                 let Some(session) = &data.session else {
                     return;
                 };
-                if !porthole_protocol::session::valid_name(&name) {
+                if !porthole_protocols::session::valid_name(&name) {
                     handle.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
                     return;
                 }

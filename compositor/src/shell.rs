@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 
-use porthole_protocol::{Event, Geometry, WindowInfo};
+use porthole_ipc::{Event, Geometry, WindowInfo};
 use smithay::desktop::{Space, Window, WindowSurfaceType};
 use smithay::output::Output;
 use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;

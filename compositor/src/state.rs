@@ -182,14 +182,14 @@ pub struct Porthole {
     /// Transfers of the clipboard between containers.
     pub clipboard: crate::clipboard::ClipboardState,
     /// The bridges of checkpointable containers (porthole_bridge_v1).
-    pub bridges: Vec<porthole_protocol::bridge::server::porthole_bridge_v1::PortholeBridgeV1>,
+    pub bridges: Vec<porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1>,
     /// Windows of checkpointed containers, kept in place until they come back.
     pub placeholders: Vec<crate::checkpoint::Placeholder>,
     /// xdg-session-management-v1's sessions, per container.
     pub sessions: crate::session::Sessions,
     /// Toplevels whose places X11 bridges follow (porthole_x11_v1).
     pub x11_toplevels:
-        Vec<porthole_protocol::x11::server::porthole_x11_toplevel_v1::PortholeX11ToplevelV1>,
+        Vec<porthole_protocols::x11::server::porthole_x11_toplevel_v1::PortholeX11ToplevelV1>,
     /// The arrow drawn for named cursor shapes.
     pub default_cursor: smithay::backend::renderer::element::memory::MemoryRenderBuffer,
 }
@@ -307,9 +307,9 @@ impl Porthole {
     ) -> anyhow::Result<Self> {
         let dh = display.handle();
         let compositor_state = CompositorState::new::<State>(&dh);
-        dh.create_global::<State, porthole_protocol::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1, _>(1, ());
-        dh.create_global::<State, porthole_protocol::bridge::server::porthole_bridge_v1::PortholeBridgeV1, _>(1, ());
-        dh.create_global::<State, porthole_protocol::session::server::xdg_session_manager_v1::XdgSessionManagerV1, _>(1, ());
+        dh.create_global::<State, porthole_protocols::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1, _>(1, ());
+        dh.create_global::<State, porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1, _>(1, ());
+        dh.create_global::<State, porthole_protocols::session::server::xdg_session_manager_v1::XdgSessionManagerV1, _>(1, ());
         dh.create_global::<State, smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1, _>(3, ());
         let xdg_shell_state = XdgShellState::new::<State>(&dh);
         let xdg_decoration_state = XdgDecorationState::new_with_filter::<State, _>(
@@ -339,7 +339,7 @@ impl Porthole {
                     state.comp.container_client_gone(&gone.container, &gone.id);
                     state
                         .comp
-                        .emit(porthole_protocol::Event::ClientDisconnected {
+                        .emit(porthole_ipc::Event::ClientDisconnected {
                             container: gone.container,
                             reason: gone.reason,
                         });
@@ -477,7 +477,7 @@ impl Porthole {
         });
         match self.display_handle.insert_client(stream, data) {
             Ok(client) => {
-                self.emit(porthole_protocol::Event::ClientConnected {
+                self.emit(porthole_ipc::Event::ClientConnected {
                     container: container.into(),
                 });
                 Some(client)

@@ -14,7 +14,7 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use porthole_protocol::{Geometry, WindowInfo};
+use porthole_ipc::{Geometry, WindowInfo};
 
 /// The `porthole` binary under test.
 pub const PORTHOLE: &str = env!("CARGO_BIN_EXE_porthole");

@@ -3,9 +3,9 @@
 
 use std::os::fd::{AsFd as _, OwnedFd};
 
-use porthole_protocol::bridge::client::porthole_bridge_v1::{self, PortholeBridgeV1};
-use porthole_protocol::x11::client::porthole_x11_manager_v1::PortholeX11ManagerV1;
-use porthole_protocol::x11::client::porthole_x11_toplevel_v1::{self, PortholeX11ToplevelV1};
+use porthole_protocols::bridge::client::porthole_bridge_v1::{self, PortholeBridgeV1};
+use porthole_protocols::x11::client::porthole_x11_manager_v1::PortholeX11ManagerV1;
+use porthole_protocols::x11::client::porthole_x11_toplevel_v1::{self, PortholeX11ToplevelV1};
 use smithay::backend::input::{ButtonState, KeyState};
 use smithay::input::keyboard::{FilterResult, Keycode};
 use smithay::input::pointer::{AxisFrame, ButtonEvent, MotionEvent};
@@ -92,7 +92,7 @@ pub struct Host {
     /// xdg_session_manager_v1, where the compositor offers it, for a checkpointable container's
     /// native clients (see [`crate::session`]).
     pub session_manager:
-        Option<porthole_protocol::session::client::xdg_session_manager_v1::XdgSessionManagerV1>,
+        Option<porthole_protocols::session::client::xdg_session_manager_v1::XdgSessionManagerV1>,
 }
 
 impl Host {

@@ -21,8 +21,6 @@ mod selection;
 mod server;
 mod session;
 mod subsurface;
-#[path = "../../compositor/src/subsurface_limits.rs"]
-mod subsurface_limits;
 mod xserver;
 
 use std::ffi::OsString;
@@ -357,14 +355,14 @@ impl Bridge {
     }
 
     /// Starts again what `porthole checkpoint --stop-gpu-clients` stopped before the checkpoint
-    /// (listed in [`porthole_protocol::RESPAWN_FILE`]), as children of the bridge.
+    /// (listed in [`porthole_ipc::RESPAWN_FILE`]), as children of the bridge.
     fn respawn(&mut self) {
-        let path = porthole_protocol::RESPAWN_FILE;
+        let path = porthole_ipc::RESPAWN_FILE;
         let Ok(text) = std::fs::read(path) else {
             return;
         };
         let _ = std::fs::remove_file(path);
-        let list: Vec<porthole_protocol::Respawn> = match serde_json::from_slice(&text) {
+        let list: Vec<porthole_ipc::Respawn> = match serde_json::from_slice(&text) {
             Ok(list) => list,
             Err(err) => {
                 warn!(%err, "{path} is not a list of processes to start again");
@@ -852,7 +850,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .as_ref()
             .is_some_and(|h| h.session_manager.is_some())
         {
-            dh.create_global::<Bridge, porthole_protocol::session::server::xdg_session_manager_v1::XdgSessionManagerV1, _>(1, ());
+            dh.create_global::<Bridge, porthole_protocols::session::server::xdg_session_manager_v1::XdgSessionManagerV1, _>(1, ());
         }
     }
 

@@ -32,7 +32,7 @@ use wayland_protocols::xdg::shell::client::xdg_positioner::{
 };
 use wayland_protocols::xdg::shell::client::xdg_toplevel;
 
-use porthole_protocol::x11::client::porthole_x11_toplevel_v1::PortholeX11ToplevelV1;
+use porthole_protocols::x11::client::porthole_x11_toplevel_v1::PortholeX11ToplevelV1;
 
 use crate::server::{send_frame_callbacks, take_held_buffer, Changed};
 use crate::Bridge;

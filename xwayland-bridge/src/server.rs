@@ -170,7 +170,7 @@ impl CompositorHandler for Bridge {
     /// bridge, and with it the container) whose trees break its limits: the client that breaks
     /// them here is disconnected instead.
     fn new_subsurface(&mut self, surface: &WlSurface, _parent: &WlSurface) {
-        if let Some(broken) = crate::subsurface_limits::broken(surface) {
+        if let Some(broken) = porthole_protocols::limits::broken(surface) {
             warn!("{broken}: disconnecting the client");
             surface.post_error(wl_surface::Error::InvalidSize, broken);
         }

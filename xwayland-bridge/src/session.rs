@@ -11,13 +11,13 @@
 //! the host sees the second. After a checkpoint the bridge takes its sessions back (as
 //! `recover`) and adds their toplevels again, without telling the apps.
 
-use porthole_protocol::session::client::xdg_session_manager_v1::Reason as HostReason;
-use porthole_protocol::session::client::xdg_session_v1 as host_session;
-use porthole_protocol::session::client::xdg_toplevel_session_v1 as host_handle;
-use porthole_protocol::session::server::xdg_session_manager_v1::{self, XdgSessionManagerV1};
-use porthole_protocol::session::server::xdg_session_v1::{self, XdgSessionV1};
-use porthole_protocol::session::server::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
-use porthole_protocol::session::NAME_RULE;
+use porthole_protocols::session::client::xdg_session_manager_v1::Reason as HostReason;
+use porthole_protocols::session::client::xdg_session_v1 as host_session;
+use porthole_protocols::session::client::xdg_toplevel_session_v1 as host_handle;
+use porthole_protocols::session::server::xdg_session_manager_v1::{self, XdgSessionManagerV1};
+use porthole_protocols::session::server::xdg_session_v1::{self, XdgSessionV1};
+use porthole_protocols::session::server::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
+use porthole_protocols::session::NAME_RULE;
 use smithay::reexports::wayland_server::{
     Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource, WEnum,
 };
@@ -199,7 +199,7 @@ impl Bridge {
         restore: bool,
     ) {
         self.sessions.prune();
-        if !porthole_protocol::session::valid_name(&name) {
+        if !porthole_protocols::session::valid_name(&name) {
             session.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
             return;
         }
@@ -403,7 +403,7 @@ impl Dispatch<XdgToplevelSessionV1, ()> for Bridge {
             }
             xdg_toplevel_session_v1::Request::Rename { name } => {
                 let session = toplevels[index].session.clone();
-                if !porthole_protocol::session::valid_name(&name) {
+                if !porthole_protocols::session::valid_name(&name) {
                     session.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
                     return;
                 }
@@ -477,4 +477,4 @@ impl wayland_client::Dispatch<host_handle::XdgToplevelSessionV1, XdgToplevelSess
     }
 }
 
-wayland_client::delegate_noop!(Bridge: ignore porthole_protocol::session::client::xdg_session_manager_v1::XdgSessionManagerV1);
+wayland_client::delegate_noop!(Bridge: ignore porthole_protocols::session::client::xdg_session_manager_v1::XdgSessionManagerV1);

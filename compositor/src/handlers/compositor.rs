@@ -41,7 +41,7 @@ impl CompositorHandler for State {
     }
 
     fn new_subsurface(&mut self, surface: &WlSurface, _parent: &WlSurface) {
-        let Some(broken) = crate::subsurface_limits::broken(surface) else {
+        let Some(broken) = porthole_protocols::limits::broken(surface) else {
             return;
         };
         if let Some(client) = surface.client() {

@@ -167,7 +167,7 @@ impl ClientDndGrabHandler for State {
         // A drop into another container is a transfer too: it goes on the event stream.
         if let (Some(from), Some(to), true) = (from, to, validated) {
             if from != to {
-                self.comp.emit(porthole_protocol::Event::ClipboardTransfer {
+                self.comp.emit(porthole_ipc::Event::ClipboardTransfer {
                     from,
                     to: Some(to),
                     mime: None,

@@ -1,9 +1,9 @@
-//! porthole_x11_v1 (protocol/porthole-x11-v1.xml): tells a container's X11 bridge where its
+//! porthole_x11_v1 (protocols/porthole-x11-v1.xml): tells a container's X11 bridge where its
 //! toplevels are, so that its X server's root coordinates match the desktop. Offered to clients
 //! of containers with `x11 = true` whose profile allows it.
 
-use porthole_protocol::x11::server::porthole_x11_manager_v1::{self, PortholeX11ManagerV1};
-use porthole_protocol::x11::server::porthole_x11_toplevel_v1::{self, PortholeX11ToplevelV1};
+use porthole_protocols::x11::server::porthole_x11_manager_v1::{self, PortholeX11ManagerV1};
+use porthole_protocols::x11::server::porthole_x11_toplevel_v1::{self, PortholeX11ToplevelV1};
 use smithay::reexports::wayland_server::backend::ClientId;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::{

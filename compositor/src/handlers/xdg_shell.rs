@@ -194,7 +194,7 @@ impl XdgShellHandler for State {
         self.comp.queue_redraw_for(&window);
         self.comp.shell.remove(&window);
         if was_shown {
-            self.comp.emit(porthole_protocol::Event::WindowClosed {
+            self.comp.emit(porthole_ipc::Event::WindowClosed {
                 id: window_id(&window),
             });
         }
@@ -334,7 +334,7 @@ impl Porthole {
         if let Some(toplevel) = window.toplevel() {
             toplevel.reset_initial_configure_sent();
         }
-        self.emit(porthole_protocol::Event::WindowClosed {
+        self.emit(porthole_ipc::Event::WindowClosed {
             id: window_id(window),
         });
         if was_focused {

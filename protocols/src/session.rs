@@ -1,9 +1,7 @@
-//! `xdg_session_management_v1` (protocol/xdg-session-management-v1.xml, the interfaces of the
+//! `xdg_session_management_v1` (protocols/xdg-session-management-v1.xml, the interfaces of the
 //! wayland-protocols staging protocol): apps name their toplevels in a session and get their
 //! places back when they start again. Server side for the compositor (feature `server`), client
 //! side for tests (feature `client`).
-
-#![allow(missing_docs, clippy::all)]
 
 /// The longest toplevel name Porthole keeps in a session, in bytes: a longer one is an
 /// `invalid_name` error. (Names are stored, and a client could otherwise make the compositor
@@ -20,6 +18,7 @@ pub fn valid_name(name: &str) -> bool {
 
 #[cfg(feature = "client")]
 pub mod client {
+    #![allow(missing_docs, clippy::all)]
     #![allow(dead_code, non_camel_case_types, unused_unsafe, unused_variables)]
     #![allow(non_upper_case_globals, non_snake_case, unused_imports)]
     use wayland_client;
@@ -39,6 +38,7 @@ pub mod client {
 
 #[cfg(feature = "server")]
 pub mod server {
+    #![allow(missing_docs, clippy::all)]
     #![allow(dead_code, non_camel_case_types, unused_unsafe, unused_variables)]
     #![allow(non_upper_case_globals, non_snake_case, unused_imports)]
     use wayland_protocols::xdg::shell::server::*;

@@ -1,4 +1,4 @@
-//! `porthole_x11_v1` (protocol/porthole-x11-v1.xml): what a container's X11 bridge needs beyond
+//! `porthole_x11_v1` (protocols/porthole-x11-v1.xml): what a container's X11 bridge needs beyond
 //! xdg-shell. Server side for the compositor (feature `server`), client side for the bridge
 //! (feature `client`).
 

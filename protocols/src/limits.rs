@@ -1,7 +1,6 @@
 //! The limits on a client's subsurface trees. The compositor enforces them on its clients, and
-//! `porthole-bridge` (which compiles this file too) on the native clients it serves in a
-//! checkpointable container: it forwards their trees, and one past the limits would cost the
-//! whole container its connection.
+//! `porthole-bridge` on the native clients it serves in a checkpointable container: it forwards
+//! their trees, and one past the limits would cost the whole container its connection.
 
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::wayland::compositor::{get_parent, with_surface_tree_downward, TraversalAction};

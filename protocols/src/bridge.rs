@@ -1,4 +1,4 @@
-//! `porthole_bridge_v1` (protocol/porthole-bridge-v1.xml): how the compositor and a checkpointable
+//! `porthole_bridge_v1` (protocols/porthole-bridge-v1.xml): how the compositor and a checkpointable
 //! container's bridge hand its windows over across a checkpoint. Server side for the compositor
 //! (feature `server`), client side for the bridge (feature `client`).
 

@@ -6,13 +6,6 @@
 
 use serde::{Deserialize, Serialize};
 
-#[cfg(any(feature = "client", feature = "server"))]
-pub mod bridge;
-#[cfg(any(feature = "client", feature = "server"))]
-pub mod session;
-#[cfg(any(feature = "client", feature = "server"))]
-pub mod x11;
-
 /// Version of the control API spoken by this crate. Bumped on every incompatible change.
 pub const PROTOCOL_VERSION: u32 = 1;
 

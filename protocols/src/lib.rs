@@ -1,0 +1,15 @@
+//! Porthole's own Wayland protocols, generated from the XML files beside this crate, with the
+//! client side (feature `client`) for the bridge and tests and the server side (feature `server`)
+//! for the compositor and the bridge, which serves a checkpointable container's native clients.
+//!
+//! It also holds the rules both servers enforce the same way ([`limits`], [`session`]'s names),
+//! so that a client the bridge forwards never breaks a rule the compositor would cut the whole
+//! container off for.
+
+#[cfg(any(feature = "client", feature = "server"))]
+pub mod bridge;
+#[cfg(feature = "server")]
+pub mod limits;
+pub mod session;
+#[cfg(any(feature = "client", feature = "server"))]
+pub mod x11;
