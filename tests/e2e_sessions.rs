@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use common::*;
 use fixture::ClientData;
+use porthole_ipc::WindowInfo;
 use porthole_protocols::session::client::xdg_session_manager_v1::{Reason, XdgSessionManagerV1};
 use porthole_protocols::session::client::xdg_session_v1::{self, XdgSessionV1};
 use porthole_protocols::session::client::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
-use porthole_ipc::WindowInfo;
 use raw::*;
 use std::io::Write as _;
 use std::os::fd::AsFd as _;

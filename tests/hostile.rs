@@ -587,7 +587,9 @@ fn a_client_cycling_through_cursor_surfaces_sees_each_shown() {
 
 #[test]
 fn a_flood_of_sessions_is_served_and_stored_within_bounds() {
-    use porthole_protocols::session::client::xdg_session_manager_v1::{Reason, XdgSessionManagerV1};
+    use porthole_protocols::session::client::xdg_session_manager_v1::{
+        Reason, XdgSessionManagerV1,
+    };
     // 20,000 sessions asked for, half of them kept in use: each is served, the compositor's
     // memory comes back, other containers keep drawing, and the container's sessions file
     // keeps at most 64 (stored a moment later, not once per request).

@@ -408,7 +408,7 @@ fn frame_callbacks_arrive_once_per_refresh_and_idle_costs_no_frames() {
     assert_eq!(f.clients[c].data.frames_done, 1);
     // Nothing changes: no repaint is queued, so no frame is in flight.
     f.run_for(Duration::from_millis(100));
-    let state = f.state.comp.output_state.values().next().unwrap();
+    let state = f.state.comp.outputs.frames.values().next().unwrap();
     assert!(!state.redraw_queued && !state.frame_pending, "{state:?}");
 }
 

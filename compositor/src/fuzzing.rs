@@ -13,7 +13,8 @@ use smithay::reexports::calloop::EventLoop;
 
 use crate::config::{Config, OutputMode};
 use crate::policy::Profile;
-use crate::state::{State, HOST_CONTAINER};
+use crate::policy::HOST_CONTAINER;
+use crate::state::State;
 use crate::ServeOptions;
 
 /// A configuration file.
@@ -156,7 +157,7 @@ impl Harness {
     /// Renders every output now, whatever the frame pacing says, so that what a client attached
     /// is read.
     fn render(&mut self) {
-        let outputs: Vec<_> = self.state.comp.output_state.keys().cloned().collect();
+        let outputs: Vec<_> = self.state.comp.outputs.frames.keys().cloned().collect();
         for output in outputs {
             self.state.backend.render(&mut self.state.comp, &output);
         }

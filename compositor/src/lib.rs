@@ -1,207 +1,30 @@
 //! Porthole: a Wayland compositor that gives every container its own window onto one desktop.
+//!
+//! One folder per feature; the data path reads top to bottom: [`cli`] and [`serve`] start
+//! things, [`state`] holds them, [`backend`] brings input in and takes frames out, [`input`]
+//! and [`shell`] decide what happens to windows, [`render`] and [`decorations`] draw them, and
+//! the features ([`containers`], [`clipboard`], [`checkpoint`], [`protocols`]) hang off the
+//! state. [`handlers`] only wires smithay's traits to them.
 
 pub mod backend;
 pub mod checkpoint;
+pub mod cli;
 pub mod clipboard;
 pub mod config;
-pub mod container;
-pub mod control;
-pub mod criu;
-pub mod ctl;
+pub mod containers;
 pub mod decorations;
-mod dev_tty;
 pub mod fuzzing;
-pub mod grabs;
 mod handlers;
 pub mod input;
+pub mod ipc;
+pub mod outputs;
+pub mod paths;
 pub mod policy;
+pub mod protocols;
 pub mod render;
-pub mod sandbox;
-pub mod session;
+pub mod serve;
 pub mod shell;
 pub mod spawn;
 pub mod state;
 
-use std::path::PathBuf;
-
-use anyhow::Context;
-use smithay::reexports::calloop::EventLoop;
-use smithay::reexports::wayland_server::Display;
-use tracing::info;
-
-pub use crate::backend::drm::RendererKind;
-use crate::backend::Backend;
-use crate::config::{Config, OutputMode};
-use crate::control::ControlServer;
-use crate::state::{Porthole, State};
-
-/// Which backend `porthole serve` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BackendKind {
-    /// drm on a text console (VT) with a GPU, winit inside another desktop, headless otherwise.
-    Auto,
-    /// Offscreen outputs, no display needed.
-    Headless,
-    /// A window on a running desktop.
-    Winit,
-    /// The machine's displays and input devices, as the desktop session.
-    Drm,
-}
-
-impl BackendKind {
-    /// What `auto` means here: winit when started inside another desktop (`WAYLAND_DISPLAY` or
-    /// `DISPLAY` set), drm when started as a session (on a virtual terminal, or by a display
-    /// manager, which sets `XDG_SESSION_TYPE`) on a machine with a GPU, headless otherwise.
-    pub fn resolve(self) -> BackendKind {
-        if self != BackendKind::Auto {
-            return self;
-        }
-        let nested = ["WAYLAND_DISPLAY", "WAYLAND_SOCKET", "DISPLAY"]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-        if nested {
-            return BackendKind::Winit;
-        }
-        let on_vt = std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t == "tty" || t == "wayland")
-            || std::fs::read_link("/proc/self/fd/0").is_ok_and(|p| {
-                p.to_str()
-                    .and_then(|p| p.strip_prefix("/dev/tty"))
-                    .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
-            });
-        let has_gpu = std::fs::read_dir("/dev/dri").is_ok_and(|mut d| {
-            d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("card")))
-        });
-        if on_vt && has_gpu {
-            BackendKind::Drm
-        } else {
-            BackendKind::Headless
-        }
-    }
-}
-
-/// Options of `porthole serve`.
-#[derive(Debug, Clone)]
-pub struct ServeOptions {
-    /// The backend.
-    pub backend: BackendKind,
-    /// The renderer, for the headless and drm backends.
-    pub renderer: RendererKind,
-    /// The configuration, already loaded.
-    pub config: Config,
-    /// Headless outputs; the configuration's when absent.
-    pub outputs: Option<Vec<OutputMode>>,
-    /// The host socket: auto-named, named, or none (in-process tests insert clients directly).
-    pub socket: HostSocket,
-    /// Control socket path; none for in-process tests.
-    pub control_socket: Option<PathBuf>,
-}
-
-/// How the trusted host socket is named.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostSocket {
-    /// The first free `wayland-N` in `$XDG_RUNTIME_DIR`.
-    Auto,
-    /// This name in `$XDG_RUNTIME_DIR`.
-    Named(String),
-    /// No listening socket.
-    None,
-}
-
-impl ServeOptions {
-    /// Headless, no sockets: for tests that drive the compositor in-process.
-    pub fn in_process(config: Config, outputs: Vec<OutputMode>) -> Self {
-        Self {
-            backend: BackendKind::Headless,
-            renderer: RendererKind::Pixman,
-            config,
-            outputs: Some(outputs),
-            socket: HostSocket::None,
-            control_socket: None,
-        }
-    }
-}
-
-/// Builds the compositor state with a backend, ready to run.
-pub fn build(
-    event_loop: &EventLoop<'static, State>,
-    options: ServeOptions,
-) -> anyhow::Result<State> {
-    let display: Display<State> = Display::new().context("cannot create the Wayland display")?;
-    let mut comp = Porthole::new(
-        options.config.clone(),
-        &display,
-        event_loop.handle(),
-        event_loop.get_signal(),
-    )?;
-    comp.display_ping = Some(State::insert_display(&event_loop.handle(), display)?);
-    let kind = options.backend.resolve();
-    info!(backend = ?kind, renderer = ?options.renderer, "starting");
-    let backend = match kind {
-        BackendKind::Headless | BackendKind::Auto => {
-            let modes = options
-                .outputs
-                .unwrap_or_else(|| options.config.headless.outputs.clone());
-            anyhow::ensure!(
-                !modes.is_empty(),
-                "the headless backend needs at least one output"
-            );
-            match options.renderer {
-                RendererKind::Gles => {
-                    let renderer = backend::headless::surfaceless_gles()?;
-                    let headless = backend::headless::Headless::new(&mut comp, &modes, renderer)?;
-                    Backend::HeadlessGles(Box::new(headless))
-                }
-                RendererKind::Pixman | RendererKind::Auto => {
-                    let renderer = smithay::backend::renderer::pixman::PixmanRenderer::new()
-                        .context("cannot create the pixman renderer")?;
-                    Backend::Headless(backend::headless::Headless::new(
-                        &mut comp, &modes, renderer,
-                    )?)
-                }
-            }
-        }
-        BackendKind::Winit => Backend::Winit(Box::new(backend::winit::Winit::new(&mut comp)?)),
-        BackendKind::Drm => Backend::Drm(Box::new(backend::drm::Drm::new(
-            &mut comp,
-            options.renderer,
-        )?)),
-    };
-    match &options.socket {
-        HostSocket::Auto => comp.listen_host_socket(None)?,
-        HostSocket::Named(name) => comp.listen_host_socket(Some(name))?,
-        HostSocket::None => {}
-    }
-    if let Some(path) = &options.control_socket {
-        comp.control = Some(ControlServer::start(&mut comp, path)?);
-    }
-    comp.add_configured_containers()?;
-    comp.load_placeholders();
-    if options.socket != HostSocket::None {
-        for command in comp.config.session.autostart.clone() {
-            comp.spawn(&command);
-        }
-    }
-    Ok(State { backend, comp })
-}
-
-/// Runs the compositor until it is asked to quit.
-pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
-    let mut event_loop: EventLoop<'static, State> =
-        EventLoop::try_new().context("cannot create the event loop")?;
-    let control = options.control_socket.clone().unwrap_or_default();
-    let mut state = build(&event_loop, options)?;
-    info!(socket = %state.comp.socket_name, "porthole is running");
-    println!(
-        "porthole: WAYLAND_DISPLAY={} control={}",
-        state.comp.socket_name,
-        control.display()
-    );
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    event_loop
-        .run(None, &mut state, |state| state.refresh_and_flush())
-        .context("the event loop failed")?;
-    state.comp.record_session_places();
-    info!("porthole stopped");
-    Ok(())
-}
+pub use crate::serve::{build, serve, BackendKind, HostSocket, RendererKind, ServeOptions};

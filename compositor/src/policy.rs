@@ -2,15 +2,17 @@
 //!
 //! Every global Porthole offers passes through [`client_may_bind`]: smithay modules with a filter
 //! closure get it as their filter; the others get a hand-written `GlobalDispatch` (the
-//! [`policy_global!`] macro) whose `can_view` asks it, so a hidden global is neither announced nor
-//! bindable (binding it anyway is a protocol error raised by wayland-server).
+//! `policy_global!` macro of `handlers/`) whose `can_view` asks it, so a hidden global is neither
+//! announced nor bindable (binding it anyway is a protocol error raised by wayland-server).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use smithay::reexports::calloop::channel;
+use smithay::reexports::wayland_server::backend::{ClientData, ClientId, DisconnectReason};
 use smithay::reexports::wayland_server::Client;
-
-use crate::state::ClientState;
+use smithay::wayland::compositor::CompositorClientState;
+use tracing::info;
 
 /// Globals every container profile but a custom one gets: what ordinary desktop apps need.
 pub const DESKTOP_GLOBALS: &[&str] = &[
@@ -116,6 +118,64 @@ impl Profile {
     }
 }
 
+/// What every Wayland client carries: where it came from. Policy is decided from this alone.
+#[derive(Debug, Default)]
+pub struct ClientState {
+    /// smithay's per-client compositor bookkeeping.
+    pub compositor_state: CompositorClientState,
+    /// The container this client connected through; `host` for the trusted host socket.
+    pub container: String,
+    /// What the container's clients may bind.
+    pub profile: Profile,
+    /// Its container has X11: it may follow its toplevels' places (porthole_x11_v1).
+    pub x11: bool,
+    /// Tells the event loop when the client goes away (`disconnected` cannot reach the state).
+    pub gone: Option<channel::Sender<ClientGone>>,
+    /// Its process id, read when it connected; none for a process outside the compositor's pid
+    /// namespace (wayland-backend's `get_credentials` panics on those, so it is not used).
+    pub pid: Option<u32>,
+}
+
+/// A client went away.
+#[derive(Debug)]
+pub struct ClientGone {
+    /// The client.
+    pub id: ClientId,
+    /// Its container.
+    pub container: String,
+    /// Why, for people.
+    pub reason: String,
+}
+
+impl ClientData for ClientState {
+    fn initialized(&self, _client_id: ClientId) {}
+    fn disconnected(&self, client_id: ClientId, reason: DisconnectReason) {
+        info!(container = %self.container, ?client_id, ?reason, "client disconnected");
+        if let Some(gone) = &self.gone {
+            let reason = match reason {
+                DisconnectReason::ConnectionClosed => "connection closed".to_string(),
+                DisconnectReason::ProtocolError(err) => format!("protocol error: {err}"),
+            };
+            let _ = gone.send(ClientGone {
+                id: client_id,
+                container: self.container.clone(),
+                reason,
+            });
+        }
+    }
+}
+
+/// The name of the container of the trusted host socket.
+pub const HOST_CONTAINER: &str = "host";
+
+/// The container a client came from; `host` for clients Porthole did not tag (there are none).
+pub fn container_of(client: &Client) -> String {
+    client
+        .get_data::<ClientState>()
+        .map(|d| d.container.clone())
+        .unwrap_or_else(|| HOST_CONTAINER.into())
+}
+
 /// Whether `client` may see and bind `interface`, from the container tag alone. Clients Porthole
 /// did not tag (there should be none) see only the desktop globals.
 pub fn client_may_bind(client: &Client, interface: &str) -> bool {
@@ -128,46 +188,6 @@ pub fn client_may_bind(client: &Client, interface: &str) -> bool {
 /// A filter closure for smithay modules that take one.
 pub fn filter_for(interface: &'static str) -> impl Fn(&Client) -> bool + Send + Sync + 'static {
     move |client| client_may_bind(client, interface)
-}
-
-/// Implements `GlobalDispatch` for `State` by forwarding to a smithay module, with `can_view`
-/// asking [`client_may_bind`] first. Use it instead of the module's `delegate_*!` global line.
-#[macro_export]
-macro_rules! policy_global {
-    ($iface:ty, $udata:ty => $delegate:ty) => {
-        impl smithay::reexports::wayland_server::GlobalDispatch<$iface, $udata>
-            for $crate::state::State
-        {
-            fn bind(
-                state: &mut Self,
-                handle: &smithay::reexports::wayland_server::DisplayHandle,
-                client: &smithay::reexports::wayland_server::Client,
-                resource: smithay::reexports::wayland_server::New<$iface>,
-                global_data: &$udata,
-                data_init: &mut smithay::reexports::wayland_server::DataInit<'_, Self>,
-            ) {
-                <$delegate as smithay::reexports::wayland_server::GlobalDispatch<
-                    $iface,
-                    $udata,
-                    Self,
-                >>::bind(state, handle, client, resource, global_data, data_init)
-            }
-
-            fn can_view(
-                client: smithay::reexports::wayland_server::Client,
-                global_data: &$udata,
-            ) -> bool {
-                let name =
-                    <$iface as smithay::reexports::wayland_server::Resource>::interface().name;
-                $crate::policy::client_may_bind(&client, name)
-                    && <$delegate as smithay::reexports::wayland_server::GlobalDispatch<
-                        $iface,
-                        $udata,
-                        Self,
-                    >>::can_view(client, global_data)
-            }
-        }
-    };
 }
 
 #[cfg(test)]

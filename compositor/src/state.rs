@@ -2,30 +2,22 @@
 //! the backend's renderer and read the shell at once.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use smithay::desktop::{PopupManager, Window};
-use smithay::input::pointer::CursorImageStatus;
+use smithay::desktop::PopupManager;
 use smithay::input::{Seat, SeatState};
-use smithay::output::Output;
 use smithay::reexports::calloop::ping::{make_ping, Ping};
-use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
 use smithay::reexports::calloop::{
     channel, generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction,
 };
-use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
 use smithay::reexports::wayland_server::backend::protocol::ProtocolError;
-use smithay::reexports::wayland_server::backend::{
-    ClientData, ClientId, DisconnectReason, ObjectId,
-};
-use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+use smithay::reexports::wayland_server::backend::{ClientId, DisconnectReason, ObjectId};
 use smithay::reexports::wayland_server::{Client, Display, DisplayHandle};
 use smithay::utils::{Clock, Logical, Monotonic, Point};
-use smithay::wayland::compositor::{CompositorClientState, CompositorState};
+use smithay::wayland::compositor::CompositorState;
 use smithay::wayland::cursor_shape::CursorShapeManagerState;
 use smithay::wayland::fractional_scale::FractionalScaleManagerState;
 use smithay::wayland::output::OutputManagerState;
@@ -39,12 +31,12 @@ use smithay::wayland::single_pixel_buffer::SinglePixelBufferState;
 use smithay::wayland::socket::ListeningSocketSource;
 use smithay::wayland::viewporter::ViewporterState;
 use smithay::wayland::xdg_activation::XdgActivationState;
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
-use crate::backend::{refresh_interval, schedule_vblank, Backend, Frame};
+use crate::backend::Backend;
 use crate::config::Config;
-use crate::control::ControlServer;
-use crate::policy::Profile;
+use crate::ipc::server::ControlServer;
+use crate::policy::{ClientGone, ClientState, Profile, HOST_CONTAINER};
 use crate::shell::Shell;
 
 /// Everything the event loop hands to callbacks.
@@ -55,24 +47,8 @@ pub struct State {
     pub comp: Porthole,
 }
 
-/// Per-output frame pacing, as a real display would do it: at most one frame in flight.
-#[derive(Debug, Default)]
-pub struct OutputState {
-    /// Something changed and the output should be repainted.
-    pub redraw_queued: bool,
-    /// A frame was submitted and its (real or simulated) vblank has not come yet.
-    pub frame_pending: bool,
-    /// Presentation feedback of the frame in flight.
-    pub feedback: Option<smithay::desktop::utils::OutputPresentationFeedback>,
-    /// Frames presented so far on this output.
-    pub sequence: u64,
-    /// When the queued redraw is due; a timer wakes the loop then.
-    pub repaint_at: Option<std::time::Instant>,
-    /// When frames are rendered and shown.
-    pub pacing: crate::backend::pacing::Pacing,
-}
-
-/// The compositor: protocol state, windows, outputs and the seat.
+/// The compositor, made of one sub-state per feature; the features' own files say what each
+/// does with it.
 pub struct Porthole {
     /// Handle to the Wayland display.
     pub display_handle: DisplayHandle,
@@ -88,110 +64,118 @@ pub struct Porthole {
     pub clock: Clock<Monotonic>,
     /// Name of the trusted host socket in `$XDG_RUNTIME_DIR`.
     pub socket_name: String,
-
-    /// wl_compositor and wl_subcompositor.
-    pub compositor_state: CompositorState,
-    /// xdg_wm_base.
-    pub xdg_shell_state: XdgShellState,
-    /// zxdg_decoration_manager_v1.
-    pub xdg_decoration_state: XdgDecorationState,
-    /// wl_shm.
-    pub shm_state: ShmState,
-    /// wl_output and zxdg_output_manager_v1.
-    pub output_manager_state: OutputManagerState,
-    /// wl_seat.
-    pub seat_state: SeatState<State>,
-    /// wl_data_device_manager.
-    pub data_device_state: DataDeviceState,
-    /// zwp_primary_selection_device_manager_v1.
-    pub primary_selection_state: PrimarySelectionState,
-    /// wp_viewporter.
-    pub viewporter_state: ViewporterState,
-    /// wp_single_pixel_buffer_manager_v1.
-    pub single_pixel_buffer_state: SinglePixelBufferState,
-    /// wp_presentation.
-    pub presentation_state: PresentationState,
-    /// wp_fractional_scale_manager_v1.
-    pub fractional_scale_state: FractionalScaleManagerState,
-    /// wp_cursor_shape_manager_v1.
-    pub cursor_shape_state: CursorShapeManagerState,
-    /// xdg_activation_v1.
-    pub activation_state: XdgActivationState,
-
+    /// smithay's state of every global Porthole offers.
+    pub globals: Globals,
+    /// Connected clients being disconnected, and how their going is reported.
+    pub clients: Clients,
+    /// The one seat.
+    pub seat: Seat<State>,
+    /// The pointer's image, focus and keys the compositor keeps (`input/`).
+    pub input: crate::input::InputState,
+    /// Windows, their stacking and places (`shell/`).
+    pub shell: Shell,
     /// Popups of every window.
     pub popups: PopupManager,
     /// The popup grab in force, if any: a window that opens ends it.
     pub popup_grab: Option<smithay::desktop::PopupGrab<State>>,
-    /// The one seat.
-    pub seat: Seat<State>,
-    /// What the pointer looks like now.
-    pub cursor_status: CursorImageStatus,
-    /// The pointer focus clients were last told of, and that surface's origin.
-    pub pointer_focus_sent: Option<(WlSurface, Point<f64, Logical>)>,
-    /// Windows, their stacking, placement and focus.
-    pub shell: Shell,
-    /// Frame pacing per output.
-    pub output_state: HashMap<Output, OutputState>,
-    /// Programs the session started (autostart, spawn bindings), until they exit.
-    pub children: Vec<std::process::Child>,
-    /// Output settings given at run time (`porthole output set`), over the configuration's.
-    pub output_overrides: HashMap<String, crate::config::OutputConfig>,
-    /// linux-dmabuf; its global exists only where the backend can import dmabufs.
-    pub dmabuf_state: smithay::wayland::dmabuf::DmabufState,
-    /// The linux-dmabuf global, once a backend offered it.
-    pub dmabuf_global: Option<smithay::wayland::dmabuf::DmabufGlobal>,
-    /// The control socket and its event subscribers.
-    pub control: Option<ControlServer>,
-    /// Keys pressed while a binding fired, whose releases must not reach clients either.
-    pub suppressed_keys: Vec<u32>,
-    /// Keyboard focus decided by the shell, applied to the seat by [`State::apply_pending_focus`]
-    /// (the seat needs the whole `State`, the shell only has `Porthole`).
-    pub pending_focus: Option<Option<WlSurface>>,
-    /// Keysym to keycode table for synthetic typing.
-    pub key_lookup: Option<crate::input::KeyLookup>,
-    /// Globals only trusted clients see.
-    pub privileged: PrivilegedState,
-    /// Every client's selection devices, to tell those denied a selection that there is none.
-    pub selection_devices: Vec<crate::handlers::SelectionDevice>,
-    /// The container a drag in progress started in.
-    pub drag_container: Option<String>,
-    /// The container whose client owns the clipboard, if any.
-    pub clipboard_owner: Option<String>,
-    /// The container whose client owns the primary selection, if any.
-    pub primary_owner: Option<String>,
-    /// Containers whose security-context listener was closed by its sandbox, to be handled
-    /// after the dispatch that noticed it.
-    pub closed_listeners: Rc<RefCell<Vec<String>>>,
-    /// Live wl_shm pools and buffers, for the `shm_bytes` limit.
-    pub shm: crate::container::ShmAccounting,
-    /// Containers, by name.
-    pub containers:
-        std::collections::BTreeMap<crate::config::ContainerName, crate::container::Container>,
-    /// Set from the control socket's threads to stop the loop (see `control::Quit`).
-    pub quit_requested: Arc<std::sync::atomic::AtomicBool>,
-    /// Wakes the loop to dispatch the display (after killing clients).
-    pub display_ping: Option<Ping>,
-    /// Clients killed since the last dispatch, whose objects still need freeing.
-    pub killed_clients: Vec<ClientId>,
-    /// Clients to disconnect once the current dispatch is over, and why.
-    pub pending_disconnects: Vec<(ClientId, DisconnectReason)>,
-    /// Cloned into every client's state to report its disconnection.
-    pub client_gone: channel::Sender<ClientGone>,
-    /// Draws title bar text.
-    pub text: crate::decorations::TextRenderer,
-    /// Transfers of the clipboard between containers.
-    pub clipboard: crate::clipboard::ClipboardState,
-    /// The bridges of checkpointable containers (porthole_bridge_v1).
-    pub bridges: Vec<porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1>,
-    /// Windows of checkpointed containers, kept in place until they come back.
-    pub placeholders: Vec<crate::checkpoint::Placeholder>,
-    /// xdg-session-management-v1's sessions, per container.
-    pub sessions: crate::session::Sessions,
-    /// Toplevels whose places X11 bridges follow (porthole_x11_v1).
+    /// Every output's frame state and run-time settings (`outputs/`).
+    pub outputs: crate::outputs::Outputs,
+    /// Containers, and what is counted against them (`containers/`).
+    pub containers: crate::containers::Containers,
+    /// Who owns each container's selections, and transfers between them (`clipboard/`).
+    pub clipboard: crate::clipboard::Clipboard,
+    /// Bridges of checkpointable containers, and placeholders of checkpointed ones
+    /// (`checkpoint/`).
+    pub checkpoints: crate::checkpoint::placeholder::Checkpoints,
+    /// xdg-session-management's sessions, per container (`protocols/session`).
+    pub sessions: crate::protocols::session::Sessions,
+    /// Toplevels whose places X11 bridges follow (`protocols/x11`).
     pub x11_toplevels:
         Vec<porthole_protocols::x11::server::porthole_x11_toplevel_v1::PortholeX11ToplevelV1>,
-    /// The arrow drawn for named cursor shapes.
-    pub default_cursor: smithay::backend::renderer::element::memory::MemoryRenderBuffer,
+    /// Renders the text the compositor draws (`decorations/`).
+    pub text: crate::decorations::TextRenderer,
+    /// The control socket and its event subscribers (`ipc/`).
+    pub control: Option<ControlServer>,
+    /// Set from the control socket's threads to stop the loop.
+    pub quit_requested: Arc<std::sync::atomic::AtomicBool>,
+    /// Programs the session started (autostart, spawn bindings), until they exit (`spawn`).
+    pub children: Vec<std::process::Child>,
+}
+
+/// smithay's state of the globals Porthole offers; which client sees which is `policy`'s.
+pub struct Globals {
+    /// wl_compositor and wl_subcompositor.
+    pub compositor: CompositorState,
+    /// xdg_wm_base.
+    pub xdg_shell: XdgShellState,
+    /// zxdg_decoration_manager_v1.
+    pub xdg_decoration: XdgDecorationState,
+    /// wl_shm.
+    pub shm: ShmState,
+    /// wl_output and zxdg_output_manager_v1.
+    pub output_manager: OutputManagerState,
+    /// wl_seat.
+    pub seat: SeatState<State>,
+    /// wl_data_device_manager.
+    pub data_device: DataDeviceState,
+    /// zwp_primary_selection_device_manager_v1.
+    pub primary_selection: PrimarySelectionState,
+    /// wp_viewporter.
+    pub viewporter: ViewporterState,
+    /// wp_single_pixel_buffer_manager_v1.
+    pub single_pixel_buffer: SinglePixelBufferState,
+    /// wp_presentation.
+    pub presentation: PresentationState,
+    /// wp_fractional_scale_manager_v1.
+    pub fractional_scale: FractionalScaleManagerState,
+    /// wp_cursor_shape_manager_v1.
+    pub cursor_shape: CursorShapeManagerState,
+    /// xdg_activation_v1.
+    pub activation: XdgActivationState,
+    /// linux-dmabuf; its global exists only where the backend can import dmabufs.
+    pub dmabuf: smithay::wayland::dmabuf::DmabufState,
+    /// The linux-dmabuf global, once a backend offered it.
+    pub dmabuf_global: Option<smithay::wayland::dmabuf::DmabufGlobal>,
+    /// Globals only trusted clients see.
+    pub privileged: PrivilegedState,
+}
+
+impl Globals {
+    /// Creates every global but linux-dmabuf's (the backend offers it where it can import), and
+    /// Porthole's own protocols', through the policy filter.
+    fn new(dh: &DisplayHandle, clock: &Clock<Monotonic>) -> Self {
+        use crate::policy::filter_for;
+        dh.create_global::<State, porthole_protocols::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1, _>(1, ());
+        dh.create_global::<State, porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1, _>(1, ());
+        dh.create_global::<State, porthole_protocols::session::server::xdg_session_manager_v1::XdgSessionManagerV1, _>(1, ());
+        dh.create_global::<State, smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1, _>(3, ());
+        let primary_selection = PrimarySelectionState::new_with_filter::<State, _>(
+            dh,
+            filter_for("zwp_primary_selection_device_manager_v1"),
+        );
+        Self {
+            compositor: CompositorState::new::<State>(dh),
+            xdg_shell: XdgShellState::new::<State>(dh),
+            xdg_decoration: XdgDecorationState::new_with_filter::<State, _>(
+                dh,
+                filter_for("zxdg_decoration_manager_v1"),
+            ),
+            shm: ShmState::new::<State>(dh, vec![]),
+            output_manager: OutputManagerState::new_with_xdg_output::<State>(dh),
+            seat: SeatState::new(),
+            data_device: DataDeviceState::new::<State>(dh),
+            privileged: PrivilegedState::new(dh, &primary_selection),
+            primary_selection,
+            viewporter: ViewporterState::new::<State>(dh),
+            single_pixel_buffer: SinglePixelBufferState::new::<State>(dh),
+            presentation: PresentationState::new::<State>(dh, clock.id() as u32),
+            fractional_scale: FractionalScaleManagerState::new::<State>(dh),
+            cursor_shape: CursorShapeManagerState::new::<State>(dh),
+            activation: XdgActivationState::new::<State>(dh),
+            dmabuf: smithay::wayland::dmabuf::DmabufState::new(),
+            dmabuf_global: None,
+        }
+    }
 }
 
 /// The state of protocols only trusted clients may bind.
@@ -247,55 +231,17 @@ impl PrivilegedState {
     }
 }
 
-/// What every Wayland client carries: where it came from. Policy is decided from this alone.
-#[derive(Debug, Default)]
-pub struct ClientState {
-    /// smithay's per-client compositor bookkeeping.
-    pub compositor_state: CompositorClientState,
-    /// The container this client connected through; `host` for the trusted host socket.
-    pub container: String,
-    /// What the container's clients may bind.
-    pub profile: Profile,
-    /// Its container has X11: it may follow its toplevels' places (porthole_x11_v1).
-    pub x11: bool,
-    /// Tells the event loop when the client goes away (`disconnected` cannot reach the state).
-    pub gone: Option<channel::Sender<ClientGone>>,
-    /// Its process id, read when it connected; none for a process outside the compositor's pid
-    /// namespace (wayland-backend's `get_credentials` panics on those, so it is not used).
-    pub pid: Option<u32>,
+/// Clients being disconnected, and how their going reaches the event loop.
+pub struct Clients {
+    /// Cloned into every client's state to report its disconnection.
+    pub gone: channel::Sender<ClientGone>,
+    /// Wakes the loop to dispatch the display (after killing clients).
+    pub display_ping: Option<Ping>,
+    /// Clients killed since the last dispatch, whose objects still need freeing.
+    pub killed: Vec<ClientId>,
+    /// Clients to disconnect once the current dispatch is over, and why.
+    pub pending_disconnects: Vec<(ClientId, DisconnectReason)>,
 }
-
-/// A client went away.
-#[derive(Debug)]
-pub struct ClientGone {
-    /// The client.
-    pub id: ClientId,
-    /// Its container.
-    pub container: String,
-    /// Why, for people.
-    pub reason: String,
-}
-
-impl ClientData for ClientState {
-    fn initialized(&self, _client_id: ClientId) {}
-    fn disconnected(&self, client_id: ClientId, reason: DisconnectReason) {
-        info!(container = %self.container, ?client_id, ?reason, "client disconnected");
-        if let Some(gone) = &self.gone {
-            let reason = match reason {
-                DisconnectReason::ConnectionClosed => "connection closed".to_string(),
-                DisconnectReason::ProtocolError(err) => format!("protocol error: {err}"),
-            };
-            let _ = gone.send(ClientGone {
-                id: client_id,
-                container: self.container.clone(),
-                reason,
-            });
-        }
-    }
-}
-
-/// The name of the container of the trusted host socket.
-pub const HOST_CONTAINER: &str = "host";
 
 impl Porthole {
     /// Creates the protocol state and the seat; outputs are added by the backend.
@@ -306,50 +252,23 @@ impl Porthole {
         loop_signal: LoopSignal,
     ) -> anyhow::Result<Self> {
         let dh = display.handle();
-        let compositor_state = CompositorState::new::<State>(&dh);
-        dh.create_global::<State, porthole_protocols::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1, _>(1, ());
-        dh.create_global::<State, porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1, _>(1, ());
-        dh.create_global::<State, porthole_protocols::session::server::xdg_session_manager_v1::XdgSessionManagerV1, _>(1, ());
-        dh.create_global::<State, smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1, _>(3, ());
-        let xdg_shell_state = XdgShellState::new::<State>(&dh);
-        let xdg_decoration_state = XdgDecorationState::new_with_filter::<State, _>(
-            &dh,
-            crate::policy::filter_for("zxdg_decoration_manager_v1"),
-        );
-        let shm_state = ShmState::new::<State>(&dh, vec![]);
-        let output_manager_state = OutputManagerState::new_with_xdg_output::<State>(&dh);
-        let mut seat_state = SeatState::new();
-        let data_device_state = DataDeviceState::new::<State>(&dh);
-        let primary_selection_state = PrimarySelectionState::new_with_filter::<State, _>(
-            &dh,
-            crate::policy::filter_for("zwp_primary_selection_device_manager_v1"),
-        );
-        let viewporter_state = ViewporterState::new::<State>(&dh);
-        let single_pixel_buffer_state = SinglePixelBufferState::new::<State>(&dh);
         let clock = Clock::<Monotonic>::new();
-        let presentation_state = PresentationState::new::<State>(&dh, clock.id() as u32);
-        let fractional_scale_state = FractionalScaleManagerState::new::<State>(&dh);
-        let cursor_shape_state = CursorShapeManagerState::new::<State>(&dh);
-        let activation_state = XdgActivationState::new::<State>(&dh);
+        let mut globals = Globals::new(&dh, &clock);
 
-        let (client_gone, gone_channel) = channel::channel::<ClientGone>();
+        let (gone, gone_channel) = channel::channel::<ClientGone>();
         loop_handle
             .insert_source(gone_channel, |event, _, state| {
                 if let channel::Event::Msg(gone) = event {
                     state.comp.container_client_gone(&gone.container, &gone.id);
-                    state
-                        .comp
-                        .emit(porthole_ipc::Event::ClientDisconnected {
-                            container: gone.container,
-                            reason: gone.reason,
-                        });
+                    state.comp.emit(porthole_ipc::Event::ClientDisconnected {
+                        container: gone.container,
+                        reason: gone.reason,
+                    });
                 }
             })
             .map_err(|err| anyhow::anyhow!("cannot watch client disconnections: {err}"))?;
 
-        let privileged = PrivilegedState::new(&dh, &primary_selection_state);
-
-        let mut seat = seat_state.new_wl_seat(&dh, "seat0");
+        let mut seat = globals.seat.new_wl_seat(&dh, "seat0");
         let kb = &config.keyboard;
         let xkb = smithay::input::keyboard::XkbConfig {
             layout: &kb.layout,
@@ -380,55 +299,28 @@ impl Porthole {
             start_time: Instant::now(),
             clock,
             socket_name: String::new(),
-            compositor_state,
-            xdg_shell_state,
-            xdg_decoration_state,
-            shm_state,
-            output_manager_state,
-            seat_state,
-            data_device_state,
-            primary_selection_state,
-            viewporter_state,
-            single_pixel_buffer_state,
-            presentation_state,
-            fractional_scale_state,
-            cursor_shape_state,
-            activation_state,
-            popups: PopupManager::default(),
+            globals,
+            clients: Clients {
+                gone,
+                display_ping: None,
+                killed: Vec::new(),
+                pending_disconnects: Vec::new(),
+            },
             seat,
-            cursor_status: CursorImageStatus::default_named(),
-            popup_grab: None,
-            pointer_focus_sent: None,
+            input: crate::input::InputState::new(&config.keyboard),
             shell: Shell::default(),
-            output_state: HashMap::new(),
-            output_overrides: HashMap::new(),
-            children: Vec::new(),
-            dmabuf_state: smithay::wayland::dmabuf::DmabufState::new(),
-            dmabuf_global: None,
-            control: None,
-            suppressed_keys: Vec::new(),
-            pending_focus: None,
-            key_lookup: crate::input::KeyLookup::new(&config.keyboard),
-            default_cursor: crate::render::default_cursor(),
-            text: crate::decorations::TextRenderer::new(),
-            x11_toplevels: Vec::new(),
-            bridges: Vec::new(),
-            placeholders: Vec::new(),
-            sessions: Default::default(),
-            clipboard: Default::default(),
-            client_gone,
-            display_ping: None,
-            quit_requested: Default::default(),
-            killed_clients: Vec::new(),
-            pending_disconnects: Vec::new(),
+            popups: PopupManager::default(),
+            popup_grab: None,
+            outputs: Default::default(),
             containers: Default::default(),
-            shm: Default::default(),
-            closed_listeners: Default::default(),
-            clipboard_owner: None,
-            drag_container: None,
-            selection_devices: Vec::new(),
-            primary_owner: None,
-            privileged,
+            clipboard: Default::default(),
+            checkpoints: Default::default(),
+            sessions: Default::default(),
+            x11_toplevels: Vec::new(),
+            text: crate::decorations::TextRenderer::new(),
+            control: None,
+            quit_requested: Default::default(),
+            children: Vec::new(),
             config,
         })
     }
@@ -471,7 +363,7 @@ impl Porthole {
             container: container.into(),
             profile,
             x11,
-            gone: Some(self.client_gone.clone()),
+            gone: Some(self.clients.gone.clone()),
             pid,
             ..Default::default()
         });
@@ -496,7 +388,7 @@ impl Porthole {
     /// client when its dispatch is over); the kill itself waits for
     /// [`Porthole::apply_disconnects`], after the dispatch.
     pub fn disconnect(&mut self, client: &Client, error: Option<(ObjectId, u32, String)>) {
-        let container = Self::client_container(client);
+        let container = crate::policy::container_of(client);
         let reason = match error {
             Some((object, code, message)) => {
                 info!(container, "disconnecting a client: {message}");
@@ -513,146 +405,24 @@ impl Porthole {
             }
             None => DisconnectReason::ConnectionClosed,
         };
-        self.pending_disconnects.push((client.id(), reason));
-        if let Some(ping) = &self.display_ping {
+        self.clients.pending_disconnects.push((client.id(), reason));
+        if let Some(ping) = &self.clients.display_ping {
             ping.ping();
         }
     }
 
     /// Ends the clients [`Porthole::disconnect`] was asked to, outside of any dispatch.
     pub fn apply_disconnects(&mut self) {
-        if self.pending_disconnects.is_empty() {
+        if self.clients.pending_disconnects.is_empty() {
             return;
         }
         // What was queued for them (their protocol error first of all) goes out first.
         let _ = self.display_handle.flush_clients();
-        for (id, reason) in std::mem::take(&mut self.pending_disconnects) {
+        for (id, reason) in std::mem::take(&mut self.clients.pending_disconnects) {
             self.display_handle
                 .backend_handle()
                 .kill_client(id.clone(), reason);
-            self.killed_clients.push(id);
-        }
-    }
-
-    /// Adds an output to the space (where its configuration puts it, or right of the existing
-    /// ones) with its configured scale and transform, and its frame pacing state.
-    pub fn add_output(&mut self, output: &Output) {
-        let x = self
-            .shell
-            .space
-            .outputs()
-            .filter_map(|o| self.shell.space.output_geometry(o))
-            .map(|g| g.loc.x + g.size.w)
-            .max()
-            .unwrap_or(0);
-        self.output_state
-            .insert(output.clone(), OutputState::default());
-        self.place_output(output, (x, 0).into());
-    }
-
-    /// An output's settings: the configuration's `[output.NAME]`, with what was set at run time
-    /// over it.
-    pub fn output_config(&self, name: &str) -> crate::config::OutputConfig {
-        let base = self.config.outputs.get(name).cloned().unwrap_or_default();
-        match self.output_overrides.get(name) {
-            Some(over) => base.merged(over),
-            None => base,
-        }
-    }
-
-    /// Applies an output's configured position (else `default`), scale and transform, and fits
-    /// the windows to the new layout.
-    pub fn place_output(&mut self, output: &Output, default: Point<i32, Logical>) {
-        let config = self.output_config(&output.name());
-        let loc = config
-            .position
-            .map(|[x, y]| Point::from((x, y)))
-            .unwrap_or(default);
-        output.change_current_state(
-            None,
-            config.transform.map(|t| t.to_smithay()),
-            config.scale.map(smithay::output::Scale::Fractional),
-            Some(loc),
-        );
-        self.shell.space.map_output(output, loc);
-        self.refit_windows();
-        self.queue_redraw_all();
-    }
-
-    /// Removes an output; its windows move to the outputs left.
-    pub fn remove_output(&mut self, output: &Output) {
-        self.shell.space.unmap_output(output);
-        self.output_state.remove(output);
-        self.refit_windows();
-        self.queue_redraw_all();
-    }
-
-    /// After outputs changed: windows left on no output move to the first one, and maximized or
-    /// fullscreen windows take their output's new size.
-    pub fn refit_windows(&mut self) {
-        let Some(first) = self.shell.space.outputs().next().cloned() else {
-            return;
-        };
-        let Some(first_geo) = self.shell.space.output_geometry(&first) else {
-            return;
-        };
-        // Refitting a fullscreen window focuses it, as making it fullscreen does; the focus
-        // stays where the person left it.
-        let focused = self.focused_window();
-        let windows: Vec<Window> = self.shell.space.elements().cloned().collect();
-        for window in windows {
-            let Some(geo) = self.shell.space.element_geometry(&window) else {
-                continue;
-            };
-            let on_some_output = self.shell.space.outputs().any(|o| {
-                self.shell
-                    .space
-                    .output_geometry(o)
-                    .is_some_and(|g| g.overlaps(geo))
-            });
-            if !on_some_output {
-                let frame = self.window_frame(&window);
-                let loc = first_geo.loc + Point::from((32 + frame.border, 32 + frame.titlebar));
-                self.shell.space.map_element(window.clone(), loc, false);
-            }
-            let Some(toplevel) = window.toplevel() else {
-                continue;
-            };
-            // What the compositor last decided, acknowledged or not: a window maximized a moment
-            // ago whose client has not answered yet is maximized too (CI caught the refit
-            // missing such a window).
-            let states = toplevel.with_pending_state(|s| s.states.clone());
-            if states.contains(xdg_toplevel::State::Fullscreen) {
-                let output = self.window_output(&window);
-                self.fullscreen(&window, output);
-            } else if states.contains(xdg_toplevel::State::Maximized) {
-                self.maximize(&window);
-            }
-        }
-        if self.focused_window() != focused {
-            self.focus_window(focused.as_ref());
-        }
-    }
-
-    /// Asks for `output` to be repainted at its next frame.
-    pub fn queue_redraw(&mut self, output: &Output) {
-        if let Some(state) = self.output_state.get_mut(output) {
-            state.redraw_queued = true;
-        }
-    }
-
-    /// Asks for every output to be repainted.
-    pub fn queue_redraw_all(&mut self) {
-        for state in self.output_state.values_mut() {
-            state.redraw_queued = true;
-        }
-    }
-
-    /// Repaints the outputs a window is on.
-    pub fn queue_redraw_for(&mut self, window: &Window) {
-        let outputs = self.shell.space.outputs_for_element(window);
-        for output in outputs {
-            self.queue_redraw(&output);
+            self.clients.killed.push(id);
         }
     }
 
@@ -672,14 +442,6 @@ impl Porthole {
             .get_pointer()
             .map(|p| p.current_location())
             .unwrap_or_default()
-    }
-
-    /// The container a client came from.
-    pub fn client_container(client: &Client) -> String {
-        client
-            .get_data::<ClientState>()
-            .map(|d| d.container.clone())
-            .unwrap_or_else(|| HOST_CONTAINER.into())
     }
 }
 
@@ -721,7 +483,7 @@ impl State {
                 state.comp.apply_disconnects();
                 // wayland-backend frees a killed client's objects only while dispatching; with
                 // nothing else to read, dispatching the killed client itself does it.
-                for id in std::mem::take(&mut state.comp.killed_clients) {
+                for id in std::mem::take(&mut state.comp.clients.killed) {
                     let _ = display_for_kills
                         .borrow_mut()
                         .backend()
@@ -747,7 +509,7 @@ impl State {
             self.comp.reap_children();
         }
         self.apply_pending_focus();
-        let closed = std::mem::take(&mut *self.comp.closed_listeners.borrow_mut());
+        let closed = std::mem::take(&mut *self.comp.containers.closed_listeners.borrow_mut());
         for name in closed {
             self.comp.container_stopped_listening(&name);
         }
@@ -762,7 +524,7 @@ impl State {
 
     /// Gives the seat's keyboard the focus the shell decided on.
     pub fn apply_pending_focus(&mut self) {
-        let Some(focus) = self.comp.pending_focus.take() else {
+        let Some(focus) = self.comp.input.pending_focus.take() else {
             return;
         };
         let Some(keyboard) = self.comp.seat.get_keyboard() else {
@@ -771,71 +533,6 @@ impl State {
         if keyboard.current_focus() != focus {
             let serial = smithay::utils::SERIAL_COUNTER.next_serial();
             keyboard.set_focus(self, focus, serial);
-        }
-    }
-
-    /// Renders every output that has a redraw queued, no frame in flight, and whose repaint is
-    /// due (see `backend::pacing`); wakes the loop when the others are due.
-    pub fn redraw_queued_outputs(&mut self) {
-        let now = Instant::now();
-        let mut due = Vec::new();
-        let mut wakeups = Vec::new();
-        for (output, s) in &mut self.comp.output_state {
-            if !s.redraw_queued || s.frame_pending {
-                continue;
-            }
-            let at = *s.repaint_at.get_or_insert_with(|| {
-                let at = s.pacing.repaint_at(now, refresh_interval(output));
-                if at > now {
-                    wakeups.push(at);
-                }
-                at
-            });
-            if at <= now {
-                due.push((output.clone(), at));
-            }
-        }
-        for at in wakeups {
-            // The wakeup itself does nothing: the loop's pass after it renders what is due.
-            let timer = Timer::from_deadline(at);
-            if let Err(err) = self
-                .comp
-                .loop_handle
-                .insert_source(timer, |_, _, _| TimeoutAction::Drop)
-            {
-                error!(?err, "cannot schedule a repaint");
-            }
-        }
-        for (output, at) in due {
-            let started = Instant::now();
-            let frame = self.backend.render(&mut self.comp, &output);
-            let done = Instant::now();
-            let refresh = refresh_interval(&output);
-            let Some(s) = self.comp.output_state.get_mut(&output) else {
-                continue;
-            };
-            // A failed render is drawn again at the next tick.
-            s.redraw_queued = matches!(frame, Frame::Failed);
-            s.repaint_at = None;
-            // A failed render is paced like a frame too, so that it is retried at the next tick
-            // rather than in a busy loop.
-            s.frame_pending = true;
-            let tick = s.pacing.rendered(done - started, done, refresh);
-            tracing::trace!(
-                output = output.name(),
-                cost_us = (done - started).as_micros() as u64,
-                late_us = started.saturating_duration_since(at).as_micros() as u64,
-                wait_us = tick.saturating_duration_since(done).as_micros() as u64,
-                "rendered"
-            );
-            match frame {
-                Frame::Simulated | Frame::Failed => {
-                    schedule_vblank(&mut self.comp, &output, tick, refresh)
-                }
-                // The display reports it (`frame_presented` from its vblank), or, paused, the
-                // session's return clears it.
-                Frame::Queued | Frame::Paused => {}
-            }
         }
     }
 }

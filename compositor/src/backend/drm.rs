@@ -39,9 +39,10 @@ use smithay::utils::DeviceFd;
 use smithay::wayland::dmabuf::DmabufFeedbackBuilder;
 use tracing::{debug, error, info, warn};
 
-use crate::backend::{refresh_interval, Frame};
+use crate::backend::frames::refresh_interval;
+use crate::backend::Frame;
 use crate::config::{AccelProfile, OutputConfig, PointerConfig};
-use crate::render::CursorMode;
+use crate::render::elements::CursorMode;
 use crate::state::{Porthole, State};
 
 /// Formats tried in order for the primary plane.
@@ -261,15 +262,16 @@ impl Drm {
             Gpu::Pixman { renderer } => (renderer.dmabuf_formats(), node),
         };
         match DmabufFeedbackBuilder::new(main_device.dev_id(), formats).build() {
-            Ok(feedback) if comp.dmabuf_global.is_none() => {
+            Ok(feedback) if comp.globals.dmabuf_global.is_none() => {
                 let global = comp
-                    .dmabuf_state
+                    .globals
+                    .dmabuf
                     .create_global_with_filter_and_default_feedback::<State, _>(
                         &comp.display_handle,
                         &feedback,
                         crate::policy::filter_for("zwp_linux_dmabuf_v1"),
                     );
-                comp.dmabuf_global = Some(global);
+                comp.globals.dmabuf_global = Some(global);
                 info!(device = %main_device, "linux-dmabuf offered");
             }
             Ok(_) => {}
@@ -279,7 +281,7 @@ impl Drm {
             Gpu::Gles { renderer, .. } => renderer.shm_formats().collect::<Vec<_>>(),
             Gpu::Pixman { renderer } => renderer.shm_formats().collect(),
         };
-        comp.shm_state.update_formats(shm_formats);
+        comp.globals.shm.update_formats(shm_formats);
 
         let token = comp
             .loop_handle
@@ -313,8 +315,9 @@ impl Drm {
         }
         comp.loop_handle.remove(device.token);
         // Its formats and device are gone with it; a GPU that comes back offers its own.
-        if let Some(global) = comp.dmabuf_global.take() {
-            comp.dmabuf_state
+        if let Some(global) = comp.globals.dmabuf_global.take() {
+            comp.globals
+                .dmabuf
                 .destroy_global::<State>(&comp.display_handle, global);
         }
     }
@@ -746,7 +749,7 @@ where
             }
         };
     let feedback = comp.post_render(output, &states);
-    if let Some(state) = comp.output_state.get_mut(output) {
+    if let Some(state) = comp.outputs.frames.get_mut(output) {
         state.feedback = Some(feedback);
     }
     if empty {
@@ -848,7 +851,7 @@ impl State {
             SessionEvent::ActivateSession => {
                 drm.activate(&mut self.comp);
                 // Frames in flight when the session paused never got their vblank.
-                for state in self.comp.output_state.values_mut() {
+                for state in self.comp.outputs.frames.values_mut() {
                     state.frame_pending = false;
                     state.repaint_at = None;
                 }

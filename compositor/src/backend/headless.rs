@@ -20,7 +20,7 @@ use tracing::{error, info};
 
 use super::Frame;
 use crate::config::OutputMode;
-use crate::render::CursorMode;
+use crate::render::elements::CursorMode;
 use crate::state::{Porthole, State};
 
 /// The headless backend with pixman, the default.
@@ -183,7 +183,7 @@ where
         };
         o.painted = true;
         let feedback = comp.post_render(output, &states);
-        if let Some(state) = comp.output_state.get_mut(output) {
+        if let Some(state) = comp.outputs.frames.get_mut(output) {
             state.feedback = Some(feedback);
         }
         Frame::Simulated

@@ -2,15 +2,13 @@
 //! hack: every feature that is not about hardware works in it.
 
 pub mod drm;
+pub mod frames;
 pub mod headless;
 pub mod pacing;
 pub mod winit;
 
-use std::time::{Duration, Instant};
-
 use smithay::backend::allocator::dmabuf::Dmabuf;
 use smithay::output::Output;
-use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
 
 use crate::config::OutputConfig;
 use crate::render::Screenshot;
@@ -136,28 +134,4 @@ impl Backend {
             }
         }
     }
-}
-
-/// Marks the frame just rendered as on screen at `tick`, as a display's vblank would, and lets
-/// the next frame of that output be rendered.
-pub fn schedule_vblank(comp: &mut Porthole, output: &Output, tick: Instant, refresh: Duration) {
-    let output = output.clone();
-    let timer = Timer::from_deadline(tick);
-    let inserted = comp.loop_handle.insert_source(timer, move |_, _, state| {
-        state.comp.frame_presented(&output, tick, refresh);
-        TimeoutAction::Drop
-    });
-    if let Err(err) = inserted {
-        tracing::error!(?err, "cannot schedule the next frame");
-    }
-}
-
-/// One refresh interval of an output.
-pub fn refresh_interval(output: &Output) -> Duration {
-    let mhz = output
-        .current_mode()
-        .map(|m| m.refresh)
-        .unwrap_or(60_000)
-        .max(1_000);
-    Duration::from_nanos(1_000_000_000_000 / mhz as u64)
 }

@@ -10,7 +10,7 @@ use smithay::reexports::wayland_server::backend::GlobalId;
 use smithay::utils::Transform;
 use tracing::{error, warn};
 
-use crate::render::CursorMode;
+use crate::render::elements::CursorMode;
 use crate::state::{Porthole, State};
 
 /// A nested window rendered with GLES.
@@ -124,7 +124,7 @@ impl Winit {
             }
         }
         let feedback = comp.post_render(output, &states);
-        if let Some(state) = comp.output_state.get_mut(output) {
+        if let Some(state) = comp.outputs.frames.get_mut(output) {
             state.feedback = Some(feedback);
         }
     }

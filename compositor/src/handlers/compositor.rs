@@ -21,7 +21,8 @@ use smithay::wayland::compositor::{RegionUserData, SubsurfaceUserData, SurfaceUs
 use smithay::wayland::shm::{ShmBufferUserData, ShmPoolUserData};
 use smithay::wayland::shm::{ShmHandler, ShmState};
 
-use crate::state::{ClientState, Porthole, State};
+use crate::policy::ClientState;
+use crate::state::State;
 
 /// Client state of clients that were not inserted by Porthole (there are none today, but smithay
 /// requires an answer rather than a panic).
@@ -30,7 +31,7 @@ static FALLBACK_CLIENT_STATE: std::sync::LazyLock<CompositorClientState> =
 
 impl CompositorHandler for State {
     fn compositor_state(&mut self) -> &mut CompositorState {
-        &mut self.comp.compositor_state
+        &mut self.comp.globals.compositor
     }
 
     fn client_compositor_state<'a>(&self, client: &'a Client) -> &'a CompositorClientState {
@@ -45,7 +46,7 @@ impl CompositorHandler for State {
             return;
         };
         if let Some(client) = surface.client() {
-            let container = Porthole::client_container(&client);
+            let container = crate::policy::container_of(&client);
             tracing::warn!(container, "{broken}: disconnecting the client");
             self.comp
                 .disconnect(&client, Some((surface.id(), 2, broken)));
@@ -135,7 +136,7 @@ impl BufferHandler for State {
 
 impl ShmHandler for State {
     fn shm_state(&self) -> &ShmState {
-        &self.comp.shm_state
+        &self.comp.globals.shm
     }
 }
 
@@ -176,8 +177,12 @@ impl Dispatch<wl_shm::WlShm, ()> for State {
         );
         if let Some((pid, size)) = pool {
             if let Ok(pool) = client.object_from_protocol_id::<wl_shm_pool::WlShmPool>(dh, pid) {
-                let container = Porthole::client_container(client);
-                state.comp.shm.pool_created(pool.id(), container, size);
+                let container = crate::policy::container_of(client);
+                state
+                    .comp
+                    .containers
+                    .shm
+                    .pool_created(pool.id(), container, size);
             }
         }
     }
@@ -201,12 +206,16 @@ impl Dispatch<wl_shm_pool::WlShmPool, ShmPoolUserData> for State {
                     pool.post_error(wl_shm::Error::InvalidFd, "invalid wl_shm_pool size");
                     return;
                 }
-                if let Some(old) = state.comp.shm.pool_size(&pool.id()) {
+                if let Some(old) = state.comp.containers.shm.pool_size(&pool.id()) {
                     if (size as u64) > old {
                         if !state.comp.charge_shm(client, pool.id(), size as u64, old) {
                             return;
                         }
-                        state.comp.shm.pool_resized(&pool.id(), size as u64);
+                        state
+                            .comp
+                            .containers
+                            .shm
+                            .pool_resized(&pool.id(), size as u64);
                     }
                 }
             }
@@ -220,7 +229,11 @@ impl Dispatch<wl_shm_pool::WlShmPool, ShmPoolUserData> for State {
         );
         if let Some(pid) = new_buffer {
             if let Ok(buffer) = client.object_from_protocol_id::<WlBuffer>(dh, pid) {
-                state.comp.shm.buffer_created(buffer.id(), pool.id());
+                state
+                    .comp
+                    .containers
+                    .shm
+                    .buffer_created(buffer.id(), pool.id());
             }
         }
     }
@@ -231,7 +244,7 @@ impl Dispatch<wl_shm_pool::WlShmPool, ShmPoolUserData> for State {
         pool: &wl_shm_pool::WlShmPool,
         data: &ShmPoolUserData,
     ) {
-        let released = state.comp.shm.pool_destroyed(&pool.id());
+        let released = state.comp.containers.shm.pool_destroyed(&pool.id());
         state.comp.release_shm(released);
         <ShmState as Dispatch<wl_shm_pool::WlShmPool, ShmPoolUserData, State>>::destroyed(
             state, client, pool, data,
@@ -268,7 +281,7 @@ impl Dispatch<WlBuffer, ShmBufferUserData> for State {
     }
 
     fn destroyed(state: &mut Self, client: ClientId, buffer: &WlBuffer, data: &ShmBufferUserData) {
-        let released = state.comp.shm.buffer_destroyed(&buffer.id());
+        let released = state.comp.containers.shm.buffer_destroyed(&buffer.id());
         state.comp.release_shm(released);
         <ShmState as Dispatch<WlBuffer, ShmBufferUserData, State>>::destroyed(
             state, client, buffer, data,

@@ -10,7 +10,7 @@ use crate::state::State;
 
 impl DmabufHandler for State {
     fn dmabuf_state(&mut self) -> &mut DmabufState {
-        &mut self.comp.dmabuf_state
+        &mut self.comp.globals.dmabuf
     }
 
     fn dmabuf_imported(

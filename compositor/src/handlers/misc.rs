@@ -44,7 +44,7 @@ impl FractionalScaleHandler for State {
 
 impl XdgActivationHandler for State {
     fn activation_state(&mut self) -> &mut XdgActivationState {
-        &mut self.comp.activation_state
+        &mut self.comp.globals.activation
     }
 
     fn request_activation(
@@ -61,7 +61,7 @@ impl XdgActivationHandler for State {
                 self.comp.focus_window(Some(&window));
             }
         }
-        self.comp.activation_state.remove_token(&token);
+        self.comp.globals.activation.remove_token(&token);
     }
 }
 

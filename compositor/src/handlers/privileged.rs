@@ -20,30 +20,30 @@ use smithay::{
 use tracing::{info, warn};
 
 use crate::config::ContainerName;
-use crate::container::Watched;
+use crate::containers::Watched;
 use crate::state::State;
 
 impl wlr_data_control::DataControlHandler for State {
     fn data_control_state(&self) -> &wlr_data_control::DataControlState {
-        &self.comp.privileged.wlr_data_control
+        &self.comp.globals.privileged.wlr_data_control
     }
 }
 
 impl ext_data_control::DataControlHandler for State {
     fn data_control_state(&self) -> &ext_data_control::DataControlState {
-        &self.comp.privileged.ext_data_control
+        &self.comp.globals.privileged.ext_data_control
     }
 }
 
 impl ForeignToplevelListHandler for State {
     fn foreign_toplevel_list_state(&mut self) -> &mut ForeignToplevelListState {
-        &mut self.comp.privileged.foreign_toplevel_list
+        &mut self.comp.globals.privileged.foreign_toplevel_list
     }
 }
 
 impl KeyboardShortcutsInhibitHandler for State {
     fn keyboard_shortcuts_inhibit_state(&mut self) -> &mut KeyboardShortcutsInhibitState {
-        &mut self.comp.privileged.shortcuts_inhibit
+        &mut self.comp.globals.privileged.shortcuts_inhibit
     }
 
     fn new_inhibitor(&mut self, _inhibitor: KeyboardShortcutsInhibitor) {
@@ -61,12 +61,12 @@ impl SecurityContextHandler for State {
             .flatten()
             .collect::<Vec<_>>()
             .join("-");
-        let name = container_name_from_label(&label, |n| self.comp.containers.contains_key(n));
+        let name = container_name_from_label(&label, |n| self.comp.containers.contains(n.as_str()));
         info!(container = %name, engine = ?context.sandbox_engine, "security context created");
         let key = name.clone();
         let inserted = self.comp.loop_handle.insert_source(
             Watched::new(source, {
-                let closed = self.comp.closed_listeners.clone();
+                let closed = self.comp.containers.closed_listeners.clone();
                 let name = name.to_string();
                 move || closed.borrow_mut().push(name)
             }),
@@ -101,7 +101,7 @@ pub fn container_name_from_label(
         .chars()
         .take(24)
         .collect();
-    if base.is_empty() || base == crate::state::HOST_CONTAINER {
+    if base.is_empty() || base == crate::policy::HOST_CONTAINER {
         base = "sandbox".into();
     }
     for n in 0u32.. {

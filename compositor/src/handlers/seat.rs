@@ -20,7 +20,7 @@ impl SeatHandler for State {
     type TouchFocus = WlSurface;
 
     fn seat_state(&mut self) -> &mut SeatState<State> {
-        &mut self.comp.seat_state
+        &mut self.comp.globals.seat
     }
 
     fn focus_changed(&mut self, seat: &Seat<Self>, focused: Option<&WlSurface>) {
@@ -28,7 +28,7 @@ impl SeatHandler for State {
     }
 
     fn cursor_image(&mut self, _seat: &Seat<Self>, image: CursorImageStatus) {
-        self.comp.cursor_status = image;
+        self.comp.input.cursor = image;
         self.comp.queue_redraw_all();
     }
 

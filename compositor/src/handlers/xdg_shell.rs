@@ -1,7 +1,7 @@
 //! xdg_wm_base (toplevels and popups) and xdg-decoration.
 
 use smithay::desktop::{
-    find_popup_root_surface, get_popup_toplevel_coords, PopupKeyboardGrab, PopupKind,
+    find_popup_root_surface, PopupKeyboardGrab, PopupKind,
     PopupPointerGrab, PopupUngrabStrategy, Window,
 };
 use smithay::input::pointer::Focus;
@@ -28,20 +28,19 @@ use smithay::wayland::shell::xdg::{
 };
 use tracing::warn;
 
-use crate::grabs::{MoveGrab, ResizeGrab};
-use crate::shell::{window_id, with_meta};
-use crate::state::{Porthole, State};
+use crate::shell::window_id;
+use crate::state::State;
 
 impl XdgShellHandler for State {
     fn xdg_shell_state(&mut self) -> &mut XdgShellState {
-        &mut self.comp.xdg_shell_state
+        &mut self.comp.globals.xdg_shell
     }
 
     fn new_toplevel(&mut self, surface: ToplevelSurface) {
         let Some(client) = surface.wl_surface().client() else {
             return;
         };
-        let container = Porthole::client_container(&client);
+        let container = crate::policy::container_of(&client);
         if let Some(c) = self.comp.containers.get(container.as_str()) {
             let limit = c.limits.toplevels as usize;
             if self.comp.container_toplevels(&container) >= limit {
@@ -251,94 +250,3 @@ delegate_dispatch!(State: [XdgPopup: XdgShellSurfaceUserData] => XdgShellState);
 delegate_dispatch!(State: [XdgSurface: XdgSurfaceUserData] => XdgShellState);
 delegate_dispatch!(State: [XdgToplevel: XdgShellSurfaceUserData] => XdgShellState);
 delegate_xdg_decoration!(State);
-
-impl State {
-    /// Moves a window with the pointer until the button is released.
-    pub fn start_move(
-        &mut self,
-        window: Window,
-        start_data: smithay::input::pointer::GrabStartData<State>,
-        serial: Serial,
-    ) {
-        let Some(pointer) = self.comp.seat.get_pointer() else {
-            return;
-        };
-        let Some(initial) = self.comp.shell.space.element_location(&window) else {
-            return;
-        };
-        let grab = MoveGrab {
-            start_data,
-            window,
-            initial,
-        };
-        pointer.set_grab(self, grab, serial, Focus::Clear);
-    }
-
-    /// Resizes a window with the pointer from `edges` until the button is released.
-    pub fn start_resize(
-        &mut self,
-        window: Window,
-        start_data: smithay::input::pointer::GrabStartData<State>,
-        edges: xdg_toplevel::ResizeEdge,
-        serial: Serial,
-    ) {
-        let Some(pointer) = self.comp.seat.get_pointer() else {
-            return;
-        };
-        let Some(geo) = self.comp.shell.space.element_geometry(&window) else {
-            return;
-        };
-        let Some(grab) = ResizeGrab::start(start_data, window, edges, geo) else {
-            return;
-        };
-        pointer.set_grab(self, grab, serial, Focus::Clear);
-    }
-}
-
-impl Porthole {
-    /// Keeps a popup inside the output its parent is on.
-    pub fn unconstrain_popup(&self, popup: &PopupSurface) {
-        let kind = PopupKind::Xdg(popup.clone());
-        let Ok(root) = find_popup_root_surface(&kind) else {
-            return;
-        };
-        let Some(window) = self.shell.window_for_surface(&root) else {
-            return;
-        };
-        let Some(window_geo) = self.shell.space.element_geometry(&window) else {
-            return;
-        };
-        let output = self.window_output(&window).or_else(|| self.active_output());
-        let Some(output_geo) = output.and_then(|o| self.shell.space.output_geometry(&o)) else {
-            return;
-        };
-        // The target is relative to the popup's parent.
-        let mut target = output_geo;
-        target.loc -= get_popup_toplevel_coords(&kind);
-        target.loc -= window_geo.loc;
-        popup.with_pending_state(|state| {
-            state.geometry = state.positioner.get_unconstrained_geometry(target);
-        });
-    }
-
-    /// Takes a window whose client attached a null buffer off the screen; it maps again after
-    /// a new initial configure.
-    pub fn unmap_window(&mut self, window: &Window) {
-        self.record_session_place(window);
-        let was_focused = self.focused_window().as_ref() == Some(window);
-        self.queue_redraw_for(window);
-        let location = self.shell.space.element_location(window);
-        with_meta(window, |m| m.unmapped_at = location);
-        self.shell.space.unmap_elem(window);
-        self.shell.unmapped.push(window.clone());
-        if let Some(toplevel) = window.toplevel() {
-            toplevel.reset_initial_configure_sent();
-        }
-        self.emit(porthole_ipc::Event::WindowClosed {
-            id: window_id(window),
-        });
-        if was_focused {
-            self.focus_top();
-        }
-    }
-}

@@ -1,288 +1,23 @@
-//! The floating window manager: placement, stacking, focus, maximize, fullscreen, minimize.
-
-use std::cell::RefCell;
+//! Window management on the compositor: mapping, placing, focusing, maximizing, fullscreen and
+//! minimize, with what each means for the seat, the event stream and the outputs.
 
 use porthole_ipc::{Event, Geometry, WindowInfo};
-use smithay::desktop::{Space, Window, WindowSurfaceType};
+use smithay::desktop::{
+    find_popup_root_surface, get_popup_toplevel_coords, PopupKind, Window, WindowSurfaceType,
+};
 use smithay::output::Output;
-use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::Resource;
 use smithay::utils::{IsAlive, Logical, Point, Rectangle, Serial, Size};
-use smithay::wayland::compositor::with_states;
 use smithay::wayland::seat::WaylandFocus;
-use smithay::wayland::shell::xdg::XdgToplevelSurfaceData;
+use smithay::wayland::shell::xdg::PopupSurface;
 use tracing::debug;
 
+use super::{title_and_app_id, window_id, with_meta};
 use crate::state::Porthole;
 
-/// Windows and their places.
-#[derive(Default)]
-pub struct Shell {
-    /// Mapped windows; the last element is on top.
-    pub space: Space<Window>,
-    /// Toplevels that exist but have not committed a buffer yet.
-    pub unmapped: Vec<Window>,
-    /// Minimized windows, kept out of the space until focused again.
-    pub minimized: Vec<Window>,
-    next_id: u64,
-}
-
-/// What Porthole keeps about each window, in the window's user data.
-#[derive(Debug, Default)]
-pub struct WindowMeta {
-    /// Stable id shown by `porthole windows`.
-    pub id: u64,
-    /// The container of the client that owns the window.
-    pub container: String,
-    /// Where the window was before it was maximized or made fullscreen.
-    pub restore: Option<Rectangle<i32, Logical>>,
-    /// Where a minimized window was, and comes back.
-    pub minimized_at: Option<Rectangle<i32, Logical>>,
-    /// Where its content was when the client last unmapped it: it maps there again.
-    pub unmapped_at: Option<Point<i32, Logical>>,
-    /// An interactive resize in progress.
-    pub resize: Option<crate::grabs::ResizeState>,
-    /// The solid pieces of its server-side frame.
-    pub frame: crate::render::FrameBuffers,
-    /// The name its container's bridge gave it, for checkpoint and restore.
-    pub slot: Option<String>,
-    /// Its name in an xdg-session-management session.
-    pub session: Option<crate::session::Link>,
-    /// Its title bar text as last drawn: (label, width, height, background) and the image.
-    pub title: Option<(
-        (String, i32, i32, crate::config::Color),
-        smithay::backend::renderer::element::memory::MemoryRenderBuffer,
-    )>,
-}
-
-/// Reads or changes a window's [`WindowMeta`].
-pub fn with_meta<T>(window: &Window, f: impl FnOnce(&mut WindowMeta) -> T) -> T {
-    let cell = window
-        .user_data()
-        .get_or_insert(RefCell::<WindowMeta>::default);
-    let mut meta = cell.borrow_mut();
-    f(&mut meta)
-}
-
-/// The window's id.
-pub fn window_id(window: &Window) -> u64 {
-    with_meta(window, |m| m.id)
-}
-
-/// A part of a server-side decoration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FramePart {
-    /// The title bar: drag to move.
-    Titlebar,
-    /// The close button.
-    Close,
-    /// The maximize button.
-    Maximize,
-    /// The minimize button.
-    Minimize,
-    /// The border: drag to resize from these edges.
-    Border(xdg_toplevel::ResizeEdge),
-}
-
-/// Sizes of what the compositor draws around a window.
-#[derive(Debug, Clone, Copy)]
-pub struct FrameSizes {
-    /// Border width.
-    pub border: i32,
-    /// Title bar height.
-    pub titlebar: i32,
-}
-
-impl FrameSizes {
-    /// Size of one title bar button (square).
-    pub fn button(&self) -> i32 {
-        (self.titlebar - 6).max(0)
-    }
-
-    /// Where title bar button `i` (0 close, 1 maximize, 2 minimize, from the right) sits for a
-    /// window whose content is `geo`; `None` when there is no title bar or no room for it. The
-    /// renderer and the pointer hit test both ask here, so what is drawn is what is clicked.
-    pub fn button_rect(
-        &self,
-        geo: Rectangle<i32, Logical>,
-        i: i32,
-    ) -> Option<Rectangle<i32, Logical>> {
-        let b = self.button();
-        if self.titlebar <= 0 || b <= 0 {
-            return None;
-        }
-        let right = geo.loc.x.saturating_add(geo.size.w) - 3;
-        let x = right - (i + 1) * (b + 3);
-        (x > geo.loc.x)
-            .then(|| Rectangle::new((x, geo.loc.y - self.titlebar + 3).into(), (b, b).into()))
-    }
-
-    /// Width the three buttons take at the right end of the title bar.
-    pub fn buttons_width(&self) -> i32 {
-        3 * (self.button() + 3) + 3
-    }
-}
-
-impl Shell {
-    /// Gives a new toplevel its id and container and keeps it until its first buffer.
-    pub fn add_unmapped(&mut self, window: Window, container: String) {
-        self.next_id += 1;
-        let id = self.next_id;
-        with_meta(&window, |m| {
-            m.id = id;
-            m.container = container;
-        });
-        self.unmapped.push(window);
-    }
-
-    /// A new window id (windows and placeholders share them).
-    pub fn next_window_id(&mut self) -> u64 {
-        self.next_id += 1;
-        self.next_id
-    }
-
-    /// Every window, mapped or not.
-    pub fn all_windows(&self) -> impl Iterator<Item = &Window> {
-        self.space
-            .elements()
-            .chain(self.unmapped.iter())
-            .chain(self.minimized.iter())
-    }
-
-    /// The window whose toplevel surface is `surface`.
-    pub fn window_for_surface(&self, surface: &WlSurface) -> Option<Window> {
-        self.all_windows()
-            .find(|w| w.wl_surface().as_deref() == Some(surface))
-            .cloned()
-    }
-
-    /// The window with this id.
-    pub fn window_by_id(&self, id: u64) -> Option<Window> {
-        self.all_windows().find(|w| window_id(w) == id).cloned()
-    }
-
-    /// The topmost mapped window.
-    pub fn top_window(&self) -> Option<Window> {
-        self.space.elements().next_back().cloned()
-    }
-
-    /// Forgets a window whose toplevel was destroyed.
-    pub fn remove(&mut self, window: &Window) {
-        self.space.unmap_elem(window);
-        self.unmapped.retain(|w| w != window);
-        self.minimized.retain(|w| w != window);
-    }
-}
-
-/// True when the window's client agreed to server-side decorations.
-pub fn wants_server_decorations(window: &Window) -> bool {
-    window
-        .toplevel()
-        .is_some_and(|t| t.current_state().decoration_mode == Some(DecorationMode::ServerSide))
-}
-
-/// True when the window is fullscreen.
-pub fn is_fullscreen(window: &Window) -> bool {
-    window.toplevel().is_some_and(|t| {
-        t.current_state()
-            .states
-            .contains(xdg_toplevel::State::Fullscreen)
-    })
-}
-
-/// Title and app_id of a toplevel.
-pub fn title_and_app_id(window: &Window) -> (String, String) {
-    let Some(toplevel) = window.toplevel() else {
-        return Default::default();
-    };
-    with_states(toplevel.wl_surface(), |states| {
-        states
-            .data_map
-            .get::<XdgToplevelSurfaceData>()
-            .and_then(|d| d.lock().ok())
-            .map(|d| {
-                (
-                    d.title.clone().unwrap_or_default(),
-                    d.app_id.clone().unwrap_or_default(),
-                )
-            })
-            .unwrap_or_default()
-    })
-}
-
 impl Porthole {
-    /// Sizes of the frame the compositor draws around this window: a title bar and border when
-    /// the client agreed to server-side decorations; for a container's window that draws its own,
-    /// the border alone, in the container's colour, which no client can leave out; for a
-    /// fullscreen window only a container's labelled strip; nothing for host windows that draw
-    /// their own.
-    pub fn window_frame(&self, window: &Window) -> FrameSizes {
-        let border = i32::from(self.config.appearance.border_width.min(32));
-        let titlebar = i32::from(self.config.appearance.titlebar_height.min(64));
-        if is_fullscreen(window) {
-            return FrameSizes {
-                border: 0,
-                titlebar: self.fullscreen_strip(window),
-            };
-        }
-        if wants_server_decorations(window) {
-            return FrameSizes { border, titlebar };
-        }
-        if self.window_container(window).is_some() {
-            return FrameSizes {
-                border: border.max(2),
-                titlebar: 0,
-            };
-        }
-        FrameSizes {
-            border: 0,
-            titlebar: 0,
-        }
-    }
-
-    /// Height of the strip a fullscreen window of this container keeps above it, showing the
-    /// container's colour and name: a container cannot take the whole screen unless its
-    /// configuration says so (`plain_fullscreen`, or a kiosk).
-    pub fn fullscreen_strip(&self, window: &Window) -> i32 {
-        match self.window_container(window) {
-            Some(c) if !c.plain_fullscreen => {
-                i32::from(self.config.appearance.titlebar_height.clamp(16, 64))
-            }
-            _ => 0,
-        }
-    }
-
-    /// The container a window belongs to; `None` for the host's windows.
-    pub fn window_container(&self, window: &Window) -> Option<&crate::container::Container> {
-        let name = with_meta(window, |m| m.container.clone());
-        self.containers.get(name.as_str())
-    }
-
-    /// The rectangle a window covers with its decorations, given its content geometry.
-    pub fn frame_rect(
-        &self,
-        window: &Window,
-        content: Rectangle<i32, Logical>,
-    ) -> Rectangle<i32, Logical> {
-        // Saturating: the content geometry comes from the client and may be absurd.
-        let f = self.window_frame(window);
-        let (b, t) = (f.border, f.titlebar);
-        Rectangle::new(
-            (
-                content.loc.x.saturating_sub(b),
-                content.loc.y.saturating_sub(t + b),
-            )
-                .into(),
-            (
-                content.size.w.saturating_add(2 * b),
-                content.size.h.saturating_add(t + 2 * b),
-            )
-                .into(),
-        )
-    }
-
     /// The output a new window should open on: the one under the pointer, else the first.
     pub fn active_output(&self) -> Option<Output> {
         let pos = self.pointer_location();
@@ -323,7 +58,7 @@ impl Porthole {
         if focus {
             // Announce the window before focus moves to it, so subscribers know what the id
             // means.
-            self.pending_focus = Some(window.wl_surface().map(|s| s.into_owned()));
+            self.input.pending_focus = Some(window.wl_surface().map(|s| s.into_owned()));
         }
         self.emit(Event::WindowOpened {
             window: self.window_info(&window),
@@ -473,7 +208,8 @@ impl Porthole {
                 t.send_pending_configure();
             }
         }
-        self.pending_focus = Some(window.and_then(|w| w.wl_surface().map(|s| s.into_owned())));
+        self.input.pending_focus =
+            Some(window.and_then(|w| w.wl_surface().map(|s| s.into_owned())));
         self.emit(Event::FocusChanged {
             id: window.map(window_id),
         });
@@ -482,7 +218,7 @@ impl Porthole {
 
     /// The window that holds keyboard focus.
     pub fn focused_window(&self) -> Option<Window> {
-        let focus = match &self.pending_focus {
+        let focus = match &self.input.pending_focus {
             Some(pending) => pending.clone()?,
             None => self.seat.get_keyboard()?.current_focus()?,
         };
@@ -718,70 +454,6 @@ impl Porthole {
             .map(|(o, _)| o)
     }
 
-    /// The window and the part of its frame under a point, if the point is on a decoration.
-    pub fn frame_part_under(&self, pos: Point<f64, Logical>) -> Option<(Window, FramePart)> {
-        for window in self.shell.space.elements().rev() {
-            let Some(geo) = self.shell.space.element_geometry(window) else {
-                continue;
-            };
-            let f = self.window_frame(window);
-            let frame = self.frame_rect(window, geo);
-            if !frame.to_f64().contains(pos) {
-                continue;
-            }
-            if frame == geo {
-                // No decorations: the window's own surface is what is under the point.
-                return None;
-            }
-            if geo.to_f64().contains(pos) {
-                return None;
-            }
-            let p = pos.to_i32_floor::<i32>();
-            let title_top = geo.loc.y - f.titlebar;
-            if f.titlebar > 0
-                && p.y >= title_top
-                && p.y < geo.loc.y
-                && p.x >= geo.loc.x
-                && p.x < geo.loc.x + geo.size.w
-            {
-                let within = |i: i32| f.button_rect(geo, i).is_some_and(|r| r.contains(p));
-                let part = if within(0) {
-                    FramePart::Close
-                } else if within(1) {
-                    FramePart::Maximize
-                } else if within(2) {
-                    FramePart::Minimize
-                } else {
-                    FramePart::Titlebar
-                };
-                return Some((window.clone(), part));
-            }
-            let mut edges = xdg_toplevel::ResizeEdge::None as u32;
-            let (l, t, r, btm) = (
-                xdg_toplevel::ResizeEdge::Left as u32,
-                xdg_toplevel::ResizeEdge::Top as u32,
-                xdg_toplevel::ResizeEdge::Right as u32,
-                xdg_toplevel::ResizeEdge::Bottom as u32,
-            );
-            if p.x < geo.loc.x {
-                edges |= l;
-            }
-            if p.x >= geo.loc.x + geo.size.w {
-                edges |= r;
-            }
-            if p.y < title_top {
-                edges |= t;
-            }
-            if p.y >= geo.loc.y + geo.size.h {
-                edges |= btm;
-            }
-            let edge =
-                xdg_toplevel::ResizeEdge::try_from(edges).unwrap_or(xdg_toplevel::ResizeEdge::None);
-            return Some((window.clone(), FramePart::Border(edge)));
-        }
-        None
-    }
-
     /// The surface under a point and its origin in global coordinates, for pointer focus.
     pub fn surface_under(
         &self,
@@ -857,5 +529,53 @@ impl Porthole {
             return None;
         }
         Some(start)
+    }
+}
+
+impl Porthole {
+    /// Keeps a popup inside the output its parent is on.
+    pub fn unconstrain_popup(&self, popup: &PopupSurface) {
+        let kind = PopupKind::Xdg(popup.clone());
+        let Ok(root) = find_popup_root_surface(&kind) else {
+            return;
+        };
+        let Some(window) = self.shell.window_for_surface(&root) else {
+            return;
+        };
+        let Some(window_geo) = self.shell.space.element_geometry(&window) else {
+            return;
+        };
+        let output = self.window_output(&window).or_else(|| self.active_output());
+        let Some(output_geo) = output.and_then(|o| self.shell.space.output_geometry(&o)) else {
+            return;
+        };
+        // The target is relative to the popup's parent.
+        let mut target = output_geo;
+        target.loc -= get_popup_toplevel_coords(&kind);
+        target.loc -= window_geo.loc;
+        popup.with_pending_state(|state| {
+            state.geometry = state.positioner.get_unconstrained_geometry(target);
+        });
+    }
+
+    /// Takes a window whose client attached a null buffer off the screen; it maps again after
+    /// a new initial configure.
+    pub fn unmap_window(&mut self, window: &Window) {
+        self.record_session_place(window);
+        let was_focused = self.focused_window().as_ref() == Some(window);
+        self.queue_redraw_for(window);
+        let location = self.shell.space.element_location(window);
+        with_meta(window, |m| m.unmapped_at = location);
+        self.shell.space.unmap_elem(window);
+        self.shell.unmapped.push(window.clone());
+        if let Some(toplevel) = window.toplevel() {
+            toplevel.reset_initial_configure_sent();
+        }
+        self.emit(porthole_ipc::Event::WindowClosed {
+            id: window_id(window),
+        });
+        if was_focused {
+            self.focus_top();
+        }
     }
 }

@@ -8,13 +8,10 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::container::SOCKET_NAME;
+use crate::paths::{CONTAINER_SOCKET, X11_SOCKET_DIR};
 
 /// Where the container's directory appears inside the container.
 pub const MOUNT_POINT: &str = "/run/porthole";
-
-/// The X socket directory inside a container's directory, for a display served from the host.
-pub const X11_SOCKET_DIR: &str = "X11-unix";
 
 /// Where `porthole run` places the X11 bridge inside the sandbox.
 pub const BRIDGE_PATH: &str = "/run/porthole-bridge";
@@ -81,7 +78,7 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
             let _ = write!(
                 out,
                 "--volume {dir}:{MOUNT_POINT} --env XDG_RUNTIME_DIR={MOUNT_POINT} \
-                 --env WAYLAND_DISPLAY={SOCKET_NAME}"
+                 --env WAYLAND_DISPLAY={CONTAINER_SOCKET}"
             );
             if x11 {
                 let _ = write!(
@@ -94,7 +91,7 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
             let _ = write!(
                 out,
                 "--bind={dir}:{MOUNT_POINT} --setenv=XDG_RUNTIME_DIR={MOUNT_POINT} \
-                 --setenv=WAYLAND_DISPLAY={SOCKET_NAME}"
+                 --setenv=WAYLAND_DISPLAY={CONTAINER_SOCKET}"
             );
             if x11 {
                 let _ = write!(
@@ -108,7 +105,7 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
             let _ = write!(
                 out,
                 "--bind {dir} {MOUNT_POINT} --setenv XDG_RUNTIME_DIR {MOUNT_POINT} \
-                 --setenv WAYLAND_DISPLAY {SOCKET_NAME}"
+                 --setenv WAYLAND_DISPLAY {CONTAINER_SOCKET}"
             );
             if x11 {
                 let _ = write!(
@@ -121,7 +118,7 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
             let _ = write!(
                 out,
                 "--volume {dir}:{MOUNT_POINT} --additional-flags \
-                 '--env XDG_RUNTIME_DIR={MOUNT_POINT} --env WAYLAND_DISPLAY={SOCKET_NAME}"
+                 '--env XDG_RUNTIME_DIR={MOUNT_POINT} --env WAYLAND_DISPLAY={CONTAINER_SOCKET}"
             );
             if x11 {
                 let _ = write!(out, " --env DISPLAY=:0 --env XAUTHORITY={xauth}");
@@ -133,7 +130,7 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
         }
         Engine::Shell => {
             // An absolute WAYLAND_DISPLAY needs no XDG_RUNTIME_DIR change.
-            let socket = shell_quote(&format!("{}/{SOCKET_NAME}", dir.trim_matches('\'')));
+            let socket = shell_quote(&format!("{}/{CONTAINER_SOCKET}", dir.trim_matches('\'')));
             let _ = write!(out, "export WAYLAND_DISPLAY={socket}");
         }
     }
@@ -224,7 +221,7 @@ pub fn bwrap_args(
         args.push(BRIDGE_PATH.into());
     }
     let mut push = |words: &[&str]| args.extend(words.iter().map(OsString::from));
-    let host_socket = format!("{HOST_MOUNT_POINT}/{SOCKET_NAME}");
+    let host_socket = format!("{HOST_MOUNT_POINT}/{CONTAINER_SOCKET}");
     push(&[
         "--setenv",
         "XDG_RUNTIME_DIR",
@@ -236,7 +233,7 @@ pub fn bwrap_args(
         if checkpointable {
             &host_socket
         } else {
-            SOCKET_NAME
+            CONTAINER_SOCKET
         },
         "--setenv",
         "HOME",
@@ -255,7 +252,7 @@ pub fn bwrap_args(
             args.extend(
                 [
                     "--serve-wayland",
-                    SOCKET_NAME,
+                    CONTAINER_SOCKET,
                     "--shm-only",
                     "--log",
                     CHECKPOINTABLE_LOG,

@@ -1,28 +1,26 @@
 //! Moving the clipboard from one container to another, only when the person asks.
 //!
-//! Each container keeps its own clipboard (see `handlers/selection.rs`). The copy chord
+//! Each container keeps its own clipboard (see [`super::isolation`]). The copy chord
 //! (Ctrl+Shift+C) in a window reads its container's clipboard into the compositor's transfer
 //! buffer; the paste chord (Ctrl+Shift+V) in a window of another container offers that buffer
 //! there, as a selection the compositor owns. `porthole clipboard copy --from a --to b` does both.
 //! Both sides' rules (`[container.NAME.clipboard]`) apply, and every transfer, made or refused, is
 //! an event on the control socket.
 
-use std::cell::RefCell;
 use std::os::fd::{AsFd as _, OwnedFd};
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
 use porthole_ipc::{Event, Reply, Response};
-use smithay::backend::renderer::element::memory::MemoryRenderBuffer;
-use smithay::backend::renderer::element::solid::SolidColorBuffer;
 use smithay::reexports::calloop::generic::Generic;
 use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
-use smithay::reexports::calloop::{Interest, Mode, PostAction, RegistrationToken};
+use smithay::reexports::calloop::{Interest, Mode, PostAction};
 use smithay::wayland::selection::data_device::{
     request_data_device_client_selection, set_data_device_selection,
 };
 use tracing::{debug, info, warn};
 
+use super::{Then, Transfer};
 use crate::config::{ClipboardRules, Export, Import, Oversize, TEXT_MIME_TYPES};
 use crate::state::{Porthole, State};
 
@@ -31,74 +29,6 @@ use crate::state::{Porthole, State};
 const HOLD_LIMIT: usize = 16 << 20;
 /// How long a source gets to hand over its data.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// One container's selection, read out.
-#[derive(Debug, Clone)]
-pub struct Transfer {
-    pub from: String,
-    pub mime: String,
-    pub data: Vec<u8>,
-}
-
-/// What to do once a read finishes.
-#[derive(Debug)]
-pub enum Then {
-    /// Keep it for a later paste chord.
-    Hold,
-    /// Offer it to a container now, and answer the control request if there is one.
-    Paste {
-        to: String,
-        reply: Option<SyncSender<Reply>>,
-    },
-}
-
-/// A transfer waiting for the person's answer (`import = "ask"`), and the pieces of the prompt
-/// the compositor draws for it.
-#[derive(Debug)]
-pub struct Ask {
-    pub transfer: Transfer,
-    pub to: String,
-    reply: Option<SyncSender<Reply>>,
-    timeout: Option<RegistrationToken>,
-    /// The prompt's two lines, drawn once.
-    pub lines: RefCell<Option<(MemoryRenderBuffer, MemoryRenderBuffer)>>,
-    /// Its solid pieces, kept between frames.
-    pub solids: RefCell<Vec<SolidColorBuffer>>,
-}
-
-impl Ask {
-    /// What the prompt says.
-    pub fn question(&self) -> (String, String) {
-        (
-            format!(
-                "Paste {} bytes ({}) from [{}] into [{}]?",
-                self.transfer.data.len(),
-                self.transfer.mime,
-                self.transfer.from,
-                self.to
-            ),
-            "Enter: paste      Escape: refuse".to_string(),
-        )
-    }
-}
-
-/// How long a prompt waits for an answer.
-const ASK_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The compositor's side of cross-container transfers.
-#[derive(Debug, Default)]
-pub struct ClipboardState {
-    /// A transfer the person is being asked about.
-    pub asking: Option<Ask>,
-    /// What the copy chord took, waiting for a paste chord.
-    pub held: Option<Transfer>,
-    /// What the compositor's own selection serves, when it owns the clipboard.
-    pub offered: Option<Transfer>,
-    /// The MIME types of the clipboard a client set.
-    pub source_mimes: Vec<String>,
-    /// A read in progress: its pipe and its timeout.
-    reading: Option<(RegistrationToken, RegistrationToken)>,
-}
 
 impl Porthole {
     /// A container's clipboard rules; the host's are the defaults.
@@ -115,7 +45,7 @@ impl Porthole {
     }
 
     /// Reports a transfer on the event stream and in the log.
-    fn transfer_event(
+    pub(super) fn transfer_event(
         &mut self,
         from: &str,
         to: Option<&str>,
@@ -141,7 +71,7 @@ fn is_text(mime: &str) -> bool {
     TEXT_MIME_TYPES.contains(&mime)
 }
 
-fn answer(reply: Option<SyncSender<Reply>>, result: Result<Response, String>) {
+pub(super) fn answer(reply: Option<SyncSender<Reply>>, result: Result<Response, String>) {
     if let Some(reply) = reply {
         let _ = reply.send(match result {
             Ok(response) => Reply::ok(response),
@@ -159,7 +89,7 @@ impl State {
             .map(|c| c.name.to_string())
             .or_else(|| {
                 // A host window: the host socket's clients are the container `host`.
-                Some(crate::state::HOST_CONTAINER.to_string())
+                Some(crate::policy::HOST_CONTAINER.to_string())
             })
     }
 
@@ -196,7 +126,7 @@ impl State {
                 format!("container `{from}` does not export its clipboard (export = \"deny\")");
             return refuse(self, then, reason);
         }
-        if self.comp.clipboard_owner.as_deref() != Some(from) {
+        if self.comp.clipboard.owner.as_deref() != Some(from) {
             let reason = format!("container `{from}` has nothing copied");
             return refuse(self, then, reason);
         }
@@ -363,63 +293,8 @@ impl State {
         self.offer(transfer, to, reply);
     }
 
-    /// Shows the prompt for a transfer into a container with `import = "ask"`.
-    fn ask(&mut self, transfer: Transfer, to: String, reply: Option<SyncSender<Reply>>) {
-        if let Some(previous) = self.comp.clipboard.asking.take() {
-            self.refuse_ask(previous, "another transfer was asked for");
-        }
-        let timeout = self
-            .comp
-            .loop_handle
-            .insert_source(Timer::from_duration(ASK_TIMEOUT), |_, _, state| {
-                if let Some(ask) = state.comp.clipboard.asking.take() {
-                    state.refuse_ask(ask, "nobody answered the prompt");
-                    state.comp.queue_redraw_all();
-                }
-                TimeoutAction::Drop
-            })
-            .ok();
-        info!(from = %transfer.from, %to, "asking the person about a clipboard transfer");
-        self.comp.clipboard.asking = Some(Ask {
-            transfer,
-            to,
-            reply,
-            timeout,
-            lines: RefCell::new(None),
-            solids: RefCell::new(Vec::new()),
-        });
-        self.comp.queue_redraw_all();
-    }
-
-    /// The person answered the prompt (Enter: `yes`, Escape: no).
-    pub fn answer_ask(&mut self, yes: bool) {
-        let Some(mut ask) = self.comp.clipboard.asking.take() else {
-            return;
-        };
-        if let Some(timeout) = ask.timeout.take() {
-            self.comp.loop_handle.remove(timeout);
-        }
-        self.comp.queue_redraw_all();
-        if yes {
-            let to = ask.to.clone();
-            self.offer(ask.transfer, &to, ask.reply);
-        } else {
-            self.refuse_ask(ask, "the person refused the paste");
-        }
-    }
-
-    fn refuse_ask(&mut self, mut ask: Ask, reason: &str) {
-        if let Some(timeout) = ask.timeout.take() {
-            self.comp.loop_handle.remove(timeout);
-        }
-        let from = ask.transfer.from.clone();
-        self.comp
-            .transfer_event(&from, Some(&ask.to), Some(&ask.transfer), Some(reason));
-        answer(ask.reply, Err(reason.to_string()));
-    }
-
     /// Offers a transfer to `to`'s clients as the compositor's own selection.
-    fn offer(&mut self, transfer: Transfer, to: &str, reply: Option<SyncSender<Reply>>) {
+    pub(super) fn offer(&mut self, transfer: Transfer, to: &str, reply: Option<SyncSender<Reply>>) {
         let from = transfer.from.clone();
         let rules = self.comp.clipboard_rules(to);
 
@@ -435,7 +310,7 @@ impl State {
         let dh = self.comp.display_handle.clone();
         let seat = self.comp.seat.clone();
         set_data_device_selection(&dh, &seat, mimes, ());
-        self.comp.clipboard_owner = Some(to.to_string());
+        self.comp.clipboard.owner = Some(to.to_string());
         self.comp.clipboard.offered = Some(transfer.clone());
         self.comp.clipboard.source_mimes.clear();
         let focus = seat.get_keyboard().and_then(|k| k.current_focus());

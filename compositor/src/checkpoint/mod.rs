@@ -11,252 +11,38 @@
 //! Slots are kept in `$XDG_RUNTIME_DIR/porthole/slots/<container>/` too (a JSON list and each
 //! window's last frame as PNG), so that a compositor started again shows them and gives them back.
 
-use std::cell::RefCell;
-use std::path::PathBuf;
+pub mod criu;
+mod dev_tty;
+pub mod draw;
+pub mod placeholder;
 
-use porthole_protocols::bridge::server::porthole_bridge_v1::{self, PortholeBridgeV1};
-use porthole_ipc::{Geometry, WindowInfo};
-use serde::{Deserialize, Serialize};
-use smithay::backend::allocator::Fourcc;
-use smithay::backend::renderer::element::memory::MemoryRenderBuffer;
-use smithay::backend::renderer::element::solid::SolidColorBuffer;
+use std::cell::RefCell;
+
+use porthole_ipc::WindowInfo;
+use porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1;
 use smithay::desktop::Window;
-use smithay::reexports::wayland_server::{
-    Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource,
-};
-use smithay::utils::{Logical, Rectangle, Size, Transform};
+use smithay::reexports::wayland_server::Resource;
+use smithay::utils::Size;
 use tracing::{debug, info, warn};
 
-use crate::render::Screenshot;
+pub use self::placeholder::Placeholder;
+use self::placeholder::{dimmed, read_png, sane_geometry, to_rectangle, valid_token, SlotRecord};
+use crate::paths;
+use crate::policy::ClientState;
+use crate::render::image::Screenshot;
 use crate::shell::{window_id, with_meta};
-use crate::state::{ClientState, Porthole, State};
-
-/// How dark a placeholder's picture is drawn: a quarter of its brightness is taken away twice.
-const DIM: u32 = 45;
-
-/// A window of a checkpointed container, kept in its place until the window comes back.
-#[derive(Debug)]
-pub struct Placeholder {
-    /// Listed by `porthole windows`, as checkpointed.
-    pub id: u64,
-    pub container: String,
-    /// The name the container's bridge gave the window (porthole_bridge_v1.set_slot).
-    pub token: String,
-    pub title: String,
-    pub app_id: String,
-    /// The window's content area, in desktop coordinates.
-    pub geometry: Rectangle<i32, Logical>,
-    pub output: Option<String>,
-    /// It had the keyboard focus: it gets it back.
-    pub focused: bool,
-    /// It was minimized: it is not drawn, and comes back minimized.
-    pub minimized: bool,
-    /// It was maximized or fullscreen, and comes back so; `restore` is where it was before.
-    pub maximized: bool,
-    pub fullscreen: bool,
-    pub restore: Option<Rectangle<i32, Logical>>,
-    /// Windows that were above it (ids of other windows, tokens of the container's own), which
-    /// it goes back under.
-    above_ids: Vec<u64>,
-    above_tokens: Vec<String>,
-    /// Its last frame, dimmed.
-    pub picture: Option<MemoryRenderBuffer>,
-    /// Drawing state kept between frames.
-    pub frame: RefCell<Vec<SolidColorBuffer>>,
-    /// Its title bar's text, and the "checkpointed" label with its size.
-    pub title_text: Option<MemoryRenderBuffer>,
-    pub label_text: Option<(MemoryRenderBuffer, Size<i32, Logical>)>,
-}
-
-/// What is stored of a placeholder (`slots.json`).
-#[derive(Debug, Serialize, Deserialize)]
-struct SlotRecord {
-    token: String,
-    title: String,
-    app_id: String,
-    geometry: Geometry,
-    output: Option<String>,
-    focused: bool,
-    above_tokens: Vec<String>,
-    #[serde(default)]
-    minimized: bool,
-    #[serde(default)]
-    maximized: bool,
-    #[serde(default)]
-    fullscreen: bool,
-    #[serde(default)]
-    restore: Option<Geometry>,
-}
-
-fn to_geometry(r: Rectangle<i32, Logical>) -> Geometry {
-    Geometry {
-        x: r.loc.x,
-        y: r.loc.y,
-        width: r.size.w,
-        height: r.size.h,
-    }
-}
-
-fn to_rectangle(g: Geometry) -> Rectangle<i32, Logical> {
-    Rectangle::new((g.x, g.y).into(), (g.width, g.height).into())
-}
-
-/// Whether a token can name a slot: it names files too.
-fn valid_token(token: &str) -> bool {
-    !token.is_empty()
-        && token.len() <= 64
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// Whether a placeholder can be drawn at `g` without overflowing its frame's arithmetic. A
-/// client sets its window geometry as it likes, and the stored slots are the user's to edit.
-fn sane_geometry(g: Rectangle<i32, Logical>) -> bool {
-    (1..=16384).contains(&g.size.w)
-        && (1..=16384).contains(&g.size.h)
-        && g.loc.x.unsigned_abs() <= 1 << 20
-        && g.loc.y.unsigned_abs() <= 1 << 20
-}
-
-/// Where a container's slots are stored.
-fn slots_dir(container: &str) -> anyhow::Result<PathBuf> {
-    Ok(crate::container::containers_root()?
-        .join("slots")
-        .join(container))
-}
-
-/// A picture for a placeholder: the window's last frame, darker.
-fn dimmed(shot: &Screenshot) -> Option<MemoryRenderBuffer> {
-    if shot.width == 0 || shot.height == 0 {
-        return None;
-    }
-    let mut bgra = Vec::with_capacity(shot.rgba.len());
-    for px in shot.rgba.chunks_exact(4) {
-        let dim = |c: u8| (u32::from(c) * DIM / 100) as u8;
-        bgra.extend_from_slice(&[dim(px[2]), dim(px[1]), dim(px[0]), 255]);
-    }
-    Some(MemoryRenderBuffer::from_slice(
-        &bgra,
-        Fourcc::Argb8888,
-        (shot.width as i32, shot.height as i32),
-        1,
-        Transform::Normal,
-        None,
-    ))
-}
-
-impl Placeholder {
-    fn info(&self) -> WindowInfo {
-        WindowInfo {
-            id: self.id,
-            app_id: self.app_id.clone(),
-            title: self.title.clone(),
-            container: self.container.clone(),
-            output: self.output.clone(),
-            geometry: to_geometry(self.geometry),
-            focused: false,
-            maximized: self.maximized,
-            fullscreen: self.fullscreen,
-            minimized: self.minimized,
-            checkpointed: true,
-            slot: Some(self.token.clone()),
-        }
-    }
-
-    fn record(&self) -> SlotRecord {
-        let info = self.info();
-        SlotRecord {
-            token: self.token.clone(),
-            title: self.title.clone(),
-            app_id: self.app_id.clone(),
-            geometry: info.geometry,
-            output: self.output.clone(),
-            focused: self.focused,
-            above_tokens: self.above_tokens.clone(),
-            minimized: self.minimized,
-            maximized: self.maximized,
-            fullscreen: self.fullscreen,
-            restore: self.restore.map(to_geometry),
-        }
-    }
-}
-
-impl GlobalDispatch<PortholeBridgeV1, ()> for State {
-    fn bind(
-        state: &mut Self,
-        _dh: &DisplayHandle,
-        _client: &Client,
-        resource: New<PortholeBridgeV1>,
-        _global_data: &(),
-        data_init: &mut DataInit<'_, Self>,
-    ) {
-        let bridge = data_init.init(resource, ());
-        state.comp.bridges.retain(|b| b.is_alive());
-        state.comp.bridges.push(bridge);
-    }
-
-    fn can_view(client: Client, _global_data: &()) -> bool {
-        client
-            .get_data::<ClientState>()
-            .is_some_and(|c| c.x11 && c.profile.allows(crate::policy::BRIDGE_GLOBAL))
-    }
-}
-
-impl Dispatch<PortholeBridgeV1, ()> for State {
-    fn request(
-        state: &mut Self,
-        client: &Client,
-        resource: &PortholeBridgeV1,
-        request: porthole_bridge_v1::Request,
-        _data: &(),
-        _dh: &DisplayHandle,
-        _data_init: &mut DataInit<'_, Self>,
-    ) {
-        match request {
-            porthole_bridge_v1::Request::SetSlot { surface, token } => {
-                if !valid_token(&token) {
-                    resource.post_error(
-                        0u32,
-                        "a slot token is 1 to 64 characters of A-Z, a-z, 0-9, - and _",
-                    );
-                    return;
-                }
-                let Some(window) = state.comp.shell.window_for_surface(&surface) else {
-                    resource.post_error(0u32, "set_slot names a surface that is no toplevel");
-                    return;
-                };
-                let container = Porthole::client_container(client);
-                with_meta(&window, |m| m.slot = Some(token.clone()));
-                // The toplevel's first configure already has its old size.
-                if let (Some(p), Some(toplevel)) = (
-                    state
-                        .comp
-                        .placeholders
-                        .iter()
-                        .find(|p| p.container == container && p.token == token),
-                    window.toplevel(),
-                ) {
-                    toplevel.with_pending_state(|s| s.size = Some(p.geometry.size));
-                }
-            }
-            porthole_bridge_v1::Request::Destroy => {
-                state.comp.bridges.retain(|b| b != resource);
-            }
-            _ => {}
-        }
-    }
-}
+use crate::state::{Porthole, State};
 
 impl Porthole {
     /// The bridge of a container, if one is connected.
     fn bridge_of(&self, container: &str) -> Option<PortholeBridgeV1> {
-        self.bridges
+        self.checkpoints
+            .bridges
             .iter()
             .find(|b| {
                 b.is_alive()
                     && b.client()
-                        .is_some_and(|c| Porthole::client_container(&c) == container)
+                        .is_some_and(|c| crate::policy::container_of(&c) == container)
             })
             .cloned()
     }
@@ -385,8 +171,10 @@ impl Porthole {
     /// Keeps placeholders for a container (replacing any it had), stores them with their
     /// pictures, and shows them.
     pub fn keep_placeholders(&mut self, name: &str, kept: Vec<(Placeholder, Option<Screenshot>)>) {
-        self.placeholders.retain(|p| p.container != name);
-        let dir = slots_dir(name);
+        self.checkpoints
+            .placeholders
+            .retain(|p| p.container != name);
+        let dir = paths::slots_dir(name);
         if let Ok(dir) = &dir {
             let _ = std::fs::remove_dir_all(dir);
             if let Err(err) = std::fs::create_dir_all(dir) {
@@ -404,7 +192,7 @@ impl Porthole {
                     }
                 }
             }
-            self.placeholders.push(placeholder);
+            self.checkpoints.placeholders.push(placeholder);
         }
         self.store_slots(name);
         self.queue_redraw_all();
@@ -417,15 +205,15 @@ impl Porthole {
         let bg = self.placeholder_color(&p.container);
         let title = format!(
             "{} (checkpointed)",
-            crate::decorations::label(Some(&p.container), &p.title)
+            crate::decorations::text::label(Some(&p.container), &p.title)
         );
-        let fg = crate::decorations::text_color_on(bg);
+        let fg = crate::decorations::text::text_color_on(bg);
         p.title_text = self
             .text
             .render(&title, p.geometry.size.w, titlebar, fg, bg);
         let size = Size::from((p.geometry.size.w.min(180), 28));
-        let bg = crate::render::PROMPT_BACKGROUND;
-        let fg = crate::decorations::text_color_on(bg);
+        let bg = crate::decorations::BOX_BACKGROUND;
+        let fg = crate::decorations::text::text_color_on(bg);
         p.label_text = self
             .text
             .render("checkpointed", size.w, size.h, fg, bg)
@@ -434,10 +222,11 @@ impl Porthole {
 
     /// Writes a container's slots; removes the directory once none is left.
     fn store_slots(&self, name: &str) {
-        let Ok(dir) = slots_dir(name) else {
+        let Ok(dir) = paths::slots_dir(name) else {
             return;
         };
         let records: Vec<SlotRecord> = self
+            .checkpoints
             .placeholders
             .iter()
             .filter(|p| p.container == name)
@@ -457,7 +246,7 @@ impl Porthole {
 
     /// Shows the slots a compositor before this one kept (`$XDG_RUNTIME_DIR/porthole/slots`).
     pub fn load_placeholders(&mut self) {
-        let Ok(root) = crate::container::containers_root().map(|r| r.join("slots")) else {
+        let Ok(root) = paths::slots_root() else {
             return;
         };
         let Ok(entries) = std::fs::read_dir(&root) else {
@@ -505,7 +294,7 @@ impl Porthole {
                     label_text: None,
                 };
                 self.label_placeholder(&mut placeholder);
-                self.placeholders.push(placeholder);
+                self.checkpoints.placeholders.push(placeholder);
             }
             info!(container = %name, "showing the windows of a checkpointed container");
         }
@@ -516,10 +305,11 @@ impl Porthole {
         let (container, token) = with_meta(window, |m| (m.container.clone(), m.slot.clone()));
         let token = token?;
         let index = self
+            .checkpoints
             .placeholders
             .iter()
             .position(|p| p.container == container && p.token == token)?;
-        let placeholder = self.placeholders.remove(index);
+        let placeholder = self.checkpoints.placeholders.remove(index);
         self.store_slots(&container);
         debug!(%container, %token, "a window took its slot back");
         Some(placeholder)
@@ -546,9 +336,11 @@ impl Porthole {
 
     /// Forgets a container's placeholders (the container was removed).
     pub fn forget_placeholders(&mut self, name: &str) {
-        let before = self.placeholders.len();
-        self.placeholders.retain(|p| p.container != name);
-        if self.placeholders.len() != before {
+        let before = self.checkpoints.placeholders.len();
+        self.checkpoints
+            .placeholders
+            .retain(|p| p.container != name);
+        if self.checkpoints.placeholders.len() != before {
             self.store_slots(name);
             self.queue_redraw_all();
         }
@@ -556,7 +348,7 @@ impl Porthole {
 
     /// `porthole windows` lists placeholders too, as checkpointed.
     pub fn placeholder_infos(&self) -> impl Iterator<Item = WindowInfo> + '_ {
-        self.placeholders.iter().map(Placeholder::info)
+        self.checkpoints.placeholders.iter().map(Placeholder::info)
     }
 }
 
@@ -591,47 +383,5 @@ impl State {
         bridge.detach();
         info!(container = name, pid, windows = count, "checkpointing");
         Ok((pid, count))
-    }
-}
-
-/// Reads a stored picture back.
-fn read_png(path: &std::path::Path) -> Option<Screenshot> {
-    let file = std::fs::File::open(path).ok()?;
-    let decoder = png::Decoder::new(std::io::BufReader::new(file));
-    let mut reader = decoder.read_info().ok()?;
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).ok()?;
-    if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
-        return None;
-    }
-    buf.truncate(info.buffer_size());
-    Some(Screenshot {
-        width: info.width,
-        height: info.height,
-        rgba: buf,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_refuse_geometry_their_frame_cannot_hold() {
-        let rect = |x, y, w, h| Rectangle::new((x, y).into(), (w, h).into());
-        assert!(sane_geometry(rect(-1280, 20, 640, 480)));
-        assert!(!sane_geometry(rect(0, 0, i32::MAX, 10)));
-        assert!(!sane_geometry(rect(i32::MIN, 0, 10, 10)));
-        assert!(!sane_geometry(rect(0, 0, 0, 10)));
-    }
-
-    #[test]
-    fn tokens_are_safe_file_names() {
-        assert!(valid_token("x11-4194305"));
-        assert!(valid_token("wl-12"));
-        assert!(!valid_token(""));
-        assert!(!valid_token("../etc"));
-        assert!(!valid_token("a/b"));
-        assert!(!valid_token(&"a".repeat(65)));
     }
 }

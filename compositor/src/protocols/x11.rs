@@ -11,7 +11,8 @@ use smithay::reexports::wayland_server::{
 };
 use std::sync::Mutex;
 
-use crate::state::{ClientState, Porthole, State};
+use crate::policy::ClientState;
+use crate::state::{Porthole, State};
 
 /// A toplevel a bridge follows, and the position last sent for it.
 #[derive(Debug)]

@@ -9,7 +9,6 @@
 //! or handle is destroyed, and when the compositor stops.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -118,12 +117,6 @@ impl SessionData {
     }
 }
 
-fn sessions_file(container: &str) -> anyhow::Result<PathBuf> {
-    Ok(crate::container::state_dir()?
-        .join("porthole/sessions")
-        .join(format!("{container}.json")))
-}
-
 /// A fresh session id: 128 random bits in hex.
 fn new_id() -> String {
     let mut bytes = [0u8; 16];
@@ -138,7 +131,7 @@ fn new_id() -> String {
 impl Sessions {
     fn container(&mut self, container: &str) -> &mut Stored {
         self.stored.entry(container.to_string()).or_insert_with(|| {
-            let path = match sessions_file(container) {
+            let path = match crate::paths::sessions_file(container) {
                 Ok(path) => path,
                 Err(_) => return Stored::default(),
             };
@@ -165,7 +158,7 @@ impl Sessions {
 
     fn write(&mut self, container: &str) {
         let stored = self.container(container).clone();
-        let written = sessions_file(container).and_then(|path| {
+        let written = crate::paths::sessions_file(container).and_then(|path| {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
@@ -250,7 +243,7 @@ impl Porthole {
 
     /// The window an xdg_toplevel belongs to.
     fn window_of_toplevel(&self, toplevel: &XdgToplevel) -> Option<Window> {
-        let surface = self.xdg_shell_state.get_toplevel(toplevel)?;
+        let surface = self.globals.xdg_shell.get_toplevel(toplevel)?;
         self.shell.window_for_surface(surface.wl_surface())
     }
 
@@ -394,7 +387,8 @@ impl Porthole {
         }
         let restore = if restore {
             let mapped = self
-                .xdg_shell_state
+                .globals
+                .xdg_shell
                 .get_toplevel(toplevel)
                 .is_some_and(|t| t.is_initial_configure_sent());
             if mapped {
@@ -455,7 +449,7 @@ impl Dispatch<XdgSessionManagerV1, ()> for State {
         else {
             return;
         };
-        let container = Porthole::client_container(client);
+        let container = crate::policy::container_of(client);
         if !matches!(reason, WEnum::Value(_)) {
             manager.post_error(
                 xdg_session_manager_v1::Error::InvalidReason,

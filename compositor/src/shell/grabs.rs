@@ -1,6 +1,7 @@
 //! Pointer grabs that move and resize windows.
 
 use smithay::desktop::Window;
+use smithay::input::pointer::Focus;
 use smithay::input::pointer::{
     AxisFrame, ButtonEvent, GestureHoldBeginEvent, GestureHoldEndEvent, GesturePinchBeginEvent,
     GesturePinchEndEvent, GesturePinchUpdateEvent, GestureSwipeBeginEvent, GestureSwipeEndEvent,
@@ -9,7 +10,7 @@ use smithay::input::pointer::{
 };
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
-use smithay::utils::{Logical, Point, Rectangle, Size};
+use smithay::utils::{Logical, Point, Rectangle, Serial, Size};
 use smithay::wayland::compositor::with_states;
 use smithay::wayland::shell::xdg::SurfaceCachedState;
 
@@ -313,5 +314,48 @@ impl Porthole {
             loc.y = resize.initial.loc.y + resize.initial.size.h - size.h;
         }
         self.shell.space.map_element(window.clone(), loc, false);
+    }
+}
+
+impl State {
+    /// Moves a window with the pointer until the button is released.
+    pub fn start_move(
+        &mut self,
+        window: Window,
+        start_data: smithay::input::pointer::GrabStartData<State>,
+        serial: Serial,
+    ) {
+        let Some(pointer) = self.comp.seat.get_pointer() else {
+            return;
+        };
+        let Some(initial) = self.comp.shell.space.element_location(&window) else {
+            return;
+        };
+        let grab = MoveGrab {
+            start_data,
+            window,
+            initial,
+        };
+        pointer.set_grab(self, grab, serial, Focus::Clear);
+    }
+
+    /// Resizes a window with the pointer from `edges` until the button is released.
+    pub fn start_resize(
+        &mut self,
+        window: Window,
+        start_data: smithay::input::pointer::GrabStartData<State>,
+        edges: xdg_toplevel::ResizeEdge,
+        serial: Serial,
+    ) {
+        let Some(pointer) = self.comp.seat.get_pointer() else {
+            return;
+        };
+        let Some(geo) = self.comp.shell.space.element_geometry(&window) else {
+            return;
+        };
+        let Some(grab) = ResizeGrab::start(start_data, window, edges, geo) else {
+            return;
+        };
+        pointer.set_grab(self, grab, serial, Focus::Clear);
     }
 }

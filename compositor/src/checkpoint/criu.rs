@@ -17,7 +17,9 @@ use anyhow::Context as _;
 use porthole_ipc::{Command, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::{ctl, dev_tty};
+use super::dev_tty;
+use crate::ipc::client as ctl;
+use crate::paths;
 
 /// What `porthole checkpoint` records next to CRIU's images.
 #[derive(Debug, Serialize, Deserialize)]
@@ -55,13 +57,6 @@ pub fn find_criu() -> anyhow::Result<PathBuf> {
         version.trim()
     );
     Ok(criu)
-}
-
-/// Where a container's checkpoint goes by default: `$XDG_STATE_HOME/porthole/checkpoints/NAME`
-/// (`~/.local/state/...`), which outlives a reboot, unlike the runtime directory.
-pub fn default_dir(name: &str) -> anyhow::Result<PathBuf> {
-    let state = crate::container::state_dir().context("give --dir")?;
-    Ok(state.join("porthole/checkpoints").join(name))
 }
 
 /// CRIU needs root; says so, and how, for `what`.
@@ -123,7 +118,7 @@ pub fn start_checkpointable(args: &[std::ffi::OsString], name: &str) -> anyhow::
         if let Some(status) = child.try_wait()? {
             anyhow::bail!(
                 "the sandbox exited at once ({status}); its output is in {} inside it",
-                crate::sandbox::CHECKPOINTABLE_LOG
+                crate::containers::sandbox::CHECKPOINTABLE_LOG
             );
         }
         // Connected, and bound porthole_bridge_v1: ready to be checkpointed.
@@ -133,7 +128,7 @@ pub fn start_checkpointable(args: &[std::ffi::OsString], name: &str) -> anyhow::
         connected,
         "the bridge of `{name}` did not connect within 10 s; its output is in {} inside the \
          container",
-        crate::sandbox::CHECKPOINTABLE_LOG
+        crate::containers::sandbox::CHECKPOINTABLE_LOG
     );
     // The outer bwrap process is left to run: it exits when the sandbox does.
     std::mem::forget(child);
@@ -385,7 +380,7 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
     let criu = find_criu()?;
     let dir = match dir {
         Some(dir) => dir,
-        None => default_dir(name)?,
+        None => paths::checkpoint_dir(name)?,
     };
     let info = container_info(name)?.with_context(|| format!("no container `{name}`"))?;
     if let Some(init) = info.bridge_pid {
@@ -490,7 +485,7 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
     Ok(())
 }
 
-/// A root for the restored container: the mount points of [`crate::sandbox::bwrap_args`]'s
+/// A root for the restored container: the mount points of [`crate::containers::sandbox::bwrap_args`]'s
 /// layout (CRIU mounts the container's file systems on them). It stays while the container runs.
 fn restore_root(dir: &Path) -> anyhow::Result<PathBuf> {
     let root = dir.join("root");
@@ -517,7 +512,7 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
     let criu = find_criu()?;
     let dir = match dir {
         Some(dir) => dir,
-        None => default_dir(name)?,
+        None => paths::checkpoint_dir(name)?,
     };
     let meta: Meta = serde_json::from_slice(
         &std::fs::read(dir.join("meta.json"))
@@ -575,13 +570,11 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
         .trim()
         .parse()
         .context("CRIU's pidfile holds no pid")?;
-    let respawn: Vec<porthole_ipc::Respawn> = std::fs::read(format!(
-        "/proc/{pid}/root{}",
-        porthole_ipc::RESPAWN_FILE
-    ))
-    .ok()
-    .and_then(|text| serde_json::from_slice(&text).ok())
-    .unwrap_or_default();
+    let respawn: Vec<porthole_ipc::Respawn> =
+        std::fs::read(format!("/proc/{pid}/root{}", porthole_ipc::RESPAWN_FILE))
+            .ok()
+            .and_then(|text| serde_json::from_slice(&text).ok())
+            .unwrap_or_default();
     reattach(pid)?;
     if !respawn.is_empty() {
         let commands: Vec<String> = respawn.iter().map(|r| r.argv.join(" ")).collect();

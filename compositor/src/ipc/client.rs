@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use porthole_ipc::{Command, Event, Reply, ReplyBody, Request, Response};
 
-use crate::control::socket_path;
+use crate::paths;
 
 /// A connection to a running compositor.
 pub struct Connection {
@@ -18,7 +18,7 @@ pub struct Connection {
 impl Connection {
     /// Connects to the control socket (`PORTHOLE_SOCKET` or the default path).
     pub fn open() -> anyhow::Result<Self> {
-        let path = socket_path()?;
+        let path = paths::control_socket()?;
         Self::open_at(&path)
     }
 

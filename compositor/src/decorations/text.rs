@@ -1,5 +1,5 @@
-//! What the compositor draws around windows that no client can fake: the container's colour and
-//! name. Titles are labels from the client, so they are cleaned before they are drawn.
+//! The text in title bars, placeholders and the prompt: `[container] title` labels, cleaned of
+//! what could make a client's title lie, rendered with the first font found.
 
 use std::path::Path;
 

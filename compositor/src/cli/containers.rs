@@ -1,0 +1,271 @@
+//! `porthole containers`, `container add|remove`, `run`, `env`, `x11` and `clipboard copy`:
+//! containers, the sandboxes wired to them and what moves between them.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use porthole_ipc::{Command, Response};
+
+use super::unexpected;
+use crate::checkpoint::criu;
+use crate::containers::sandbox::{self, Engine, Sandbox};
+use crate::ipc::client;
+use crate::paths;
+
+/// `porthole container` subcommands.
+#[derive(Subcommand)]
+pub enum ContainerCmd {
+    /// Create a container: its directory and Wayland socket.
+    Add {
+        /// Its name: 1 to 32 of a-z, 0-9, '-' and '_'.
+        name: String,
+        /// trusted, untrusted (default), kiosk, or a [profile.NAME] of the configuration.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Its colour, #rrggbb.
+        #[arg(long)]
+        color: Option<String>,
+    },
+    /// Disconnect its clients and remove its directory.
+    Remove {
+        /// The container.
+        name: String,
+    },
+}
+
+/// `porthole clipboard` subcommands.
+#[derive(Subcommand)]
+pub enum ClipboardCmd {
+    /// Offer container FROM's clipboard to container TO, under both containers' rules.
+    Copy {
+        /// The container whose clipboard is taken (`host` for the host's).
+        #[arg(long)]
+        from: String,
+        /// The container it is offered to.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+/// The options of `porthole run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The container.
+    name: String,
+    /// Keep the host's network (and with it the host's abstract sockets, such as an X
+    /// server's); by default the sandbox has none.
+    #[arg(long)]
+    network: bool,
+    /// Start no X11 server for the command, even if the container has `x11 = true`.
+    #[arg(long)]
+    no_x11: bool,
+    /// Start the sandbox so that `porthole checkpoint` can dump it with CRIU: its bridge
+    /// serves its Wayland socket and X display inside it, it runs in the background (its
+    /// output goes to /tmp/porthole-run.log inside it), and it has no GPU. Needs root.
+    #[arg(long, conflicts_with_all = ["no_x11", "network"])]
+    checkpointable: bool,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
+    command: Vec<OsString>,
+}
+
+/// `porthole containers`.
+pub fn list(json: bool) -> anyhow::Result<()> {
+    let Response::Containers { containers } = client::request(Command::Containers)? else {
+        return Err(unexpected("containers"));
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&containers)?);
+        return Ok(());
+    }
+    println!(
+        "{:<16} {:<10} {:<8} {:>7} {:>7} {:>10}  SOCKET",
+        "NAME", "PROFILE", "COLOR", "CLIENTS", "WINDOWS", "SHM"
+    );
+    for c in containers {
+        println!(
+            "{:<16} {:<10} {:<8} {:>7} {:>7} {:>10}  {}",
+            c.name,
+            c.profile,
+            c.color,
+            c.clients,
+            c.windows,
+            human_bytes(c.shm_bytes),
+            c.socket
+        );
+    }
+    Ok(())
+}
+
+/// `porthole container add|remove`.
+pub fn container(action: ContainerCmd) -> anyhow::Result<()> {
+    match action {
+        ContainerCmd::Add {
+            name,
+            profile,
+            color,
+        } => {
+            client::request(Command::ContainerAdd {
+                name: name.clone(),
+                profile,
+                color,
+            })?;
+            let (dir, _) = container_dir(&name)?;
+            println!("{}", dir.display());
+        }
+        ContainerCmd::Remove { name } => {
+            client::request(Command::ContainerRemove { name })?;
+        }
+    }
+    Ok(())
+}
+
+/// `porthole run`: the command in a bubblewrap sandbox wired to the container, which is created
+/// (untrusted) when it does not exist.
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let RunArgs {
+        name,
+        network,
+        no_x11,
+        checkpointable,
+        command,
+    } = args;
+    if checkpointable {
+        // CRIU cannot restore a user namespace together with a network namespace, the one bwrap
+        // makes for an ordinary user: root starts checkpointable containers.
+        criu::ensure_root("porthole run --checkpointable")?;
+    }
+    let (dir, x11) = match container_dir(&name) {
+        Ok(found) => found,
+        Err(_) => {
+            client::request(Command::ContainerAdd {
+                name: name.clone(),
+                profile: None,
+                color: None,
+            })?;
+            eprintln!("porthole: created container `{name}` (untrusted)");
+            container_dir(&name)?
+        }
+    };
+    let bridge = if (x11 && !no_x11) || checkpointable {
+        Some(find_bridge()?)
+    } else {
+        None
+    };
+    let sandbox = if checkpointable {
+        Sandbox::Checkpointable
+    } else {
+        Sandbox::Plain
+    };
+    let args = sandbox::bwrap_args(&dir, &name, network, bridge.as_deref(), sandbox, &command);
+    if checkpointable {
+        anyhow::ensure!(
+            x11,
+            "container `{name}` has x11 = false: a checkpointable container needs its bridge \
+             (porthole-bridge), which serves its X display and Wayland socket"
+        );
+        criu::start_checkpointable(&args, &name)?;
+        eprintln!(
+            "porthole: `{name}` runs in the background, checkpointable; its output goes to {} \
+             inside it",
+            sandbox::CHECKPOINTABLE_LOG
+        );
+        return Ok(());
+    }
+    let err = std::process::Command::new("bwrap").args(&args).exec();
+    Err(anyhow::anyhow!(
+        "cannot start bwrap: {err}; install bubblewrap (apt-get install bubblewrap)"
+    ))
+}
+
+/// `porthole env`.
+pub fn env(name: &str, engine: Engine) -> anyhow::Result<()> {
+    let (dir, x11) = container_dir(name)?;
+    println!("{}", sandbox::env_flags(&dir, engine, x11));
+    Ok(())
+}
+
+/// `porthole x11`: becomes the container's bridge, serving its X display from the host.
+pub fn x11(name: &str, pid: u32) -> anyhow::Result<()> {
+    let (dir, x11) = container_dir(name)?;
+    anyhow::ensure!(
+        x11,
+        "container `{name}` has x11 = false in the configuration"
+    );
+    let bridge = find_bridge()?;
+    let err = std::process::Command::new(&bridge)
+        .arg("--x11-dir")
+        .arg(&dir)
+        .arg("--pid")
+        .arg(pid.to_string())
+        .env("WAYLAND_DISPLAY", dir.join(paths::CONTAINER_SOCKET))
+        .exec();
+    Err(anyhow::anyhow!("cannot start {}: {err}", bridge.display()))
+}
+
+/// `porthole clipboard copy`.
+pub fn clipboard(action: ClipboardCmd) -> anyhow::Result<()> {
+    let ClipboardCmd::Copy { from, to } = action;
+    let response = client::request(Command::ClipboardCopy {
+        from: from.clone(),
+        to: to.clone(),
+    })?;
+    if let Response::ClipboardCopied { mime, bytes } = response {
+        println!("{bytes} bytes ({mime}) from {from} offered to {to}");
+    }
+    Ok(())
+}
+
+/// `porthole-bridge`: next to this executable (as cargo and packages install it), else on PATH.
+fn find_bridge() -> anyhow::Result<PathBuf> {
+    const NAME: &str = "porthole-bridge";
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(NAME)));
+    let on_path = || {
+        std::env::split_paths(&std::env::var_os("PATH")?)
+            .map(|dir| dir.join(NAME))
+            .find(|p| p.is_file())
+    };
+    beside
+        .filter(|p| p.is_file())
+        .or_else(on_path)
+        .with_context(|| {
+            format!(
+                "{NAME} is not installed next to porthole or on PATH; build it with \
+             `cargo build --release -p porthole-bridge`, or run without X11 (--no-x11)"
+            )
+        })
+}
+
+/// A container's directory on the host, and whether it wants X11.
+fn container_dir(name: &str) -> anyhow::Result<(PathBuf, bool)> {
+    let Response::Containers { containers } = client::request(Command::Containers)? else {
+        return Err(unexpected("containers"));
+    };
+    let container = containers
+        .into_iter()
+        .find(|c| c.name == name)
+        .with_context(|| {
+            format!("no container named `{name}`; create it with `porthole container add {name}`")
+        })?;
+    anyhow::ensure!(
+        container.socket.starts_with('/'),
+        "container `{name}` came from a security context: its socket belongs to its sandbox"
+    );
+    let socket = PathBuf::from(container.socket);
+    let dir = socket.parent().map(PathBuf::from).unwrap_or(socket);
+    Ok((dir, container.x11))
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1}GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1}MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1}KiB", n as f64 / 1024.0),
+        n => format!("{n}B"),
+    }
+}

@@ -1,0 +1,194 @@
+//! The `porthole` commands: one file per group, each turning its arguments into control requests
+//! (or, for `serve`, running the compositor) and printing what comes back.
+
+mod containers;
+mod input;
+mod serve;
+mod windows;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use porthole_ipc::{Command, Response};
+
+use crate::config::Config;
+use crate::ipc::client;
+
+/// The command line of `porthole`.
+#[derive(Parser)]
+#[command(
+    name = "porthole",
+    version,
+    about = "A Wayland compositor that gives every container its own window onto one desktop"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the compositor.
+    Serve(serve::ServeArgs),
+    /// Write what an output shows as PNG.
+    Screenshot(windows::ScreenshotArgs),
+    /// List mapped windows.
+    Windows {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List outputs.
+    Outputs {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an output until the compositor stops; `[output.NAME]` in the configuration keeps
+    /// settings across restarts.
+    Output {
+        #[command(subcommand)]
+        command: windows::OutputCmd,
+    },
+    /// Print the version of this binary and of the running compositor.
+    Version,
+    /// Check a configuration file.
+    Validate {
+        /// The file to check.
+        file: PathBuf,
+    },
+    /// Send synthetic input (for tests and scripting; only through the control socket).
+    Input {
+        #[command(subcommand)]
+        input: input::InputCmd,
+    },
+    /// Act on a window (the focused one unless --id is given).
+    Window {
+        /// What to do.
+        #[arg(value_enum)]
+        action: windows::WindowActionArg,
+        /// Window id from `porthole windows`.
+        #[arg(long)]
+        id: Option<u64>,
+    },
+    /// List containers.
+    Containers {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add or remove a container at run time.
+    Container {
+        #[command(subcommand)]
+        action: containers::ContainerCmd,
+    },
+    /// Run a command in a bubblewrap sandbox wired to a container (created if missing).
+    Run(containers::RunArgs),
+    /// Checkpoint a container started with `porthole run --checkpointable` with CRIU: its
+    /// windows stay in place as placeholders, and the container is dumped and stopped. Needs
+    /// root and CRIU 4 (PORTHOLE_CRIU).
+    Checkpoint {
+        /// The container.
+        name: String,
+        /// Where CRIU's images go (default: $XDG_STATE_HOME/porthole/checkpoints/NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Stop the container's processes that hold GPU state (which CRIU cannot dump) and
+        /// start them again after the restore; without it, they make the checkpoint fail.
+        #[arg(long)]
+        stop_gpu_clients: bool,
+    },
+    /// Restore a checkpointed container: its windows take their places back.
+    Restore {
+        /// The container.
+        name: String,
+        /// Where `porthole checkpoint` put CRIU's images.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Print the flags that wire a container engine to a container.
+    Env {
+        /// The container.
+        name: String,
+        /// The engine.
+        #[arg(long = "for", value_enum, default_value = "shell")]
+        engine: crate::containers::sandbox::Engine,
+    },
+    /// Serve a container's X display from the host, for a container an engine started with the
+    /// flags of `porthole env` (Xwayland joins the IPC namespace of the container's process PID,
+    /// so MIT-SHM works). Runs until interrupted.
+    X11 {
+        /// The container.
+        name: String,
+        /// A process of the engine's container, e.g. `podman inspect -f '{{.State.Pid}}' NAME`.
+        #[arg(long)]
+        pid: u32,
+    },
+    /// Move a selection between containers (the person's explicit request).
+    Clipboard {
+        #[command(subcommand)]
+        action: containers::ClipboardCmd,
+    },
+    /// Print compositor events as JSON lines until interrupted.
+    Events,
+    /// Stop the compositor.
+    Quit,
+}
+
+/// Carries out one `porthole` command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Cmd::Serve(args) => serve::serve(args),
+        Cmd::Screenshot(args) => windows::screenshot(args),
+        Cmd::Windows { json } => windows::list_windows(json),
+        Cmd::Outputs { json } => windows::list_outputs(json),
+        Cmd::Output { command } => windows::output(command),
+        Cmd::Window { action, id } => windows::window(action, id),
+        Cmd::Input { input } => input::input(input),
+        Cmd::Containers { json } => containers::list(json),
+        Cmd::Container { action } => containers::container(action),
+        Cmd::Run(args) => containers::run(args),
+        Cmd::Env { name, engine } => containers::env(&name, engine),
+        Cmd::X11 { name, pid } => containers::x11(&name, pid),
+        Cmd::Clipboard { action } => containers::clipboard(action),
+        Cmd::Checkpoint {
+            name,
+            dir,
+            stop_gpu_clients,
+        } => crate::checkpoint::criu::checkpoint(&name, dir, stop_gpu_clients),
+        Cmd::Restore { name, dir } => crate::checkpoint::criu::restore(&name, dir),
+        Cmd::Version => {
+            println!("porthole {}", env!("CARGO_PKG_VERSION"));
+            match client::request(Command::Version) {
+                Ok(Response::Version {
+                    compositor,
+                    wayland_socket,
+                }) => println!("running compositor {compositor}, WAYLAND_DISPLAY={wayland_socket}"),
+                Ok(_) => {}
+                Err(err) => println!("no running compositor: {err:#}"),
+            }
+            Ok(())
+        }
+        Cmd::Validate { file } => {
+            Config::load(&file)?;
+            println!("{}: valid", file.display());
+            Ok(())
+        }
+        Cmd::Events => client::Connection::open()?.events(|event| {
+            match serde_json::to_string(&event) {
+                Ok(line) => println!("{line}"),
+                Err(err) => eprintln!("porthole: unprintable event: {err}"),
+            }
+            true
+        }),
+        Cmd::Quit => {
+            client::request(Command::Quit)?;
+            Ok(())
+        }
+    }
+}
+
+/// An unexpected reply: the compositor and this binary do not agree on the control API.
+fn unexpected(what: &str) -> anyhow::Error {
+    anyhow::anyhow!("unexpected reply to {what}: is the running compositor another version?")
+}

@@ -1,0 +1,439 @@
+//! Porthole's configuration: a TOML file read with serde, unknown keys rejected.
+//!
+//! Values that need checking beyond their TOML type (colours, key combinations, output modes)
+//! are parsed while deserializing, so a mistake is reported by `toml` with its line and column.
+
+mod bindings;
+mod containers;
+mod outputs;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::policy::Profile;
+
+pub use self::bindings::{normalize_keysym, Action, KeyCombo, Mods};
+pub use self::containers::{
+    ByteSize, ClipboardRules, ContainerConfig, ContainerName, Export, GlobalName, Import, Limits,
+    Oversize, ProfileConfig, TEXT_MIME_TYPES,
+};
+pub use self::outputs::{OutputConfig, OutputMode, OutputTransform};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Keyboard layout and repeat.
+    pub keyboard: KeyboardConfig,
+    /// Colours and sizes of what the compositor draws.
+    pub appearance: AppearanceConfig,
+    /// The headless backend's virtual outputs.
+    pub headless: HeadlessConfig,
+    /// Pointer devices (mice, touchpads) on a real seat.
+    pub pointer: PointerConfig,
+    /// What starts with the session.
+    pub session: SessionConfig,
+    /// Outputs by connector name, `[output.NAME]` (e.g. `[output.HDMI-A-1]`).
+    #[serde(rename = "output")]
+    pub outputs: BTreeMap<String, OutputConfig>,
+    /// Key combinations the compositor keeps for itself; clients never see them.
+    pub bindings: BTreeMap<KeyCombo, Action>,
+    /// Containers that get their own Wayland socket at start, `[container.NAME]`.
+    #[serde(rename = "container")]
+    pub containers: BTreeMap<ContainerName, ContainerConfig>,
+    /// Custom profiles, `[profile.NAME]`: allow-lists of Wayland interfaces.
+    #[serde(rename = "profile")]
+    pub profiles: BTreeMap<String, ProfileConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            keyboard: KeyboardConfig::default(),
+            appearance: AppearanceConfig::default(),
+            headless: HeadlessConfig::default(),
+            pointer: PointerConfig::default(),
+            session: SessionConfig::default(),
+            outputs: BTreeMap::new(),
+            bindings: default_bindings(),
+            containers: BTreeMap::new(),
+            profiles: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_bindings() -> BTreeMap<KeyCombo, Action> {
+    [
+        ("Super+Q", Action::Close),
+        ("Super+M", Action::ToggleMaximize),
+        ("Super+F", Action::ToggleFullscreen),
+        ("Super+N", Action::Minimize),
+        ("Alt+Tab", Action::FocusNext),
+        ("Alt+Shift+Tab", Action::FocusPrevious),
+        ("Super+Shift+E", Action::Quit),
+        ("Ctrl+Shift+C", Action::ClipboardCopy),
+        ("Ctrl+Shift+V", Action::ClipboardPaste),
+        ("Super+Return", Action::Spawn("foot".into())),
+    ]
+    .into_iter()
+    .map(|(combo, action)| {
+        (
+            KeyCombo::parse(combo).expect("default bindings parse"),
+            action,
+        )
+    })
+    .collect()
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("invalid configuration in {}", path.display()))
+    }
+
+    /// Parses configuration text. Errors carry the line and column of the offending value.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let mut config: Config = toml::from_str(text).map_err(|err| anyhow::anyhow!("{err}"))?;
+        // A file with a [bindings] table replaces the defaults as a whole, except that the quit
+        // binding is kept unless rebound: a person must always be able to leave the session.
+        if !config.bindings.values().any(|a| *a == Action::Quit) {
+            config.bindings.insert(
+                KeyCombo::parse("Super+Shift+E").expect("parses"),
+                Action::Quit,
+            );
+        }
+        for name in config.profiles.keys() {
+            if BUILTIN_PROFILES.contains(&name.as_str()) {
+                anyhow::bail!(
+                    "[profile.{name}] would replace a built-in profile; choose another name"
+                );
+            }
+        }
+        for (name, output) in &config.outputs {
+            output
+                .check()
+                .map_err(|err| anyhow::anyhow!("[output.{name}]: {err}"))?;
+        }
+        for (name, container) in &config.containers {
+            let profile = container.profile.get_ref();
+            if config.profile(profile).is_none() {
+                let line = line_of(text, container.profile.span().start);
+                anyhow::bail!(
+                    "line {line}: container `{name}` uses profile `{profile}`, which is neither \
+                     trusted, untrusted, kiosk nor a [profile.{profile}] table"
+                );
+            }
+        }
+        Ok(config)
+    }
+
+    /// The profile called `name`: a built-in one or a `[profile.NAME]` table.
+    pub fn profile(&self, name: &str) -> Option<Profile> {
+        match name {
+            "trusted" => Some(Profile::Trusted),
+            "untrusted" => Some(Profile::Untrusted),
+            "kiosk" => Some(Profile::Kiosk),
+            custom => self.profiles.get(custom).map(|p| Profile::Custom {
+                name: custom.to_string(),
+                allow: Arc::new(p.allow.iter().map(|g| g.to_string()).collect()),
+            }),
+        }
+    }
+}
+
+/// Profiles that need no table.
+pub const BUILTIN_PROFILES: &[&str] = &["trusted", "untrusted", "kiosk"];
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Keyboard settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeyboardConfig {
+    /// xkb layout, e.g. `us` or `de,us`.
+    pub layout: String,
+    /// xkb variant.
+    pub variant: String,
+    /// xkb options, e.g. `ctrl:nocaps`.
+    pub options: String,
+    /// Milliseconds before a held key repeats.
+    pub repeat_delay: u16,
+    /// Repeats per second.
+    pub repeat_rate: u16,
+}
+
+impl Default for KeyboardConfig {
+    fn default() -> Self {
+        Self {
+            layout: "us".into(),
+            variant: String::new(),
+            options: String::new(),
+            repeat_delay: 600,
+            repeat_rate: 25,
+        }
+    }
+}
+
+/// What the compositor draws itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppearanceConfig {
+    /// Desktop background.
+    pub background: Color,
+    /// Frame colour of the focused window.
+    pub focused: Color,
+    /// Frame colour of other windows.
+    pub unfocused: Color,
+    /// Border width around server-side decorated windows, in logical pixels (0–32).
+    pub border_width: u8,
+    /// Title bar height, in logical pixels (0–64; 0 hides it).
+    pub titlebar_height: u8,
+}
+
+impl Default for AppearanceConfig {
+    fn default() -> Self {
+        Self {
+            background: Color::rgb(0x20, 0x24, 0x28),
+            focused: Color::rgb(0x5a, 0x8f, 0xd0),
+            unfocused: Color::rgb(0x50, 0x50, 0x58),
+            border_width: 2,
+            titlebar_height: 24,
+        }
+    }
+}
+
+/// The headless backend.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HeadlessConfig {
+    /// One virtual output per entry, placed left to right.
+    pub outputs: Vec<OutputMode>,
+}
+
+impl Default for HeadlessConfig {
+    fn default() -> Self {
+        Self {
+            outputs: vec![OutputMode {
+                width: 1280,
+                height: 720,
+                refresh_hz: 60,
+            }],
+        }
+    }
+}
+
+/// Pointer devices: libinput's settings, applied to every mouse and touchpad as it appears.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PointerConfig {
+    /// Acceleration speed from -1.0 (slowest) to 1.0 (fastest).
+    pub accel_speed: f64,
+    /// `adaptive` (speed-dependent) or `flat` (constant factor).
+    pub accel_profile: AccelProfile,
+    /// Touchpads: a tap clicks.
+    pub tap_to_click: bool,
+    /// Content follows the fingers when scrolling.
+    pub natural_scroll: bool,
+}
+
+impl Default for PointerConfig {
+    fn default() -> Self {
+        Self {
+            accel_speed: 0.0,
+            accel_profile: AccelProfile::Adaptive,
+            tap_to_click: true,
+            natural_scroll: false,
+        }
+    }
+}
+
+/// libinput's pointer acceleration profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccelProfile {
+    /// Faster movements go further.
+    Adaptive,
+    /// A constant factor.
+    Flat,
+}
+
+/// An sRGB colour written `#rrggbb` or `#rrggbbaa`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Color {
+    /// Red.
+    pub r: u8,
+    /// Green.
+    pub g: u8,
+    /// Blue.
+    pub b: u8,
+    /// Alpha.
+    pub a: u8,
+}
+
+impl Color {
+    /// An opaque colour.
+    pub const fn rgb(r: u8, g: u8, b: u8) -> Self {
+        Self { r, g, b, a: 255 }
+    }
+
+    /// Parses `#rrggbb` or `#rrggbbaa`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad = || format!("`{text}` is not a colour: write #rrggbb or #rrggbbaa");
+        let hex = text.strip_prefix('#').ok_or_else(bad)?;
+        if !(hex.len() == 6 || hex.len() == 8) || !hex.is_ascii() {
+            return Err(bad());
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
+        Ok(Self {
+            r: byte(0)?,
+            g: byte(2)?,
+            b: byte(4)?,
+            a: if hex.len() == 8 { byte(6)? } else { 255 },
+        })
+    }
+
+    /// The same colour, scaled towards black by `factor` (0 black, 1 unchanged).
+    pub fn darkened(self, factor: f32) -> Self {
+        let f = |c: u8| (c as f32 * factor.clamp(0.0, 1.0)) as u8;
+        Self {
+            r: f(self.r),
+            g: f(self.g),
+            b: f(self.b),
+            a: self.a,
+        }
+    }
+
+    /// Premultiplied float components, as smithay's renderers take them.
+    pub fn to_f32_premultiplied(self) -> [f32; 4] {
+        let a = self.a as f32 / 255.0;
+        [
+            self.r as f32 / 255.0 * a,
+            self.g as f32 / 255.0 * a,
+            self.b as f32 / 255.0 * a,
+            a,
+        ]
+    }
+}
+
+impl TryFrom<String> for Color {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+/// The session: what starts with it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// Command lines started (with `sh -c`) once Porthole listens, as clients of the host socket.
+    pub autostart: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_in_configs_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                Config::load(&path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+                seen += 1;
+            }
+        }
+        assert!(
+            seen >= 2,
+            "configs/ should hold default.toml and example.toml"
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_its_line() {
+        let err = Config::parse("[keyboard]\nlayout = \"us\"\nrepeat_dealy = 300\n").unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("line 3"), "{text}");
+        assert!(text.contains("repeat_dealy"), "{text}");
+    }
+
+    #[test]
+    fn bad_colour_is_reported_with_its_line_and_a_hint() {
+        let err = Config::parse("[appearance]\n\nfocused = \"blue\"\n").unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("line 3"), "{text}");
+        assert!(text.contains("#rrggbb"), "{text}");
+    }
+
+    #[test]
+    fn quit_binding_survives_a_custom_bindings_table() {
+        let config = Config::parse("[bindings]\n\"Super+W\" = \"close\"\n").unwrap();
+        assert_eq!(config.bindings.len(), 2);
+        assert!(config.bindings.values().any(|a| *a == Action::Quit));
+    }
+
+    #[test]
+    fn containers_parse_with_defaults_and_limits() {
+        let config = Config::parse(
+            "[container.work]\ncolor = \"#3465a4\"\nprofile = \"untrusted\"\nx11 = true\nuid = 1000\n\
+             [container.work.limits]\nclients = 4\ntoplevels = 8\nshm_bytes = \"16MiB\"\n\
+             [container.kiosk1]\nprofile = \"kiosk\"\noutput = \"HEADLESS-2\"\n",
+        )
+        .unwrap();
+        let work = &config.containers[&ContainerName::parse("work").unwrap()];
+        assert_eq!(work.color, Some(Color::rgb(0x34, 0x65, 0xa4)));
+        assert_eq!(
+            work.limits,
+            Limits {
+                clients: 4,
+                toplevels: 8,
+                shm_bytes: ByteSize(16 << 20)
+            }
+        );
+        assert_eq!(
+            config.profile(work.profile.get_ref()),
+            Some(Profile::Untrusted)
+        );
+        let kiosk = &config.containers[&ContainerName::parse("kiosk1").unwrap()];
+        assert_eq!(kiosk.limits, Limits::default());
+    }
+
+    #[test]
+    fn a_container_naming_an_unknown_profile_is_reported_with_its_line() {
+        let err = Config::parse("[container.a]\n\nprofile = \"sandboxed\"\n").unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("line 3") && text.contains("sandboxed"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn custom_profiles_accept_only_known_interfaces() {
+        let config = Config::parse(
+            "[profile.viewer]\nallow = [\"wl_compositor\", \"xdg_wm_base\", \"wl_shm\"]\n\
+             [container.v]\nprofile = \"viewer\"\n",
+        )
+        .unwrap();
+        let p = config.profile("viewer").unwrap();
+        assert!(p.allows("wl_shm") && !p.allows("wl_seat"));
+        let err = Config::parse("[profile.x]\nallow = [\"wl_compositor\", \"wl_drm_typo\"]\n")
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("line 2") && text.contains("wl_drm_typo"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,329 @@
+//! A container's life: its directory and socket created, clients accepted within its limits and
+//! tagged with it, and everything removed again.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use anyhow::Context;
+use porthole_ipc::{ContainerInfo, Event};
+use smithay::reexports::calloop::generic::Generic;
+use smithay::reexports::calloop::{Interest, Mode, PostAction, RegistrationToken};
+use smithay::reexports::wayland_server::backend::{ClientId, ObjectId};
+use smithay::reexports::wayland_server::{Client, ListeningSocket};
+use tracing::{info, warn};
+
+use super::{color_for, Container};
+use crate::config::{ContainerConfig, ContainerName, Limits};
+use crate::paths::{self, CONTAINER_SOCKET, X11_SOCKET_DIR};
+use crate::policy::Profile;
+use crate::shell::with_meta;
+use crate::state::Porthole;
+
+fn our_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+fn chown(path: &Path, uid: u32) -> anyhow::Result<()> {
+    std::os::unix::fs::chown(path, Some(uid), None).with_context(|| {
+        format!(
+            "cannot give {} to uid {uid}: only root can give files away; leave `uid` out to \
+             keep the socket the compositor user's",
+            path.display()
+        )
+    })
+}
+
+impl Porthole {
+    /// Creates a container's directory and socket and starts accepting its clients.
+    pub fn add_container(
+        &mut self,
+        name: &ContainerName,
+        config: &ContainerConfig,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.containers.contains(name.as_str()),
+            "container `{name}` already exists"
+        );
+        let profile_name = config.profile.get_ref();
+        let profile = self.config.profile(profile_name).with_context(|| {
+            format!("profile `{profile_name}` is neither trusted, untrusted, kiosk nor a [profile.{profile_name}] table")
+        })?;
+        let root = paths::porthole_runtime_dir()?;
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("cannot create {}", root.display()))?;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict {} to its owner", root.display()))?;
+        let dir = root.join(name.as_str());
+        if dir.exists() {
+            // Left over from a compositor that did not exit cleanly.
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot remove the stale {}", dir.display()))?;
+        }
+        std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        let socket_path = dir.join(CONTAINER_SOCKET);
+        let listener = ListeningSocket::bind_absolute(socket_path.clone())
+            .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
+        std::fs::set_permissions(&socket_path, std::fs::Permissions::from_mode(0o600))?;
+        // Where `porthole x11` puts the X socket of a container served from the host; it exists
+        // from the start so that engines can mount it when the container starts.
+        let x11_dir = dir.join(X11_SOCKET_DIR);
+        if config.x11 {
+            std::fs::create_dir(&x11_dir)
+                .with_context(|| format!("cannot create {}", x11_dir.display()))?;
+            std::fs::set_permissions(&x11_dir, std::fs::Permissions::from_mode(0o755))?;
+        }
+        if let Some(uid) = config.uid.filter(|uid| *uid != our_uid()) {
+            chown(&dir, uid)?;
+            chown(&socket_path, uid)?;
+            if config.x11 {
+                chown(&x11_dir, uid)?;
+            }
+        }
+
+        let profile_is_kiosk = profile == Profile::Kiosk;
+        let key = name.clone();
+        let token = self
+            .loop_handle
+            .insert_source(
+                Generic::new(listener, Interest::READ, Mode::Level),
+                move |_, listener, state| {
+                    loop {
+                        match listener.accept() {
+                            Ok(Some(stream)) => state.comp.accept_container_client(&key, stream),
+                            Ok(None) => break,
+                            Err(err) => {
+                                warn!(container = %key, ?err, "cannot accept a client");
+                                break;
+                            }
+                        }
+                    }
+                    Ok(PostAction::Continue)
+                },
+            )
+            .map_err(|err| anyhow::anyhow!("cannot watch {}: {err}", socket_path.display()))?;
+
+        info!(container = %name, profile = profile.name(), socket = %socket_path.display(), "container added");
+        self.containers.insert(Container {
+            name: name.clone(),
+            profile,
+            color: config.color.unwrap_or_else(|| color_for(name.as_str())),
+            limits: config.limits,
+            output: config.output.clone(),
+            plain_fullscreen: config.plain_fullscreen || profile_is_kiosk,
+            x11: config.x11,
+            clipboard: config.clipboard.clone(),
+            dir: Some(dir),
+            clients: Vec::new(),
+            shm_bytes: 0,
+            listening: true,
+            token,
+        });
+        self.emit(Event::ContainerAdded {
+            name: name.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Serves a client that connected through a container's socket, within its limits.
+    pub fn accept_container_client(
+        &mut self,
+        name: &ContainerName,
+        stream: std::os::unix::net::UnixStream,
+    ) {
+        let Some(container) = self.containers.get(name.as_str()) else {
+            return;
+        };
+        let limit = container.limits.clients;
+        if container.clients.len() as u64 >= limit as u64 {
+            // Dropping the stream refuses the connection; the client sees it closed.
+            drop(stream);
+            self.quota_hit(
+                name.as_str(),
+                "clients",
+                format!("more than {limit} clients"),
+            );
+            return;
+        }
+        let profile = container.profile.clone();
+        let x11 = container.x11;
+        if let Some(client) = self.insert_client(stream, name.as_str(), profile, x11) {
+            if let Some(container) = self.containers.get_mut(name.as_str()) {
+                container.clients.push(client);
+            }
+        }
+    }
+
+    /// Forgets a client that went away.
+    pub fn container_client_gone(&mut self, container: &str, id: &ClientId) {
+        let Some(c) = self.containers.get_mut(container) else {
+            return;
+        };
+        c.clients.retain(|client| client.id() != *id);
+        if !c.listening && c.clients.is_empty() {
+            self.forget_closed_container(container);
+        }
+    }
+
+    /// A security context's sandbox closed its listener: no new clients; the container goes
+    /// when its last client does.
+    pub fn container_stopped_listening(&mut self, container: &str) {
+        let Some(c) = self.containers.get_mut(container) else {
+            return;
+        };
+        c.listening = false;
+        if c.clients.is_empty() {
+            self.forget_closed_container(container);
+        }
+    }
+
+    fn forget_closed_container(&mut self, container: &str) {
+        if self.containers.remove(container).is_some() {
+            info!(container, "container closed by its sandbox");
+            self.emit(Event::ContainerRemoved {
+                name: container.to_string(),
+            });
+        }
+    }
+
+    /// Disconnects a container's clients, closes its socket and removes its directory.
+    pub fn remove_container(&mut self, name: &str) -> anyhow::Result<()> {
+        let container = self.containers.remove(name).with_context(|| {
+            format!("no container named `{name}`; `porthole containers` lists them")
+        })?;
+        // Dropping the source drops the ListeningSocket, which removes the socket and its lock.
+        self.loop_handle.remove(container.token);
+        for client in &container.clients {
+            self.disconnect(client, None);
+        }
+        if let Some(dir) = &container.dir {
+            if let Err(err) = std::fs::remove_dir_all(dir) {
+                if err.kind() != std::io::ErrorKind::NotFound {
+                    return Err(err).with_context(|| format!("cannot remove {}", dir.display()));
+                }
+            }
+        }
+        info!(container = name, "container removed");
+        self.emit(Event::ContainerRemoved {
+            name: name.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Registers a container whose socket another party created (a security context).
+    pub fn add_external_container(&mut self, name: ContainerName, token: RegistrationToken) {
+        self.containers.insert(Container {
+            color: color_for(name.as_str()),
+            name: name.clone(),
+            profile: Profile::Untrusted,
+            limits: Limits::default(),
+            output: None,
+            plain_fullscreen: false,
+            x11: false,
+            clipboard: Default::default(),
+            dir: None,
+            clients: Vec::new(),
+            shm_bytes: 0,
+            listening: true,
+            token,
+        });
+        self.emit(Event::ContainerAdded {
+            name: name.to_string(),
+        });
+    }
+
+    /// Logs and reports a refused or punished client.
+    pub fn quota_hit(&mut self, container: &str, limit: &str, detail: String) {
+        warn!(container, limit, %detail, "quota hit");
+        self.emit(Event::QuotaHit {
+            container: container.to_string(),
+            limit: limit.to_string(),
+            detail,
+        });
+    }
+
+    /// The output a kiosk container's windows fill; `None` for other containers.
+    pub fn kiosk_output(&self, container: &str) -> Option<smithay::output::Output> {
+        let c = self.containers.get(container)?;
+        if c.profile != Profile::Kiosk {
+            return None;
+        }
+        let outputs = || self.shell.space.outputs();
+        match &c.output {
+            Some(name) => outputs().find(|o| &o.name() == name).cloned(),
+            None => None,
+        }
+        .or_else(|| outputs().min_by_key(|o| o.name()).cloned())
+    }
+
+    /// Number of toplevels the container's clients have (mapped or not).
+    pub fn container_toplevels(&self, container: &str) -> usize {
+        self.shell
+            .all_windows()
+            .filter(|w| with_meta(w, |m| m.container == container))
+            .count()
+    }
+
+    /// What `porthole containers` shows.
+    pub fn container_infos(&self) -> Vec<ContainerInfo> {
+        self.containers
+            .iter()
+            .map(|c| ContainerInfo {
+                name: c.name.to_string(),
+                profile: c.profile.name().to_string(),
+                color: format!("#{:02x}{:02x}{:02x}", c.color.r, c.color.g, c.color.b),
+                socket: c
+                    .socket_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "(security context)".into()),
+                clients: c.clients.len() as u32,
+                windows: self.container_toplevels(c.name.as_str()) as u32,
+                shm_bytes: c.shm_bytes,
+                x11: c.x11,
+                bridge_pid: self.bridge_pid(c.name.as_str()),
+            })
+            .collect()
+    }
+
+    /// Starts the containers of the configuration.
+    pub fn add_configured_containers(&mut self) -> anyhow::Result<()> {
+        let containers: BTreeMap<ContainerName, ContainerConfig> = self.config.containers.clone();
+        for (name, config) in &containers {
+            self.add_container(name, config)
+                .with_context(|| format!("container `{name}`"))?;
+        }
+        Ok(())
+    }
+
+    /// Counts `size` bytes of wl_shm pool (growing from `old`) against the client's container.
+    /// Over the limit, the client is disconnected with an error and `false` is returned.
+    pub fn charge_shm(&mut self, client: &Client, object: ObjectId, size: u64, old: u64) -> bool {
+        let name = crate::policy::container_of(client);
+        let Some(container) = self.containers.get_mut(name.as_str()) else {
+            return true;
+        };
+        let limit = container.limits.shm_bytes.0;
+        let total = container.shm_bytes.saturating_sub(old).saturating_add(size);
+        if total > limit {
+            let detail = format!(
+                "a wl_shm pool of {size} bytes would bring the container to {total} bytes, over its \
+                 limit of {limit}"
+            );
+            self.quota_hit(&name, "shm_bytes", detail.clone());
+            let message = format!("shm_bytes limit of container {name}: {detail}");
+            self.disconnect(client, Some((object, 2, message)));
+            return false;
+        }
+        container.shm_bytes = total;
+        true
+    }
+
+    /// Gives back the bytes of a pool that is gone (its object and all its buffers).
+    pub fn release_shm(&mut self, released: Option<(String, u64)>) {
+        let Some((name, size)) = released else { return };
+        if let Some(c) = self.containers.get_mut(name.as_str()) {
+            c.shm_bytes = c.shm_bytes.saturating_sub(size);
+        }
+    }
+}

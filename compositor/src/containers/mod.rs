@@ -1,0 +1,121 @@
+//! Containers: one listening Wayland socket each, in `$XDG_RUNTIME_DIR/porthole/<name>/`, whose
+//! clients are tagged with the container and its profile.
+
+mod lifecycle;
+pub mod sandbox;
+pub mod shm;
+pub mod watched;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use smithay::reexports::calloop::RegistrationToken;
+use smithay::reexports::wayland_server::Client;
+
+pub use self::shm::ShmAccounting;
+pub use self::watched::Watched;
+use crate::config::{Color, ContainerName, Limits};
+use crate::paths::CONTAINER_SOCKET;
+use crate::policy::Profile;
+
+/// A container known to the compositor.
+#[derive(Debug)]
+pub struct Container {
+    /// Its name.
+    pub name: ContainerName,
+    /// What its clients may bind.
+    pub profile: Profile,
+    /// The colour drawn around its windows.
+    pub color: Color,
+    /// Its limits.
+    pub limits: Limits,
+    /// Output its windows fill, for kiosk containers.
+    pub output: Option<String>,
+    /// Its fullscreen windows cover the whole output, without the labelled strip.
+    pub plain_fullscreen: bool,
+    /// `porthole run` starts its X11 bridge.
+    pub x11: bool,
+    /// What may move between its clipboard and others'.
+    pub clipboard: crate::config::ClipboardRules,
+    /// `$XDG_RUNTIME_DIR/porthole/<name>`; none for a security context's socket, which its
+    /// sandbox owns.
+    pub dir: Option<PathBuf>,
+    /// Connected clients.
+    pub clients: Vec<Client>,
+    /// Bytes of live wl_shm pools of its clients.
+    pub shm_bytes: u64,
+    /// Whether its socket still accepts clients (a security context's may close before its
+    /// clients leave).
+    pub listening: bool,
+    /// Its listening socket's source in the event loop.
+    token: RegistrationToken,
+}
+
+impl Container {
+    /// The socket clients connect to, if Porthole made it.
+    pub fn socket_path(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(CONTAINER_SOCKET))
+    }
+}
+
+/// A pleasant, distinct colour for a container without one configured.
+pub fn color_for(name: &str) -> Color {
+    const PALETTE: [Color; 8] = [
+        Color::rgb(0x34, 0x65, 0xa4),
+        Color::rgb(0x4e, 0x9a, 0x06),
+        Color::rgb(0xc4, 0xa0, 0x00),
+        Color::rgb(0xce, 0x5c, 0x00),
+        Color::rgb(0x75, 0x50, 0x7b),
+        Color::rgb(0xcc, 0x00, 0x00),
+        Color::rgb(0x06, 0x98, 0x9a),
+        Color::rgb(0x8f, 0x59, 0x02),
+    ];
+    // FNV-1a: stable across runs and versions, unlike std's hasher.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    });
+    PALETTE[(hash % PALETTE.len() as u64) as usize]
+}
+
+/// Every container by name, and what is counted against them.
+#[derive(Debug, Default)]
+pub struct Containers {
+    by_name: BTreeMap<ContainerName, Container>,
+    /// Live wl_shm pools and buffers, for the `shm_bytes` limit.
+    pub shm: ShmAccounting,
+    /// Containers whose security-context listener its sandbox closed, to be handled after the
+    /// dispatch that noticed it.
+    pub closed_listeners: Rc<RefCell<Vec<String>>>,
+}
+
+impl Containers {
+    /// The container called `name`.
+    pub fn get(&self, name: &str) -> Option<&Container> {
+        self.by_name.get(name)
+    }
+
+    /// The container called `name`, to change.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Container> {
+        self.by_name.get_mut(name)
+    }
+
+    /// Whether a container is called `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// Every container, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Container> {
+        self.by_name.values()
+    }
+
+    fn insert(&mut self, container: Container) {
+        self.by_name.insert(container.name.clone(), container);
+    }
+
+    fn remove(&mut self, name: &str) -> Option<Container> {
+        self.by_name.remove(name)
+    }
+}

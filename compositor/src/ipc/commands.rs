@@ -1,0 +1,201 @@
+//! The control commands, carried out on the event loop: what each request of the `porthole` CLI
+//! does to the compositor.
+
+use base64::Engine;
+use porthole_ipc::{Command, Event, Reply, Response};
+use tracing::debug;
+
+use super::server::ControlMessage;
+use crate::config::{
+    Color, ContainerConfig, ContainerName, OutputConfig, OutputMode, OutputTransform,
+};
+use crate::state::{Porthole, State};
+
+impl Porthole {
+    /// Sends an event to every subscriber of the control socket.
+    pub fn emit(&mut self, event: Event) {
+        if let Some(control) = self.control.as_mut() {
+            control.emit(event);
+        }
+    }
+}
+
+impl State {
+    pub fn handle_control_message(&mut self, msg: ControlMessage) {
+        match msg {
+            ControlMessage::Subscribe(tx, ack) => {
+                if let Some(control) = self.comp.control.as_mut() {
+                    control.subscribe(tx);
+                }
+                let _ = ack.send(());
+            }
+            ControlMessage::Request(Command::ClipboardCopy { from, to }, reply_to) => {
+                // Replies once the source has handed over its data.
+                let then = crate::clipboard::Then::Paste {
+                    to,
+                    reply: Some(reply_to),
+                };
+                self.clipboard_copy(&from, then);
+            }
+            ControlMessage::Request(command, reply_to) => {
+                debug!(?command, "control request");
+                let reply = match self.handle_command(command) {
+                    Ok(response) => Reply::ok(response),
+                    Err(message) => Reply::error(message),
+                };
+                let _ = reply_to.send(reply);
+            }
+        }
+    }
+
+    /// Carries out one control command.
+    pub fn handle_command(&mut self, command: Command) -> Result<Response, String> {
+        match command {
+            Command::Version => Ok(Response::Version {
+                compositor: env!("CARGO_PKG_VERSION").into(),
+                wayland_socket: self.comp.socket_name.clone(),
+            }),
+            Command::Windows => Ok(Response::Windows {
+                windows: self
+                    .comp
+                    .window_infos()
+                    .into_iter()
+                    .chain(self.comp.placeholder_infos())
+                    .collect(),
+            }),
+            Command::Checkpoint { name } => {
+                let (pid, windows) = self.checkpoint_prepare(&name)?;
+                Ok(Response::Checkpoint { pid, windows })
+            }
+            Command::Outputs => Ok(Response::Outputs {
+                outputs: self.comp.output_infos(),
+            }),
+            Command::OutputSet {
+                name,
+                mode,
+                position,
+                scale,
+                transform,
+                enabled,
+            } => {
+                let change = OutputConfig {
+                    mode: mode.as_deref().map(OutputMode::parse).transpose()?,
+                    position,
+                    scale,
+                    transform: transform
+                        .as_deref()
+                        .map(OutputTransform::parse)
+                        .transpose()?,
+                    enabled,
+                };
+                change.check()?;
+                self.set_output(&name, &change)?;
+                Ok(Response::Outputs {
+                    outputs: self.comp.output_infos(),
+                })
+            }
+            Command::Screenshot {
+                output,
+                container,
+                cursor,
+            } => {
+                let target = match &output {
+                    Some(name) => self.comp.shell.space.outputs().find(|o| &o.name() == name),
+                    None => self.comp.shell.space.outputs().min_by_key(|o| o.name()),
+                }
+                .cloned()
+                .ok_or_else(|| match &output {
+                    Some(name) => {
+                        format!("no output named `{name}`; `porthole outputs` lists them")
+                    }
+                    None => "there is no output".into(),
+                })?;
+                let shot = self
+                    .backend
+                    .screenshot(&self.comp, &target, container.as_deref(), cursor)
+                    .map_err(|err| format!("screenshot failed: {err:#}"))?;
+                let png = shot
+                    .to_png()
+                    .map_err(|err| format!("cannot encode PNG: {err:#}"))?;
+                Ok(Response::Screenshot {
+                    output: target.name(),
+                    width: shot.width,
+                    height: shot.height,
+                    png_base64: base64::engine::general_purpose::STANDARD.encode(png),
+                })
+            }
+            Command::Input { input } => {
+                self.inject_input(input)?;
+                Ok(Response::Done)
+            }
+            Command::Window { action, id } => {
+                use porthole_ipc::WindowAction as A;
+                let window = match id {
+                    Some(id) => self.comp.shell.window_by_id(id).ok_or_else(|| {
+                        match self.comp.placeholder_infos().find(|w| w.id == id) {
+                            Some(w) => format!(
+                                "window {id} is a placeholder of checkpointed container `{c}`: \
+                                 `porthole restore {c}` brings the window back, `porthole \
+                                 container remove {c}` drops its placeholders",
+                                c = w.container
+                            ),
+                            None => {
+                                format!("no window with id {id}; `porthole windows` lists them")
+                            }
+                        }
+                    })?,
+                    None => self.comp.focused_window().ok_or("no window has focus")?,
+                };
+                match action {
+                    A::Focus => self.comp.focus_window(Some(&window)),
+                    A::Close => self.comp.close_window(&window),
+                    A::ToggleMaximize => self.comp.toggle_maximize(&window),
+                    A::ToggleFullscreen => self.comp.toggle_fullscreen(&window),
+                    A::Minimize => self.comp.minimize(&window),
+                }
+                self.apply_pending_focus();
+                Ok(Response::Done)
+            }
+            Command::Containers => Ok(Response::Containers {
+                containers: self.comp.container_infos(),
+            }),
+            Command::ContainerAdd {
+                name,
+                profile,
+                color,
+            } => {
+                let name = ContainerName::parse(&name)?;
+                let mut config =
+                    ContainerConfig::with_profile(profile.as_deref().unwrap_or("untrusted"));
+                config.color = color.as_deref().map(Color::parse).transpose()?;
+                self.comp
+                    .add_container(&name, &config)
+                    .map_err(|err| format!("{err:#}"))?;
+                Ok(Response::Done)
+            }
+            Command::ContainerRemove { name } => {
+                // A compositor started after a checkpoint shows the container's placeholders
+                // without having the container: removing it drops them.
+                let placeholders = self.comp.placeholder_infos().any(|w| w.container == name);
+                match self.comp.remove_container(&name) {
+                    Err(_) if placeholders => {}
+                    removed => removed.map_err(|err| format!("{err:#}"))?,
+                }
+                self.comp.forget_placeholders(&name);
+                Ok(Response::Done)
+            }
+            Command::Subscribe => {
+                Err("subscribe must be the first request on its connection".into())
+            }
+            Command::ClipboardCopy { from, to } => {
+                // Without a connection to answer on, the outcome is on the event stream.
+                self.clipboard_copy(&from, crate::clipboard::Then::Paste { to, reply: None });
+                Ok(Response::Done)
+            }
+            Command::Quit => {
+                self.comp.loop_signal.stop();
+                Ok(Response::Done)
+            }
+        }
+    }
+}

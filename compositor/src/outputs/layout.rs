@@ -1,0 +1,232 @@
+//! Where each output goes in the desktop, settings changed at run time applied, and what
+//! `porthole outputs` shows.
+
+use porthole_ipc::{Geometry, OutputInfo};
+use smithay::desktop::Window;
+use smithay::output::Output;
+use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
+use smithay::utils::{Logical, Point};
+
+use crate::config::OutputConfig;
+use crate::outputs::OutputState;
+use crate::state::{Porthole, State};
+
+impl Porthole {
+    /// Adds an output to the space (where its configuration puts it, or right of the existing
+    /// ones) with its configured scale and transform, and its frame pacing state.
+    pub fn add_output(&mut self, output: &Output) {
+        let x = self
+            .shell
+            .space
+            .outputs()
+            .filter_map(|o| self.shell.space.output_geometry(o))
+            .map(|g| g.loc.x + g.size.w)
+            .max()
+            .unwrap_or(0);
+        self.outputs
+            .frames
+            .insert(output.clone(), OutputState::default());
+        self.place_output(output, (x, 0).into());
+    }
+
+    /// An output's settings: the configuration's, with what was set at run time over it.
+    pub fn output_config(&self, name: &str) -> OutputConfig {
+        self.outputs.config(&self.config, name)
+    }
+
+    /// Applies an output's configured position (else `default`), scale and transform, and fits
+    /// the windows to the new layout.
+    pub fn place_output(&mut self, output: &Output, default: Point<i32, Logical>) {
+        let config = self.output_config(&output.name());
+        let loc = config
+            .position
+            .map(|[x, y]| Point::from((x, y)))
+            .unwrap_or(default);
+        output.change_current_state(
+            None,
+            config.transform.map(|t| t.to_smithay()),
+            config.scale.map(smithay::output::Scale::Fractional),
+            Some(loc),
+        );
+        self.shell.space.map_output(output, loc);
+        self.refit_windows();
+        self.queue_redraw_all();
+    }
+
+    /// Removes an output; its windows move to the outputs left.
+    pub fn remove_output(&mut self, output: &Output) {
+        self.shell.space.unmap_output(output);
+        self.outputs.frames.remove(output);
+        self.refit_windows();
+        self.queue_redraw_all();
+    }
+
+    /// After outputs changed: windows left on no output move to the first one, and maximized or
+    /// fullscreen windows take their output's new size.
+    pub fn refit_windows(&mut self) {
+        let Some(first) = self.shell.space.outputs().next().cloned() else {
+            return;
+        };
+        let Some(first_geo) = self.shell.space.output_geometry(&first) else {
+            return;
+        };
+        // Refitting a fullscreen window focuses it, as making it fullscreen does; the focus
+        // stays where the person left it.
+        let focused = self.focused_window();
+        let windows: Vec<Window> = self.shell.space.elements().cloned().collect();
+        for window in windows {
+            let Some(geo) = self.shell.space.element_geometry(&window) else {
+                continue;
+            };
+            let on_some_output = self.shell.space.outputs().any(|o| {
+                self.shell
+                    .space
+                    .output_geometry(o)
+                    .is_some_and(|g| g.overlaps(geo))
+            });
+            if !on_some_output {
+                let frame = self.window_frame(&window);
+                let loc = first_geo.loc + Point::from((32 + frame.border, 32 + frame.titlebar));
+                self.shell.space.map_element(window.clone(), loc, false);
+            }
+            let Some(toplevel) = window.toplevel() else {
+                continue;
+            };
+            // What the compositor last decided, acknowledged or not: a window maximized a moment
+            // ago whose client has not answered yet is maximized too (CI caught the refit
+            // missing such a window).
+            let states = toplevel.with_pending_state(|s| s.states.clone());
+            if states.contains(xdg_toplevel::State::Fullscreen) {
+                let output = self.window_output(&window);
+                self.fullscreen(&window, output);
+            } else if states.contains(xdg_toplevel::State::Maximized) {
+                self.maximize(&window);
+            }
+        }
+        if self.focused_window() != focused {
+            self.focus_window(focused.as_ref());
+        }
+    }
+
+    /// What `porthole outputs` shows.
+    pub fn output_infos(&self) -> Vec<OutputInfo> {
+        let mut outputs: Vec<OutputInfo> = self
+            .shell
+            .space
+            .outputs()
+            .map(|o| {
+                let geo = self.shell.space.output_geometry(o).unwrap_or_default();
+                let mode = o.current_mode();
+                OutputInfo {
+                    name: o.name(),
+                    geometry: Geometry {
+                        x: geo.loc.x,
+                        y: geo.loc.y,
+                        width: geo.size.w,
+                        height: geo.size.h,
+                    },
+                    mode_width: mode.map(|m| m.size.w).unwrap_or(0),
+                    mode_height: mode.map(|m| m.size.h).unwrap_or(0),
+                    refresh_mhz: mode.map(|m| m.refresh).unwrap_or(0),
+                    scale: o.current_scale().fractional_scale(),
+                    transform: transform_name(o.current_transform()).into(),
+                    modes: {
+                        let mut modes = o.modes();
+                        // Preferred first, then largest and fastest.
+                        let preferred = o.preferred_mode();
+                        modes.sort_by_key(|m| {
+                            (
+                                Some(*m) != preferred,
+                                std::cmp::Reverse((m.size.w * m.size.h, m.refresh)),
+                            )
+                        });
+                        modes.dedup();
+                        modes
+                            .iter()
+                            .map(|m| {
+                                let hz = (m.refresh as f64 / 1000.0).round();
+                                format!("{}x{}@{hz}", m.size.w, m.size.h)
+                            })
+                            .collect()
+                    },
+                }
+            })
+            .collect();
+        outputs.sort_by(|a, b| a.name.cmp(&b.name));
+        outputs
+    }
+}
+
+/// How `porthole output set --transform` writes a transform.
+fn transform_name(t: smithay::utils::Transform) -> &'static str {
+    use smithay::utils::Transform as T;
+    match t {
+        T::Normal => "normal",
+        T::_90 => "90",
+        T::_180 => "180",
+        T::_270 => "270",
+        T::Flipped => "flipped",
+        T::Flipped90 => "flipped-90",
+        T::Flipped180 => "flipped-180",
+        T::Flipped270 => "flipped-270",
+    }
+}
+
+impl State {
+    /// Applies `porthole output set`: remembered over the configuration, then applied.
+    pub(crate) fn set_output(&mut self, name: &str, change: &OutputConfig) -> Result<(), String> {
+        let output = self
+            .comp
+            .shell
+            .space
+            .outputs()
+            .find(|o| o.name() == name)
+            .cloned();
+        let drm = matches!(self.backend, crate::backend::Backend::Drm(_));
+        if output.is_none()
+            && !(drm && self.comp.config.outputs.contains_key(name))
+            && !(drm && self.comp.outputs.overrides.contains_key(name))
+        {
+            return Err(format!(
+                "no output named `{name}`; `porthole outputs` lists them"
+            ));
+        }
+        if change.enabled.is_some() && !drm {
+            return Err("only outputs of the drm backend can be turned off and on".into());
+        }
+        let previous = self
+            .comp
+            .outputs
+            .overrides
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
+        self.comp
+            .outputs
+            .overrides
+            .insert(name.to_string(), previous.merged(change));
+        if let Some(output) = &output {
+            if change.mode.is_some() {
+                let config = self.comp.output_config(name);
+                self.backend
+                    .set_mode(output, &config)
+                    .map_err(|err| format!("cannot set the mode of {name}: {err:#}"))?;
+            }
+            let loc = self
+                .comp
+                .shell
+                .space
+                .output_geometry(output)
+                .map(|g| g.loc)
+                .unwrap_or_default();
+            self.comp.place_output(output, loc);
+        }
+        // Turning a connector on or off is lighting or darkening it, as on hotplug.
+        if change.enabled.is_some() {
+            if let crate::backend::Backend::Drm(drm) = &mut self.backend {
+                drm.scan_connectors(&mut self.comp);
+            }
+        }
+        Ok(())
+    }
+}
