@@ -13,15 +13,11 @@
 //! that the bridge can let go of the compositor before a CRIU checkpoint and forward every window
 //! again after the restore (see [`native`] and [`Bridge::detach`]).
 
-mod cursor;
 mod host;
-mod mirror;
 mod native;
 mod selection;
 mod server;
-mod session;
-mod subsurface;
-mod xserver;
+mod x11;
 
 use std::ffi::OsString;
 use std::os::fd::AsFd as _;
@@ -53,9 +49,9 @@ use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 use wayland_client::Connection;
 
 use crate::host::Host;
-use crate::mirror::Mirror;
 use crate::server::KeyFocus;
-use crate::xserver::XDisplay;
+use crate::x11::display::XDisplay;
+use crate::x11::mirror::Mirror;
 
 /// Runs a container's rootless Xwayland and forwards its windows to the container's Wayland
 /// socket ($WAYLAND_DISPLAY).
@@ -136,11 +132,11 @@ pub struct Bridge {
     pub natives: Vec<native::Native>,
     pub native_popups: Vec<native::NativePopup>,
     /// Their subsurfaces.
-    pub subsurfaces: subsurface::Subsurfaces,
+    pub subsurfaces: native::subsurface::Subsurfaces,
     /// Their sessions (xdg-session-management-v1).
-    pub sessions: session::Sessions,
+    pub sessions: native::session::Sessions,
     /// The pointer's image the clients set.
-    pub cursor: cursor::Cursor,
+    pub cursor: host::cursor::Cursor,
     /// Serving the container's Wayland socket: the host connection outlives Xwayland, and
     /// losing it keeps every client (see [`Bridge::detach`]).
     pub proxy: bool,
@@ -567,8 +563,8 @@ impl Bridge {
 }
 
 fn main() -> ExitCode {
-    if xserver::invoked_as_wrapper() {
-        let err = xserver::exec_real_xwayland();
+    if x11::display::invoked_as_wrapper() {
+        let err = x11::display::exec_real_xwayland();
         eprintln!("porthole-bridge: {err:#}");
         return ExitCode::FAILURE;
     }

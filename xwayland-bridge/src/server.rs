@@ -4,7 +4,7 @@
 //! checkpointable container the native clients do too, through the container's Wayland socket
 //! (see [`crate::native`]). The bridge offers a compositor, shm, one seat and one output the size
 //! of the host's desktop. Buffers clients commit are held until the host surface showing them
-//! can take a copy; see [`crate::mirror`] and [`crate::subsurface`].
+//! can take a copy; see [`crate::x11::mirror`] and [`crate::native::subsurface`].
 
 use std::borrow::Cow;
 use std::cell::RefCell;

@@ -1,6 +1,8 @@
 //! The bridge's connection to the container's Wayland socket on the host: an ordinary client
 //! of that container, bound by its policy like any other.
 
+pub mod cursor;
+
 use std::os::fd::{AsFd as _, OwnedFd};
 
 use porthole_protocols::bridge::client::porthole_bridge_v1::{self, PortholeBridgeV1};
@@ -69,7 +71,7 @@ pub struct Host {
     pub seat: Option<WlSeat>,
     pub pointer: Option<WlPointer>,
     /// The serial of the host pointer's last enter on one of the bridge's surfaces, for
-    /// wl_pointer.set_cursor (see [`crate::cursor`]).
+    /// wl_pointer.set_cursor (see [`cursor`]).
     pub pointer_enter: Option<u32>,
     /// wp_cursor_shape_manager_v1 where the host offers it, and its device for the pointer.
     cursor_shapes: Option<CursorShapeManager>,
@@ -90,7 +92,7 @@ pub struct Host {
     /// porthole_bridge_v1, bound by a checkpointable container's bridge.
     pub bridge: Option<PortholeBridgeV1>,
     /// xdg_session_manager_v1, where the compositor offers it, for a checkpointable container's
-    /// native clients (see [`crate::session`]).
+    /// native clients (see [`crate::native::session`]).
     pub session_manager:
         Option<porthole_protocols::session::client::xdg_session_manager_v1::XdgSessionManagerV1>,
 }

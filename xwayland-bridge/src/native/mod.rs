@@ -10,7 +10,10 @@
 //! Forwarded: toplevels with shm buffers, their titles, app ids, parents, sizes and states,
 //! popups (menus, placed by the host with the client's positioner), keyboard and pointer input,
 //! the clipboard and primary selection (see [`crate::selection`]), subsurfaces (see
-//! [`crate::subsurface`]), sessions (see [`crate::session`]). Not yet: drag and drop.
+//! [`subsurface`]), sessions (see [`session`]). Not yet: drag and drop.
+
+pub mod session;
+pub mod subsurface;
 
 use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
@@ -41,7 +44,7 @@ use tracing::debug;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 use wayland_client::Proxy as _;
 
-use crate::mirror::{bounded, HostView};
+use crate::x11::mirror::{bounded, HostView};
 use crate::Bridge;
 
 /// xdg-shell, xdg-decoration and the selections for native clients.
@@ -143,7 +146,7 @@ fn show_commit(
     )>,
     view: &mut HostView,
     geometry: &mut Option<Rectangle<i32, Logical>>,
-    subsurfaces: &mut crate::subsurface::Subsurfaces,
+    subsurfaces: &mut subsurface::Subsurfaces,
     surface: &WlSurface,
     now_ms: u32,
 ) -> bool {
