@@ -15,6 +15,8 @@
 pub mod session;
 pub mod subsurface;
 
+use anyhow::Context as _;
+use calloop::LoopHandle;
 use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
 use smithay::reexports::wayland_server::backend::{ClientData, ClientId, DisconnectReason};
@@ -40,12 +42,12 @@ use wayland_protocols::xdg::shell::client::xdg_positioner::{
     Anchor as HostAnchor, ConstraintAdjustment as HostAdjustment, Gravity as HostGravity,
 };
 use smithay_client_toolkit::shell::WaylandSurface as _;
-use tracing::debug;
+use tracing::{debug, info, warn};
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 use wayland_client::Proxy as _;
 
+use crate::bridge::Bridge;
 use crate::x11::mirror::{bounded, HostView};
-use crate::Bridge;
 
 /// xdg-shell, xdg-decoration and the selections for native clients.
 pub struct NativeServer {
@@ -77,6 +79,43 @@ pub struct NativeClient {
 impl ClientData for NativeClient {
     fn initialized(&self, _: ClientId) {}
     fn disconnected(&self, _: ClientId, _: DisconnectReason) {}
+}
+
+/// Serves the container's Wayland socket, $XDG_RUNTIME_DIR/NAME, to its native clients.
+pub fn listen_wayland(
+    loop_handle: &LoopHandle<'static, Bridge>,
+    name: &str,
+) -> anyhow::Result<String> {
+    let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(std::path::PathBuf::from)
+        .context("XDG_RUNTIME_DIR is not set: the bridge serves the Wayland socket there")?;
+    std::fs::create_dir_all(&runtime_dir)
+        .with_context(|| format!("creating {}", runtime_dir.display()))?;
+    std::fs::set_permissions(
+        &runtime_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )?;
+    let source = smithay::wayland::socket::ListeningSocketSource::with_name(name)
+        .with_context(|| format!("listening on {}", runtime_dir.join(name).display()))?;
+    let socket = source.socket_name().to_string_lossy().into_owned();
+    loop_handle
+        .insert_source(source, |stream, _, bridge| {
+            // As the container sees it; none for a peer outside the bridge's pid namespace,
+            // whose pid reads as 0 (rustix says so; wayland-backend's credentials panic).
+            let pid = rustix::net::sockopt::socket_peercred(&stream)
+                .ok()
+                .and_then(|cred| u32::try_from(cred.pid.as_raw_nonzero().get()).ok());
+            let data = std::sync::Arc::new(NativeClient {
+                pid,
+                ..Default::default()
+            });
+            if let Err(err) = bridge.server.dh.insert_client(stream, data) {
+                warn!(%err, "cannot accept a Wayland client");
+            }
+        })
+        .map_err(|err| anyhow::anyhow!("watching the Wayland socket: {err}"))?;
+    info!(socket, "serving the container's Wayland socket");
+    Ok(socket)
 }
 
 /// One native toplevel and its host counterpart.

@@ -26,7 +26,7 @@ use smithay_client_toolkit::shell::xdg::window::Window;
 use tracing::debug;
 use wayland_client::{Connection, QueueHandle};
 
-use crate::Bridge;
+use crate::bridge::Bridge;
 
 /// A client's session and its host counterpart.
 #[derive(Debug)]

@@ -34,8 +34,8 @@ use wayland_protocols::xdg::shell::client::xdg_toplevel;
 
 use porthole_protocols::x11::client::porthole_x11_toplevel_v1::PortholeX11ToplevelV1;
 
+use crate::bridge::Bridge;
 use crate::server::{send_frame_callbacks, take_held_buffer, Changed};
-use crate::Bridge;
 
 /// How an X11 window appears on the host.
 #[derive(Debug)]

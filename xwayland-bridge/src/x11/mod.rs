@@ -3,3 +3,5 @@
 
 pub mod display;
 pub mod mirror;
+pub mod wm;
+pub mod xwayland;
