@@ -10,7 +10,7 @@ use smithay_client_toolkit::reexports::protocols::wp::cursor_shape::v1::client::
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 
 use crate::bridge::Bridge;
-use crate::x11::mirror::HostView;
+use crate::host::view::HostView;
 
 /// The most host surfaces the bridge keeps for cursor surfaces: a client cycling through more
 /// costs a copy of a frame for each beyond, not a host surface.

@@ -47,7 +47,8 @@ use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 use wayland_client::Proxy as _;
 
 use crate::bridge::Bridge;
-use crate::x11::mirror::{bounded, HostView};
+use crate::host::bounded;
+use crate::host::view::HostView;
 
 /// xdg-shell, xdg-decoration and the selections for native clients.
 pub struct NativeServer {
