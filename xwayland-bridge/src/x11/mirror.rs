@@ -1,4 +1,4 @@
-//! The forwarding core: every mapped X11 window has a mirror on the host, an xdg toplevel (or an
+//! X11 windows on the host: every mapped X11 window has a mirror there, an xdg toplevel (or an
 //! xdg popup for override-redirect windows) on the container's socket, whose buffers are copies of
 //! what Xwayland committed and whose input goes back to Xwayland's surface.
 //!
