@@ -1,8 +1,8 @@
 //! The bridge's state, [`Bridge`], which every handler of both its sides gets: the server the
 //! container's clients talk to, the connection to the compositor, and the windows forwarded
-//! between them. How it lives is in the submodules: [`run`](mod@run) builds it and turns the event loop,
-//! [`attach`] holds on to the compositor and lets go of it around a checkpoint, and [`process`]
-//! is what it does as the container's first process.
+//! between them. How it lives is in the submodules: [`run`](mod@run) builds it and turns the
+//! event loop, [`attach`] holds on to the compositor and lets go of it around a checkpoint, and
+//! [`process`] is what it does as the container's first process.
 
 mod attach;
 pub mod process;
