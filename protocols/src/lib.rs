@@ -2,7 +2,7 @@
 //! client side (feature `client`) for the bridge and tests and the server side (feature `server`)
 //! for the compositor and the bridge, which serves a checkpointable container's native clients.
 //!
-//! It also holds the rules both servers enforce the same way ([`limits`], [`session`]'s names),
+//! It also holds the rules both servers enforce the same way ([`limits`], [`session`]'s rules),
 //! so that a client the bridge forwards never breaks a rule the compositor would cut the whole
 //! container off for.
 

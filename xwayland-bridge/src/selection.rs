@@ -23,7 +23,7 @@ use smithay::xwayland::X11Surface;
 use smithay_client_toolkit::data_device_manager::data_offer::receive_to_fd;
 use tracing::{debug, warn};
 
-use crate::Bridge;
+use crate::bridge::Bridge;
 
 /// Whose selection a source the bridge set on the host carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

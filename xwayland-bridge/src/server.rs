@@ -1,39 +1,93 @@
-//! The Wayland server the container's Xwayland talks to, and the X11 window manager.
+//! The Wayland server the container's Xwayland talks to (and its native clients, in a
+//! checkpointable container).
 //!
 //! Xwayland connects here through the socket pair Smithay's `XWayland::spawn` creates; in a
 //! checkpointable container the native clients do too, through the container's Wayland socket
 //! (see [`crate::native`]). The bridge offers a compositor, shm, one seat and one output the size
 //! of the host's desktop. Buffers clients commit are held until the host surface showing them
-//! can take a copy; see [`crate::mirror`] and [`crate::subsurface`].
+//! can take a copy; see [`crate::x11::mirror`] and [`crate::native::subsurface`].
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::os::fd::OwnedFd;
 use std::sync::OnceLock;
 
-use smithay::input::keyboard::{KeyboardTarget, KeysymHandle, ModifiersState};
-use smithay::input::pointer::CursorImageStatus;
+use smithay::input::keyboard::{
+    KeyboardHandle, KeyboardTarget, KeysymHandle, ModifiersState, XkbConfig,
+};
+use smithay::input::pointer::{CursorImageStatus, PointerHandle};
 use smithay::input::{Seat, SeatHandler, SeatState};
+use smithay::output::{Mode as OutputMode, Output, PhysicalProperties, Subpixel};
 use smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer;
 use smithay::reexports::wayland_server::protocol::wl_surface::{self, WlSurface};
-use smithay::reexports::wayland_server::{Client, Resource as _};
-use smithay::utils::{Buffer as BufferCoords, IsAlive, Logical, Rectangle, Serial};
+use smithay::reexports::wayland_server::{Client, DisplayHandle, Resource as _};
+use smithay::utils::{Buffer as BufferCoords, IsAlive, Rectangle, Serial, Transform};
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
     is_sync_subsurface, with_states, with_surface_tree_upward, BufferAssignment,
     CompositorClientState, CompositorHandler, CompositorState, Damage, SurfaceAttributes,
     SurfaceData, TraversalAction,
 };
-use smithay::wayland::output::OutputHandler;
+use smithay::wayland::output::{OutputHandler, OutputManagerState};
 use smithay::wayland::seat::WaylandFocus;
-use smithay::wayland::selection::SelectionTarget;
 use smithay::wayland::shm::{ShmHandler, ShmState};
-use smithay::wayland::xwayland_shell::{XWaylandShellHandler, XWaylandShellState};
-use smithay::xwayland::xwm::{Reorder, ResizeEdge, WmWindowProperty, XwmId};
-use smithay::xwayland::{X11Surface, X11Wm, XWaylandClientData, XwmHandler};
-use tracing::{debug, warn};
+use smithay::wayland::xwayland_shell::XWaylandShellState;
+use smithay::xwayland::{X11Surface, XWaylandClientData};
+use tracing::warn;
 
-use crate::Bridge;
+use crate::bridge::Bridge;
+use crate::native::NativeServer;
+
+/// The server side: what Xwayland, and a checkpointable container's native clients, connect to.
+pub struct Server {
+    pub dh: DisplayHandle,
+    pub compositor: CompositorState,
+    pub shm: ShmState,
+    pub seat_state: SeatState<Bridge>,
+    pub seat: Seat<Bridge>,
+    pub keyboard: KeyboardHandle<Bridge>,
+    pub pointer: PointerHandle<Bridge>,
+    pub output: Output,
+    pub xwayland_shell: XWaylandShellState,
+    _outputs: OutputManagerState,
+    /// xdg-shell and xdg-decoration for the container's native clients (with --serve-wayland).
+    pub native: Option<NativeServer>,
+}
+
+impl Server {
+    /// Creates the globals the container's clients see: Xwayland's, and with `native` those its
+    /// native clients need too.
+    pub fn new(dh: &DisplayHandle, native: bool) -> anyhow::Result<Self> {
+        let mut seat_state = SeatState::new();
+        let mut seat = seat_state.new_wl_seat(dh, "seat0");
+        let keyboard = seat
+            .add_keyboard(XkbConfig::default(), 600, 25)
+            .map_err(|err| anyhow::anyhow!("creating the keyboard: {err}"))?;
+        let pointer = seat.add_pointer();
+        let output = Output::new(
+            "X11-0".into(),
+            PhysicalProperties {
+                size: (0, 0).into(),
+                subpixel: Subpixel::Unknown,
+                make: "Porthole".into(),
+                model: "bridge".into(),
+            },
+        );
+        let _global = output.create_global::<Bridge>(dh);
+        Ok(Server {
+            compositor: CompositorState::new::<Bridge>(dh),
+            shm: ShmState::new::<Bridge>(dh, Vec::new()),
+            xwayland_shell: XWaylandShellState::new::<Bridge>(dh),
+            _outputs: OutputManagerState::new_with_xdg_output::<Bridge>(dh),
+            seat_state,
+            seat,
+            keyboard,
+            pointer,
+            output,
+            native: native.then(|| NativeServer::new(dh)),
+            dh: dh.clone(),
+        })
+    }
+}
 
 /// The buffer Xwayland last committed on a surface, waiting to be copied to the host, and what
 /// changed since the last copy.
@@ -286,165 +340,26 @@ impl SeatHandler for Bridge {
     }
 }
 
-impl XWaylandShellHandler for Bridge {
-    fn xwayland_shell_state(&mut self) -> &mut XWaylandShellState {
-        &mut self.server.xwayland_shell
-    }
-}
-
-impl XwmHandler for Bridge {
-    fn xwm_state(&mut self, xwm: XwmId) -> &mut X11Wm {
-        // The running window manager, or one of an Xwayland that is gone whose event sources
-        // may still fire (see `Bridge::xwayland_gone`).
-        if self.is_current(xwm) || !self.retired_xwms.iter().any(|w| w.id() == xwm) {
-            return self
-                .xwm
-                .as_mut()
-                .or(self.retired_xwms.last_mut())
-                .expect("a window manager is kept until its Xwayland is long gone");
-        }
-        self.retired_xwms
-            .iter_mut()
-            .find(|w| w.id() == xwm)
-            .expect("checked above")
-    }
-
-    fn new_window(&mut self, _xwm: XwmId, _window: X11Surface) {}
-
-    fn new_override_redirect_window(&mut self, _xwm: XwmId, _window: X11Surface) {}
-
-    fn map_window_request(&mut self, xwm: XwmId, window: X11Surface) {
-        if !self.is_current(xwm) {
+impl Bridge {
+    /// The X screen covers the host's desktop.
+    pub fn resize_desktop(&mut self) {
+        let Some(host) = &self.host else {
             return;
-        }
-        if let Err(err) = window.set_mapped(true) {
-            warn!(?err, "mapping an X11 window failed");
-            return;
-        }
-        let _ = window.configure(window.geometry());
-        self.track(window);
-    }
-
-    fn mapped_override_redirect_window(&mut self, xwm: XwmId, window: X11Surface) {
-        if !self.is_current(xwm) {
-            return;
-        }
-        self.track(window);
-    }
-
-    fn unmapped_window(&mut self, xwm: XwmId, window: X11Surface) {
-        if !self.is_current(xwm) {
-            return;
-        }
-        self.untrack(&window);
-        if !window.is_override_redirect() {
-            let _ = window.set_mapped(false);
-        }
-    }
-
-    fn destroyed_window(&mut self, xwm: XwmId, window: X11Surface) {
-        if !self.is_current(xwm) {
-            return;
-        }
-        self.untrack(&window);
-    }
-
-    fn configure_request(
-        &mut self,
-        _xwm: XwmId,
-        window: X11Surface,
-        x: Option<i32>,
-        y: Option<i32>,
-        w: Option<u32>,
-        h: Option<u32>,
-        _reorder: Option<Reorder>,
-    ) {
-        let mut geometry = window.geometry();
-        geometry.loc.x = x.unwrap_or(geometry.loc.x);
-        geometry.loc.y = y.unwrap_or(geometry.loc.y);
-        // The host decides where toplevels are; X11 learns it (porthole_x11_v1).
-        if let Some(placed) = self.placed_at(&window) {
-            geometry.loc = placed;
-        }
-        let clamp = |v: u32| i32::try_from(v).unwrap_or(i32::MAX).clamp(1, 16384);
-        geometry.size.w = w.map(clamp).unwrap_or(geometry.size.w);
-        geometry.size.h = h.map(clamp).unwrap_or(geometry.size.h);
-        let _ = window.configure(geometry);
-    }
-
-    fn configure_notify(
-        &mut self,
-        _xwm: XwmId,
-        window: X11Surface,
-        geometry: Rectangle<i32, Logical>,
-        _above: Option<u32>,
-    ) {
-        self.window_moved(&window, geometry);
-    }
-
-    fn property_notify(&mut self, _xwm: XwmId, window: X11Surface, property: WmWindowProperty) {
-        self.property_changed(&window, property);
-    }
-
-    fn maximize_request(&mut self, _xwm: XwmId, window: X11Surface) {
-        self.with_host_window(&window, |w| w.set_maximized());
-    }
-
-    fn unmaximize_request(&mut self, _xwm: XwmId, window: X11Surface) {
-        self.with_host_window(&window, |w| w.unset_maximized());
-    }
-
-    fn fullscreen_request(&mut self, _xwm: XwmId, window: X11Surface) {
-        self.with_host_window(&window, |w| w.set_fullscreen(None));
-    }
-
-    fn unfullscreen_request(&mut self, _xwm: XwmId, window: X11Surface) {
-        self.with_host_window(&window, |w| w.unset_fullscreen());
-    }
-
-    fn minimize_request(&mut self, _xwm: XwmId, window: X11Surface) {
-        self.with_host_window(&window, |w| w.set_minimized());
-    }
-
-    fn resize_request(&mut self, _xwm: XwmId, window: X11Surface, _button: u32, edge: ResizeEdge) {
-        self.interactive_resize(&window, edge);
-    }
-
-    fn move_request(&mut self, _xwm: XwmId, window: X11Surface, _button: u32) {
-        self.interactive_move(&window);
-    }
-
-    fn allow_selection_access(&mut self, _xwm: XwmId, _selection: SelectionTarget) -> bool {
-        // The X server is the container's own: its clients share the container's clipboard.
-        true
-    }
-
-    fn new_selection(&mut self, xwm: XwmId, selection: SelectionTarget, mime_types: Vec<String>) {
-        if !self.is_current(xwm) {
-            return;
-        }
-        debug!(?selection, ?mime_types, "an X11 client took a selection");
-        self.offer_selection(selection, mime_types, crate::selection::Owner::X11);
-    }
-
-    fn cleared_selection(&mut self, _xwm: XwmId, selection: SelectionTarget) {
-        debug!(?selection, "an X11 client cleared a selection");
-        self.clear_selection(selection, crate::selection::Owner::X11);
-    }
-
-    fn send_selection(
-        &mut self,
-        _xwm: XwmId,
-        selection: SelectionTarget,
-        mime_type: String,
-        fd: OwnedFd,
-    ) {
-        self.read_host_selection(selection, mime_type, fd);
-    }
-
-    fn disconnected(&mut self, xwm: XwmId) {
-        if self.is_current(xwm) {
-            self.xwayland_gone();
+        };
+        let (w, h) = host.desktop_size();
+        let mode = OutputMode {
+            size: (w, h).into(),
+            refresh: 60_000,
+        };
+        let output = &self.server.output;
+        if output.current_mode() != Some(mode) {
+            output.change_current_state(
+                Some(mode),
+                Some(Transform::Normal),
+                None,
+                Some((0, 0).into()),
+            );
+            output.set_preferred(mode);
         }
     }
 }
@@ -453,4 +368,3 @@ smithay::delegate_compositor!(Bridge);
 smithay::delegate_shm!(Bridge);
 smithay::delegate_seat!(Bridge);
 smithay::delegate_output!(Bridge);
-smithay::delegate_xwayland_shell!(Bridge);

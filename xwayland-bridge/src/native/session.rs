@@ -7,7 +7,8 @@
 //! The bridge is one client of the compositor for all of the container's apps, so it checks the
 //! rules a client could break itself (a name in use, a toplevel added twice or restored after
 //! its first commit, a session in use), and raises them on that client: broken on the host,
-//! they would cut off the bridge. A session two apps ask for is taken from the first here, before
+//! they would cut off the bridge. The rules are the compositor's own, from
+//! [`porthole_protocols::session`], so that none gets past the bridge to the host. A session two apps ask for is taken from the first here, before
 //! the host sees the second. After a checkpoint the bridge takes its sessions back (as
 //! `recover`) and adds their toplevels again, without telling the apps.
 
@@ -17,7 +18,9 @@ use porthole_protocols::session::client::xdg_toplevel_session_v1 as host_handle;
 use porthole_protocols::session::server::xdg_session_manager_v1::{self, XdgSessionManagerV1};
 use porthole_protocols::session::server::xdg_session_v1::{self, XdgSessionV1};
 use porthole_protocols::session::server::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
-use porthole_protocols::session::NAME_RULE;
+use porthole_protocols::session::{
+    check_add_toplevel, check_get_session, check_name, check_rename, AddToplevel, GetSession,
+};
 use smithay::reexports::wayland_server::{
     Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource, WEnum,
 };
@@ -26,7 +29,7 @@ use smithay_client_toolkit::shell::xdg::window::Window;
 use tracing::debug;
 use wayland_client::{Connection, QueueHandle};
 
-use crate::Bridge;
+use crate::bridge::Bridge;
 
 /// A client's session and its host counterpart.
 #[derive(Debug)]
@@ -121,10 +124,10 @@ impl Sessions {
 }
 
 /// The session manager's reason, for the host.
-fn host_reason(reason: xdg_session_manager_v1::Reason) -> HostReason {
+fn host_reason(reason: WEnum<xdg_session_manager_v1::Reason>) -> HostReason {
     match reason {
-        xdg_session_manager_v1::Reason::Launch => HostReason::Launch,
-        xdg_session_manager_v1::Reason::Recover => HostReason::Recover,
+        WEnum::Value(xdg_session_manager_v1::Reason::Launch) => HostReason::Launch,
+        WEnum::Value(xdg_session_manager_v1::Reason::Recover) => HostReason::Recover,
         _ => HostReason::SessionRestore,
     }
 }
@@ -199,8 +202,8 @@ impl Bridge {
         restore: bool,
     ) {
         self.sessions.prune();
-        if !porthole_protocols::session::valid_name(&name) {
-            session.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
+        if let Err(broken) = check_name(&name) {
+            session.post_error(broken.code(), broken.to_string());
             return;
         }
         let Some(toplevel) = self
@@ -211,35 +214,18 @@ impl Bridge {
         else {
             return;
         };
-        if self
-            .sessions
-            .toplevels
-            .iter()
-            .any(|t| t.toplevel == toplevel)
-        {
-            session.post_error(
-                xdg_session_v1::Error::AlreadyAdded,
-                "the toplevel is in a session already",
-            );
-            return;
-        }
-        if self
-            .sessions
-            .toplevels
-            .iter()
-            .any(|t| &t.session == session && t.name == name)
-        {
-            session.post_error(
-                xdg_session_v1::Error::NameInUse,
-                format!("a toplevel of the session is named `{name}` already"),
-            );
-            return;
-        }
-        if restore && self.committed(&toplevel) {
-            session.post_error(
-                xdg_session_v1::Error::AlreadyMapped,
-                "restore_toplevel comes before the toplevel's first commit",
-            );
+        let toplevels = &self.sessions.toplevels;
+        let request = AddToplevel {
+            name: &name,
+            restore,
+            in_a_session: toplevels.iter().any(|t| t.toplevel == toplevel),
+            name_taken: toplevels
+                .iter()
+                .any(|t| &t.session == session && t.name == name),
+            committed: self.committed(&toplevel),
+        };
+        if let Err(broken) = check_add_toplevel(&request) {
+            session.post_error(broken.code(), broken.to_string());
             return;
         }
         debug!(%name, restore, "a native toplevel in a session");
@@ -288,34 +274,29 @@ impl Dispatch<XdgSessionManagerV1, ()> for Bridge {
         else {
             return;
         };
-        let WEnum::Value(reason) = reason else {
-            manager.post_error(
-                xdg_session_manager_v1::Error::InvalidReason,
-                "the reason is launch, recover or session_restore",
-            );
-            return;
-        };
         bridge.sessions.prune();
-        if let Some(wanted) = &session_id {
-            let users: Vec<XdgSessionV1> = bridge
+        let users: Vec<XdgSessionV1> = match &session_id {
+            Some(wanted) => bridge
                 .sessions
                 .sessions
                 .iter()
                 .filter(|s| s.id.as_ref() == Some(wanted))
                 .map(|s| s.client.clone())
-                .collect();
-            if users.iter().any(|s| s.client().as_ref() == Some(client)) {
-                manager.post_error(
-                    xdg_session_manager_v1::Error::InUse,
-                    "this client uses the session already",
-                );
-                return;
-            }
-            // Another app using it loses it, before the compositor sees this request.
-            for old in users {
-                old.replaced();
-                bridge.sessions.drop_session(&old, false);
-            }
+                .collect(),
+            None => Vec::new(),
+        };
+        let request = GetSession {
+            reason_known: matches!(reason, WEnum::Value(_)),
+            held_by_client: users.iter().any(|s| s.client().as_ref() == Some(client)),
+        };
+        if let Err(broken) = check_get_session(&request) {
+            manager.post_error(broken.code(), broken.to_string());
+            return;
+        }
+        // Another app using it loses it, before the compositor sees this request.
+        for old in users {
+            old.replaced();
+            bridge.sessions.drop_session(&old, false);
         }
         let session = data_init.init(id, ());
         let host = bridge.host.as_ref().and_then(|host| {
@@ -403,18 +384,11 @@ impl Dispatch<XdgToplevelSessionV1, ()> for Bridge {
             }
             xdg_toplevel_session_v1::Request::Rename { name } => {
                 let session = toplevels[index].session.clone();
-                if !porthole_protocols::session::valid_name(&name) {
-                    session.post_error(xdg_session_v1::Error::InvalidName, NAME_RULE);
-                    return;
-                }
-                if toplevels
+                let name_taken = toplevels
                     .iter()
-                    .any(|t| t.session == session && t.name == name)
-                {
-                    session.post_error(
-                        xdg_session_v1::Error::NameInUse,
-                        format!("a toplevel of the session is named `{name}` already"),
-                    );
+                    .any(|t| t.session == session && t.name == name);
+                if let Err(broken) = check_rename(&name, name_taken) {
+                    session.post_error(broken.code(), broken.to_string());
                     return;
                 }
                 if let Some(host) = &toplevels[index].host {

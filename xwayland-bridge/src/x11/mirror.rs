@@ -1,30 +1,22 @@
-//! The forwarding core: every mapped X11 window has a mirror on the host, an xdg toplevel (or an
+//! X11 windows on the host: every mapped X11 window has a mirror there, an xdg toplevel (or an
 //! xdg popup for override-redirect windows) on the container's socket, whose buffers are copies of
 //! what Xwayland committed and whose input goes back to Xwayland's surface.
 //!
-//! A mirror pairs a surface of the bridge's own server with a surface of its host connection.
-//! That pairing, not anything X11-specific, is what a later proxy of the container's native
-//! Wayland clients needs too: drop the host half before a checkpoint, recreate it after a restore.
+//! A mirror pairs a surface of the bridge's own server with a surface of its host connection
+//! (a [`HostView`]): the host half goes before a checkpoint and comes back after a restore.
 
-use smithay::reexports::wayland_server::protocol::wl_shm::Format as ServerFormat;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::Resource as _;
 use smithay::utils::{Logical, Point, Rectangle};
-use smithay::wayland::compositor::{
-    is_sync_subsurface, with_states, RectangleKind, SurfaceAttributes,
-};
-use smithay::wayland::shm::with_buffer_contents;
+use smithay::wayland::compositor::is_sync_subsurface;
 use smithay::xwayland::xwm::{ResizeEdge, WmWindowProperty};
 use smithay::xwayland::X11Surface;
-use smithay_client_toolkit::compositor::Region;
 use smithay_client_toolkit::shell::xdg::popup::Popup;
 use smithay_client_toolkit::shell::xdg::window::{Window, WindowDecorations};
 use smithay_client_toolkit::shell::xdg::XdgPositioner;
 use smithay_client_toolkit::shell::xdg::XdgSurface as _;
 use smithay_client_toolkit::shell::WaylandSurface as _;
-use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
 use tracing::{debug, warn};
-use wayland_client::protocol::wl_shm::Format as HostFormat;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 use wayland_client::Proxy as _;
 use wayland_protocols::xdg::shell::client::xdg_positioner::{
@@ -34,8 +26,10 @@ use wayland_protocols::xdg::shell::client::xdg_toplevel;
 
 use porthole_protocols::x11::client::porthole_x11_toplevel_v1::PortholeX11ToplevelV1;
 
-use crate::server::{send_frame_callbacks, take_held_buffer, Changed};
-use crate::Bridge;
+use crate::bridge::Bridge;
+use crate::host::bounded;
+use crate::host::view::HostView;
+use crate::server::send_frame_callbacks;
 
 /// How an X11 window appears on the host.
 #[derive(Debug)]
@@ -85,282 +79,6 @@ impl Drop for Follow {
 impl Mirror {
     pub fn host_surface(&self) -> Option<&HostSurface> {
         self.role.as_ref().map(Role::surface)
-    }
-}
-
-/// What a forwarded surface has on the host, for X11 windows and native toplevels alike.
-#[derive(Debug, Default)]
-pub struct HostView {
-    /// The host acknowledged the role: buffers may be attached.
-    pub configured: bool,
-    /// The last buffer shown on the host, kept alive while the host may read it.
-    shown: Option<Shown>,
-    /// What the host showed when the bridge let go of it, shown again on reconnecting.
-    last: Option<Pixels>,
-    /// Names the window to the compositor across a checkpoint (porthole_bridge_v1.set_slot).
-    pub token: String,
-    /// A frame went to the host and its frame callback has not come back: the client's frame
-    /// callbacks wait for it (see [`Bridge::host_frame_done`]).
-    pub awaiting_frame: bool,
-    /// The input region last set on the host surface: `None` before any, `Some(None)` for the
-    /// whole surface.
-    input_region: Option<Option<Vec<RegionRect>>>,
-}
-
-/// A rectangle added to a region (true) or subtracted from it: x, y, width, height.
-type RegionRect = (bool, [i32; 4]);
-
-/// The most rectangles of an input region the bridge passes on; a client's region with more
-/// becomes their bounding box, which the host accepts whatever the client sent.
-const MAX_REGION_RECTS: usize = 256;
-
-/// The input region a client set on `surface`, as the host should get it.
-fn input_region(surface: &WlSurface) -> Option<Vec<RegionRect>> {
-    let region = with_states(surface, |states| {
-        states
-            .cached_state
-            .get::<SurfaceAttributes>()
-            .current()
-            .input_region
-            .clone()
-    })?;
-    let rects: Vec<RegionRect> = region
-        .rects
-        .iter()
-        .map(|(kind, r)| {
-            let added = matches!(kind, RectangleKind::Add);
-            (added, [r.loc.x, r.loc.y, r.size.w, r.size.h])
-        })
-        .collect();
-    if rects.len() <= MAX_REGION_RECTS {
-        return Some(rects);
-    }
-    // Nothing added is an empty region, not the whole surface.
-    Some(bounds(&rects).map(|b| vec![(true, b)]).unwrap_or_default())
-}
-
-/// The bounding box of the added rectangles, kept within i32 (a client's rectangles may reach
-/// past it).
-fn bounds(rects: &[RegionRect]) -> Option<[i32; 4]> {
-    let (x0, y0, x1, y1) = rects
-        .iter()
-        .filter(|(added, _)| *added)
-        .map(|(_, [x, y, w, h])| {
-            let (x, y) = (i64::from(*x), i64::from(*y));
-            (x, y, x + i64::from(*w), y + i64::from(*h))
-        })
-        .reduce(|a, b| (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3)))?;
-    let clamp = |v: i64| v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
-    Some([clamp(x0), clamp(y0), clamp(x1 - x0), clamp(y1 - y0)])
-}
-
-#[derive(Debug)]
-struct Shown {
-    buffer: Buffer,
-    width: i32,
-    format: HostFormat,
-}
-
-/// A copy of a window's last frame.
-#[derive(Debug)]
-struct Pixels {
-    bytes: Vec<u8>,
-    width: i32,
-    height: i32,
-    stride: i32,
-    format: HostFormat,
-}
-
-impl HostView {
-    pub fn new(token: String) -> Self {
-        Self {
-            token,
-            ..Self::default()
-        }
-    }
-
-    /// Keeps a copy of what the host shows, before the host connection (and its pool) goes.
-    pub fn keep_last(&mut self, pool: &mut SlotPool) {
-        let Some(shown) = &self.shown else {
-            return;
-        };
-        let (stride, height) = (shown.buffer.stride(), shown.buffer.height());
-        let len = stride as usize * height as usize;
-        let data = pool.raw_data_mut(&shown.buffer.slot());
-        if let Some(bytes) = data.get(..len) {
-            self.last = Some(Pixels {
-                bytes: bytes.to_vec(),
-                width: shown.width,
-                height,
-                stride,
-                format: shown.format,
-            });
-        }
-    }
-
-    /// The host connection is gone, and with it the role and buffers.
-    pub fn forget_host(&mut self) {
-        self.configured = false;
-        self.shown = None;
-        self.awaiting_frame = false;
-        self.input_region = None;
-    }
-
-    /// Sets the input region the client set on `surface` on `host_surface`, when it changed.
-    /// Returns whether it did (the host surface must commit for it to apply).
-    fn forward_input_region(
-        &mut self,
-        host: &crate::host::Host,
-        surface: &WlSurface,
-        host_surface: &HostSurface,
-    ) -> bool {
-        let wanted = input_region(surface);
-        if self.input_region.as_ref() == Some(&wanted) {
-            return false;
-        }
-        match &wanted {
-            None => host_surface.set_input_region(None),
-            Some(rects) => {
-                let Ok(region) = Region::new(&host.compositor) else {
-                    return false;
-                };
-                for &(added, [x, y, w, h]) in rects {
-                    if added {
-                        region.add(x, y, w, h);
-                    } else {
-                        region.subtract(x, y, w, h);
-                    }
-                }
-                host_surface.set_input_region(Some(region.wl_region()));
-            }
-        }
-        debug!(region = ?wanted, "input region");
-        self.input_region = Some(wanted);
-        true
-    }
-
-    /// The host acknowledged the role: shows what there is to show, else commits to apply the
-    /// acknowledged configure.
-    pub fn configured(
-        &mut self,
-        host: &mut crate::host::Host,
-        surface: Option<&WlSurface>,
-        host_surface: &HostSurface,
-    ) {
-        self.configured = true;
-        let already_shown = self.shown.is_some();
-        let showed = surface.is_some_and(|s| self.show(host, s, host_surface));
-        if !showed && already_shown {
-            host_surface.commit();
-        }
-    }
-
-    /// Copies the buffer the client committed on `surface` (or, right after reconnecting, the
-    /// frame kept from before) to `host_surface`, and commits it there with a frame callback.
-    /// Returns whether the host got a new frame.
-    pub fn show(
-        &mut self,
-        host: &mut crate::host::Host,
-        surface: &WlSurface,
-        host_surface: &HostSurface,
-    ) -> bool {
-        let region_changed = self.forward_input_region(host, surface, host_surface);
-        let (shown, height, changed) = match take_held_buffer(surface) {
-            Some((buffer, changed)) => {
-                let copied = copy_buffer(&mut host.pool, &buffer);
-                buffer.release();
-                match copied {
-                    Ok((buffer, width, height, format)) => {
-                        self.last = None;
-                        let shown = Shown {
-                            buffer,
-                            width,
-                            format,
-                        };
-                        (shown, height, changed)
-                    }
-                    Err(err) => {
-                        warn!(%err, "cannot forward a buffer");
-                        return false;
-                    }
-                }
-            }
-            None => {
-                let Some(last) = self.last.take() else {
-                    if region_changed {
-                        host_surface.commit();
-                    }
-                    return false;
-                };
-                let created =
-                    host.pool
-                        .create_buffer(last.width, last.height, last.stride, last.format);
-                let Ok((host_buffer, canvas)) = created else {
-                    warn!("cannot allocate a host buffer");
-                    return false;
-                };
-                canvas[..last.bytes.len()].copy_from_slice(&last.bytes);
-                let shown = Shown {
-                    buffer: host_buffer,
-                    width: last.width,
-                    format: last.format,
-                };
-                (shown, last.height, Changed::Whole)
-            }
-        };
-        if let Err(err) = shown.buffer.attach_to(host_surface) {
-            warn!(?err, "attaching a host buffer failed");
-            return false;
-        }
-        let width = shown.width;
-        self.shown = Some(shown);
-        match changed {
-            Changed::Rects(rects) => {
-                for r in rects {
-                    host_surface.damage_buffer(r.loc.x, r.loc.y, r.size.w, r.size.h);
-                }
-            }
-            Changed::Whole => host_surface.damage_buffer(0, 0, width, height),
-        }
-        host_surface.frame(&host.qh, host_surface.clone());
-        host_surface.commit();
-        self.awaiting_frame = true;
-        true
-    }
-}
-
-/// Copies a client's shm buffer into a new buffer of the host pool.
-fn copy_buffer(
-    pool: &mut SlotPool,
-    buffer: &smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer,
-) -> Result<(Buffer, i32, i32, HostFormat), String> {
-    let copied = with_buffer_contents(buffer, |ptr, len, data| {
-        let format = match data.format {
-            ServerFormat::Argb8888 => HostFormat::Argb8888,
-            ServerFormat::Xrgb8888 => HostFormat::Xrgb8888,
-            other => return Err(format!("unsupported shm format {other:?}")),
-        };
-        let start = usize::try_from(data.offset).map_err(|e| e.to_string())?;
-        let bytes = usize::try_from(data.stride)
-            .ok()
-            .zip(usize::try_from(data.height).ok())
-            .map(|(s, h)| s * h)
-            .ok_or("negative buffer size")?;
-        if start.checked_add(bytes).is_none_or(|end| end > len) {
-            return Err("buffer outside its pool".to_string());
-        }
-        let (host_buffer, canvas) = pool
-            .create_buffer(data.width, data.height, data.stride, format)
-            .map_err(|e| e.to_string())?;
-        // SAFETY: smithay maps the pool for the duration of this closure and checked `len`;
-        // the range was checked against it above.
-        let source = unsafe { std::slice::from_raw_parts(ptr.add(start), bytes) };
-        canvas[..bytes].copy_from_slice(source);
-        Ok((host_buffer, data.width, data.height, format))
-    });
-    match copied {
-        Ok(result) => result,
-        Err(err) => Err(format!("cannot read the buffer: {err:?}")),
     }
 }
 
@@ -796,23 +514,6 @@ impl Bridge {
     }
 }
 
-/// The most of an X11 title or class the bridge passes on, in bytes. X11 allows megabytes; a
-/// Wayland message is at most 4096 bytes, and a longer one would cost the bridge its connection
-/// (and the container its X server). The compositor shortens titles further for its frames.
-const MAX_LABEL_BYTES: usize = 1024;
-
-/// `text` cut to [`MAX_LABEL_BYTES`] at a character boundary.
-pub fn bounded(mut text: String) -> String {
-    if text.len() > MAX_LABEL_BYTES {
-        let mut end = MAX_LABEL_BYTES;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-    }
-    text
-}
-
 /// Places a menu exactly where X11 put it, relative to the window it belongs to.
 fn menu_positioner(
     host: &crate::host::Host,
@@ -849,35 +550,5 @@ impl Mirror {
             Role::Toplevel(w) => Some(w.xdg_surface().clone()),
             Role::Popup { popup, .. } => Some(popup.xdg_surface().clone()),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_regions_bounds_stay_within_i32() {
-        let max = i32::MAX;
-        let rects = [
-            (true, [10, 20, 30, 40]),
-            (false, [0, 0, max, max]),
-            (true, [max, max, max, max]),
-        ];
-        assert_eq!(super::bounds(&rects), Some([10, 20, max, max]));
-        assert_eq!(super::bounds(&[(false, [0, 0, 5, 5])]), None);
-        assert_eq!(
-            super::bounds(&[(true, [-5, 0, 10, 1]), (true, [20, 3, 5, 1])]),
-            Some([-5, 0, 30, 4])
-        );
-    }
-
-    #[test]
-    fn long_labels_are_cut_at_a_character_boundary() {
-        assert_eq!(bounded("xterm".into()), "xterm");
-        let long = "é".repeat(4000);
-        let cut = bounded(long);
-        assert!(cut.len() <= MAX_LABEL_BYTES && cut.len() >= MAX_LABEL_BYTES - 1);
-        assert!(cut.chars().all(|c| c == 'é'));
     }
 }

@@ -9,8 +9,8 @@ use smithay::wayland::compositor::with_states;
 use smithay_client_toolkit::reexports::protocols::wp::cursor_shape::v1::client::wp_cursor_shape_device_v1::Shape;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 
-use crate::mirror::HostView;
-use crate::Bridge;
+use crate::bridge::Bridge;
+use crate::host::view::HostView;
 
 /// The most host surfaces the bridge keeps for cursor surfaces: a client cycling through more
 /// costs a copy of a frame for each beyond, not a host surface.

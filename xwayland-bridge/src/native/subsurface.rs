@@ -1,7 +1,7 @@
 //! Subsurfaces of native clients, in a checkpointable container: browsers' page content, video
 //! and GL areas, client-drawn title bars. Each becomes a host subsurface of the host surface that
 //! shows its parent, at the same position and stacking, with copies of its buffers (as for
-//! toplevels, see [`crate::mirror::HostView`]).
+//! toplevels, see [`crate::host::view::HostView`]).
 //!
 //! Smithay applies a client's synchronized subsurface state when the parent commits, so the
 //! bridge forwards a tree when its root (a toplevel or popup) commits, children before the root,
@@ -22,7 +22,7 @@ use smithay::wayland::compositor::{
 use wayland_client::protocol::wl_subsurface::WlSubsurface;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 
-use crate::mirror::HostView;
+use crate::host::view::HostView;
 use crate::server::{send_frame_callbacks, take_removed_buffer};
 
 /// The subsurfaces of every native client, and the stacking last sent to the host.
