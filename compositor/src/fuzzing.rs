@@ -97,7 +97,7 @@ pub fn wayland(data: &[u8]) {
             h.render();
         }
         if std::env::var_os("PORTHOLE_FUZZ_DEBUG").is_some() {
-            let windows = h.state.comp.shell.space.elements().count();
+            let windows = h.state.comp.shell.windows().count();
             eprintln!("{windows} windows mapped; {}", protocol_error(&client));
         }
         drop(client);

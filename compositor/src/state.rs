@@ -513,8 +513,12 @@ impl State {
         for name in closed {
             self.comp.container_stopped_listening(&name);
         }
-        self.comp.shell.space.refresh();
+        self.comp.shell.refresh();
         self.comp.popups.cleanup();
+        // The shell moved windows: bridges learn where their X11 windows went.
+        if self.comp.shell.take_moved() {
+            self.comp.send_x11_positions();
+        }
         self.refresh_pointer_focus();
         self.redraw_queued_outputs();
         if let Err(err) = self.comp.display_handle.flush_clients() {

@@ -357,11 +357,7 @@ unsafe extern "C" fn position_window_absolute(
             .shell
             .window_for_surface(&surface)
             .ok_or("the surface is no window")?;
-        state
-            .comp
-            .shell
-            .space
-            .map_element(window.clone(), (x, y), false);
+        state.comp.shell.map(&window, (x, y).into());
         state.comp.queue_redraw_all();
         Ok::<_, &str>(())
     });

@@ -399,7 +399,6 @@ impl Drm {
                                     let output = surface.output.clone();
                                     let loc = comp
                                         .shell
-                                        .space
                                         .output_geometry(&output)
                                         .map(|g| g.loc)
                                         .unwrap_or_default();

@@ -38,7 +38,7 @@ impl Porthole {
 
     /// Repaints the outputs a window is on.
     pub fn queue_redraw_for(&mut self, window: &Window) {
-        let outputs = self.shell.space.outputs_for_element(window);
+        let outputs = self.shell.outputs_of(window);
         for output in outputs {
             self.queue_redraw(&output);
         }
@@ -52,7 +52,7 @@ impl Porthole {
         states: &RenderElementStates,
     ) -> OutputPresentationFeedback {
         let mut feedback = OutputPresentationFeedback::new(output);
-        for window in self.shell.space.elements() {
+        for window in self.shell.windows() {
             window.with_surfaces(|surface, data| {
                 update_surface_primary_scanout_output(
                     surface,
@@ -64,8 +64,7 @@ impl Porthole {
             });
             if self
                 .shell
-                .space
-                .outputs_for_element(window)
+                .outputs_of(window)
                 .contains(output)
             {
                 window.take_presentation_feedback(
@@ -75,8 +74,6 @@ impl Porthole {
                 );
             }
         }
-        // A window that moved was redrawn: bridges learn where their X11 windows went.
-        self.send_x11_positions();
         feedback
     }
 
@@ -109,11 +106,10 @@ impl Porthole {
     fn send_frame_callbacks(&self, output: &Output) {
         let time = self.elapsed();
         let throttle = Some(Duration::from_secs(1));
-        for window in self.shell.space.elements() {
+        for window in self.shell.windows() {
             if self
                 .shell
-                .space
-                .outputs_for_element(window)
+                .outputs_of(window)
                 .contains(output)
             {
                 window.send_frame(output, time, throttle, surface_primary_scanout_output);

@@ -25,12 +25,12 @@ use smithay::reexports::wayland_server::Resource;
 use smithay::utils::Size;
 use tracing::{debug, info, warn};
 
-pub use self::placeholder::Placeholder;
+pub use self::placeholder::{set_slot, slot_of, Placeholder};
 use self::placeholder::{dimmed, read_png, sane_geometry, to_rectangle, valid_token, SlotRecord};
 use crate::paths;
 use crate::policy::ClientState;
 use crate::render::image::Screenshot;
-use crate::shell::{window_id, with_meta};
+use crate::shell::{container_name, window_id};
 use crate::state::{Porthole, State};
 
 impl Porthole {
@@ -98,19 +98,19 @@ impl Porthole {
     /// (all but its picture).
     pub fn placeholders_for(&mut self, name: &str) -> Vec<(Window, Placeholder)> {
         let focused = self.focused_window();
-        let stack: Vec<Window> = self.shell.space.elements().cloned().collect();
+        let stack: Vec<Window> = self.shell.windows().cloned().collect();
         // Minimized windows come after the stack: nothing is above them.
         let all: Vec<Window> = stack
             .iter()
-            .chain(self.shell.minimized.iter())
+            .chain(self.shell.minimized())
             .cloned()
             .collect();
         let mut out = Vec::new();
         for (index, window) in all.iter().enumerate() {
-            let (container, token) = with_meta(window, |m| (m.container.clone(), m.slot.clone()));
-            if container != name {
+            if container_name(window) != name {
                 continue;
             }
+            let token = slot_of(window);
             let Some(token) = token else {
                 warn!(
                     id = window_id(window),
@@ -120,12 +120,7 @@ impl Porthole {
             };
             let minimized = index >= stack.len();
             // A minimized window's place is where it comes back.
-            let Some(geometry) = self
-                .shell
-                .space
-                .element_geometry(window)
-                .or_else(|| with_meta(window, |m| m.minimized_at))
-                .filter(|g| sane_geometry(*g))
+            let Some(geometry) = self.shell.place_of(window).filter(|g| sane_geometry(*g))
             else {
                 warn!(
                     id = window_id(window),
@@ -135,9 +130,8 @@ impl Porthole {
             };
             let (mut above_ids, mut above_tokens) = (Vec::new(), Vec::new());
             for above in stack.get(index + 1..).unwrap_or_default() {
-                let (c, t) = with_meta(above, |m| (m.container.clone(), m.slot.clone()));
-                match t {
-                    Some(t) if c == name => above_tokens.push(t),
+                match slot_of(above) {
+                    Some(t) if container_name(above) == name => above_tokens.push(t),
                     _ => above_ids.push(window_id(above)),
                 }
             }
@@ -155,7 +149,10 @@ impl Porthole {
                 minimized,
                 maximized: info.maximized,
                 fullscreen: info.fullscreen,
-                restore: with_meta(window, |m| m.restore).filter(|g| sane_geometry(*g)),
+                restore: self
+                    .shell
+                    .restore_place(window)
+                    .filter(|g| sane_geometry(*g)),
                 above_ids,
                 above_tokens,
                 picture: None,
@@ -302,8 +299,8 @@ impl Porthole {
 
     /// A window of a checkpointed container came back: takes its placeholder, if it has one.
     pub fn take_slot(&mut self, window: &Window) -> Option<Placeholder> {
-        let (container, token) = with_meta(window, |m| (m.container.clone(), m.slot.clone()));
-        let token = token?;
+        let container = container_name(window).to_string();
+        let token = slot_of(window)?;
         let index = self
             .checkpoints
             .placeholders
@@ -317,21 +314,12 @@ impl Porthole {
 
     /// Puts a window that took its slot back under the windows that were above it.
     pub fn restack(&mut self, window: &Window, slot: &Placeholder) {
-        let above: Vec<Window> = self
-            .shell
-            .space
-            .elements()
-            .filter(|w| *w != window)
-            .filter(|w| {
-                let (c, t) = with_meta(w, |m| (m.container.clone(), m.slot.clone()));
-                slot.above_ids.contains(&window_id(w))
-                    || (c == slot.container && t.is_some_and(|t| slot.above_tokens.contains(&t)))
-            })
-            .cloned()
-            .collect();
-        for w in above {
-            self.shell.space.raise_element(&w, false);
-        }
+        self.shell.raise_all(|w| {
+            w != window
+                && (slot.above_ids.contains(&window_id(w))
+                    || (container_name(w) == slot.container
+                        && slot_of(w).is_some_and(|t| slot.above_tokens.contains(&t))))
+        });
     }
 
     /// Forgets a container's placeholders (the container was removed).

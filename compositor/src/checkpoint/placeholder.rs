@@ -13,6 +13,22 @@ use smithay::utils::{Logical, Rectangle, Size, Transform};
 use porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1;
 
 use crate::render::image::Screenshot;
+use crate::shell::{with_data, ShellWindow};
+
+/// The name a checkpointable container's bridge gave a window (porthole_bridge_v1.set_slot):
+/// after a restore, the window with the same name takes its placeholder's place.
+#[derive(Debug, Default)]
+struct Slot(Option<String>);
+
+/// The slot a window was named with, if its container's bridge named it.
+pub fn slot_of<W: ShellWindow>(window: &W) -> Option<String> {
+    with_data(window, |s: &mut Slot| s.0.clone())
+}
+
+/// Names a window's slot.
+pub fn set_slot<W: ShellWindow>(window: &W, token: String) {
+    with_data(window, |s: &mut Slot| s.0 = Some(token));
+}
 
 /// Checkpointable containers' bridges, and the placeholders of checkpointed containers.
 #[derive(Debug, Default)]

@@ -17,7 +17,7 @@ use super::{color_for, Container};
 use crate::config::{ContainerConfig, ContainerName, Limits};
 use crate::paths::{self, CONTAINER_SOCKET, X11_SOCKET_DIR};
 use crate::policy::Profile;
-use crate::shell::with_meta;
+use crate::shell::container_name;
 use crate::state::Porthole;
 
 fn our_uid() -> u32 {
@@ -249,7 +249,7 @@ impl Porthole {
         if c.profile != Profile::Kiosk {
             return None;
         }
-        let outputs = || self.shell.space.outputs();
+        let outputs = || self.shell.outputs();
         match &c.output {
             Some(name) => outputs().find(|o| &o.name() == name).cloned(),
             None => None,
@@ -261,7 +261,7 @@ impl Porthole {
     pub fn container_toplevels(&self, container: &str) -> usize {
         self.shell
             .all_windows()
-            .filter(|w| with_meta(w, |m| m.container == container))
+            .filter(|w| container_name(*w) == container)
             .count()
     }
 

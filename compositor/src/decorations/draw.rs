@@ -1,6 +1,7 @@
 //! Drawing what the compositor puts around windows: the frame in the container's colour, the
 //! title bar with its buttons and `[container] title`, and a thin border around each popup.
 
+use smithay::backend::renderer::element::memory::MemoryRenderBuffer;
 use smithay::backend::renderer::element::solid::SolidColorBuffer;
 use smithay::backend::renderer::{ImportAll, ImportMem, Renderer, Texture};
 use smithay::desktop::{PopupManager, Window};
@@ -10,15 +11,23 @@ use smithay::wayland::seat::WaylandFocus;
 use crate::config::Color;
 use crate::render::elements::OutputElement;
 use crate::render::elements::{popup_geometry, push_solids, push_text};
-use crate::shell::with_meta;
+use crate::shell::with_data;
 use crate::state::Porthole;
 
-/// Solid pieces of a window's server-side frame, kept between frames so that damage tracking
-/// sees them as unchanged when nothing changed.
+/// What was drawn of a window's frame, kept in the window's data between frames so that damage
+/// tracking sees unchanged pieces as unchanged and the title is rendered once.
 #[derive(Debug, Default)]
-pub struct FrameBuffers {
+struct Drawn {
+    /// The solid pieces of its frame.
     pieces: Vec<SolidColorBuffer>,
+    /// The borders around its popups.
     popup_pieces: Vec<SolidColorBuffer>,
+    /// Its title bar text as last drawn: (label, width, height, background) and the image.
+    title: Option<((String, i32, i32, Color), MemoryRenderBuffer)>,
+}
+
+fn with_drawn<R>(window: &Window, f: impl FnOnce(&mut Drawn) -> R) -> R {
+    with_data(window, f)
 }
 
 const TITLEBAR_BUTTONS: [Color; 3] = [
@@ -84,8 +93,8 @@ impl Porthole {
             ),
             color,
         ));
-        with_meta(window, |meta| {
-            push_solids(&mut meta.frame.pieces, pieces, output_loc, scale, out)
+        with_drawn(window, |drawn| {
+            push_solids(&mut drawn.pieces, pieces, output_loc, scale, out)
         });
     }
 
@@ -125,8 +134,8 @@ impl Porthole {
             ]);
         }
         let pieces = rects.into_iter().map(|r| (r, color)).collect();
-        with_meta(window, |meta| {
-            push_solids(&mut meta.frame.popup_pieces, pieces, output_loc, scale, out)
+        with_drawn(window, |drawn| {
+            push_solids(&mut drawn.popup_pieces, pieces, output_loc, scale, out)
         });
     }
 
@@ -156,15 +165,15 @@ impl Porthole {
             &title,
         );
         let key = (label, width, f.titlebar, bg);
-        let buffer = with_meta(window, |meta| {
-            if meta.title.as_ref().map(|(k, _)| k) != Some(&key) {
+        let buffer = with_drawn(window, |drawn| {
+            if drawn.title.as_ref().map(|(k, _)| k) != Some(&key) {
                 let fg = crate::decorations::text::text_color_on(bg);
-                meta.title = self
+                drawn.title = self
                     .text
                     .render(&key.0, width, f.titlebar, fg, bg)
                     .map(|buffer| (key.clone(), buffer));
             }
-            meta.title.as_ref().map(|(_, b)| b.clone())
+            drawn.title.as_ref().map(|(_, b)| b.clone())
         });
         let Some(buffer) = buffer else { return };
         let at = Point::from((geo.loc.x, geo.loc.y - f.titlebar)) - output_loc;

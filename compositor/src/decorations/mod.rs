@@ -6,12 +6,14 @@
 pub mod draw;
 pub mod frame;
 pub mod text;
+mod window;
 
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
-use smithay::utils::{Logical, Rectangle};
+use smithay::utils::{Logical, Point, Rectangle};
 
 use crate::config::Color;
 
+pub use self::frame::WindowFrames;
 pub use self::text::TextRenderer;
 
 /// The background of the boxes the compositor draws: the clipboard prompt, and a placeholder
@@ -43,6 +45,24 @@ pub struct FrameSizes {
 }
 
 impl FrameSizes {
+    /// The rectangle the frame covers around `content`, decorations included. Saturating: the
+    /// content geometry comes from the client and may be absurd.
+    pub fn around(&self, content: Rectangle<i32, Logical>) -> Rectangle<i32, Logical> {
+        let (b, t) = (self.border, self.titlebar);
+        Rectangle::new(
+            (
+                content.loc.x.saturating_sub(b),
+                content.loc.y.saturating_sub(t + b),
+            )
+                .into(),
+            (
+                content.size.w.saturating_add(2 * b),
+                content.size.h.saturating_add(t + 2 * b),
+            )
+                .into(),
+        )
+    }
+
     /// Size of one title bar button (square).
     pub fn button(&self) -> i32 {
         (self.titlebar - 6).max(0)
@@ -69,5 +89,119 @@ impl FrameSizes {
     /// Width the three buttons take at the right end of the title bar.
     pub fn buttons_width(&self) -> i32 {
         3 * (self.button() + 3) + 3
+    }
+}
+
+/// What is at a point, for one window's frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    /// Neither the frame nor the content.
+    Outside,
+    /// The window's own surface (a window without decorations is all content).
+    Content,
+    /// A part of the frame.
+    Frame(FramePart),
+}
+
+impl FrameSizes {
+    /// What of a window whose content is `geo` is at `pos`: which part of its frame, its
+    /// content, or neither. The renderer draws the buttons where [`FrameSizes::button_rect`]
+    /// says, so what is drawn is what is clicked.
+    pub fn hit(&self, geo: Rectangle<i32, Logical>, pos: Point<f64, Logical>) -> Hit {
+        let frame = self.around(geo);
+        if !frame.to_f64().contains(pos) {
+            return Hit::Outside;
+        }
+        if frame == geo || geo.to_f64().contains(pos) {
+            return Hit::Content;
+        }
+        let p = pos.to_i32_floor::<i32>();
+        let title_top = geo.loc.y - self.titlebar;
+        if self.titlebar > 0
+            && p.y >= title_top
+            && p.y < geo.loc.y
+            && p.x >= geo.loc.x
+            && p.x < geo.loc.x + geo.size.w
+        {
+            let within = |i: i32| self.button_rect(geo, i).is_some_and(|r| r.contains(p));
+            let part = if within(0) {
+                FramePart::Close
+            } else if within(1) {
+                FramePart::Maximize
+            } else if within(2) {
+                FramePart::Minimize
+            } else {
+                FramePart::Titlebar
+            };
+            return Hit::Frame(part);
+        }
+        let mut edges = xdg_toplevel::ResizeEdge::None as u32;
+        if p.x < geo.loc.x {
+            edges |= xdg_toplevel::ResizeEdge::Left as u32;
+        }
+        if p.x >= geo.loc.x + geo.size.w {
+            edges |= xdg_toplevel::ResizeEdge::Right as u32;
+        }
+        if p.y < title_top {
+            edges |= xdg_toplevel::ResizeEdge::Top as u32;
+        }
+        if p.y >= geo.loc.y + geo.size.h {
+            edges |= xdg_toplevel::ResizeEdge::Bottom as u32;
+        }
+        let edge =
+            xdg_toplevel::ResizeEdge::try_from(edges).unwrap_or(xdg_toplevel::ResizeEdge::None);
+        Hit::Frame(FramePart::Border(edge))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FRAME: FrameSizes = FrameSizes {
+        border: 4,
+        titlebar: 24,
+    };
+
+    fn geo() -> Rectangle<i32, Logical> {
+        Rectangle::new((100, 100).into(), (400, 300).into())
+    }
+
+    #[test]
+    fn the_title_bar_and_its_buttons_are_where_they_are_drawn() {
+        let hit = |x: f64, y: f64| FRAME.hit(geo(), (x, y).into());
+        assert_eq!(hit(150.0, 90.0), Hit::Frame(FramePart::Titlebar));
+        for (i, part) in [FramePart::Close, FramePart::Maximize, FramePart::Minimize]
+            .into_iter()
+            .enumerate()
+        {
+            let r = FRAME.button_rect(geo(), i as i32).expect("room for buttons");
+            let centre = r.loc.to_f64() + Point::from((r.size.w as f64 / 2.0, r.size.h as f64 / 2.0));
+            assert_eq!(FRAME.hit(geo(), centre), Hit::Frame(part));
+        }
+        assert_eq!(hit(300.0, 200.0), Hit::Content);
+        assert_eq!(hit(50.0, 50.0), Hit::Outside);
+    }
+
+    #[test]
+    fn borders_resize_from_their_edges_and_corners() {
+        let hit = |x: f64, y: f64| FRAME.hit(geo(), (x, y).into());
+        use xdg_toplevel::ResizeEdge as E;
+        assert_eq!(hit(98.0, 200.0), Hit::Frame(FramePart::Border(E::Left)));
+        assert_eq!(hit(502.0, 200.0), Hit::Frame(FramePart::Border(E::Right)));
+        assert_eq!(hit(300.0, 402.0), Hit::Frame(FramePart::Border(E::Bottom)));
+        assert_eq!(hit(300.0, 73.0), Hit::Frame(FramePart::Border(E::Top)));
+        assert_eq!(hit(98.0, 73.0), Hit::Frame(FramePart::Border(E::TopLeft)));
+        assert_eq!(hit(502.0, 402.0), Hit::Frame(FramePart::Border(E::BottomRight)));
+    }
+
+    #[test]
+    fn a_window_without_decorations_is_all_content() {
+        let none = FrameSizes {
+            border: 0,
+            titlebar: 0,
+        };
+        assert_eq!(none.hit(geo(), (100.0, 100.0).into()), Hit::Content);
+        assert_eq!(none.hit(geo(), (99.0, 100.0).into()), Hit::Outside);
     }
 }

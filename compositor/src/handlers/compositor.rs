@@ -79,7 +79,7 @@ impl State {
             window.on_commit();
             let has_buffer =
                 with_renderer_surface_state(&root, |s| s.buffer().is_some()).unwrap_or(false);
-            if self.comp.shell.unmapped.contains(&window) {
+            if self.comp.shell.is_unmapped(&window) {
                 let toplevel = window.toplevel().cloned();
                 if let Some(toplevel) = toplevel {
                     if !toplevel.is_initial_configure_sent() {
@@ -96,14 +96,19 @@ impl State {
                 }
                 return;
             }
-            if !has_buffer && self.comp.shell.space.element_location(&window).is_some() {
+            if !has_buffer && self.comp.shell.is_mapped(&window) {
                 // A null buffer unmaps the toplevel; it must be configured again before it
                 // maps anew.
                 self.comp.unmap_window(&window);
                 return;
             }
             if &root == surface {
-                self.comp.finish_resize(&window);
+                self.comp.shell.keep_resize_anchor(&window);
+                // Its window geometry may have changed: bridges check where their X11
+                // windows are.
+                if !self.comp.x11_toplevels.is_empty() {
+                    self.comp.shell.note_moved();
+                }
             }
             self.comp.queue_redraw_for(&window);
             return;

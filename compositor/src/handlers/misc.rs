@@ -31,7 +31,6 @@ impl FractionalScaleHandler for State {
         let scale = self
             .comp
             .shell
-            .space
             .outputs()
             .next()
             .map(|o| o.current_scale().fractional_scale())

@@ -28,7 +28,6 @@ use smithay::wayland::shell::xdg::{
 };
 use tracing::warn;
 
-use crate::shell::window_id;
 use crate::state::State;
 
 impl XdgShellHandler for State {
@@ -55,9 +54,7 @@ impl XdgShellHandler for State {
         // A client that never binds xdg-decoration draws its own (the protocol's default), so
         // only `new_decoration` turns server-side decorations on.
         let window = Window::new_wayland_window(surface);
-        self.comp
-            .shell
-            .add_unmapped(window.clone(), container.clone());
+        self.comp.shell.add(window.clone(), &container);
         if let Some(output) = self.comp.kiosk_output(&container) {
             // A kiosk's windows fill its output from their first configure on.
             self.comp.fullscreen(&window, Some(output));
@@ -185,21 +182,7 @@ impl XdgShellHandler for State {
         let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) else {
             return;
         };
-        let was_focused = self.comp.focused_window().as_ref() == Some(&window)
-            || self.comp.focused_window().is_none();
-        let was_shown = self.comp.shell.space.element_location(&window).is_some()
-            || self.comp.shell.minimized.contains(&window);
-        self.comp.record_session_place(&window);
-        self.comp.queue_redraw_for(&window);
-        self.comp.shell.remove(&window);
-        if was_shown {
-            self.comp.emit(porthole_ipc::Event::WindowClosed {
-                id: window_id(&window),
-            });
-        }
-        if was_focused {
-            self.comp.focus_top();
-        }
+        self.comp.window_destroyed(&window);
         self.refresh_pointer_focus();
     }
 

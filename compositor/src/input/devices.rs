@@ -88,8 +88,8 @@ impl State {
         &self,
         event: &impl AbsolutePositionEvent<I>,
     ) -> Option<Point<f64, Logical>> {
-        let output = self.comp.shell.space.outputs().next()?;
-        let geo = self.comp.shell.space.output_geometry(output)?;
+        let output = self.comp.shell.outputs().next()?;
+        let geo = self.comp.shell.output_geometry(output)?;
         Some(event.position_transformed(geo.size) + geo.loc.to_f64())
     }
 
@@ -101,8 +101,8 @@ impl State {
         match self.comp.frame_part_under(pos) {
             Some((window, part)) => (Some(window), Some(part)),
             None => {
-                let window = self.comp.shell.space.element_under(pos).map(|(w, _)| w);
-                (window.cloned(), None)
+                let window = self.comp.shell.window_under(pos).map(|(w, _)| w);
+                (window, None)
             }
         }
     }

@@ -123,13 +123,13 @@ impl State {
 impl crate::state::Porthole {
     /// Keeps a point inside the union of the outputs.
     pub fn clamp_to_outputs(&self, pos: Point<f64, Logical>) -> Point<f64, Logical> {
-        if self.shell.space.output_under(pos).next().is_some() {
+        if self.shell.output_under(pos).is_some() {
             return pos;
         }
         // Clamp into the nearest output.
         let mut best: Option<(f64, Point<f64, Logical>)> = None;
-        for output in self.shell.space.outputs() {
-            let Some(geo) = self.shell.space.output_geometry(output) else {
+        for output in self.shell.outputs() {
+            let Some(geo) = self.shell.output_geometry(output) else {
                 continue;
             };
             let geo = geo.to_f64();
@@ -149,7 +149,7 @@ impl crate::state::Porthole {
         window: &smithay::desktop::Window,
         pos: Point<f64, Logical>,
     ) -> xdg_toplevel::ResizeEdge {
-        let Some(geo) = self.shell.space.element_geometry(window) else {
+        let Some(geo) = self.shell.geometry(window) else {
             return xdg_toplevel::ResizeEdge::BottomRight;
         };
         let geo = geo.to_f64();

@@ -100,8 +100,8 @@ impl State {
                 cursor,
             } => {
                 let target = match &output {
-                    Some(name) => self.comp.shell.space.outputs().find(|o| &o.name() == name),
-                    None => self.comp.shell.space.outputs().min_by_key(|o| o.name()),
+                    Some(name) => self.comp.shell.outputs().find(|o| &o.name() == name),
+                    None => self.comp.shell.outputs().min_by_key(|o| o.name()),
                 }
                 .cloned()
                 .ok_or_else(|| match &output {

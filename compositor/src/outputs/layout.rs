@@ -2,9 +2,7 @@
 //! `porthole outputs` shows.
 
 use porthole_ipc::{Geometry, OutputInfo};
-use smithay::desktop::Window;
 use smithay::output::Output;
-use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
 use smithay::utils::{Logical, Point};
 
 use crate::config::OutputConfig;
@@ -15,14 +13,7 @@ impl Porthole {
     /// Adds an output to the space (where its configuration puts it, or right of the existing
     /// ones) with its configured scale and transform, and its frame pacing state.
     pub fn add_output(&mut self, output: &Output) {
-        let x = self
-            .shell
-            .space
-            .outputs()
-            .filter_map(|o| self.shell.space.output_geometry(o))
-            .map(|g| g.loc.x + g.size.w)
-            .max()
-            .unwrap_or(0);
+        let x = self.shell.outputs_right_edge();
         self.outputs
             .frames
             .insert(output.clone(), OutputState::default());
@@ -48,74 +39,24 @@ impl Porthole {
             config.scale.map(smithay::output::Scale::Fractional),
             Some(loc),
         );
-        self.shell.space.map_output(output, loc);
+        self.shell.map_output(output, loc);
         self.refit_windows();
         self.queue_redraw_all();
     }
 
     /// Removes an output; its windows move to the outputs left.
     pub fn remove_output(&mut self, output: &Output) {
-        self.shell.space.unmap_output(output);
+        self.shell.unmap_output(output);
         self.outputs.frames.remove(output);
         self.refit_windows();
         self.queue_redraw_all();
     }
 
-    /// After outputs changed: windows left on no output move to the first one, and maximized or
-    /// fullscreen windows take their output's new size.
-    pub fn refit_windows(&mut self) {
-        let Some(first) = self.shell.space.outputs().next().cloned() else {
-            return;
-        };
-        let Some(first_geo) = self.shell.space.output_geometry(&first) else {
-            return;
-        };
-        // Refitting a fullscreen window focuses it, as making it fullscreen does; the focus
-        // stays where the person left it.
-        let focused = self.focused_window();
-        let windows: Vec<Window> = self.shell.space.elements().cloned().collect();
-        for window in windows {
-            let Some(geo) = self.shell.space.element_geometry(&window) else {
-                continue;
-            };
-            let on_some_output = self.shell.space.outputs().any(|o| {
-                self.shell
-                    .space
-                    .output_geometry(o)
-                    .is_some_and(|g| g.overlaps(geo))
-            });
-            if !on_some_output {
-                let frame = self.window_frame(&window);
-                let loc = first_geo.loc + Point::from((32 + frame.border, 32 + frame.titlebar));
-                self.shell.space.map_element(window.clone(), loc, false);
-            }
-            let Some(toplevel) = window.toplevel() else {
-                continue;
-            };
-            // What the compositor last decided, acknowledged or not: a window maximized a moment
-            // ago whose client has not answered yet is maximized too (CI caught the refit
-            // missing such a window).
-            let states = toplevel.with_pending_state(|s| s.states.clone());
-            if states.contains(xdg_toplevel::State::Fullscreen) {
-                let output = self.window_output(&window);
-                self.fullscreen(&window, output);
-            } else if states.contains(xdg_toplevel::State::Maximized) {
-                self.maximize(&window);
-            }
-        }
-        if self.focused_window() != focused {
-            self.focus_window(focused.as_ref());
-        }
-    }
-
     /// What `porthole outputs` shows.
     pub fn output_infos(&self) -> Vec<OutputInfo> {
-        let mut outputs: Vec<OutputInfo> = self
-            .shell
-            .space
-            .outputs()
+        let mut outputs: Vec<OutputInfo> = self.shell.outputs()
             .map(|o| {
-                let geo = self.shell.space.output_geometry(o).unwrap_or_default();
+                let geo = self.shell.output_geometry(o).unwrap_or_default();
                 let mode = o.current_mode();
                 OutputInfo {
                     name: o.name(),
@@ -175,11 +116,7 @@ fn transform_name(t: smithay::utils::Transform) -> &'static str {
 impl State {
     /// Applies `porthole output set`: remembered over the configuration, then applied.
     pub(crate) fn set_output(&mut self, name: &str, change: &OutputConfig) -> Result<(), String> {
-        let output = self
-            .comp
-            .shell
-            .space
-            .outputs()
+        let output = self.comp.shell.outputs()
             .find(|o| o.name() == name)
             .cloned();
         let drm = matches!(self.backend, crate::backend::Backend::Drm(_));
@@ -212,11 +149,7 @@ impl State {
                     .set_mode(output, &config)
                     .map_err(|err| format!("cannot set the mode of {name}: {err:#}"))?;
             }
-            let loc = self
-                .comp
-                .shell
-                .space
-                .output_geometry(output)
+            let loc = self.comp.shell.output_geometry(output)
                 .map(|g| g.loc)
                 .unwrap_or_default();
             self.comp.place_output(output, loc);

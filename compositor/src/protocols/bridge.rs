@@ -9,7 +9,6 @@ use smithay::reexports::wayland_server::{
 
 use crate::checkpoint::placeholder::valid_token;
 use crate::policy::ClientState;
-use crate::shell::with_meta;
 use crate::state::State;
 
 impl GlobalDispatch<PortholeBridgeV1, ()> for State {
@@ -57,7 +56,7 @@ impl Dispatch<PortholeBridgeV1, ()> for State {
                     return;
                 };
                 let container = crate::policy::container_of(client);
-                with_meta(&window, |m| m.slot = Some(token.clone()));
+                crate::checkpoint::set_slot(&window, token.clone());
                 // The toplevel's first configure already has its old size.
                 if let (Some(p), Some(toplevel)) = (
                     state

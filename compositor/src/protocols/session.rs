@@ -27,7 +27,7 @@ use smithay::reexports::wayland_server::{
 use smithay::utils::{Logical, Rectangle};
 use tracing::{debug, warn};
 
-use crate::shell::with_meta;
+use crate::shell::{container_name, with_data};
 use crate::state::{Porthole, State};
 
 /// The global's interface name, for profiles.
@@ -95,6 +95,11 @@ pub struct Link {
     pub handle: XdgToplevelSessionV1,
     /// Its stored place, for a toplevel restored before its first configure.
     pub restore: Option<Place>,
+}
+
+/// A window's place in a session, in the window's data.
+fn with_link<R>(window: &Window, f: impl FnOnce(&mut Option<Link>) -> R) -> R {
+    with_data(window, f)
 }
 
 /// An xdg_session_v1 object's container and session, which it no longer manages once inert
@@ -252,9 +257,8 @@ impl Porthole {
         self.shell
             .all_windows()
             .filter(|w| {
-                with_meta(w, |m| {
-                    m.container == container && m.session.as_ref().is_some_and(|l| l.session == id)
-                })
+                container_name(*w) == container
+                    && with_link(*w, |m| m.as_ref().is_some_and(|l| l.session == id))
             })
             .cloned()
             .collect()
@@ -264,23 +268,20 @@ impl Porthole {
     fn session_name_taken(&self, container: &str, id: &str, name: &str) -> bool {
         self.session_windows(container, id)
             .iter()
-            .any(|w| with_meta(w, |m| m.session.as_ref().is_some_and(|l| l.name == name)))
+            .any(|w| with_link(w, |m| m.as_ref().is_some_and(|l| l.name == name)))
     }
 
     /// Records where a window of a session is.
     pub fn record_session_place(&mut self, window: &Window) {
-        let Some((container, link)) = with_meta(window, |m| {
-            m.session
-                .as_ref()
-                .map(|link| (m.container.clone(), link.clone()))
-        }) else {
+        let Some(link) = with_link(window, |m| m.clone()) else {
             return;
         };
+        let container = container_name(window).to_string();
         let info = self.window_info(window);
         let geometry = if info.maximized {
-            with_meta(window, |m| m.restore)
+            self.shell.restore_place(window)
         } else {
-            self.shell.space.element_geometry(window)
+            self.shell.geometry(window)
         };
         let Some(g) = geometry.filter(|g| g.size.w > 0 && g.size.h > 0) else {
             return;
@@ -314,7 +315,7 @@ impl Porthole {
             if record {
                 self.record_session_place(&window);
             }
-            with_meta(&window, |m| m.session = None);
+            with_link(&window, |m| *m = None);
         }
     }
 
@@ -322,14 +323,14 @@ impl Porthole {
     /// this configure restores it. A fullscreen window (a kiosk's) keeps its output's size and
     /// place.
     pub fn apply_session_restore(&mut self, window: &Window) {
-        let Some(link) = with_meta(window, |m| m.session.clone()) else {
+        let Some(link) = with_link(window, |m| m.clone()) else {
             return;
         };
         let (Some(place), Some(toplevel)) = (link.restore, window.toplevel()) else {
             return;
         };
         if toplevel.with_pending_state(|s| s.states.contains(xdg_toplevel::State::Fullscreen)) {
-            with_meta(window, |m| m.session.as_mut().map(|l| l.restore = None));
+            with_link(window, |m| m.as_mut().map(|l| l.restore = None));
             return;
         }
         toplevel.with_pending_state(|s| s.size = Some(place.geometry().size));
@@ -341,13 +342,9 @@ impl Porthole {
     /// Where a restored toplevel maps: its stored place, once, when an output still shows it
     /// (and whether to maximize it then).
     pub fn take_session_place(&mut self, window: &Window) -> Option<Place> {
-        let place = with_meta(window, |m| m.session.as_mut()?.restore.take())?;
+        let place = with_link(window, |m| m.as_mut()?.restore.take())?;
         let g = place.geometry();
-        self.shell
-            .space
-            .output_under(g.loc.to_f64())
-            .next()
-            .is_some()
+        self.shell.output_under(g.loc.to_f64()).is_some()
             .then_some(place)
     }
 
@@ -371,7 +368,7 @@ impl Porthole {
         let Some(window) = self.window_of_toplevel(toplevel) else {
             return;
         };
-        if with_meta(&window, |m| m.session.is_some()) {
+        if with_link(&window, |m| m.is_some()) {
             session.post_error(
                 xdg_session_v1::Error::AlreadyAdded,
                 "the toplevel is in a session already",
@@ -403,8 +400,8 @@ impl Porthole {
             None
         };
         debug!(container = %data.container, session = %id, %name, restored = restore.is_some(), "toplevel in a session");
-        with_meta(&window, |m| {
-            m.session = Some(Link {
+        with_link(&window, |m| {
+            *m = Some(Link {
                 session: id,
                 name: name.to_string(),
                 handle,
@@ -566,9 +563,9 @@ impl Dispatch<XdgSessionV1, SessionData> for State {
                     return;
                 };
                 for window in state.comp.session_windows(&container, &id) {
-                    with_meta(&window, |m| {
-                        if m.session.as_ref().is_some_and(|l| l.name == name) {
-                            m.session = None;
+                    with_link(&window, |m| {
+                        if m.as_ref().is_some_and(|l| l.name == name) {
+                            *m = None;
                         }
                     });
                 }
@@ -630,8 +627,8 @@ impl Dispatch<XdgToplevelSessionV1, ToplevelSessionData> for State {
             .shell
             .all_windows()
             .find(|w| {
-                with_meta(w, |m| {
-                    m.session.as_ref().is_some_and(|l| &l.handle == handle)
+                with_link(w, |m| {
+                    m.as_ref().is_some_and(|l| &l.handle == handle)
                 })
             })
             .cloned()
@@ -641,7 +638,7 @@ impl Dispatch<XdgToplevelSessionV1, ToplevelSessionData> for State {
         match request {
             xdg_toplevel_session_v1::Request::Destroy => {
                 state.comp.record_session_place(&window);
-                with_meta(&window, |m| m.session = None);
+                with_link(&window, |m| *m = None);
             }
             xdg_toplevel_session_v1::Request::Rename { name } => {
                 let Some(session) = &data.session else {
@@ -661,8 +658,8 @@ impl Dispatch<XdgToplevelSessionV1, ToplevelSessionData> for State {
                     );
                     return;
                 }
-                let old = with_meta(&window, |m| {
-                    let link = m.session.as_mut()?;
+                let old = with_link(&window, |m| {
+                    let link = m.as_mut()?;
                     Some(std::mem::replace(&mut link.name, name.clone()))
                 });
                 if let (Some(old), Some(s)) = (

@@ -105,7 +105,7 @@ impl Porthole {
             else {
                 continue;
             };
-            let Some(loc) = self.shell.space.element_location(&window) else {
+            let Some(loc) = self.shell.location(&window) else {
                 continue; // Not on the desktop (minimized, or not mapped yet).
             };
             let position = (

@@ -18,7 +18,7 @@ use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::utils::{Logical, Point, Rectangle, Scale};
 use smithay::wayland::seat::WaylandFocus;
 
-use crate::shell::with_meta;
+use crate::shell::container_name;
 use crate::state::Porthole;
 
 use self::elements::{popup_geometry, OCCLUDING_WINDOWS};
@@ -38,7 +38,7 @@ impl Porthole {
         R: Renderer + ImportAll + ImportMem,
         R::TextureId: Clone + Texture + Send + 'static,
     {
-        let Some(output_geo) = self.shell.space.output_geometry(output) else {
+        let Some(output_geo) = self.shell.output_geometry(output) else {
             return Vec::new();
         };
         let scale = Scale::from(output.current_scale().fractional_scale());
@@ -53,18 +53,15 @@ impl Porthole {
 
         let focused = self.focused_window();
         let mut shown = 0;
-        for window in self.shell.space.elements().rev() {
-            if only.is_some_and(|name| with_meta(window, |m| m.container != name)) {
+        for window in self.shell.windows().rev() {
+            if only.is_some_and(|name| container_name(window) != name) {
                 continue;
             }
-            let Some(geo) = self.shell.space.element_geometry(window) else {
+            let Some(geo) = self.shell.geometry(window) else {
                 continue;
             };
             let frame = self.frame_rect(window, geo);
-            let bbox = self
-                .shell
-                .space
-                .element_bbox(window)
+            let bbox = self.shell.bbox(window)
                 .map(|b| b.merge(frame))
                 .unwrap_or(frame);
             if !bbox.overlaps(output_geo) {

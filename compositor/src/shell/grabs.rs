@@ -1,4 +1,4 @@
-//! Pointer grabs that move and resize windows.
+//! Pointer grabs that move and resize windows: the pointer's side of what the shell does.
 
 use smithay::desktop::Window;
 use smithay::input::pointer::Focus;
@@ -10,12 +10,12 @@ use smithay::input::pointer::{
 };
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
-use smithay::utils::{Logical, Point, Rectangle, Serial, Size};
+use smithay::utils::{Logical, Point, Serial};
 use smithay::wayland::compositor::with_states;
 use smithay::wayland::shell::xdg::SurfaceCachedState;
 
-use crate::shell::with_meta;
-use crate::state::{Porthole, State};
+use super::{placement, Resize};
+use crate::state::State;
 
 /// Forwards the pointer events a grab does not care about.
 macro_rules! forward_other_pointer_events {
@@ -145,10 +145,7 @@ impl PointerGrab<State> for MoveGrab {
         let delta = event.location - self.start_data.location;
         let loc = (self.initial.to_f64() + delta).to_i32_round();
         data.comp.queue_redraw_for(&self.window);
-        data.comp
-            .shell
-            .space
-            .map_element(self.window.clone(), loc, true);
+        data.comp.shell.move_to(&self.window, loc);
         data.comp.queue_redraw_for(&self.window);
     }
 
@@ -166,60 +163,11 @@ impl PointerGrab<State> for MoveGrab {
     fn unset(&mut self, _data: &mut State) {}
 }
 
-/// An interactive resize in progress (or just ended, waiting for the last commit), kept in the
-/// window's metadata so that commits can keep the opposite edges still.
-#[derive(Debug, Clone, Copy)]
-pub struct ResizeState {
-    /// Edges being dragged.
-    pub edges: xdg_toplevel::ResizeEdge,
-    /// Window geometry when the grab started.
-    pub initial: Rectangle<i32, Logical>,
-    /// The grab has ended; the next commit is the last.
-    pub done: bool,
-}
-
-fn has_edge(edges: xdg_toplevel::ResizeEdge, edge: xdg_toplevel::ResizeEdge) -> bool {
-    (edges as u32) & (edge as u32) != 0
-}
-
 /// Resizes a window with the pointer.
 pub struct ResizeGrab {
     start_data: GrabStartData<State>,
     window: Window,
-    edges: xdg_toplevel::ResizeEdge,
-    initial: Rectangle<i32, Logical>,
-}
-
-impl ResizeGrab {
-    /// Starts a resize from `edges`; `None` when there is nothing to resize.
-    pub fn start(
-        start_data: GrabStartData<State>,
-        window: Window,
-        edges: xdg_toplevel::ResizeEdge,
-        initial: Rectangle<i32, Logical>,
-    ) -> Option<Self> {
-        if edges == xdg_toplevel::ResizeEdge::None {
-            return None;
-        }
-        let toplevel = window.toplevel()?;
-        toplevel.with_pending_state(|s| {
-            s.states.set(xdg_toplevel::State::Resizing);
-        });
-        toplevel.send_pending_configure();
-        with_meta(&window, |m| {
-            m.resize = Some(ResizeState {
-                edges,
-                initial,
-                done: false,
-            })
-        });
-        Some(Self {
-            start_data,
-            window,
-            edges,
-            initial,
-        })
-    }
+    resize: Resize,
 }
 
 impl PointerGrab<State> for ResizeGrab {
@@ -232,20 +180,6 @@ impl PointerGrab<State> for ResizeGrab {
     ) {
         handle.motion(data, None, event);
         let delta = (event.location - self.start_data.location).to_i32_round::<i32>();
-        let mut w = self.initial.size.w;
-        let mut h = self.initial.size.h;
-        if has_edge(self.edges, xdg_toplevel::ResizeEdge::Left) {
-            w -= delta.x;
-        }
-        if has_edge(self.edges, xdg_toplevel::ResizeEdge::Right) {
-            w += delta.x;
-        }
-        if has_edge(self.edges, xdg_toplevel::ResizeEdge::Top) {
-            h -= delta.y;
-        }
-        if has_edge(self.edges, xdg_toplevel::ResizeEdge::Bottom) {
-            h += delta.y;
-        }
         let Some(toplevel) = self.window.toplevel() else {
             return;
         };
@@ -254,17 +188,8 @@ impl PointerGrab<State> for ResizeGrab {
             let current = cached.current();
             (current.min_size, current.max_size)
         });
-        let clamp = |v: i32, lo: i32, hi: i32| {
-            let v = v.max(lo.max(1));
-            if hi > 0 {
-                v.min(hi)
-            } else {
-                v
-            }
-        };
-        let size = Size::from((clamp(w, min.w, max.w), clamp(h, min.h, max.h)));
-        toplevel.with_pending_state(|s| s.size = Some(size));
-        toplevel.send_pending_configure();
+        let size = placement::resized(self.resize.edges, self.resize.initial.size, delta, min, max);
+        data.comp.shell.resize_to(&self.window, size);
     }
 
     fn button(
@@ -278,42 +203,8 @@ impl PointerGrab<State> for ResizeGrab {
 
     forward_other_pointer_events!();
 
-    fn unset(&mut self, _data: &mut State) {
-        if let Some(toplevel) = self.window.toplevel() {
-            toplevel.with_pending_state(|s| {
-                s.states.unset(xdg_toplevel::State::Resizing);
-            });
-            toplevel.send_pending_configure();
-        }
-        with_meta(&self.window, |m| {
-            if let Some(r) = m.resize.as_mut() {
-                r.done = true;
-            }
-        });
-    }
-}
-
-impl Porthole {
-    /// After a commit during an interactive resize: keeps the edges opposite the dragged ones
-    /// where they were.
-    pub fn finish_resize(&mut self, window: &Window) {
-        let Some(resize) = with_meta(window, |m| m.resize) else {
-            return;
-        };
-        if resize.done {
-            with_meta(window, |m| m.resize = None);
-        }
-        let Some(mut loc) = self.shell.space.element_location(window) else {
-            return;
-        };
-        let size = window.geometry().size;
-        if has_edge(resize.edges, xdg_toplevel::ResizeEdge::Left) {
-            loc.x = resize.initial.loc.x + resize.initial.size.w - size.w;
-        }
-        if has_edge(resize.edges, xdg_toplevel::ResizeEdge::Top) {
-            loc.y = resize.initial.loc.y + resize.initial.size.h - size.h;
-        }
-        self.shell.space.map_element(window.clone(), loc, false);
+    fn unset(&mut self, data: &mut State) {
+        data.comp.shell.end_resize(&self.window);
     }
 }
 
@@ -328,7 +219,7 @@ impl State {
         let Some(pointer) = self.comp.seat.get_pointer() else {
             return;
         };
-        let Some(initial) = self.comp.shell.space.element_location(&window) else {
+        let Some(initial) = self.comp.shell.location(&window) else {
             return;
         };
         let grab = MoveGrab {
@@ -350,11 +241,13 @@ impl State {
         let Some(pointer) = self.comp.seat.get_pointer() else {
             return;
         };
-        let Some(geo) = self.comp.shell.space.element_geometry(&window) else {
+        let Some(resize) = self.comp.shell.begin_resize(&window, edges) else {
             return;
         };
-        let Some(grab) = ResizeGrab::start(start_data, window, edges, geo) else {
-            return;
+        let grab = ResizeGrab {
+            start_data,
+            window,
+            resize,
         };
         pointer.set_grab(self, grab, serial, Focus::Clear);
     }
