@@ -4,30 +4,20 @@
 //! served, where what it does is allowed), and the compositor's memory and file descriptors
 //! come back down once the attacker is gone.
 
-mod common;
-mod fixture;
-mod raw;
-
 use std::io::Write as _;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use common::*;
-use fixture::ClientData;
 use porthole_ipc::WindowInfo;
-use raw::*;
 use wayland_client::protocol::{
-    wl_buffer, wl_compositor, wl_seat, wl_shm, wl_shm_pool, wl_subcompositor, wl_subsurface,
-    wl_surface,
+    wl_buffer, wl_compositor, wl_seat, wl_shm, wl_shm_pool, wl_subcompositor, wl_surface,
 };
 use wayland_client::Proxy;
 use wayland_protocols::xdg::shell::client::xdg_wm_base;
 
-wayland_client::delegate_noop!(ClientData: ignore wl_subcompositor::WlSubcompositor);
-wayland_client::delegate_noop!(ClientData: ignore wl_subsurface::WlSubsurface);
-wayland_client::delegate_noop!(ClientData: ignore porthole_protocols::session::client::xdg_session_manager_v1::XdgSessionManagerV1);
-wayland_client::delegate_noop!(ClientData: ignore porthole_protocols::session::client::xdg_session_v1::XdgSessionV1);
+use crate::common::*;
+use crate::raw::*;
 
 const CONFIG: &str = r##"
 [container.attacker]
@@ -587,7 +577,9 @@ fn a_client_cycling_through_cursor_surfaces_sees_each_shown() {
 
 #[test]
 fn a_flood_of_sessions_is_served_and_stored_within_bounds() {
-    use porthole_protocols::session::client::xdg_session_manager_v1::{Reason, XdgSessionManagerV1};
+    use porthole_protocols::session::client::xdg_session_manager_v1::{
+        Reason, XdgSessionManagerV1,
+    };
     // 20,000 sessions asked for, half of them kept in use: each is served, the compositor's
     // memory comes back, other containers keep drawing, and the container's sessions file
     // keeps at most 64 (stored a moment later, not once per request).

@@ -6,13 +6,11 @@
 //!
 //! The round lasts `PORTHOLE_LOAD_SECONDS` (default 60).
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const CONTAINERS: usize = 8;
 const CLIENTS: usize = 8;

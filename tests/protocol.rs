@@ -1,16 +1,15 @@
 //! Protocol behaviour, driven in-process: configure sequences, focus, stacking, popups, and
 //! clients that break the rules.
 
-mod fixture;
-
 use std::time::Duration;
 
-use fixture::{Fixture, FrameMarker, ToplevelConfigure};
 use porthole_ipc::{Command, InputAction, Response};
 use smithay::utils::{Clock, Monotonic, Time};
 use wayland_client::Proxy;
 use wayland_protocols::xdg::decoration::zv1::client::zxdg_toplevel_decoration_v1::Mode as DecoMode;
 use wayland_protocols::xdg::shell::client::{xdg_positioner, xdg_toplevel};
+
+use crate::fixture::{Fixture, FrameMarker, ToplevelConfigure};
 
 const BACKGROUND: [u8; 4] = [0x20, 0x24, 0x28, 0xff];
 

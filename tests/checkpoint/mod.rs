@@ -5,13 +5,12 @@
 //!
 //! CRIU needs root; so do these tests (CI runs as root).
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::*;
 use porthole_ipc::{ContainerInfo, Geometry, WindowInfo};
+
+use crate::common::*;
 
 /// How long a sandbox gets to start Xwayland and map its windows.
 const START_TIMEOUT: Duration = Duration::from_secs(30);

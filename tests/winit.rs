@@ -6,8 +6,6 @@
 //! CI installs Xvfb, xwd, xwininfo, Mesa, weston and foot; a missing piece or a compositor that
 //! cannot get EGL fails the test with the reason, it does not skip it.
 
-mod common;
-
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -16,8 +14,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::*;
 use porthole_ipc::{Geometry, OutputInfo, WindowInfo};
+
+use crate::common::*;
 
 /// The X screen: at least as large as the window winit opens (1280x800).
 const SCREEN_W: i32 = 1280;

@@ -10,8 +10,6 @@
 //! Every wait is a bounded poll, and every process and engine container a test starts is stopped
 //! when the test ends, also when it fails.
 
-mod common;
-
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
@@ -20,9 +18,10 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
 use porthole_ipc::{ContainerInfo, WindowInfo};
 use serde_json::Value;
+
+use crate::common::*;
 
 /// How long a container engine gets to start its container and the client in it to map a window.
 const ENGINE_TIMEOUT: Duration = Duration::from_secs(60);

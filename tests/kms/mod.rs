@@ -10,8 +10,6 @@
 //! `tests/kms/build-guest.sh` builds the kernel and initramfs; `tests/kms/guest.sh` is what runs
 //! inside.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -19,8 +17,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use common::*;
 use porthole_ipc::{Geometry, OutputInfo, WindowInfo};
+
+use crate::common::*;
 
 /// From QEMU's start to the guest's ready line: ~25 s on 2 cores without KVM.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(240);

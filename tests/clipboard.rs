@@ -7,17 +7,16 @@
 //! Scripts inside a sandbox report through files in the container's directory (seen at
 //! /run/porthole). Every wait is a bounded poll.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
 use porthole_ipc::{ContainerInfo, WindowInfo};
 use serde_json::Value;
+
+use crate::common::*;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 

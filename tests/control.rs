@@ -5,8 +5,6 @@
 //! Every read has a time limit, so a compositor that stops answering fails a test instead of
 //! hanging it.
 
-mod common;
-
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -14,8 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::*;
 use serde_json::{json, Value};
+
+use crate::common::*;
 
 /// How long one reply may take.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);

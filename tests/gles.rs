@@ -3,11 +3,9 @@
 //! a small tolerance. This is the GLES code path the drm backend uses on a GPU (the QEMU test in
 //! `e2e_kms` runs it on KMS), checked without a display.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 /// Channel difference above which two pixels count as different (GL and pixman may round
 /// blending differently by a step or two).
