@@ -4,8 +4,6 @@
 //! run in parallel without seeing each other. Every wait is a bounded poll; when a test fails, the
 //! fixture prints the compositor's log and the clients' output.
 
-#![allow(dead_code)]
-
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
@@ -315,9 +313,6 @@ pub struct Compositor {
     shots: u32,
     /// The arguments it was started with, for [`Compositor::restart`].
     args: Vec<String>,
-    /// Output size given to `--outputs`.
-    pub width: i32,
-    pub height: i32,
 }
 
 impl Compositor {
@@ -341,19 +336,8 @@ impl Compositor {
     }
 
     /// Starts `porthole serve --backend headless --outputs OUTPUTS` (e.g. `1280x720,640x480`)
-    /// with extra arguments; `width` and `height` are the first output's.
+    /// with extra arguments.
     pub fn start_outputs(outputs: &str, extra: &[&str]) -> Self {
-        let first = outputs
-            .split(',')
-            .next()
-            .unwrap()
-            .split('@')
-            .next()
-            .unwrap();
-        let (width, height) = first
-            .split_once('x')
-            .map(|(w, h)| (w.parse().unwrap(), h.parse().unwrap()))
-            .expect("outputs like 1280x720");
         let dir = tempfile::Builder::new()
             .prefix("porthole-e2e-")
             .tempdir()
@@ -377,8 +361,6 @@ impl Compositor {
             args,
             clients: Vec::new(),
             shots: 0,
-            width,
-            height,
         }
     }
 
