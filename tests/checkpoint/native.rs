@@ -2,7 +2,12 @@
 //! and the clipboard shared with X11 clients, weston-terminal's menu, shadow and pointer image,
 //! a GTK app's typed text and weston-subsurfaces' subsurface, each before and after a restore.
 
+use std::time::Duration;
+
+use porthole_ipc::Geometry;
+
 use super::*;
+use crate::common::*;
 
 #[test]
 fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_restore() {

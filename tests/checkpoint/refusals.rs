@@ -2,7 +2,10 @@
 //! container running with its windows live; a container not started checkpointable, an ordinary
 //! user, and GPU clients (unless `--stop-gpu-clients`) are told what to do instead.
 
+use std::path::Path;
+
 use super::*;
+use crate::common::*;
 
 #[test]
 fn a_failed_checkpoint_leaves_the_container_running_and_its_windows_live() {

@@ -2,7 +2,12 @@
 //! after the compositor restarted in between), minimized, maximized or fullscreen as they were;
 //! the shell's count and the MIT-SHM client's segments going on; new clients served.
 
+use std::time::Duration;
+
+use porthole_ipc::{Geometry, WindowInfo};
+
 use super::*;
+use crate::common::*;
 
 #[test]
 fn a_checkpointed_container_comes_back_with_its_windows_and_state() {

@@ -2,7 +2,11 @@
 //! Porthole reopens as the terminal itself for CRIU, runs commands after the restore with job
 //! control intact; a process it cannot reopen for is named.
 
+use std::path::Path;
+use std::time::Duration;
+
 use super::*;
+use crate::common::*;
 
 /// Starts container `name` checkpointable with weston-simple-shm and an interactive dash
 /// (Debian's `sh`) on a new terminal, as in a terminal emulator: Python's `pty` holds the other
