@@ -9,6 +9,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::machine;
+
 const BIN: &str = env!("CARGO_BIN_EXE_porthole");
 
 fn uid_of(user: &str) -> Option<u32> {
@@ -42,6 +44,7 @@ fn an_ordinary_user_runs_porthole_and_another_user_cannot_drive_it() {
         );
         return;
     };
+    let _machine = machine::share();
     assert!(is_root, "switching users needs root");
 
     let runtime = tempfile::Builder::new()
@@ -258,6 +261,7 @@ fn a_container_socket_given_to_a_uid_serves_that_user_only() {
         );
         return;
     };
+    let _machine = machine::share();
     let runtime = tempfile::Builder::new()
         .prefix("porthole-uid")
         .tempdir()

@@ -286,19 +286,21 @@ struct Client {
 /// it stops the clients, the compositor and then the X server, also when a test panics.
 struct Nested {
     // Fields drop in this order, after `Drop::drop` has stopped the clients and the compositor:
-    // first the X server, last the directory holding every log.
+    // first the X server, then the directory holding every log, last the hold on the machine.
     xvfb: Xvfb,
     child: Child,
     wayland_display: String,
     clients: Vec<Client>,
     shots: u32,
     dir: tempfile::TempDir,
+    _machine: machine::Hold,
 }
 
 impl Nested {
     /// Starts Xvfb and the compositor in it; waits for the ready line. A compositor that exits
     /// instead (no EGL, no window) fails the test with its log.
     fn start() -> Self {
+        let machine = machine::share();
         let dir = tempfile::Builder::new()
             .prefix("porthole-winit-")
             .tempdir()
@@ -360,6 +362,7 @@ impl Nested {
             clients: Vec::new(),
             shots: 0,
             dir,
+            _machine: machine,
         }
     }
 

@@ -4,6 +4,8 @@
 //! run in parallel without seeing each other. Every wait is a bounded poll; when a test fails, the
 //! fixture prints the compositor's log and the clients' output.
 
+pub mod machine;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
@@ -313,6 +315,8 @@ pub struct Compositor {
     shots: u32,
     /// The arguments it was started with, for [`Compositor::restart`].
     args: Vec<String>,
+    /// Dropped last, once the compositor and its clients are stopped.
+    _machine: machine::Hold,
 }
 
 impl Compositor {
@@ -338,6 +342,7 @@ impl Compositor {
     /// Starts `porthole serve --backend headless --outputs OUTPUTS` (e.g. `1280x720,640x480`)
     /// with extra arguments.
     pub fn start_outputs(outputs: &str, extra: &[&str]) -> Self {
+        let machine = machine::share();
         let dir = tempfile::Builder::new()
             .prefix("porthole-e2e-")
             .tempdir()
@@ -361,6 +366,7 @@ impl Compositor {
             args,
             clients: Vec::new(),
             shots: 0,
+            _machine: machine,
         }
     }
 
