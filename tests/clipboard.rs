@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -60,12 +60,8 @@ struct Events(Arc<Mutex<Vec<Value>>>);
 
 impl Events {
     fn subscribe(c: &Compositor) -> Self {
-        let mut cmd = Command::new(PORTHOLE);
-        cmd.arg("events")
-            .env("XDG_RUNTIME_DIR", c.dir())
-            .env_remove("PORTHOLE_SOCKET")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+        let mut cmd = c.command(&["events"]);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
         let mut child = cmd.spawn().expect("porthole events");
         let stdout = child.stdout.take().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));

@@ -317,7 +317,7 @@ impl Nested {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(File::create(&log_path).unwrap());
-        set_env(&mut cmd, dir.path());
+        session_env(&mut cmd, dir.path());
         cmd.env("DISPLAY", xvfb.display());
         let mut child = cmd.spawn().expect("cannot start porthole serve");
         let stdout = child.stdout.take().unwrap();
@@ -378,7 +378,7 @@ impl Nested {
     fn run(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = Command::new(PORTHOLE);
         cmd.args(args).current_dir(self.dir());
-        set_env(&mut cmd, self.dir());
+        session_env(&mut cmd, self.dir());
         run_bounded(cmd, CLI_TIMEOUT)
     }
 
@@ -454,7 +454,7 @@ impl Nested {
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
             .stderr(file);
-        set_env(&mut cmd, self.dir());
+        session_env(&mut cmd, self.dir());
         cmd.env("WAYLAND_DISPLAY", &self.wayland_display);
         let child = cmd
             .spawn()
@@ -501,7 +501,7 @@ impl Drop for Nested {
         if matches!(self.child.try_wait(), Ok(None)) {
             let mut quit = Command::new(PORTHOLE);
             quit.arg("quit").current_dir(self.dir());
-            set_env(&mut quit, self.dir());
+            session_env(&mut quit, self.dir());
             quit.stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
@@ -536,19 +536,6 @@ impl Drop for Nested {
         }
         // The fields are dropped after this: `xvfb` stops the X server.
     }
-}
-
-/// The environment of every process of the nested session (the X display is added where
-/// needed).
-fn set_env(cmd: &mut Command, dir: &Path) {
-    cmd.env("XDG_RUNTIME_DIR", dir)
-        .env("HOME", dir.join("home"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("PORTHOLE_LOG", "info")
-        .env_remove("PORTHOLE_SOCKET")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("WAYLAND_SOCKET")
-        .env_remove("DISPLAY");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -61,6 +61,22 @@ pub fn sibling(name: &str) -> PathBuf {
     path
 }
 
+/// Gives `cmd` the environment of every process of the session whose runtime directory is `dir`:
+/// a home and configuration of its own there, and nothing of the session the tests run in.
+pub fn session_env(cmd: &mut Command, dir: &Path) {
+    cmd.env("XDG_RUNTIME_DIR", dir)
+        .env("HOME", dir.join("home"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        // Checkpoints and sessions go to $XDG_STATE_HOME, else ~/.local/state: the session's own
+        // home, not a directory every test would share.
+        .env_remove("XDG_STATE_HOME")
+        .env("PORTHOLE_LOG", "info")
+        .env_remove("PORTHOLE_SOCKET")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .env_remove("DISPLAY");
+}
+
 /// How long the compositor gets to print its ready line.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one CLI call may take before it is killed.
@@ -395,7 +411,7 @@ impl Compositor {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log);
-        Self::set_env(&mut cmd, dir);
+        session_env(&mut cmd, dir);
         let mut child = cmd.spawn().expect("cannot start porthole serve");
 
         // The ready line: `porthole: WAYLAND_DISPLAY=wayland-N control=PATH`. A thread keeps
@@ -434,16 +450,12 @@ impl Compositor {
         (child, display, control)
     }
 
-    /// The environment every process of this compositor's session gets.
-    fn set_env(cmd: &mut Command, dir: &Path) {
-        cmd.env("XDG_RUNTIME_DIR", dir)
-            .env("HOME", dir.join("home"))
-            .env("XDG_CONFIG_HOME", dir.join("config"))
-            .env("PORTHOLE_LOG", "info")
-            .env_remove("PORTHOLE_SOCKET")
-            .env_remove("WAYLAND_DISPLAY")
-            .env_remove("WAYLAND_SOCKET")
-            .env_remove("DISPLAY");
+    /// `porthole ARGS` in this compositor's session, not started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(PORTHOLE);
+        cmd.args(args).current_dir(self.dir());
+        session_env(&mut cmd, self.dir());
+        cmd
     }
 
     /// The runtime directory (also a scratch directory for the test).
@@ -468,17 +480,12 @@ impl Compositor {
 
     /// Runs `porthole ARGS` against this compositor.
     pub fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(PORTHOLE);
-        cmd.args(args).current_dir(self.dir());
-        Self::set_env(&mut cmd, self.dir());
-        run_bounded(cmd, CLI_TIMEOUT)
+        run_bounded(self.command(args), CLI_TIMEOUT)
     }
 
     /// Runs `porthole ARGS` with extra environment variables.
     pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(PORTHOLE);
-        cmd.args(args).current_dir(self.dir());
-        Self::set_env(&mut cmd, self.dir());
+        let mut cmd = self.command(args);
         cmd.envs(env.iter().copied());
         run_bounded(cmd, CLI_TIMEOUT)
     }
@@ -620,7 +627,7 @@ impl Compositor {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        Self::set_env(&mut cmd, self.dir());
+        session_env(&mut cmd, self.dir());
         cmd.env("WAYLAND_DISPLAY", display);
         let child = cmd
             .spawn()
@@ -638,7 +645,7 @@ impl Compositor {
     pub fn run_client(&self, program: &str, args: &[&str]) -> Output {
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(self.dir());
-        Self::set_env(&mut cmd, self.dir());
+        session_env(&mut cmd, self.dir());
         cmd.env("WAYLAND_DISPLAY", &self.display);
         run_bounded(cmd, CLI_TIMEOUT)
     }
@@ -738,13 +745,10 @@ impl Compositor {
     /// Asks the compositor to quit, and kills it if it has not within a few seconds.
     fn stop(&mut self) {
         if matches!(self.child.try_wait(), Ok(None)) {
-            let mut quit = Command::new(PORTHOLE);
-            quit.arg("quit")
-                .current_dir(self.dir())
-                .stdin(Stdio::null())
+            let mut quit = self.command(&["quit"]);
+            quit.stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
-            Self::set_env(&mut quit, self.dir());
             if let Ok(mut q) = quit.spawn() {
                 let deadline = Instant::now() + Duration::from_secs(3);
                 while matches!(q.try_wait(), Ok(None)) && Instant::now() < deadline {

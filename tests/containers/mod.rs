@@ -30,24 +30,6 @@ use crate::common::*;
 /// The app_id weston-simple-shm sets (a label; only used to recognise the window).
 const SIMPLE_SHM_APP_ID: &str = "org.freedesktop.weston.simple-shm";
 
-/// `porthole ARGS` with the environment the fixture gives every process of `c`'s session (the
-/// fixture's own builder is private to it).
-fn porthole_cmd(c: &Compositor, args: &[&str]) -> Command {
-    let dir = c.dir();
-    let mut cmd = Command::new(PORTHOLE);
-    cmd.args(args)
-        .current_dir(dir)
-        .env("XDG_RUNTIME_DIR", dir)
-        .env("HOME", dir.join("home"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("PORTHOLE_LOG", "info")
-        .env_remove("PORTHOLE_SOCKET")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("WAYLAND_SOCKET")
-        .env_remove("DISPLAY");
-    cmd
-}
-
 /// `porthole containers --json`, parsed.
 fn containers(c: &Compositor) -> Vec<ContainerInfo> {
     let text = c.run_ok(&["containers", "--json"]);
@@ -128,7 +110,7 @@ impl Events {
     /// Starts `porthole events` and waits until the stream is live: until it shows the connection
     /// of a host client started for that purpose.
     fn subscribe(c: &Compositor) -> Self {
-        let mut cmd = porthole_cmd(c, &["events"]);
+        let mut cmd = c.command(&["events"]);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
