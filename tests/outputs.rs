@@ -1,5 +1,5 @@
 //! Output configuration: `[output.NAME]` in the configuration and `porthole output set` at run
-//! time, on headless outputs (the drm backend's, a real modeset included, are in `e2e_kms`).
+//! time, on headless outputs (the drm backend's, a real modeset included, are in `kms`).
 
 use porthole_ipc::OutputInfo;
 

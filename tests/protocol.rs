@@ -941,7 +941,7 @@ fn absurd_window_geometry_does_not_break_placement() {
 // --- Containers ---------------------------------------------------------------------------------
 
 /// Under the default clipboard rules (export and import `allow`) a drag is offered in another
-/// container too; tests/e2e_clipboard.rs checks that `import = "deny"` keeps it out.
+/// container too; tests/clipboard.rs checks that `import = "deny"` keeps it out.
 #[test]
 fn a_drag_shows_its_offer_to_another_container_under_the_default_rules() {
     let mut f = Fixture::new();
