@@ -463,7 +463,7 @@ fn bridge_client(pid: u64) -> Raw {
 fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
     let mut comp = start();
     let (pid, shm) = checkpointable_with_shm(&mut comp, "cka");
-    let _sandbox = Sandbox(pid as u32);
+    let _sandbox = Sandbox::new(pid as u32);
 
     // The attacker connects to the bridge's socket inside the sandbox.
     let mut c = bridge_client(pid);
@@ -500,7 +500,7 @@ fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
 fn a_client_cycling_through_cursor_surfaces_sees_each_shown() {
     let mut comp = start();
     let (pid, _shm) = checkpointable_with_shm(&mut comp, "ckc");
-    let _sandbox = Sandbox(pid as u32);
+    let _sandbox = Sandbox::new(pid as u32);
     let mut c = bridge_client(pid);
     let (_root, _fd, _buffer) = shm_window(&mut c, 200, 200);
     let mine = poll(Duration::from_secs(30), "the client's window", || {

@@ -371,7 +371,7 @@ fn an_app_in_a_checkpointable_container_gets_its_window_back_through_the_bridge(
         .and_then(|a| a.iter().find(|c| c["name"] == "ckapps"))
         .and_then(|c| c["bridge_pid"].as_u64())
         .expect("the bridge's pid") as u32;
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let socket = PathBuf::from(format!("/proc/{pid}/root/run/porthole/wayland-0"));
 
     let app = App::launch_on(&socket, None, Naming::Add);

@@ -32,7 +32,7 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
         sleep 3600
     "#;
     let pid = run_checkpointable(&c, "ckn", script);
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let foot = titled(&c, "ckn", "typed-into");
     assert!(foot.focused, "{foot:?}");
 
@@ -71,7 +71,7 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
     let said = restore(&c, "ckn");
     assert!(said.contains("1 of 1 windows back in place"), "{said}");
     let pid = bridge_pid(&c, "ckn");
-    let _restored = Sandbox(pid);
+    let _restored = Sandbox::new(pid);
     let back = poll(START_TIMEOUT, "foot back, with the focus", || {
         let w = c
             .windows()
@@ -101,7 +101,7 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
 fn a_native_clients_menu_opens_and_a_checkpoint_dismisses_it() {
     let mut c = Compositor::start(1280, 800);
     let pid = run_checkpointable(&c, "ckm", "weston-terminal --shell=/bin/sh; sleep 3600");
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let terminal = titled(&c, "ckm", "Wayland Terminal");
     // weston-terminal draws its own title bar and shadow; the window geometry it sets leaves the
     // shadow out, as for a client of the compositor itself.
@@ -172,7 +172,7 @@ fn a_native_clients_menu_opens_and_a_checkpoint_dismisses_it() {
     let said = restore(&c, "ckm");
     assert!(said.contains("1 of 1 windows back in place"), "{said}");
     let pid = bridge_pid(&c, "ckm");
-    let _restored = Sandbox(pid);
+    let _restored = Sandbox::new(pid);
     poll(START_TIMEOUT, "the menu gone", || {
         let share = grey(&mut c);
         if share < 0.1 {
@@ -192,7 +192,7 @@ fn clicks_on_a_native_clients_shadow_reach_the_window_below() {
         "cks",
         "weston-terminal --shell=/bin/sh & xterm -T below -geometry 40x10 & wait",
     );
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let terminal = titled(&c, "cks", "Wayland Terminal");
     let xterm = titled(&c, "cks", "below");
     // weston-terminal draws a 32-pixel shadow around its window and takes input only inside
@@ -225,7 +225,7 @@ fn clicks_on_a_native_clients_shadow_reach_the_window_below() {
         String::from_utf8_lossy(&out.stderr)
     );
     restore(&c, "cks");
-    let _restored = Sandbox(bridge_pid(&c, "cks"));
+    let _restored = Sandbox::new(bridge_pid(&c, "cks"));
     click_through(&mut c);
 }
 
@@ -233,7 +233,7 @@ fn clicks_on_a_native_clients_shadow_reach_the_window_below() {
 fn a_native_clients_pointer_image_shows_and_comes_back_after_a_restore() {
     let mut c = Compositor::start(1280, 800);
     let pid = run_checkpointable(&c, "ckp", "weston-terminal --shell=/bin/sh; sleep 3600");
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let g = titled(&c, "ckp", "Wayland Terminal").geometry;
     let (x, y) = (g.x + g.width / 2, g.y + g.height / 2);
     c.run_ok(&["input", "move", &x.to_string(), &y.to_string()]);
@@ -260,7 +260,7 @@ fn a_native_clients_pointer_image_shows_and_comes_back_after_a_restore() {
     let image = c.pointer_image(x, y);
     assert!(!image.hidden() && !image.reaches_left(), "{image:?}");
     restore(&c, "ckp");
-    let _restored = Sandbox(bridge_pid(&c, "ckp"));
+    let _restored = Sandbox::new(bridge_pid(&c, "ckp"));
     titled(&c, "ckp", "Wayland Terminal");
     i_beam(&mut c);
 }
@@ -274,7 +274,7 @@ fn a_gtk_apps_typed_text_survives_a_checkpoint_and_it_takes_input_after() {
         "ckg",
         "GDK_BACKEND=wayland NO_AT_BRIDGE=1 gtk3-widget-factory; sleep 3600",
     );
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let g = titled(&c, "ckg", "gtk3-widget-factory").geometry;
     // The left column's top, where the focused combo box entry starts with its text selected.
     let entry = Geometry {
@@ -327,7 +327,7 @@ fn a_gtk_apps_typed_text_survives_a_checkpoint_and_it_takes_input_after() {
         String::from_utf8_lossy(&out.stderr)
     );
     restore(&c, "ckg");
-    let _restored = Sandbox(bridge_pid(&c, "ckg"));
+    let _restored = Sandbox::new(bridge_pid(&c, "ckg"));
     let back = titled(&c, "ckg", "gtk3-widget-factory");
     assert!(back.focused && back.geometry == g, "{back:?}");
     poll(START_TIMEOUT, "the typed text back", || {
@@ -362,7 +362,7 @@ fn a_native_clients_subsurfaces_show_and_come_back_after_a_restore() {
     // weston-subsurfaces: a green window with a red, free-running subsurface at its top right
     // whose pink arc turns on every frame.
     let pid = run_checkpointable(&c, "cks", "weston-subsurfaces --no-triangle; sleep 3600");
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let g = titled(&c, "cks", "Wayland Sub-surface Demo").geometry;
     let red_part = Geometry {
         x: g.x + 240,
@@ -422,7 +422,7 @@ fn a_native_clients_subsurfaces_show_and_come_back_after_a_restore() {
     let said = restore(&c, "cks");
     assert!(said.contains("1 of 1 windows back in place"), "{said}");
     let pid = bridge_pid(&c, "cks");
-    let _restored = Sandbox(pid);
+    let _restored = Sandbox::new(pid);
     shows_both(&mut c);
     turns(&mut c);
 }

@@ -23,7 +23,7 @@ s = socket.socket(socket.AF_UNIX)
 s.connect("/run/porthole-host/outside.sock")
 time.sleep(3600)' &"#;
     let pid = start_existing(&mut c, "ckf", holder);
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let _held = listener.accept().expect("the container connects out");
     let before = arrange(&c, "ckf");
     let counted = count(pid).expect("the counter");
@@ -74,7 +74,7 @@ fn gpu_clients_block_the_checkpoint_unless_stopped_and_start_again_after_the_res
 sh -c 'exec 3</dev/dri/renderD128; exec weston-simple-damage' &"#;
     let mut c = Compositor::start(1280, 800);
     let pid = start(&mut c, "ckg", gpu);
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let damage = |c: &Compositor| {
         c.windows()
             .into_iter()
@@ -122,7 +122,7 @@ sh -c 'exec 3</dev/dri/renderD128; exec weston-simple-damage' &"#;
     let said = restore(&c, "ckg");
     assert!(said.contains("weston-simple-damage"), "{said}");
     let pid = bridge_pid(&c, "ckg");
-    let _restored = Sandbox(pid);
+    let _restored = Sandbox::new(pid);
     windows_of(&c, "ckg", false);
     poll(START_TIMEOUT, "the GPU client started again", || {
         damage(&c).ok_or_else(|| format!("{:?}", c.windows()))

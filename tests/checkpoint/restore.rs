@@ -13,7 +13,7 @@ use crate::common::*;
 fn a_checkpointed_container_comes_back_with_its_windows_and_state() {
     let mut c = Compositor::start(1280, 800);
     let pid = start(&mut c, "ck", "");
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let before = arrange(&c, "ck");
     wait_for_at_least("two MIT-SHM rounds", || shm_rounds(pid), 2);
 
@@ -53,7 +53,7 @@ fn a_checkpointed_container_comes_back_with_its_windows_and_state() {
     let said = restore(&c, "ck");
     assert!(said.contains("2 of 2 windows back in place"), "{said}");
     let pid = bridge_pid(&c, "ck");
-    let _restored = Sandbox(pid);
+    let _restored = Sandbox::new(pid);
     let after = windows_of(&c, "ck", false);
     assert_eq!(
         geometries(&after),
@@ -121,7 +121,7 @@ fn a_checkpointed_container_comes_back_with_its_windows_and_state() {
 fn windows_come_back_in_place_after_the_compositor_restarts_in_between() {
     let mut c = Compositor::start(1280, 800);
     let pid = start(&mut c, "ckr", "");
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let before = arrange(&c, "ckr");
     checkpoint_ok(&c, "ckr", pid, &before);
 
@@ -137,7 +137,7 @@ fn windows_come_back_in_place_after_the_compositor_restarts_in_between() {
     let said = restore(&c, "ckr");
     assert!(said.contains("2 of 2 windows back in place"), "{said}");
     let pid = bridge_pid(&c, "ckr");
-    let _restored = Sandbox(pid);
+    let _restored = Sandbox::new(pid);
     let after = windows_of(&c, "ckr", false);
     assert_eq!(geometries(&after), geometries(&before));
     assert_eq!(stacking(&c, "ckr"), ["simple-shm", "counter"]);
@@ -166,7 +166,7 @@ fn windows_come_back_in_place_after_the_compositor_restarts_in_between() {
 fn a_minimized_window_comes_back_minimized() {
     let mut c = Compositor::start(1280, 800);
     let pid = start(&mut c, "ckz", "");
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let before = arrange(&c, "ckz");
     let shm = before
         .iter()
@@ -200,7 +200,7 @@ fn a_minimized_window_comes_back_minimized() {
 
     restore(&c, "ckz");
     let pid = bridge_pid(&c, "ckz");
-    let _restored = Sandbox(pid);
+    let _restored = Sandbox::new(pid);
     let after = windows_of(&c, "ckz", false);
     assert!(
         after[1].minimized,
@@ -214,7 +214,7 @@ fn a_minimized_window_comes_back_minimized() {
 fn maximized_and_fullscreen_windows_come_back_so_and_remember_their_place() {
     let mut c = Compositor::start(1280, 800);
     let pid = start(&mut c, "ckx", "");
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let before = arrange(&c, "ckx");
     let (xterm, shm) = (&before[0], &before[1]);
     c.run_ok(&["window", "fullscreen", "--id", &shm.id.to_string()]);
@@ -237,7 +237,7 @@ fn maximized_and_fullscreen_windows_come_back_so_and_remember_their_place() {
 
     restore(&c, "ckx");
     let pid = bridge_pid(&c, "ckx");
-    let _restored = Sandbox(pid);
+    let _restored = Sandbox::new(pid);
     let after = windows_of(&c, "ckx", false);
     assert!(
         after[0].maximized && after[0].focused && after[1].fullscreen,

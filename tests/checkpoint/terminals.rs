@@ -91,7 +91,7 @@ fn a_shell_holding_its_terminal_as_dev_tty_is_checkpointed_and_runs_commands_aft
     // program it runs here: CRIU refuses to dump either until Porthole has reopened it as the
     // terminal itself.
     let pid = start_with_shell(&c, "ckt");
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     type_into_shell(pid, "echo ready-$((6*7))", "ready-42");
     type_into_shell(pid, "echo running; sleep 3600 3</dev/tty", "running\r\n");
     poll(START_TIMEOUT, "sleep to hold /dev/tty", || {
@@ -113,7 +113,7 @@ fn a_shell_holding_its_terminal_as_dev_tty_is_checkpointed_and_runs_commands_aft
     });
     restore(&c, "ckt");
     let pid = bridge_pid(&c, "ckt");
-    let _restored = Sandbox(pid);
+    let _restored = Sandbox::new(pid);
     titled(&c, "ckt", "simple-shm");
 
     // The shell waited for sleep across the restore; once it ends, the shell takes the terminal
@@ -137,7 +137,7 @@ fn a_shell_holding_its_terminal_as_dev_tty_is_checkpointed_and_runs_commands_aft
     // A process holding /dev/tty while it runs, not waiting in a system call, cannot be moved:
     // the checkpoint names it, and the container runs on.
     let pid = start_with_shell(&c, "ckh");
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     type_into_shell(
         pid,
         "echo spinning; exec python3 -c 'while True: pass' 3</dev/tty",

@@ -8,6 +8,7 @@ pub mod machine;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -15,6 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use porthole_ipc::{Geometry, WindowInfo};
+use rustix::process::{pidfd_open, pidfd_send_signal, Pid, PidfdFlags, Signal};
 
 /// The `porthole` binary under test.
 pub const PORTHOLE: &str = env!("CARGO_BIN_EXE_porthole");
@@ -39,14 +41,23 @@ pub fn drag(c: &Compositor, w: &WindowInfo, to: (i32, i32)) {
 }
 
 /// Kills a container's process tree when the test ends, however it ends: SIGKILL to the first
-/// process of a pid namespace kills everything in it.
-pub struct Sandbox(pub u32);
+/// process of a pid namespace kills everything in it. The process is held by a pidfd, not its
+/// pid: once it has ended (a checkpoint stops it), its pid may be another test's process.
+pub struct Sandbox(Option<OwnedFd>);
+
+impl Sandbox {
+    /// The sandbox whose first process, still running, is `pid`.
+    pub fn new(pid: u32) -> Self {
+        let pid = i32::try_from(pid).ok().and_then(Pid::from_raw);
+        Self(pid.and_then(|pid| pidfd_open(pid, PidfdFlags::empty()).ok()))
+    }
+}
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", &self.0.to_string()])
-            .status();
+        if let Some(pidfd) = &self.0 {
+            let _ = pidfd_send_signal(pidfd, Signal::KILL);
+        }
     }
 }
 
