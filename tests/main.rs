@@ -3,8 +3,9 @@
 //!
 //! Most tests run the real `porthole` binary ([`common::Compositor`]) with real clients; those in
 //! [`protocol`] drive the compositor in-process ([`fixture::Fixture`]). Tests run in parallel, each
-//! in its own runtime directory. The fuzz corpus is replayed by its own binary
-//! (`tests/fuzz_corpus.rs`): the fuzz harness sets `XDG_RUNTIME_DIR` for the whole process.
+//! in its own runtime directory; the load test and the QEMU guest hold the machine alone
+//! ([`common::machine`]). The fuzz corpus is replayed by its own binary (`tests/fuzz_corpus.rs`):
+//! the fuzz harness sets `XDG_RUNTIME_DIR` for the whole process.
 
 mod common;
 mod fixture;

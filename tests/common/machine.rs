@@ -2,7 +2,7 @@
 //! get along: each has its own runtime directory, sockets and X displays. Two did not share the
 //! machine before the tests became one binary, and must not now: the load test, whose bounds on
 //! frame waits and memory were set for 64 clients on a machine of their own, and the KMS test,
-//! whose QEMU guest keeps every core busy.
+//! whose QEMU guest keeps two cores busy.
 //!
 //! So whatever starts a compositor, an X server or a guest holds the machine shared ([`share`]);
 //! [`Compositor`](super::Compositor) and the in-process fixture do it themselves. A test that
