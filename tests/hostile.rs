@@ -4,30 +4,20 @@
 //! served, where what it does is allowed), and the compositor's memory and file descriptors
 //! come back down once the attacker is gone.
 
-mod common;
-mod fixture;
-mod raw;
-
 use std::io::Write as _;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use common::*;
-use fixture::ClientData;
 use porthole_ipc::WindowInfo;
-use raw::*;
 use wayland_client::protocol::{
-    wl_buffer, wl_compositor, wl_seat, wl_shm, wl_shm_pool, wl_subcompositor, wl_subsurface,
-    wl_surface,
+    wl_buffer, wl_compositor, wl_seat, wl_shm, wl_shm_pool, wl_subcompositor, wl_surface,
 };
 use wayland_client::Proxy;
 use wayland_protocols::xdg::shell::client::xdg_wm_base;
 
-wayland_client::delegate_noop!(ClientData: ignore wl_subcompositor::WlSubcompositor);
-wayland_client::delegate_noop!(ClientData: ignore wl_subsurface::WlSubsurface);
-wayland_client::delegate_noop!(ClientData: ignore porthole_protocols::session::client::xdg_session_manager_v1::XdgSessionManagerV1);
-wayland_client::delegate_noop!(ClientData: ignore porthole_protocols::session::client::xdg_session_v1::XdgSessionV1);
+use crate::common::*;
+use crate::raw::*;
 
 const CONFIG: &str = r##"
 [container.attacker]
@@ -473,7 +463,7 @@ fn bridge_client(pid: u64) -> Raw {
 fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
     let mut comp = start();
     let (pid, shm) = checkpointable_with_shm(&mut comp, "cka");
-    let _sandbox = Sandbox(pid as u32);
+    let _sandbox = Sandbox::new(pid as u32);
 
     // The attacker connects to the bridge's socket inside the sandbox.
     let mut c = bridge_client(pid);
@@ -510,7 +500,7 @@ fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
 fn a_client_cycling_through_cursor_surfaces_sees_each_shown() {
     let mut comp = start();
     let (pid, _shm) = checkpointable_with_shm(&mut comp, "ckc");
-    let _sandbox = Sandbox(pid as u32);
+    let _sandbox = Sandbox::new(pid as u32);
     let mut c = bridge_client(pid);
     let (_root, _fd, _buffer) = shm_window(&mut c, 200, 200);
     let mine = poll(Duration::from_secs(30), "the client's window", || {

@@ -1,16 +1,15 @@
 //! Protocol behaviour, driven in-process: configure sequences, focus, stacking, popups, and
 //! clients that break the rules.
 
-mod fixture;
-
 use std::time::Duration;
 
-use fixture::{Fixture, FrameMarker, ToplevelConfigure};
 use porthole_ipc::{Command, InputAction, Response};
 use smithay::utils::{Clock, Monotonic, Time};
 use wayland_client::Proxy;
 use wayland_protocols::xdg::decoration::zv1::client::zxdg_toplevel_decoration_v1::Mode as DecoMode;
 use wayland_protocols::xdg::shell::client::{xdg_positioner, xdg_toplevel};
+
+use crate::fixture::{Fixture, FrameMarker, ToplevelConfigure};
 
 const BACKGROUND: [u8; 4] = [0x20, 0x24, 0x28, 0xff];
 
@@ -699,12 +698,8 @@ fn a_window_its_client_hides_and_shows_again_comes_back_where_it_was() {
     let _other = f.create_window(c, 200, 100);
     let w = f.create_window(c, 300, 200);
     // The person put it somewhere else.
-    let window = f.state.comp.shell.top_window().expect("a window");
-    f.state
-        .comp
-        .shell
-        .space
-        .map_element(window, (500, 300), true);
+    let window = f.state.comp.shell.top().expect("a window");
+    f.state.comp.shell.move_to(&window, (500, 300).into());
     let before = f.windows().last().unwrap().geometry;
     // The client hides it (a null buffer), then shows it again as xdg-shell asks.
     w.surface.attach(None, 0, 0);
@@ -942,7 +937,7 @@ fn absurd_window_geometry_does_not_break_placement() {
 // --- Containers ---------------------------------------------------------------------------------
 
 /// Under the default clipboard rules (export and import `allow`) a drag is offered in another
-/// container too; tests/e2e_clipboard.rs checks that `import = "deny"` keeps it out.
+/// container too; tests/clipboard.rs checks that `import = "deny"` keeps it out.
 #[test]
 fn a_drag_shows_its_offer_to_another_container_under_the_default_rules() {
     let mut f = Fixture::new();

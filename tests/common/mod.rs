@@ -4,10 +4,11 @@
 //! run in parallel without seeing each other. Every wait is a bounded poll; when a test fails, the
 //! fixture prints the compositor's log and the clients' output.
 
-#![allow(dead_code)]
+pub mod machine;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -15,6 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use porthole_ipc::{Geometry, WindowInfo};
+use rustix::process::{pidfd_open, pidfd_send_signal, Pid, PidfdFlags, Signal};
 
 /// The `porthole` binary under test.
 pub const PORTHOLE: &str = env!("CARGO_BIN_EXE_porthole");
@@ -39,14 +41,23 @@ pub fn drag(c: &Compositor, w: &WindowInfo, to: (i32, i32)) {
 }
 
 /// Kills a container's process tree when the test ends, however it ends: SIGKILL to the first
-/// process of a pid namespace kills everything in it.
-pub struct Sandbox(pub u32);
+/// process of a pid namespace kills everything in it. The process is held by a pidfd, not its
+/// pid: once it has ended (a checkpoint stops it), its pid may be another test's process.
+pub struct Sandbox(Option<OwnedFd>);
+
+impl Sandbox {
+    /// The sandbox whose first process, still running, is `pid`.
+    pub fn new(pid: u32) -> Self {
+        let pid = i32::try_from(pid).ok().and_then(Pid::from_raw);
+        Self(pid.and_then(|pid| pidfd_open(pid, PidfdFlags::empty()).ok()))
+    }
+}
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", &self.0.to_string()])
-            .status();
+        if let Some(pidfd) = &self.0 {
+            let _ = pidfd_send_signal(pidfd, Signal::KILL);
+        }
     }
 }
 
@@ -59,6 +70,22 @@ pub fn sibling(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Gives `cmd` the environment of every process of the session whose runtime directory is `dir`:
+/// a home and configuration of its own there, and nothing of the session the tests run in.
+pub fn session_env(cmd: &mut Command, dir: &Path) {
+    cmd.env("XDG_RUNTIME_DIR", dir)
+        .env("HOME", dir.join("home"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        // Checkpoints and sessions go to $XDG_STATE_HOME, else ~/.local/state: the session's own
+        // home, not a directory every test would share.
+        .env_remove("XDG_STATE_HOME")
+        .env("PORTHOLE_LOG", "info")
+        .env_remove("PORTHOLE_SOCKET")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .env_remove("DISPLAY");
 }
 
 /// How long the compositor gets to print its ready line.
@@ -315,9 +342,8 @@ pub struct Compositor {
     shots: u32,
     /// The arguments it was started with, for [`Compositor::restart`].
     args: Vec<String>,
-    /// Output size given to `--outputs`.
-    pub width: i32,
-    pub height: i32,
+    /// Dropped last, once the compositor and its clients are stopped.
+    _machine: machine::Hold,
 }
 
 impl Compositor {
@@ -341,19 +367,9 @@ impl Compositor {
     }
 
     /// Starts `porthole serve --backend headless --outputs OUTPUTS` (e.g. `1280x720,640x480`)
-    /// with extra arguments; `width` and `height` are the first output's.
+    /// with extra arguments.
     pub fn start_outputs(outputs: &str, extra: &[&str]) -> Self {
-        let first = outputs
-            .split(',')
-            .next()
-            .unwrap()
-            .split('@')
-            .next()
-            .unwrap();
-        let (width, height) = first
-            .split_once('x')
-            .map(|(w, h)| (w.parse().unwrap(), h.parse().unwrap()))
-            .expect("outputs like 1280x720");
+        let machine = machine::share();
         let dir = tempfile::Builder::new()
             .prefix("porthole-e2e-")
             .tempdir()
@@ -377,8 +393,7 @@ impl Compositor {
             args,
             clients: Vec::new(),
             shots: 0,
-            width,
-            height,
+            _machine: machine,
         }
     }
 
@@ -407,7 +422,7 @@ impl Compositor {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log);
-        Self::set_env(&mut cmd, dir);
+        session_env(&mut cmd, dir);
         let mut child = cmd.spawn().expect("cannot start porthole serve");
 
         // The ready line: `porthole: WAYLAND_DISPLAY=wayland-N control=PATH`. A thread keeps
@@ -446,16 +461,12 @@ impl Compositor {
         (child, display, control)
     }
 
-    /// The environment every process of this compositor's session gets.
-    fn set_env(cmd: &mut Command, dir: &Path) {
-        cmd.env("XDG_RUNTIME_DIR", dir)
-            .env("HOME", dir.join("home"))
-            .env("XDG_CONFIG_HOME", dir.join("config"))
-            .env("PORTHOLE_LOG", "info")
-            .env_remove("PORTHOLE_SOCKET")
-            .env_remove("WAYLAND_DISPLAY")
-            .env_remove("WAYLAND_SOCKET")
-            .env_remove("DISPLAY");
+    /// `porthole ARGS` in this compositor's session, not started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(PORTHOLE);
+        cmd.args(args).current_dir(self.dir());
+        session_env(&mut cmd, self.dir());
+        cmd
     }
 
     /// The runtime directory (also a scratch directory for the test).
@@ -480,17 +491,12 @@ impl Compositor {
 
     /// Runs `porthole ARGS` against this compositor.
     pub fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(PORTHOLE);
-        cmd.args(args).current_dir(self.dir());
-        Self::set_env(&mut cmd, self.dir());
-        run_bounded(cmd, CLI_TIMEOUT)
+        run_bounded(self.command(args), CLI_TIMEOUT)
     }
 
     /// Runs `porthole ARGS` with extra environment variables.
     pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(PORTHOLE);
-        cmd.args(args).current_dir(self.dir());
-        Self::set_env(&mut cmd, self.dir());
+        let mut cmd = self.command(args);
         cmd.envs(env.iter().copied());
         run_bounded(cmd, CLI_TIMEOUT)
     }
@@ -632,7 +638,7 @@ impl Compositor {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
-        Self::set_env(&mut cmd, self.dir());
+        session_env(&mut cmd, self.dir());
         cmd.env("WAYLAND_DISPLAY", display);
         let child = cmd
             .spawn()
@@ -650,7 +656,7 @@ impl Compositor {
     pub fn run_client(&self, program: &str, args: &[&str]) -> Output {
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(self.dir());
-        Self::set_env(&mut cmd, self.dir());
+        session_env(&mut cmd, self.dir());
         cmd.env("WAYLAND_DISPLAY", &self.display);
         run_bounded(cmd, CLI_TIMEOUT)
     }
@@ -750,13 +756,10 @@ impl Compositor {
     /// Asks the compositor to quit, and kills it if it has not within a few seconds.
     fn stop(&mut self) {
         if matches!(self.child.try_wait(), Ok(None)) {
-            let mut quit = Command::new(PORTHOLE);
-            quit.arg("quit")
-                .current_dir(self.dir())
-                .stdin(Stdio::null())
+            let mut quit = self.command(&["quit"]);
+            quit.stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
-            Self::set_env(&mut quit, self.dir());
             if let Ok(mut q) = quit.spawn() {
                 let deadline = Instant::now() + Duration::from_secs(3);
                 while matches!(q.try_wait(), Ok(None)) && Instant::now() < deadline {

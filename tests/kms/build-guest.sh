@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds what tests/e2e_kms.rs boots in QEMU: Debian's current kernel (the one the
+# Builds what tests/kms/mod.rs boots in QEMU: Debian's current kernel (the one the
 # linux-image-amd64 package names, which has the virtio-gpu driver) and a small busybox initramfs
 # whose /init mounts the host's root read-only over 9p and runs tests/kms/guest.sh in it, so the
 # guest runs the porthole binary just built and the host's real clients unchanged.

@@ -1,8 +1,6 @@
 //! Raw `wayland-client` connections to a running `porthole serve`, for tests that break the
 //! rules, and an honest client to watch while they do.
 
-#![allow(dead_code)]
-
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

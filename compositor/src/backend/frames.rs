@@ -62,11 +62,7 @@ impl Porthole {
                     smithay::backend::renderer::element::default_primary_scanout_output_compare,
                 );
             });
-            if self
-                .shell
-                .outputs_of(window)
-                .contains(output)
-            {
+            if self.shell.outputs_of(window).contains(output) {
                 window.take_presentation_feedback(
                     &mut feedback,
                     surface_primary_scanout_output,
@@ -107,11 +103,7 @@ impl Porthole {
         let time = self.elapsed();
         let throttle = Some(Duration::from_secs(1));
         for window in self.shell.windows() {
-            if self
-                .shell
-                .outputs_of(window)
-                .contains(output)
-            {
+            if self.shell.outputs_of(window).contains(output) {
                 window.send_frame(output, time, throttle, surface_primary_scanout_output);
             }
         }

@@ -25,8 +25,8 @@ use smithay::reexports::wayland_server::Resource;
 use smithay::utils::Size;
 use tracing::{debug, info, warn};
 
-pub use self::placeholder::{set_slot, slot_of, Placeholder};
 use self::placeholder::{dimmed, read_png, sane_geometry, to_rectangle, valid_token, SlotRecord};
+pub use self::placeholder::{set_slot, slot_of, Placeholder};
 use crate::paths;
 use crate::policy::ClientState;
 use crate::render::image::Screenshot;
@@ -120,8 +120,7 @@ impl Porthole {
             };
             let minimized = index >= stack.len();
             // A minimized window's place is where it comes back.
-            let Some(geometry) = self.shell.place_of(window).filter(|g| sane_geometry(*g))
-            else {
+            let Some(geometry) = self.shell.place_of(window).filter(|g| sane_geometry(*g)) else {
                 warn!(
                     id = window_id(window),
                     "a window of a checkpointed container is too large to keep a place for"

@@ -38,14 +38,19 @@ impl<'a> WindowFrames<'a> {
 
     /// Sizes of the frame the compositor draws around `window` as it is now.
     pub fn frame<W: ShellWindow>(&self, window: &W) -> FrameSizes {
-        let border = i32::from(self.appearance.border_width.min(32));
-        let titlebar = i32::from(self.appearance.titlebar_height.min(64));
         if is_fullscreen(window) {
             return FrameSizes {
                 border: 0,
                 titlebar: self.strip(window),
             };
         }
+        self.windowed(window)
+    }
+
+    /// Sizes of the frame `window` has when it is not fullscreen.
+    pub fn windowed<W: ShellWindow>(&self, window: &W) -> FrameSizes {
+        let border = i32::from(self.appearance.border_width.min(32));
+        let titlebar = i32::from(self.appearance.titlebar_height.min(64));
         if wants_server_decorations(window) {
             return FrameSizes { border, titlebar };
         }
@@ -66,7 +71,9 @@ impl<'a> WindowFrames<'a> {
     /// configuration says so (`plain_fullscreen`, or a kiosk).
     pub fn strip<W: ShellWindow>(&self, window: &W) -> i32 {
         match self.container(window) {
-            Some(c) if !c.plain_fullscreen => i32::from(self.appearance.titlebar_height.clamp(16, 64)),
+            Some(c) if !c.plain_fullscreen => {
+                i32::from(self.appearance.titlebar_height.clamp(16, 64))
+            }
             _ => 0,
         }
     }
@@ -75,5 +82,9 @@ impl<'a> WindowFrames<'a> {
 impl<W: ShellWindow> Frames<W> for WindowFrames<'_> {
     fn frame(&self, window: &W) -> FrameSizes {
         WindowFrames::frame(self, window)
+    }
+
+    fn windowed(&self, window: &W) -> FrameSizes {
+        WindowFrames::windowed(self, window)
     }
 }

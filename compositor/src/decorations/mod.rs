@@ -175,8 +175,11 @@ mod tests {
             .into_iter()
             .enumerate()
         {
-            let r = FRAME.button_rect(geo(), i as i32).expect("room for buttons");
-            let centre = r.loc.to_f64() + Point::from((r.size.w as f64 / 2.0, r.size.h as f64 / 2.0));
+            let r = FRAME
+                .button_rect(geo(), i as i32)
+                .expect("room for buttons");
+            let centre =
+                r.loc.to_f64() + Point::from((r.size.w as f64 / 2.0, r.size.h as f64 / 2.0));
             assert_eq!(FRAME.hit(geo(), centre), Hit::Frame(part));
         }
         assert_eq!(hit(300.0, 200.0), Hit::Content);
@@ -192,7 +195,10 @@ mod tests {
         assert_eq!(hit(300.0, 402.0), Hit::Frame(FramePart::Border(E::Bottom)));
         assert_eq!(hit(300.0, 73.0), Hit::Frame(FramePart::Border(E::Top)));
         assert_eq!(hit(98.0, 73.0), Hit::Frame(FramePart::Border(E::TopLeft)));
-        assert_eq!(hit(502.0, 402.0), Hit::Frame(FramePart::Border(E::BottomRight)));
+        assert_eq!(
+            hit(502.0, 402.0),
+            Hit::Frame(FramePart::Border(E::BottomRight))
+        );
     }
 
     #[test]

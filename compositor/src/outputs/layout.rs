@@ -54,7 +54,9 @@ impl Porthole {
 
     /// What `porthole outputs` shows.
     pub fn output_infos(&self) -> Vec<OutputInfo> {
-        let mut outputs: Vec<OutputInfo> = self.shell.outputs()
+        let mut outputs: Vec<OutputInfo> = self
+            .shell
+            .outputs()
             .map(|o| {
                 let geo = self.shell.output_geometry(o).unwrap_or_default();
                 let mode = o.current_mode();
@@ -116,7 +118,10 @@ fn transform_name(t: smithay::utils::Transform) -> &'static str {
 impl State {
     /// Applies `porthole output set`: remembered over the configuration, then applied.
     pub(crate) fn set_output(&mut self, name: &str, change: &OutputConfig) -> Result<(), String> {
-        let output = self.comp.shell.outputs()
+        let output = self
+            .comp
+            .shell
+            .outputs()
             .find(|o| o.name() == name)
             .cloned();
         let drm = matches!(self.backend, crate::backend::Backend::Drm(_));
@@ -149,7 +154,10 @@ impl State {
                     .set_mode(output, &config)
                     .map_err(|err| format!("cannot set the mode of {name}: {err:#}"))?;
             }
-            let loc = self.comp.shell.output_geometry(output)
+            let loc = self
+                .comp
+                .shell
+                .output_geometry(output)
                 .map(|g| g.loc)
                 .unwrap_or_default();
             self.comp.place_output(output, loc);

@@ -258,7 +258,7 @@ impl Porthole {
             .all_windows()
             .filter(|w| {
                 container_name(*w) == container
-                    && with_link(*w, |m| m.as_ref().is_some_and(|l| l.session == id))
+                    && with_link(w, |m| m.as_ref().is_some_and(|l| l.session == id))
             })
             .cloned()
             .collect()
@@ -344,7 +344,9 @@ impl Porthole {
     pub fn take_session_place(&mut self, window: &Window) -> Option<Place> {
         let place = with_link(window, |m| m.as_mut()?.restore.take())?;
         let g = place.geometry();
-        self.shell.output_under(g.loc.to_f64()).is_some()
+        self.shell
+            .output_under(g.loc.to_f64())
+            .is_some()
             .then_some(place)
     }
 
@@ -626,11 +628,7 @@ impl Dispatch<XdgToplevelSessionV1, ToplevelSessionData> for State {
             .comp
             .shell
             .all_windows()
-            .find(|w| {
-                with_link(w, |m| {
-                    m.as_ref().is_some_and(|l| &l.handle == handle)
-                })
-            })
+            .find(|w| with_link(w, |m| m.as_ref().is_some_and(|l| &l.handle == handle)))
             .cloned()
         else {
             return;

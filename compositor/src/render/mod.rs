@@ -61,7 +61,9 @@ impl Porthole {
                 continue;
             };
             let frame = self.frame_rect(window, geo);
-            let bbox = self.shell.bbox(window)
+            let bbox = self
+                .shell
+                .bbox(window)
                 .map(|b| b.merge(frame))
                 .unwrap_or(frame);
             if !bbox.overlaps(output_geo) {

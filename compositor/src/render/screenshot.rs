@@ -52,7 +52,8 @@ impl Porthole {
         R::TextureId: Clone + Texture + Send + 'static,
     {
         let geo = self
-            .shell.geometry(window)
+            .shell
+            .geometry(window)
             .context("the window is not shown")?;
         // The size is the client's window geometry, which it may claim as large as it likes.
         anyhow::ensure!(

@@ -129,14 +129,11 @@ pub fn is_or_will_be<W: ShellWindow>(window: &W, state: xdg_toplevel::State) -> 
 /// The size of the frame the compositor draws around each window, which the shell keeps on the
 /// output and out of other windows' way.
 pub trait Frames<W> {
-    /// The frame of `window` as it is now.
+    /// The frame of `window` as it is drawn now.
     fn frame(&self, window: &W) -> FrameSizes;
-}
-
-impl<W, F: Fn(&W) -> FrameSizes> Frames<W> for F {
-    fn frame(&self, window: &W) -> FrameSizes {
-        self(window)
-    }
+    /// The frame `window` has when it is not fullscreen: the one a maximized window fills its
+    /// output with.
+    fn windowed(&self, window: &W) -> FrameSizes;
 }
 
 /// Windows, their stacking and places, and the outputs they are on.
@@ -361,7 +358,9 @@ impl<W: ShellWindow> Shell<W> {
             return Point::from((area.loc.x, area.loc.y + frames.frame(window).titlebar));
         }
         if state.states.contains(xdg_toplevel::State::Maximized) {
-            let frame = frames.frame(window).around(Rectangle::new(area.loc, (0, 0).into()));
+            let frame = frames
+                .frame(window)
+                .around(Rectangle::new(area.loc, (0, 0).into()));
             return area.loc + (area.loc - frame.loc);
         }
         let unmapped_at = places(window, |p| p.unmapped_at.take());
@@ -410,7 +409,12 @@ impl<W: ShellWindow> Shell<W> {
     /// Raises the windows `above` accepts, bottom first, over the others: a window that took its
     /// slot back goes under the windows that were above it.
     pub fn raise_all(&mut self, above: impl Fn(&W) -> bool) {
-        let raised: Vec<W> = self.space.elements().filter(|w| above(w)).cloned().collect();
+        let raised: Vec<W> = self
+            .space
+            .elements()
+            .filter(|w| above(w))
+            .cloned()
+            .collect();
         for w in raised {
             self.space.raise_element(&w, false);
         }
@@ -419,7 +423,12 @@ impl<W: ShellWindow> Shell<W> {
     /// Makes `window` the active one: a minimized window comes back (where it was, else where
     /// [`Shell::place`] puts it on `output`), it is raised with its dialogs above it, and every
     /// mapped window is told whether it is the active one. `None` deactivates them all.
-    pub fn activate(&mut self, window: Option<&W>, output: Option<&Output>, frames: &impl Frames<W>) {
+    pub fn activate(
+        &mut self,
+        window: Option<&W>,
+        output: Option<&Output>,
+        frames: &impl Frames<W>,
+    ) {
         if let Some(window) = window {
             if let Some(pos) = self.minimized.iter().position(|w| w == window) {
                 let window = self.minimized.remove(pos);
@@ -474,7 +483,7 @@ impl<W: ShellWindow> Shell<W> {
             return;
         };
         self.remember_place(window);
-        let content = placement::maximized(area, frames.frame(window));
+        let content = placement::maximized(area, frames.windowed(window));
         window.with_pending_state(|s| {
             s.states.set(xdg_toplevel::State::Maximized);
             s.states.unset(xdg_toplevel::State::Fullscreen);
@@ -537,6 +546,8 @@ impl<W: ShellWindow> Shell<W> {
             return false;
         };
         places(window, |p| p.minimized_at = Some(geo));
+        // Only a shown window is the active one.
+        window.set_activated(false);
         self.space.unmap_elem(window);
         self.minimized.push(window.clone());
         true
@@ -547,6 +558,7 @@ impl<W: ShellWindow> Shell<W> {
     pub fn unmap(&mut self, window: &W) {
         let location = self.location(window);
         places(window, |p| p.unmapped_at = location);
+        window.set_activated(false);
         self.space.unmap_elem(window);
         self.unmapped.push(window.clone());
         window.reset_initial_configure();
@@ -649,7 +661,8 @@ impl<W: ShellWindow> Shell<W> {
         let Some(loc) = self.location(window) else {
             return;
         };
-        let loc = placement::resize_anchor(resize.edges, resize.initial, loc, window.geometry().size);
+        let loc =
+            placement::resize_anchor(resize.edges, resize.initial, loc, window.geometry().size);
         self.space.map_element(window.clone(), loc, false);
         self.moved = true;
     }

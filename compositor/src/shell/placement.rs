@@ -61,11 +61,8 @@ pub fn centred_over(
     area: Rectangle<i32, Logical>,
 ) -> Point<i32, Logical> {
     let inset = Point::from((-frame.loc.x, -frame.loc.y));
-    let centred = parent.loc
-        + Point::from((
-            (parent.size.w - size.w) / 2,
-            (parent.size.h - size.h) / 2,
-        ));
+    let centred =
+        parent.loc + Point::from(((parent.size.w - size.w) / 2, (parent.size.h - size.h) / 2));
     let min = area.loc + inset;
     let max = area.loc + Point::from((area.size.w, area.size.h))
         - Point::from((frame.size.w, frame.size.h))
@@ -205,10 +202,20 @@ mod tests {
     #[test]
     fn a_dialog_opens_centred_over_its_parent_and_on_the_output() {
         let area = rect(0, 0, 1280, 720);
-        let loc = centred_over(rect(100, 100, 600, 400), (200, 100).into(), framed(200, 100), area);
+        let loc = centred_over(
+            rect(100, 100, 600, 400),
+            (200, 100).into(),
+            framed(200, 100),
+            area,
+        );
         assert_eq!(loc, Point::from((300, 250)));
         // A parent at the output's right edge: the dialog is pushed back on.
-        let loc = centred_over(rect(1100, 600, 600, 400), (400, 300).into(), framed(400, 300), area);
+        let loc = centred_over(
+            rect(1100, 600, 600, 400),
+            (400, 300).into(),
+            framed(400, 300),
+            area,
+        );
         assert_eq!(loc, Point::from((1280 - 400 - 2, 720 - 300 - 2)));
     }
 
@@ -241,14 +248,29 @@ mod tests {
             (450, 380).into()
         );
         assert_eq!(
-            resized(ResizeEdge::Right, size, (-1000, 0).into(), (200, 0).into(), none),
+            resized(
+                ResizeEdge::Right,
+                size,
+                (-1000, 0).into(),
+                (200, 0).into(),
+                none
+            ),
             (200, 300).into()
         );
         assert_eq!(
-            resized(ResizeEdge::Top, size, (0, -1000).into(), none, (0, 500).into()),
+            resized(
+                ResizeEdge::Top,
+                size,
+                (0, -1000).into(),
+                none,
+                (0, 500).into()
+            ),
             (400, 500).into()
         );
-        assert_eq!(resized(ResizeEdge::TopLeft, size, (999, 999).into(), none, none), (1, 1).into());
+        assert_eq!(
+            resized(ResizeEdge::TopLeft, size, (999, 999).into(), none, none),
+            (1, 1).into()
+        );
     }
 
     #[test]
@@ -256,7 +278,12 @@ mod tests {
         let initial = rect(100, 100, 400, 300);
         let loc = resize_anchor(ResizeEdge::TopLeft, initial, initial.loc, (300, 200).into());
         assert_eq!(loc + Point::from((300, 200)), Point::from((500, 400)));
-        let loc = resize_anchor(ResizeEdge::BottomRight, initial, initial.loc, (300, 200).into());
+        let loc = resize_anchor(
+            ResizeEdge::BottomRight,
+            initial,
+            initial.loc,
+            (300, 200).into(),
+        );
         assert_eq!(loc, initial.loc);
     }
 }

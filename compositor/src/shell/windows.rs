@@ -158,7 +158,10 @@ impl Porthole {
         if is_or_will_be(window, xdg_toplevel::State::Fullscreen) {
             self.unfullscreen(window);
         } else {
-            let output = self.shell.output_of(window).or_else(|| self.active_output());
+            let output = self
+                .shell
+                .output_of(window)
+                .or_else(|| self.active_output());
             self.fullscreen(window, output);
         }
     }
@@ -348,8 +351,8 @@ impl Porthole {
 
     /// Forgets a window whose toplevel was destroyed, and gives the focus on if it had it.
     pub fn window_destroyed(&mut self, window: &Window) {
-        let was_focused = self.focused_window().as_ref() == Some(window)
-            || self.focused_window().is_none();
+        let was_focused =
+            self.focused_window().as_ref() == Some(window) || self.focused_window().is_none();
         let was_shown = self.shell.is_mapped(window) || self.shell.is_minimized(window);
         self.record_session_place(window);
         self.queue_redraw_for(window);

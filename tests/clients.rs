@@ -2,13 +2,12 @@
 //! (weston-simple-shm, weston-simple-damage, foot or weston-terminal, wayland-info), checked
 //! through what a user would see: the window list, screenshots, files a shell wrote.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use common::*;
 use porthole_ipc::{Geometry, WindowInfo};
+
+use crate::common::*;
 
 const W: i32 = 1280;
 const H: i32 = 720;

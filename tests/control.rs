@@ -5,17 +5,16 @@
 //! Every read has a time limit, so a compositor that stops answering fails a test instead of
 //! hanging it.
 
-mod common;
-
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::*;
 use serde_json::{json, Value};
+
+use crate::common::*;
 
 /// How long one reply may take.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -622,16 +621,8 @@ impl Drop for KillOnDrop {
 
 /// Starts `porthole events` in the compositor's session; its stdout lines arrive on the channel.
 fn porthole_events(comp: &Compositor) -> (KillOnDrop, mpsc::Receiver<String>) {
-    let dir = comp.dir();
-    let mut child = Command::new(PORTHOLE)
-        .arg("events")
-        .current_dir(dir)
-        .env("XDG_RUNTIME_DIR", dir)
-        .env("HOME", dir.join("home"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env_remove("PORTHOLE_SOCKET")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("DISPLAY")
+    let mut child = comp
+        .command(&["events"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

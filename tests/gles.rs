@@ -1,13 +1,11 @@
 //! The GLES renderer against pixman: `porthole serve --renderer gles` on Mesa's surfaceless
 //! llvmpipe (no GPU here) draws the same desktop as the pixman renderer, pixel for pixel within
 //! a small tolerance. This is the GLES code path the drm backend uses on a GPU (the QEMU test in
-//! `e2e_kms` runs it on KMS), checked without a display.
-
-mod common;
+//! `kms` runs it on KMS), checked without a display.
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 /// Channel difference above which two pixels count as different (GL and pixman may round
 /// blending differently by a step or two).

@@ -9,18 +9,21 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_porthole");
+use crate::common::{machine, session_env, PORTHOLE as BIN};
 
 fn uid_of(user: &str) -> Option<u32> {
     let out = Command::new("id").args(["-u", user]).output().ok()?;
     String::from_utf8(out.stdout).ok()?.trim().parse().ok()
 }
 
+/// `ARGS` run as `user` in the session whose runtime directory is `runtime`, with the home there
+/// (runuser sets HOME to the user's own, which these system users do not have).
 fn as_user(user: &str, runtime: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new("runuser");
+    session_env(&mut cmd, runtime);
     cmd.args(["-u", user, "--", "env"])
         .arg(format!("XDG_RUNTIME_DIR={}", runtime.display()))
-        .arg("HOME=/tmp")
+        .arg(format!("HOME={}", runtime.join("home").display()))
         .args(args);
     cmd
 }
@@ -42,6 +45,7 @@ fn an_ordinary_user_runs_porthole_and_another_user_cannot_drive_it() {
         );
         return;
     };
+    let _machine = machine::share();
     assert!(is_root, "switching users needs root");
 
     let runtime = tempfile::Builder::new()
@@ -50,9 +54,11 @@ fn an_ordinary_user_runs_porthole_and_another_user_cannot_drive_it() {
         .unwrap();
     let dir = runtime.path();
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::create_dir(dir.join("home")).unwrap();
     let status = Command::new("chown")
         .arg(format!("{uid_a}"))
         .arg(dir)
+        .arg(dir.join("home"))
         .status()
         .unwrap();
     assert!(status.success());
@@ -258,6 +264,7 @@ fn a_container_socket_given_to_a_uid_serves_that_user_only() {
         );
         return;
     };
+    let _machine = machine::share();
     let runtime = tempfile::Builder::new()
         .prefix("porthole-uid")
         .tempdir()
@@ -266,12 +273,12 @@ fn a_container_socket_given_to_a_uid_serves_that_user_only() {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     let config = dir.join("porthole.toml");
     std::fs::write(&config, format!("[container.w]\nuid = {uid_a}\n")).unwrap();
+    let mut serve = Command::new(BIN);
+    session_env(&mut serve, dir);
     let mut server = KillOnDrop(
-        Command::new(BIN)
+        serve
             .args(["serve", "--outputs", "640x480", "--config"])
             .arg(&config)
-            .env("XDG_RUNTIME_DIR", dir)
-            .env_remove("PORTHOLE_SOCKET")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -3,37 +3,31 @@
 //! also after a compositor restart; sessions belong to their container. No client in Debian
 //! speaks the staging protocol yet, so the app is this test's own wayland-client.
 
-mod common;
-mod fixture;
-mod raw;
-
+use std::io::Write as _;
+use std::os::fd::AsFd as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
-use fixture::ClientData;
 use porthole_ipc::WindowInfo;
 use porthole_protocols::session::client::xdg_session_manager_v1::{Reason, XdgSessionManagerV1};
 use porthole_protocols::session::client::xdg_session_v1::{self, XdgSessionV1};
 use porthole_protocols::session::client::xdg_toplevel_session_v1::{self, XdgToplevelSessionV1};
-use raw::*;
-use std::io::Write as _;
-use std::os::fd::AsFd as _;
 use wayland_client::backend::ObjectId;
-
 use wayland_client::protocol::{wl_buffer, wl_compositor, wl_shm, wl_shm_pool, wl_surface};
 use wayland_client::{Connection, Dispatch, Proxy, QueueHandle};
 use wayland_protocols::xdg::decoration::zv1::client::zxdg_decoration_manager_v1::ZxdgDecorationManagerV1;
 use wayland_protocols::xdg::decoration::zv1::client::zxdg_toplevel_decoration_v1::Mode;
 use wayland_protocols::xdg::shell::client::{xdg_surface, xdg_toplevel, xdg_wm_base};
 
+use crate::common::*;
+use crate::fixture::ClientData;
+use crate::raw::*;
+
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the session objects told the app, in order.
 type Log = Arc<Mutex<Vec<String>>>;
-
-wayland_client::delegate_noop!(ClientData: ignore XdgSessionManagerV1);
 
 impl Dispatch<XdgSessionV1, Log> for ClientData {
     fn event(
@@ -377,7 +371,7 @@ fn an_app_in_a_checkpointable_container_gets_its_window_back_through_the_bridge(
         .and_then(|a| a.iter().find(|c| c["name"] == "ckapps"))
         .and_then(|c| c["bridge_pid"].as_u64())
         .expect("the bridge's pid") as u32;
-    let _sandbox = Sandbox(pid);
+    let _sandbox = Sandbox::new(pid);
     let socket = PathBuf::from(format!("/proc/{pid}/root/run/porthole/wayland-0"));
 
     let app = App::launch_on(&socket, None, Naming::Add);

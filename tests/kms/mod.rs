@@ -10,8 +10,6 @@
 //! `tests/kms/build-guest.sh` builds the kernel and initramfs; `tests/kms/guest.sh` is what runs
 //! inside.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -19,8 +17,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use common::*;
 use porthole_ipc::{Geometry, OutputInfo, WindowInfo};
+
+use crate::common::*;
 
 /// From QEMU's start to the guest's ready line: ~25 s on 2 cores without KVM.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
@@ -44,12 +43,16 @@ struct Guest {
     vnc: Vec<UnixStream>,
     dir: PathBuf,
     shots: u32,
+    /// QEMU emulating the guest's two CPUs keeps two cores busy: the guest holds the machine
+    /// alone, so that no other test's timing depends on it. Dropped last, once QEMU is gone.
+    _machine: machine::Hold,
 }
 
 impl Guest {
     /// Builds the guest (kernel and initramfs, kept between runs) and boots it until its ready
     /// line.
     fn boot() -> Self {
+        let machine = machine::alone();
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let guest_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("kms-guest");
         let built = Command::new(root.join("tests/kms/build-guest.sh"))
@@ -151,6 +154,7 @@ impl Guest {
             vnc: Vec::new(),
             dir,
             shots: 0,
+            _machine: machine,
         };
         guest.qmp_greeting();
         let started = Instant::now();

@@ -7,15 +7,13 @@
 //! Scripts inside a sandbox report through files in the container's directory, which the sandbox
 //! sees at /run/porthole. Every wait is a bounded poll.
 
-mod common;
-mod fixture;
-mod raw;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::*;
 use porthole_ipc::{ContainerInfo, Geometry, WindowInfo};
+
+use crate::common::*;
+use crate::raw;
 
 /// How long a sandbox gets to start Xwayland and map an X11 window.
 const X11_TIMEOUT: Duration = Duration::from_secs(30);

@@ -3,24 +3,18 @@
 //! the rules. Every check is made from the container tag alone: the clients say nothing about
 //! themselves.
 
-mod common;
-mod fixture;
-mod raw;
-
 use std::collections::BTreeSet;
 use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::*;
-use fixture::ClientData;
-use raw::*;
 use wayland_client::protocol::{wl_compositor, wl_shm, wl_shm_pool};
 use wayland_protocols::wp::security_context::v1::client::wp_security_context_manager_v1::WpSecurityContextManagerV1;
 use wayland_protocols::xdg::shell::client::xdg_wm_base;
 use wayland_protocols_wlr::screencopy::v1::client::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1;
 
-wayland_client::delegate_noop!(ClientData: ignore ZwlrScreencopyManagerV1);
+use crate::common::*;
+use crate::raw::*;
 
 const DESKTOP: &[&str] = &[
     "wl_compositor",

@@ -7,17 +7,16 @@
 //! Scripts inside a sandbox report through files in the container's directory (seen at
 //! /run/porthole). Every wait is a bounded poll.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
 use porthole_ipc::{ContainerInfo, WindowInfo};
 use serde_json::Value;
+
+use crate::common::*;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -61,12 +60,8 @@ struct Events(Arc<Mutex<Vec<Value>>>);
 
 impl Events {
     fn subscribe(c: &Compositor) -> Self {
-        let mut cmd = Command::new(PORTHOLE);
-        cmd.arg("events")
-            .env("XDG_RUNTIME_DIR", c.dir())
-            .env_remove("PORTHOLE_SOCKET")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+        let mut cmd = c.command(&["events"]);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
         let mut child = cmd.spawn().expect("porthole events");
         let stdout = child.stdout.take().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));

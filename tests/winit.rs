@@ -6,8 +6,6 @@
 //! CI installs Xvfb, xwd, xwininfo, Mesa, weston and foot; a missing piece or a compositor that
 //! cannot get EGL fails the test with the reason, it does not skip it.
 
-mod common;
-
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -16,8 +14,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::*;
 use porthole_ipc::{Geometry, OutputInfo, WindowInfo};
+
+use crate::common::*;
 
 /// The X screen: at least as large as the window winit opens (1280x800).
 const SCREEN_W: i32 = 1280;
@@ -287,19 +286,21 @@ struct Client {
 /// it stops the clients, the compositor and then the X server, also when a test panics.
 struct Nested {
     // Fields drop in this order, after `Drop::drop` has stopped the clients and the compositor:
-    // first the X server, last the directory holding every log.
+    // first the X server, then the directory holding every log, last the hold on the machine.
     xvfb: Xvfb,
     child: Child,
     wayland_display: String,
     clients: Vec<Client>,
     shots: u32,
     dir: tempfile::TempDir,
+    _machine: machine::Hold,
 }
 
 impl Nested {
     /// Starts Xvfb and the compositor in it; waits for the ready line. A compositor that exits
     /// instead (no EGL, no window) fails the test with its log.
     fn start() -> Self {
+        let machine = machine::share();
         let dir = tempfile::Builder::new()
             .prefix("porthole-winit-")
             .tempdir()
@@ -316,7 +317,7 @@ impl Nested {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(File::create(&log_path).unwrap());
-        set_env(&mut cmd, dir.path());
+        session_env(&mut cmd, dir.path());
         cmd.env("DISPLAY", xvfb.display());
         let mut child = cmd.spawn().expect("cannot start porthole serve");
         let stdout = child.stdout.take().unwrap();
@@ -361,6 +362,7 @@ impl Nested {
             clients: Vec::new(),
             shots: 0,
             dir,
+            _machine: machine,
         }
     }
 
@@ -376,7 +378,7 @@ impl Nested {
     fn run(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = Command::new(PORTHOLE);
         cmd.args(args).current_dir(self.dir());
-        set_env(&mut cmd, self.dir());
+        session_env(&mut cmd, self.dir());
         run_bounded(cmd, CLI_TIMEOUT)
     }
 
@@ -452,7 +454,7 @@ impl Nested {
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
             .stderr(file);
-        set_env(&mut cmd, self.dir());
+        session_env(&mut cmd, self.dir());
         cmd.env("WAYLAND_DISPLAY", &self.wayland_display);
         let child = cmd
             .spawn()
@@ -499,7 +501,7 @@ impl Drop for Nested {
         if matches!(self.child.try_wait(), Ok(None)) {
             let mut quit = Command::new(PORTHOLE);
             quit.arg("quit").current_dir(self.dir());
-            set_env(&mut quit, self.dir());
+            session_env(&mut quit, self.dir());
             quit.stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
@@ -534,19 +536,6 @@ impl Drop for Nested {
         }
         // The fields are dropped after this: `xvfb` stops the X server.
     }
-}
-
-/// The environment of every process of the nested session (the X display is added where
-/// needed).
-fn set_env(cmd: &mut Command, dir: &Path) {
-    cmd.env("XDG_RUNTIME_DIR", dir)
-        .env("HOME", dir.join("home"))
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("PORTHOLE_LOG", "info")
-        .env_remove("PORTHOLE_SOCKET")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("WAYLAND_SOCKET")
-        .env_remove("DISPLAY");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,11 +1,9 @@
 //! Output configuration: `[output.NAME]` in the configuration and `porthole output set` at run
-//! time, on headless outputs (the drm backend's, a real modeset included, are in `e2e_kms`).
-
-mod common;
+//! time, on headless outputs (the drm backend's, a real modeset included, are in `kms`).
 
 use porthole_ipc::OutputInfo;
 
-use common::*;
+use crate::common::*;
 
 fn outputs(comp: &Compositor) -> Vec<OutputInfo> {
     serde_json::from_str(&comp.run_ok(&["outputs", "--json"])).unwrap()
