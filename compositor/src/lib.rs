@@ -6,6 +6,8 @@
 //! the features ([`containers`], [`clipboard`], [`checkpoint`], [`protocols`]) hang off the
 //! state. [`handlers`] only wires smithay's traits to them.
 
+#[cfg(test)]
+mod architecture;
 pub mod backend;
 pub mod checkpoint;
 pub mod cli;

@@ -185,6 +185,22 @@ pub fn client_may_bind(client: &Client, interface: &str) -> bool {
     }
 }
 
+/// Whether `client` may follow its X11 toplevels' places (porthole_x11_v1): its container has
+/// X11 and its profile allows the global.
+pub fn may_follow_x11(client: &Client) -> bool {
+    client
+        .get_data::<ClientState>()
+        .is_some_and(|c| c.x11 && c.profile.allows(X11_GLOBAL))
+}
+
+/// Whether `client` may be a checkpointable container's bridge (porthole_bridge_v1), under the
+/// same rule.
+pub fn may_be_bridge(client: &Client) -> bool {
+    client
+        .get_data::<ClientState>()
+        .is_some_and(|c| c.x11 && c.profile.allows(BRIDGE_GLOBAL))
+}
+
 /// A filter closure for smithay modules that take one.
 pub fn filter_for(interface: &'static str) -> impl Fn(&Client) -> bool + Send + Sync + 'static {
     move |client| client_may_bind(client, interface)

@@ -88,10 +88,9 @@ pub struct Porthole {
     /// (`checkpoint/`).
     pub checkpoints: crate::checkpoint::placeholder::Checkpoints,
     /// xdg-session-management's sessions, per container (`protocols/session`).
-    pub sessions: crate::protocols::session::Sessions,
+    pub sessions: crate::protocols::session::SessionState,
     /// Toplevels whose places X11 bridges follow (`protocols/x11`).
-    pub x11_toplevels:
-        Vec<porthole_protocols::x11::server::porthole_x11_toplevel_v1::PortholeX11ToplevelV1>,
+    pub x11: crate::protocols::x11::X11State,
     /// Renders the text the compositor draws (`decorations/`).
     pub text: crate::decorations::TextRenderer,
     /// The control socket and its event subscribers (`ipc/`).
@@ -138,6 +137,8 @@ pub struct Globals {
     pub dmabuf_global: Option<smithay::wayland::dmabuf::DmabufGlobal>,
     /// Globals only trusted clients see.
     pub privileged: PrivilegedState,
+    /// zwlr_screencopy_manager_v1.
+    pub screencopy: crate::protocols::screencopy::ScreencopyState,
 }
 
 impl Globals {
@@ -145,10 +146,6 @@ impl Globals {
     /// Porthole's own protocols', through the policy filter.
     fn new(dh: &DisplayHandle, clock: &Clock<Monotonic>) -> Self {
         use crate::policy::filter_for;
-        dh.create_global::<State, porthole_protocols::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1, _>(1, ());
-        dh.create_global::<State, porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1, _>(1, ());
-        dh.create_global::<State, porthole_protocols::session::server::xdg_session_manager_v1::XdgSessionManagerV1, _>(1, ());
-        dh.create_global::<State, smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1, _>(3, ());
         let primary_selection = PrimarySelectionState::new_with_filter::<State, _>(
             dh,
             filter_for("zwp_primary_selection_device_manager_v1"),
@@ -174,6 +171,10 @@ impl Globals {
             activation: XdgActivationState::new::<State>(dh),
             dmabuf: smithay::wayland::dmabuf::DmabufState::new(),
             dmabuf_global: None,
+            screencopy: crate::protocols::screencopy::ScreencopyState::new::<State>(
+                dh,
+                filter_for(crate::protocols::screencopy::NAME),
+            ),
         }
     }
 }
@@ -254,6 +255,7 @@ impl Porthole {
         let dh = display.handle();
         let clock = Clock::<Monotonic>::new();
         let mut globals = Globals::new(&dh, &clock);
+        let x11 = crate::protocols::x11::X11State::new::<State>(&dh, crate::policy::may_follow_x11);
 
         let (gone, gone_channel) = channel::channel::<ClientGone>();
         loop_handle
@@ -314,9 +316,18 @@ impl Porthole {
             outputs: Default::default(),
             containers: Default::default(),
             clipboard: Default::default(),
-            checkpoints: Default::default(),
-            sessions: Default::default(),
-            x11_toplevels: Vec::new(),
+            checkpoints: crate::checkpoint::placeholder::Checkpoints {
+                bridges: crate::protocols::bridge::BridgeState::new::<State>(
+                    &display.handle(),
+                    crate::policy::may_be_bridge,
+                ),
+                placeholders: Vec::new(),
+            },
+            sessions: crate::protocols::session::SessionState::new::<State>(
+                &display.handle(),
+                crate::policy::filter_for(crate::protocols::session::GLOBAL),
+            ),
+            x11,
             text: crate::decorations::TextRenderer::new(),
             control: None,
             quit_requested: Default::default(),

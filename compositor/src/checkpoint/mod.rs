@@ -21,6 +21,8 @@ use std::cell::RefCell;
 use porthole_ipc::WindowInfo;
 use porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1;
 use smithay::desktop::Window;
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+use smithay::reexports::wayland_server::Client;
 use smithay::reexports::wayland_server::Resource;
 use smithay::utils::Size;
 use tracing::{debug, info, warn};
@@ -30,7 +32,7 @@ pub use self::placeholder::{set_slot, slot_of, Placeholder};
 use crate::paths;
 use crate::policy::ClientState;
 use crate::render::image::Screenshot;
-use crate::shell::{container_name, window_id};
+use crate::shell::{container_name, window_id, ShellWindow};
 use crate::state::{Porthole, State};
 
 impl Porthole {
@@ -38,13 +40,32 @@ impl Porthole {
     fn bridge_of(&self, container: &str) -> Option<PortholeBridgeV1> {
         self.checkpoints
             .bridges
+            .find(|c| crate::policy::container_of(c) == container)
+    }
+
+    /// A bridge named the toplevel of `surface` with `token`: a window coming back after a
+    /// restore is configured at its placeholder's size from its first configure on.
+    pub fn name_slot(
+        &mut self,
+        client: &Client,
+        surface: &WlSurface,
+        token: String,
+    ) -> Result<(), &'static str> {
+        let window = self
+            .shell
+            .window_for_surface(surface)
+            .ok_or("set_slot names a surface that is no toplevel")?;
+        let container = crate::policy::container_of(client);
+        set_slot(&window, token.clone());
+        if let Some(p) = self
+            .checkpoints
+            .placeholders
             .iter()
-            .find(|b| {
-                b.is_alive()
-                    && b.client()
-                        .is_some_and(|c| crate::policy::container_of(&c) == container)
-            })
-            .cloned()
+            .find(|p| p.container == container && p.token == token)
+        {
+            window.with_pending_state(|s| s.size = Some(p.geometry.size));
+        }
+        Ok(())
     }
 
     /// The process id of a container's bridge, if one is connected.

@@ -10,8 +10,8 @@ use smithay::backend::renderer::element::memory::MemoryRenderBuffer;
 use smithay::backend::renderer::element::solid::SolidColorBuffer;
 use smithay::utils::{Logical, Rectangle, Size, Transform};
 
-use porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1;
-
+pub use crate::protocols::bridge::valid_token;
+use crate::protocols::bridge::BridgeState;
 use crate::render::image::Screenshot;
 use crate::shell::{with_data, ShellWindow};
 
@@ -31,10 +31,10 @@ pub fn set_slot<W: ShellWindow>(window: &W, token: String) {
 }
 
 /// Checkpointable containers' bridges, and the placeholders of checkpointed containers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Checkpoints {
     /// The bridges of checkpointable containers (porthole_bridge_v1).
-    pub bridges: Vec<PortholeBridgeV1>,
+    pub bridges: BridgeState,
     /// Windows of checkpointed containers, kept in place until they come back.
     pub placeholders: Vec<Placeholder>,
 }
@@ -107,15 +107,6 @@ pub fn to_geometry(r: Rectangle<i32, Logical>) -> Geometry {
 
 pub fn to_rectangle(g: Geometry) -> Rectangle<i32, Logical> {
     Rectangle::new((g.x, g.y).into(), (g.width, g.height).into())
-}
-
-/// Whether a token can name a slot: it names files too.
-pub fn valid_token(token: &str) -> bool {
-    !token.is_empty()
-        && token.len() <= 64
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Whether a placeholder can be drawn at `g` without overflowing its frame's arithmetic. A

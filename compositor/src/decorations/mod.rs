@@ -13,7 +13,6 @@ use smithay::utils::{Logical, Point, Rectangle};
 
 use crate::config::Color;
 
-pub use self::frame::WindowFrames;
 pub use self::text::TextRenderer;
 
 /// The background of the boxes the compositor draws: the clipboard prompt, and a placeholder

@@ -106,7 +106,7 @@ impl State {
                 self.comp.shell.keep_resize_anchor(&window);
                 // Its window geometry may have changed: bridges check where their X11
                 // windows are.
-                if !self.comp.x11_toplevels.is_empty() {
+                if !self.comp.x11.is_empty() {
                     self.comp.shell.note_moved();
                 }
             }

@@ -42,13 +42,17 @@ macro_rules! policy_global {
     };
 }
 
+mod bridge;
 mod compositor;
 mod dmabuf;
 mod misc;
 mod output;
 mod privileged;
+mod screencopy;
 mod seat;
 mod selection;
+mod session;
+mod x11;
 mod xdg_shell;
 
 pub(crate) use compositor::new_object_protocol_id;

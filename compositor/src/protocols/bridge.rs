@@ -1,46 +1,113 @@
 //! porthole_bridge_v1 (protocols/porthole-bridge-v1.xml): a checkpointable container's bridge
 //! names each of its toplevels with a token (its slot), and is told to let go of its connection
-//! before a checkpoint. Seen by clients of containers with `x11 = true` whose profile allows it.
+//! before a checkpoint. Whom the global is offered to is the filter's to say (policy: containers
+//! with `x11 = true` whose profile allows it); what a slot means, the [`BridgeHandler`]'s.
 
 use porthole_protocols::bridge::server::porthole_bridge_v1::{self, PortholeBridgeV1};
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::{
     Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource,
 };
 
-use crate::checkpoint::placeholder::valid_token;
-use crate::policy::ClientState;
-use crate::state::State;
+/// What the compositor does for porthole_bridge_v1.
+pub trait BridgeHandler {
+    /// The protocol's state.
+    fn bridge_state(&mut self) -> &mut BridgeState;
+    /// `client`'s bridge named the toplevel of `surface` `token`; the error says why it could
+    /// not be.
+    fn set_slot(
+        &mut self,
+        client: &Client,
+        surface: &WlSurface,
+        token: String,
+    ) -> Result<(), &'static str>;
+}
 
-impl GlobalDispatch<PortholeBridgeV1, ()> for State {
-    fn bind(
-        state: &mut Self,
-        _dh: &DisplayHandle,
-        _client: &Client,
-        resource: New<PortholeBridgeV1>,
-        _global_data: &(),
-        data_init: &mut DataInit<'_, Self>,
-    ) {
-        let bridge = data_init.init(resource, ());
-        state.comp.checkpoints.bridges.retain(|b| b.is_alive());
-        state.comp.checkpoints.bridges.push(bridge);
+/// Whether a token can name a slot: 1 to 64 of A-Z, a-z, 0-9, - and _ (it names files too).
+pub fn valid_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= 64
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The bridges connected.
+#[derive(Debug, Default)]
+pub struct BridgeState {
+    bridges: Vec<PortholeBridgeV1>,
+}
+
+/// Who sees the global.
+pub struct BridgeGlobalData {
+    filter: Box<dyn Fn(&Client) -> bool + Send + Sync>,
+}
+
+impl BridgeState {
+    /// Creates the global, seen by the clients `filter` accepts.
+    pub fn new<D>(
+        dh: &DisplayHandle,
+        filter: impl Fn(&Client) -> bool + Send + Sync + 'static,
+    ) -> Self
+    where
+        D: GlobalDispatch<PortholeBridgeV1, BridgeGlobalData> + 'static,
+    {
+        dh.create_global::<D, PortholeBridgeV1, _>(
+            1,
+            BridgeGlobalData {
+                filter: Box::new(filter),
+            },
+        );
+        Self::default()
     }
 
-    fn can_view(client: Client, _global_data: &()) -> bool {
-        client
-            .get_data::<ClientState>()
-            .is_some_and(|c| c.x11 && c.profile.allows(crate::policy::BRIDGE_GLOBAL))
+    /// The bridge of the first client `of` accepts, if one is connected.
+    pub fn find(&self, of: impl Fn(&Client) -> bool) -> Option<PortholeBridgeV1> {
+        self.bridges
+            .iter()
+            .find(|b| b.is_alive() && b.client().is_some_and(|c| of(&c)))
+            .cloned()
     }
 }
 
-impl Dispatch<PortholeBridgeV1, ()> for State {
+impl<D> GlobalDispatch<PortholeBridgeV1, BridgeGlobalData, D> for BridgeState
+where
+    D: GlobalDispatch<PortholeBridgeV1, BridgeGlobalData>
+        + Dispatch<PortholeBridgeV1, ()>
+        + BridgeHandler
+        + 'static,
+{
+    fn bind(
+        state: &mut D,
+        _dh: &DisplayHandle,
+        _client: &Client,
+        resource: New<PortholeBridgeV1>,
+        _global_data: &BridgeGlobalData,
+        data_init: &mut DataInit<'_, D>,
+    ) {
+        let bridge = data_init.init(resource, ());
+        let bridges = &mut state.bridge_state().bridges;
+        bridges.retain(|b| b.is_alive());
+        bridges.push(bridge);
+    }
+
+    fn can_view(client: Client, global_data: &BridgeGlobalData) -> bool {
+        (global_data.filter)(&client)
+    }
+}
+
+impl<D> Dispatch<PortholeBridgeV1, (), D> for BridgeState
+where
+    D: Dispatch<PortholeBridgeV1, ()> + BridgeHandler + 'static,
+{
     fn request(
-        state: &mut Self,
+        state: &mut D,
         client: &Client,
         resource: &PortholeBridgeV1,
         request: porthole_bridge_v1::Request,
         _data: &(),
         _dh: &DisplayHandle,
-        _data_init: &mut DataInit<'_, Self>,
+        _data_init: &mut DataInit<'_, D>,
     ) {
         match request {
             porthole_bridge_v1::Request::SetSlot { surface, token } => {
@@ -51,29 +118,28 @@ impl Dispatch<PortholeBridgeV1, ()> for State {
                     );
                     return;
                 }
-                let Some(window) = state.comp.shell.window_for_surface(&surface) else {
-                    resource.post_error(0u32, "set_slot names a surface that is no toplevel");
-                    return;
-                };
-                let container = crate::policy::container_of(client);
-                crate::checkpoint::set_slot(&window, token.clone());
-                // The toplevel's first configure already has its old size.
-                if let (Some(p), Some(toplevel)) = (
-                    state
-                        .comp
-                        .checkpoints
-                        .placeholders
-                        .iter()
-                        .find(|p| p.container == container && p.token == token),
-                    window.toplevel(),
-                ) {
-                    toplevel.with_pending_state(|s| s.size = Some(p.geometry.size));
+                if let Err(message) = state.set_slot(client, &surface, token) {
+                    resource.post_error(0u32, message);
                 }
             }
             porthole_bridge_v1::Request::Destroy => {
-                state.comp.checkpoints.bridges.retain(|b| b != resource);
+                state.bridge_state().bridges.retain(|b| b != resource);
             }
             _ => {}
         }
     }
+}
+
+/// Implements the dispatch of porthole_bridge_v1 for `$ty` through [`BridgeState`].
+#[macro_export]
+macro_rules! delegate_bridge {
+    ($ty:ty) => {
+        smithay::reexports::wayland_server::delegate_global_dispatch!($ty: [
+            porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1:
+                $crate::protocols::bridge::BridgeGlobalData
+        ] => $crate::protocols::bridge::BridgeState);
+        smithay::reexports::wayland_server::delegate_dispatch!($ty: [
+            porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1: ()
+        ] => $crate::protocols::bridge::BridgeState);
+    };
 }

@@ -1,7 +1,8 @@
 //! wlr-screencopy (zwlr_screencopy_manager_v1, version 3), for trusted clients only: a host
-//! screenshot tool (grim) works; containers neither see nor can bind it (it is a privileged
-//! global), so they capture nothing, not even their own windows. A copy is the same render as
-//! `porthole screenshot`, written into the client's wl_shm buffer.
+//! screenshot tool (grim) works; containers neither see nor can bind it (the filter: it is a
+//! privileged global), so they capture nothing, not even their own windows. A copy is the
+//! picture the [`ScreencopyHandler`] takes (the same render as `porthole screenshot`), written
+//! into the client's wl_shm buffer.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -22,10 +23,46 @@ use smithay::utils::{Physical, Rectangle};
 use smithay::wayland::shm::with_buffer_contents_mut;
 use tracing::warn;
 
-use crate::state::State;
+use crate::render::image::Screenshot;
 
 /// The interface name, as profiles list it.
-const NAME: &str = "zwlr_screencopy_manager_v1";
+pub const NAME: &str = "zwlr_screencopy_manager_v1";
+
+/// What the compositor does for wlr-screencopy.
+pub trait ScreencopyHandler {
+    /// A picture of what `output` shows now, with the pointer if `cursor`.
+    fn capture(&mut self, output: &Output, cursor: bool) -> anyhow::Result<Screenshot>;
+    /// Now, in the clock presentation feedback is reported in.
+    fn capture_time(&self) -> Duration;
+}
+
+/// wlr-screencopy keeps nothing between frames: each frame's data is in the frame.
+#[derive(Debug)]
+pub struct ScreencopyState;
+
+/// Who sees the global.
+pub struct ScreencopyGlobalData {
+    filter: Box<dyn Fn(&Client) -> bool + Send + Sync>,
+}
+
+impl ScreencopyState {
+    /// Creates the global (version 3), seen by the clients `filter` accepts.
+    pub fn new<D>(
+        dh: &DisplayHandle,
+        filter: impl Fn(&Client) -> bool + Send + Sync + 'static,
+    ) -> Self
+    where
+        D: GlobalDispatch<ZwlrScreencopyManagerV1, ScreencopyGlobalData> + 'static,
+    {
+        dh.create_global::<D, ZwlrScreencopyManagerV1, _>(
+            3,
+            ScreencopyGlobalData {
+                filter: Box::new(filter),
+            },
+        );
+        Self
+    }
+}
 
 /// What a frame captures.
 #[derive(Debug)]
@@ -38,32 +75,41 @@ pub struct FrameData {
     used: AtomicBool,
 }
 
-impl GlobalDispatch<ZwlrScreencopyManagerV1, ()> for State {
+impl<D> GlobalDispatch<ZwlrScreencopyManagerV1, ScreencopyGlobalData, D> for ScreencopyState
+where
+    D: GlobalDispatch<ZwlrScreencopyManagerV1, ScreencopyGlobalData>
+        + Dispatch<ZwlrScreencopyManagerV1, ()>
+        + Dispatch<ZwlrScreencopyFrameV1, FrameData>
+        + ScreencopyHandler
+        + 'static,
+{
     fn bind(
-        _state: &mut Self,
+        _state: &mut D,
         _dh: &DisplayHandle,
         _client: &Client,
         resource: New<ZwlrScreencopyManagerV1>,
-        _global_data: &(),
-        data_init: &mut DataInit<'_, Self>,
+        _global_data: &ScreencopyGlobalData,
+        data_init: &mut DataInit<'_, D>,
     ) {
         data_init.init(resource, ());
     }
 
-    fn can_view(client: Client, _global_data: &()) -> bool {
-        crate::policy::client_may_bind(&client, NAME)
+    fn can_view(client: Client, global_data: &ScreencopyGlobalData) -> bool {
+        (global_data.filter)(&client)
     }
 }
 
 /// Starts a frame of `output` (or part of it, in output-local logical coordinates), announcing
 /// the wl_shm buffer it needs.
-fn start_frame(
-    data_init: &mut DataInit<'_, State>,
+fn start_frame<D>(
+    data_init: &mut DataInit<'_, D>,
     frame: New<ZwlrScreencopyFrameV1>,
     output: Option<Output>,
     logical_region: Option<Rectangle<i32, smithay::utils::Logical>>,
     cursor: bool,
-) {
+) where
+    D: Dispatch<ZwlrScreencopyFrameV1, FrameData> + 'static,
+{
     let mode = output.as_ref().and_then(|o| o.current_mode());
     let scale = output
         .as_ref()
@@ -81,7 +127,7 @@ fn start_frame(
             .unwrap_or_default(),
         None => full,
     };
-    let frame = data_init.init(
+    let frame: ZwlrScreencopyFrameV1 = data_init.init(
         frame,
         FrameData {
             output: output.filter(|_| mode.is_some()),
@@ -101,15 +147,21 @@ fn start_frame(
     }
 }
 
-impl Dispatch<ZwlrScreencopyManagerV1, ()> for State {
+impl<D> Dispatch<ZwlrScreencopyManagerV1, (), D> for ScreencopyState
+where
+    D: Dispatch<ZwlrScreencopyManagerV1, ()>
+        + Dispatch<ZwlrScreencopyFrameV1, FrameData>
+        + ScreencopyHandler
+        + 'static,
+{
     fn request(
-        _state: &mut Self,
+        _state: &mut D,
         _client: &Client,
         _resource: &ZwlrScreencopyManagerV1,
         request: zwlr_screencopy_manager_v1::Request,
         _data: &(),
         _dh: &DisplayHandle,
-        data_init: &mut DataInit<'_, Self>,
+        data_init: &mut DataInit<'_, D>,
     ) {
         match request {
             zwlr_screencopy_manager_v1::Request::CaptureOutput {
@@ -138,15 +190,18 @@ impl Dispatch<ZwlrScreencopyManagerV1, ()> for State {
     }
 }
 
-impl Dispatch<ZwlrScreencopyFrameV1, FrameData> for State {
+impl<D> Dispatch<ZwlrScreencopyFrameV1, FrameData, D> for ScreencopyState
+where
+    D: Dispatch<ZwlrScreencopyFrameV1, FrameData> + ScreencopyHandler + 'static,
+{
     fn request(
-        state: &mut Self,
+        state: &mut D,
         _client: &Client,
         frame: &ZwlrScreencopyFrameV1,
         request: zwlr_screencopy_frame_v1::Request,
         data: &FrameData,
         _dh: &DisplayHandle,
-        _data_init: &mut DataInit<'_, Self>,
+        _data_init: &mut DataInit<'_, D>,
     ) {
         let (buffer, with_damage) = match request {
             zwlr_screencopy_frame_v1::Request::Copy { buffer } => (buffer, false),
@@ -164,13 +219,17 @@ impl Dispatch<ZwlrScreencopyFrameV1, FrameData> for State {
             frame.failed();
             return;
         };
-        match state.copy_output_into(&output, data.region, data.cursor, &buffer) {
+        let copied = state
+            .capture(&output, data.cursor)
+            .map_err(|err| CopyError::Failed(format!("{err:#}")))
+            .and_then(|shot| copy_into(&shot, data.region, &buffer));
+        match copied {
             Ok(()) => {
                 if with_damage {
                     frame.damage(0, 0, data.region.size.w as u32, data.region.size.h as u32);
                 }
                 frame.flags(zwlr_screencopy_frame_v1::Flags::empty());
-                let now = Duration::from(state.comp.clock.now());
+                let now = state.capture_time();
                 let secs = now.as_secs();
                 frame.ready((secs >> 32) as u32, secs as u32, now.subsec_nanos());
             }
@@ -192,76 +251,86 @@ enum CopyError {
     Failed(String),
 }
 
-impl State {
-    /// Renders `output` as `porthole screenshot` does and writes `region` of it into `buffer`.
-    fn copy_output_into(
-        &mut self,
-        output: &Output,
-        region: Rectangle<i32, Physical>,
-        cursor: bool,
-        buffer: &WlBuffer,
-    ) -> Result<(), CopyError> {
-        let shot = self
-            .backend
-            .screenshot(&self.comp, output, None, cursor)
-            .map_err(|err| CopyError::Failed(format!("{err:#}")))?;
-        // The output may have changed size since the frame was announced (a winit window
-        // resized): the region must still lie in the picture.
-        let fits = region.loc.x >= 0
-            && region.loc.y >= 0
-            && region.loc.x + region.size.w <= shot.width as i32
-            && region.loc.y + region.size.h <= shot.height as i32;
-        if !fits {
-            return Err(CopyError::Failed("the output changed size".into()));
-        }
-        let result = with_buffer_contents_mut(buffer, |ptr, len, info| {
-            let (w, h) = (region.size.w, region.size.h);
-            if w <= 0 || h <= 0 {
-                return Err("the frame is empty".to_string());
-            }
-            if info.width != w || info.height != h {
-                return Err(format!(
-                    "the buffer is {}x{}, the frame {w}x{h}",
-                    info.width, info.height
-                ));
-            }
-            if !matches!(
-                info.format,
-                wl_shm::Format::Xrgb8888 | wl_shm::Format::Argb8888
-            ) {
-                return Err(format!("unsupported format {:?}", info.format));
-            }
-            let (offset, stride) = (info.offset as usize, info.stride as usize);
-            if stride < w as usize * 4
-                || offset
-                    .checked_add(stride * (h as usize - 1) + w as usize * 4)
-                    .is_none_or(|end| end > len)
-            {
-                return Err("the buffer lies outside its pool".to_string());
-            }
-            // SAFETY: smithay maps the pool for the closure's duration; the range was checked.
-            let bytes = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
-            for row in 0..h as usize {
-                let src_y = region.loc.y as usize + row;
-                for col in 0..w as usize {
-                    let src_x = region.loc.x as usize + col;
-                    let s = (src_y * shot.width as usize + src_x) * 4;
-                    let d = offset + row * stride + col * 4;
-                    let [r, g, b, _] = [
-                        shot.rgba[s],
-                        shot.rgba[s + 1],
-                        shot.rgba[s + 2],
-                        shot.rgba[s + 3],
-                    ];
-                    bytes[d..d + 4].copy_from_slice(&[b, g, r, 0xff]);
-                }
-            }
-            Ok(())
-        });
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(reason)) => Err(CopyError::Invalid(reason)),
-            Err(err) => Err(CopyError::Invalid(format!("not a wl_shm buffer: {err:?}"))),
-        }
+/// Writes `region` of a picture into a client's `buffer`.
+fn copy_into(
+    shot: &Screenshot,
+    region: Rectangle<i32, Physical>,
+    buffer: &WlBuffer,
+) -> Result<(), CopyError> {
+    // The output may have changed size since the frame was announced (a winit window
+    // resized): the region must still lie in the picture.
+    let fits = region.loc.x >= 0
+        && region.loc.y >= 0
+        && region.loc.x + region.size.w <= shot.width as i32
+        && region.loc.y + region.size.h <= shot.height as i32;
+    if !fits {
+        return Err(CopyError::Failed("the output changed size".into()));
     }
+    let result = with_buffer_contents_mut(buffer, |ptr, len, info| {
+        let (w, h) = (region.size.w, region.size.h);
+        if w <= 0 || h <= 0 {
+            return Err("the frame is empty".to_string());
+        }
+        if info.width != w || info.height != h {
+            return Err(format!(
+                "the buffer is {}x{}, the frame {w}x{h}",
+                info.width, info.height
+            ));
+        }
+        if !matches!(
+            info.format,
+            wl_shm::Format::Xrgb8888 | wl_shm::Format::Argb8888
+        ) {
+            return Err(format!("unsupported format {:?}", info.format));
+        }
+        let (offset, stride) = (info.offset as usize, info.stride as usize);
+        if stride < w as usize * 4
+            || offset
+                .checked_add(stride * (h as usize - 1) + w as usize * 4)
+                .is_none_or(|end| end > len)
+        {
+            return Err("the buffer lies outside its pool".to_string());
+        }
+        // SAFETY: smithay maps the pool for the closure's duration; the range was checked.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
+        for row in 0..h as usize {
+            let src_y = region.loc.y as usize + row;
+            for col in 0..w as usize {
+                let src_x = region.loc.x as usize + col;
+                let s = (src_y * shot.width as usize + src_x) * 4;
+                let d = offset + row * stride + col * 4;
+                let [r, g, b, _] = [
+                    shot.rgba[s],
+                    shot.rgba[s + 1],
+                    shot.rgba[s + 2],
+                    shot.rgba[s + 3],
+                ];
+                bytes[d..d + 4].copy_from_slice(&[b, g, r, 0xff]);
+            }
+        }
+        Ok(())
+    });
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(reason)) => Err(CopyError::Invalid(reason)),
+        Err(err) => Err(CopyError::Invalid(format!("not a wl_shm buffer: {err:?}"))),
+    }
+}
+
+/// Implements the dispatch of wlr-screencopy for `$ty` through [`ScreencopyState`].
+#[macro_export]
+macro_rules! delegate_screencopy {
+    ($ty:ty) => {
+        smithay::reexports::wayland_server::delegate_global_dispatch!($ty: [
+            smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1:
+                $crate::protocols::screencopy::ScreencopyGlobalData
+        ] => $crate::protocols::screencopy::ScreencopyState);
+        smithay::reexports::wayland_server::delegate_dispatch!($ty: [
+            smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1: ()
+        ] => $crate::protocols::screencopy::ScreencopyState);
+        smithay::reexports::wayland_server::delegate_dispatch!($ty: [
+            smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_frame_v1::ZwlrScreencopyFrameV1:
+                $crate::protocols::screencopy::FrameData
+        ] => $crate::protocols::screencopy::ScreencopyState);
+    };
 }

@@ -1,6 +1,9 @@
 //! porthole_x11_v1 (protocols/porthole-x11-v1.xml): tells a container's X11 bridge where its
-//! toplevels are, so that its X server's root coordinates match the desktop. Offered to clients
-//! of containers with `x11 = true` whose profile allows it.
+//! toplevels are, so that its X server's root coordinates match the desktop. Whom the global is
+//! offered to is the filter's to say (policy: containers with `x11 = true` whose profile allows
+//! it); where a toplevel is, the [`X11Handler`]'s.
+
+use std::sync::Mutex;
 
 use porthole_protocols::x11::server::porthole_x11_manager_v1::{self, PortholeX11ManagerV1};
 use porthole_protocols::x11::server::porthole_x11_toplevel_v1::{self, PortholeX11ToplevelV1};
@@ -9,10 +12,25 @@ use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::{
     Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource, Weak,
 };
-use std::sync::Mutex;
 
-use crate::policy::ClientState;
-use crate::state::{Porthole, State};
+/// What the compositor does for porthole_x11_v1.
+pub trait X11Handler {
+    /// The protocol's state.
+    fn x11_state(&mut self) -> &mut X11State;
+    /// A bridge asked to follow a toplevel: it should learn where it is now.
+    fn x11_toplevel_followed(&mut self);
+}
+
+/// The toplevels X11 bridges follow.
+#[derive(Debug, Default)]
+pub struct X11State {
+    toplevels: Vec<PortholeX11ToplevelV1>,
+}
+
+/// Who sees the global.
+pub struct X11GlobalData {
+    filter: Box<dyn Fn(&Client) -> bool + Send + Sync>,
+}
 
 /// A toplevel a bridge follows, and the position last sent for it.
 #[derive(Debug)]
@@ -21,34 +39,88 @@ pub struct X11Toplevel {
     sent: Mutex<Option<(i32, i32)>>,
 }
 
-impl GlobalDispatch<PortholeX11ManagerV1, ()> for State {
+impl X11State {
+    /// Creates the global, seen by the clients `filter` accepts.
+    pub fn new<D>(
+        dh: &DisplayHandle,
+        filter: impl Fn(&Client) -> bool + Send + Sync + 'static,
+    ) -> Self
+    where
+        D: GlobalDispatch<PortholeX11ManagerV1, X11GlobalData> + 'static,
+    {
+        dh.create_global::<D, PortholeX11ManagerV1, _>(
+            1,
+            X11GlobalData {
+                filter: Box::new(filter),
+            },
+        );
+        Self::default()
+    }
+
+    /// Whether no bridge follows any toplevel.
+    pub fn is_empty(&self) -> bool {
+        self.toplevels.is_empty()
+    }
+
+    /// Tells each bridge where its toplevels are now, where that changed: `place` answers where
+    /// a surface's toplevel is, if it is shown.
+    pub fn send_positions(&mut self, place: impl Fn(&WlSurface) -> Option<(i32, i32)>) {
+        self.toplevels.retain(|t| t.is_alive());
+        for toplevel in &self.toplevels {
+            let Some(data) = toplevel.data::<X11Toplevel>() else {
+                continue;
+            };
+            let Some(position) = data.surface.upgrade().ok().and_then(|s| place(&s)) else {
+                continue;
+            };
+            let mut sent = data.sent.lock().unwrap_or_else(|e| e.into_inner());
+            if *sent != Some(position) {
+                *sent = Some(position);
+                toplevel.position(position.0, position.1);
+            }
+        }
+    }
+}
+
+impl<D> GlobalDispatch<PortholeX11ManagerV1, X11GlobalData, D> for X11State
+where
+    D: GlobalDispatch<PortholeX11ManagerV1, X11GlobalData>
+        + Dispatch<PortholeX11ManagerV1, ()>
+        + Dispatch<PortholeX11ToplevelV1, X11Toplevel>
+        + X11Handler
+        + 'static,
+{
     fn bind(
-        _state: &mut Self,
+        _state: &mut D,
         _dh: &DisplayHandle,
         _client: &Client,
         resource: New<PortholeX11ManagerV1>,
-        _global_data: &(),
-        data_init: &mut DataInit<'_, Self>,
+        _global_data: &X11GlobalData,
+        data_init: &mut DataInit<'_, D>,
     ) {
         data_init.init(resource, ());
     }
 
-    fn can_view(client: Client, _global_data: &()) -> bool {
-        client
-            .get_data::<ClientState>()
-            .is_some_and(|c| c.x11 && c.profile.allows(crate::policy::X11_GLOBAL))
+    fn can_view(client: Client, global_data: &X11GlobalData) -> bool {
+        (global_data.filter)(&client)
     }
 }
 
-impl Dispatch<PortholeX11ManagerV1, ()> for State {
+impl<D> Dispatch<PortholeX11ManagerV1, (), D> for X11State
+where
+    D: Dispatch<PortholeX11ManagerV1, ()>
+        + Dispatch<PortholeX11ToplevelV1, X11Toplevel>
+        + X11Handler
+        + 'static,
+{
     fn request(
-        state: &mut Self,
+        state: &mut D,
         _client: &Client,
         _resource: &PortholeX11ManagerV1,
         request: porthole_x11_manager_v1::Request,
         _data: &(),
         _dh: &DisplayHandle,
-        data_init: &mut DataInit<'_, Self>,
+        data_init: &mut DataInit<'_, D>,
     ) {
         if let porthole_x11_manager_v1::Request::GetX11Toplevel { id, surface } = request {
             let toplevel = data_init.init(
@@ -58,65 +130,51 @@ impl Dispatch<PortholeX11ManagerV1, ()> for State {
                     sent: Mutex::new(None),
                 },
             );
-            state.comp.x11_toplevels.push(toplevel);
-            state.comp.send_x11_positions();
+            state.x11_state().toplevels.push(toplevel);
+            state.x11_toplevel_followed();
         }
     }
 }
 
-impl Dispatch<PortholeX11ToplevelV1, X11Toplevel> for State {
+impl<D> Dispatch<PortholeX11ToplevelV1, X11Toplevel, D> for X11State
+where
+    D: Dispatch<PortholeX11ToplevelV1, X11Toplevel> + X11Handler + 'static,
+{
     fn request(
-        _state: &mut Self,
+        _state: &mut D,
         _client: &Client,
         _resource: &PortholeX11ToplevelV1,
         _request: porthole_x11_toplevel_v1::Request,
         _data: &X11Toplevel,
         _dh: &DisplayHandle,
-        _data_init: &mut DataInit<'_, Self>,
+        _data_init: &mut DataInit<'_, D>,
     ) {
     }
 
     fn destroyed(
-        state: &mut Self,
+        state: &mut D,
         _client: ClientId,
         resource: &PortholeX11ToplevelV1,
         _data: &X11Toplevel,
     ) {
-        state.comp.x11_toplevels.retain(|t| t != resource);
+        state.x11_state().toplevels.retain(|t| t != resource);
     }
 }
 
-impl Porthole {
-    /// Sends each followed toplevel's position when it changed (mapped, moved, maximized...).
-    pub fn send_x11_positions(&mut self) {
-        if self.x11_toplevels.is_empty() {
-            return;
-        }
-        self.x11_toplevels.retain(|t| t.is_alive());
-        for toplevel in &self.x11_toplevels {
-            let Some(data) = toplevel.data::<X11Toplevel>() else {
-                continue;
-            };
-            let Some(window) = data
-                .surface
-                .upgrade()
-                .ok()
-                .and_then(|s| self.shell.window_for_surface(&s))
-            else {
-                continue;
-            };
-            let Some(loc) = self.shell.location(&window) else {
-                continue; // Not on the desktop (minimized, or not mapped yet).
-            };
-            let position = (
-                loc.x + window.geometry().loc.x,
-                loc.y + window.geometry().loc.y,
-            );
-            let mut sent = data.sent.lock().unwrap_or_else(|e| e.into_inner());
-            if *sent != Some(position) {
-                *sent = Some(position);
-                toplevel.position(position.0, position.1);
-            }
-        }
-    }
+/// Implements the dispatch of porthole_x11_v1 for `$ty` through [`X11State`].
+#[macro_export]
+macro_rules! delegate_x11 {
+    ($ty:ty) => {
+        smithay::reexports::wayland_server::delegate_global_dispatch!($ty: [
+            porthole_protocols::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1:
+                $crate::protocols::x11::X11GlobalData
+        ] => $crate::protocols::x11::X11State);
+        smithay::reexports::wayland_server::delegate_dispatch!($ty: [
+            porthole_protocols::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1: ()
+        ] => $crate::protocols::x11::X11State);
+        smithay::reexports::wayland_server::delegate_dispatch!($ty: [
+            porthole_protocols::x11::server::porthole_x11_toplevel_v1::PortholeX11ToplevelV1:
+                $crate::protocols::x11::X11Toplevel
+        ] => $crate::protocols::x11::X11State);
+    };
 }

@@ -45,7 +45,7 @@ impl Porthole {
             (None, Some(place)) => place.geometry().loc,
             (None, None) => {
                 let output = self.active_output();
-                let frames = crate::decorations::WindowFrames::new(
+                let frames = crate::decorations::frame::WindowFrames::new(
                     &self.config.appearance,
                     &self.containers,
                 );
@@ -90,7 +90,7 @@ impl Porthole {
     pub fn focus_window(&mut self, window: Option<&Window>) {
         let output = self.active_output();
         let frames =
-            crate::decorations::WindowFrames::new(&self.config.appearance, &self.containers);
+            crate::decorations::frame::WindowFrames::new(&self.config.appearance, &self.containers);
         self.shell.activate(window, output.as_ref(), &frames);
         self.input.pending_focus =
             Some(window.and_then(|w| w.wl_surface().map(|s| s.into_owned())));
@@ -142,7 +142,7 @@ impl Porthole {
     pub fn maximize(&mut self, window: &Window) {
         let fallback = self.active_output();
         let frames =
-            crate::decorations::WindowFrames::new(&self.config.appearance, &self.containers);
+            crate::decorations::frame::WindowFrames::new(&self.config.appearance, &self.containers);
         self.shell.maximize(window, fallback.as_ref(), &frames);
         self.queue_redraw_all();
     }
@@ -217,7 +217,7 @@ impl Porthole {
         // stays where the person left it.
         let focused = self.focused_window();
         let frames =
-            crate::decorations::WindowFrames::new(&self.config.appearance, &self.containers);
+            crate::decorations::frame::WindowFrames::new(&self.config.appearance, &self.containers);
         let sized = self.shell.refit(&frames);
         for window in sized {
             if window.with_pending_state(|s| s.states.contains(xdg_toplevel::State::Fullscreen)) {
@@ -365,5 +365,21 @@ impl Porthole {
         if was_focused {
             self.focus_top();
         }
+    }
+
+    /// Tells X11 bridges where their toplevels are now, where that changed (mapped, moved,
+    /// maximized...).
+    pub fn send_x11_positions(&mut self) {
+        if self.x11.is_empty() {
+            return;
+        }
+        let shell = &self.shell;
+        self.x11.send_positions(|surface| {
+            let window = shell.window_for_surface(surface)?;
+            // Not on the desktop: minimized, or not mapped yet.
+            let loc = shell.location(&window)?;
+            let offset = window.geometry().loc;
+            Some((loc.x + offset.x, loc.y + offset.y))
+        });
     }
 }
