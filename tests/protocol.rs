@@ -522,7 +522,8 @@ fn control_api_reports_windows_and_errors_for_unknown_ids() {
             action: porthole_ipc::WindowAction::Close,
             id: Some(999),
         })
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("999") && err.contains("porthole windows"),
         "{err}"
@@ -534,7 +535,8 @@ fn control_api_reports_windows_and_errors_for_unknown_ids() {
             container: None,
             cursor: false,
         })
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("DP-9"), "{err}");
 }
 

@@ -152,7 +152,7 @@ fn dir_bytes(dir: &Path) -> u64 {
 /// Why a CRIU run failed, from its log: its error lines, for a connection leading out of the
 /// container which process holds it, and for `/dev/tty` held open why Porthole could not reopen
 /// it (`not_reopened`, by pid, from [`dev_tty::reopen`]).
-fn explain_failure(log: &Path, not_reopened: &BTreeMap<u32, String>) -> String {
+fn explain_failure(log: &Path, not_reopened: &BTreeMap<u32, dev_tty::ReopenError>) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let mut reasons: Vec<String> = lines
@@ -207,7 +207,10 @@ fn explain_failure(log: &Path, not_reopened: &BTreeMap<u32, String>) -> String {
             .parse()
             .ok()
             .and_then(|pid: u32| not_reopened.get(&pid))
-            .map_or("it opened it after Porthole looked", String::as_str);
+            .map_or_else(
+                || "it opened it after Porthole looked".to_string(),
+                |why| why.to_string(),
+            );
         reasons.insert(
             0,
             format!(
@@ -614,9 +617,9 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::explain_failure;
+    use super::{dev_tty, explain_failure};
 
-    fn explained(log: &str, not_reopened: &BTreeMap<u32, String>) -> String {
+    fn explained(log: &str, not_reopened: &BTreeMap<u32, dev_tty::ReopenError>) -> String {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dump.log");
         std::fs::write(&path, log).unwrap();
@@ -645,10 +648,7 @@ mod tests {
         // Pids beyond the kernel's highest, so that no process of this machine is named.
         let log = "(00.5) Error (criu/tty.c:2286): tty: ctty inheritance detected sid/pgrp 4 \
                    (ctty pid_real 4194305 pty pid_real 12132)\n";
-        let not_reopened = BTreeMap::from([(
-            4194305,
-            "it is running, not waiting in a system call".into(),
-        )]);
+        let not_reopened = BTreeMap::from([(4194305, dev_tty::ReopenError::Running)]);
         let said = explained(log, &not_reopened);
         assert!(
             said.starts_with(

@@ -12,6 +12,45 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 
+use nix::errno::Errno;
+
+/// Why a process's `/dev/tty` could not be reopened as its terminal: said after "Porthole could
+/// not reopen it as the terminal itself (…)".
+#[derive(Debug, thiserror::Error)]
+pub enum ReopenError {
+    #[error("cannot read its state: {0}")]
+    State(std::io::Error),
+    #[error("its state is unreadable")]
+    Unreadable,
+    #[error("its terminal is not a pseudo-terminal")]
+    NotPty,
+    #[error("cannot read its descriptor {fd}: {source}")]
+    Descriptor { fd: i32, source: std::io::Error },
+    #[error("descriptor {0} has no flags")]
+    NoFlags(i32),
+    #[error("it ended meanwhile")]
+    Ended,
+    #[error("cannot wait for it: {0}")]
+    Wait(Errno),
+    #[error("ptrace failed: {0}")]
+    Ptrace(Errno),
+    #[error("it went astray (at {at:#x}, not {expected:#x})")]
+    Astray { at: u64, expected: u64 },
+    #[error("cannot write its stack: {0}")]
+    Stack(Errno),
+    #[error("it is running, not waiting in a system call")]
+    Running,
+    #[error("it cannot open {name}: {errno}")]
+    Open { name: String, errno: Errno },
+    #[error("{0} is not its controlling terminal")]
+    NotControlling(String),
+    #[error("it cannot put {name} in place of descriptor {fd}: {errno}")]
+    Place { name: String, fd: i32, errno: Errno },
+    #[cfg(not(target_arch = "x86_64"))]
+    #[error("Porthole reopens it on x86-64 only")]
+    NotX86,
+}
+
 /// `/dev/tty`'s device number (major 5, minor 0).
 const DEV_TTY: u64 = 5 << 8;
 
@@ -38,18 +77,17 @@ fn holders(processes: &[u32]) -> BTreeMap<u32, Vec<i32>> {
 }
 
 /// The `/dev/pts` name of process `pid`'s controlling terminal.
-fn terminal_name(pid: u32) -> Result<String, String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map_err(|e| format!("cannot read its state: {e}"))?;
+fn terminal_name(pid: u32) -> Result<String, ReopenError> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(ReopenError::State)?;
     // pid (comm) state ppid pgrp session tty_nr ...: comm may hold spaces and parentheses.
     let tty_nr: u64 = stat
         .rsplit_once(')')
         .and_then(|(_, rest)| rest.split_whitespace().nth(4)?.parse().ok())
-        .ok_or("its state is unreadable")?;
+        .ok_or(ReopenError::Unreadable)?;
     let major = (tty_nr >> 8) & 0xfff;
     let minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
     if !PTS_MAJORS.contains(&major) {
-        return Err("its terminal is not a pseudo-terminal".into());
+        return Err(ReopenError::NotPty);
     }
     Ok(format!(
         "/dev/pts/{}",
@@ -58,32 +96,32 @@ fn terminal_name(pid: u32) -> Result<String, String> {
 }
 
 /// The flags descriptor `fd` of process `pid` was opened with.
-fn open_flags(pid: u32, fd: i32) -> Result<u64, String> {
+fn open_flags(pid: u32, fd: i32) -> Result<u64, ReopenError> {
     let info = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}"))
-        .map_err(|e| format!("cannot read its descriptor {fd}: {e}"))?;
+        .map_err(|source| ReopenError::Descriptor { fd, source })?;
     info.lines()
         .find_map(|l| l.strip_prefix("flags:"))
         .and_then(|f| u64::from_str_radix(f.trim(), 8).ok())
-        .ok_or_else(|| format!("descriptor {fd} has no flags"))
+        .ok_or(ReopenError::NoFlags(fd))
 }
 
 /// Has every process of `processes` holding `/dev/tty` hold its terminal as `/dev/pts/N`
 /// instead. Returns those it could not move, with the reason.
-pub fn reopen(processes: &[u32]) -> BTreeMap<u32, String> {
+pub fn reopen(processes: &[u32]) -> BTreeMap<u32, ReopenError> {
     let mut failed = BTreeMap::new();
     for (pid, fds) in holders(processes) {
         let moved = terminal_name(pid).and_then(|name| {
             let flags = fds
                 .iter()
                 .map(|&fd| Ok((fd, open_flags(pid, fd)?)))
-                .collect::<Result<Vec<_>, String>>()?;
+                .collect::<Result<Vec<_>, ReopenError>>()?;
             inject::reopen(pid, &name, &flags)?;
             Ok(name)
         });
         match moved {
             Ok(name) => tracing::info!(pid, ?fds, terminal = name, "reopened /dev/tty"),
             Err(why) => {
-                tracing::warn!(pid, why, "cannot reopen /dev/tty");
+                tracing::warn!(pid, %why, "cannot reopen /dev/tty");
                 failed.insert(pid, why);
             }
         }
@@ -93,6 +131,7 @@ pub fn reopen(processes: &[u32]) -> BTreeMap<u32, String> {
 
 #[cfg(target_arch = "x86_64")]
 mod inject {
+    use crate::checkpoint::dev_tty::ReopenError;
     use nix::errno::Errno;
     use nix::libc::user_regs_struct;
     use nix::sys::ptrace;
@@ -133,15 +172,15 @@ mod inject {
 
     impl Attached {
         /// Waits for the next stop; the process ending is an error.
-        fn wait(&mut self) -> Result<WaitStatus, String> {
+        fn wait(&mut self) -> Result<WaitStatus, ReopenError> {
             loop {
                 match waitpid(self.pid, Some(WaitPidFlag::__WALL)) {
                     Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) => {
-                        return Err("it ended meanwhile".into())
+                        return Err(ReopenError::Ended)
                     }
                     Ok(status) => return Ok(status),
                     Err(Errno::EINTR) => continue,
-                    Err(e) => return Err(format!("cannot wait for it: {e}")),
+                    Err(e) => return Err(ReopenError::Wait(e)),
                 }
             }
         }
@@ -153,7 +192,7 @@ mod inject {
             at: u64,
             nr: u64,
             args: [u64; 4],
-        ) -> Result<i64, String> {
+        ) -> Result<i64, ReopenError> {
             let regs = user_regs_struct {
                 rax: nr,
                 // Not in a system call: the kernel restarts none on resuming.
@@ -165,7 +204,7 @@ mod inject {
                 rip: at,
                 ..*base
             };
-            let fail = |e: Errno| format!("ptrace failed: {e}");
+            let fail = ReopenError::Ptrace;
             ptrace::setregs(self.pid, regs).map_err(fail)?;
             loop {
                 ptrace::step(self.pid, None).map_err(fail)?;
@@ -180,10 +219,10 @@ mod inject {
                     break;
                 }
                 if rip != at {
-                    return Err(format!(
-                        "it went astray (at {rip:#x}, not {:#x})",
-                        at.wrapping_add(2)
-                    ));
+                    return Err(ReopenError::Astray {
+                        at: rip,
+                        expected: at.wrapping_add(2),
+                    });
                 }
             }
             Ok(ptrace::getregs(self.pid).map_err(fail)?.rax as i64)
@@ -191,22 +230,21 @@ mod inject {
     }
 
     /// Writes `bytes` into process memory at `addr`, a word at a time.
-    fn poke(pid: Pid, addr: u64, bytes: &[u8]) -> Result<(), String> {
+    fn poke(pid: Pid, addr: u64, bytes: &[u8]) -> Result<(), ReopenError> {
         for (i, chunk) in bytes.chunks(8).enumerate() {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
             let at = addr.wrapping_add(8 * i as u64);
-            ptrace::write(pid, at as _, i64::from_ne_bytes(word))
-                .map_err(|e| format!("cannot write its stack: {e}"))?;
+            ptrace::write(pid, at as _, i64::from_ne_bytes(word)).map_err(ReopenError::Stack)?;
         }
         Ok(())
     }
 
     /// In process `pid`, opens `name` and puts it in place of each of `fds` (with the flags
     /// each was opened with).
-    pub fn reopen(pid: u32, name: &str, fds: &[(i32, u64)]) -> Result<(), String> {
+    pub fn reopen(pid: u32, name: &str, fds: &[(i32, u64)]) -> Result<(), ReopenError> {
         let pid = Pid::from_raw(pid as i32);
-        let fail = |e: Errno| format!("ptrace failed: {e}");
+        let fail = ReopenError::Ptrace;
         ptrace::seize(pid, ptrace::Options::empty()).map_err(fail)?;
         let mut attached = Attached {
             pid,
@@ -230,7 +268,7 @@ mod inject {
         let in_call = (saved.orig_rax as i64) >= 0
             && ptrace::read(pid, at as _).is_ok_and(|w| w as u16 == SYSCALL);
         if !in_call {
-            return Err("it is running, not waiting in a system call".into());
+            return Err(ReopenError::Running);
         }
         // Going on as the kernel would: a call interrupted with -ERESTARTSYS, -ERESTARTNOINTR or
         // -ERESTARTNOHAND is made again, one with -ERESTART_RESTARTBLOCK goes on with
@@ -260,16 +298,16 @@ mod inject {
                     [AT_FDCWD as u64, path, (flags & !O_CLOEXEC) | O_NOCTTY, 0],
                 )?;
                 if opened < 0 {
-                    return Err(format!(
-                        "it cannot open {name}: {}",
-                        Errno::from_raw(opened.wrapping_neg() as i32)
-                    ));
+                    return Err(ReopenError::Open {
+                        name: name.to_string(),
+                        errno: Errno::from_raw(opened.wrapping_neg() as i32),
+                    });
                 }
                 let opened = opened as u64;
                 let sid = attached.call(&saved, at, SYS_IOCTL, [opened, TIOCGSID, scratch, 0])?;
                 if sid != 0 {
                     attached.call(&saved, at, SYS_CLOSE, [opened, 0, 0, 0])?;
-                    return Err(format!("{name} is not its controlling terminal"));
+                    return Err(ReopenError::NotControlling(name.to_string()));
                 }
                 let placed = attached.call(
                     &saved,
@@ -279,10 +317,11 @@ mod inject {
                 )?;
                 attached.call(&saved, at, SYS_CLOSE, [opened, 0, 0, 0])?;
                 if placed != i64::from(fd) {
-                    return Err(format!(
-                        "it cannot put {name} in place of descriptor {fd}: {}",
-                        Errno::from_raw(placed.wrapping_neg() as i32)
-                    ));
+                    return Err(ReopenError::Place {
+                        name: name.to_string(),
+                        fd,
+                        errno: Errno::from_raw(placed.wrapping_neg() as i32),
+                    });
                 }
             }
             Ok(())
@@ -294,8 +333,9 @@ mod inject {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod inject {
-    pub fn reopen(_pid: u32, _name: &str, _fds: &[(i32, u64)]) -> Result<(), String> {
-        Err("Porthole reopens it on x86-64 only".into())
+    use crate::checkpoint::dev_tty::ReopenError;
+    pub fn reopen(_pid: u32, _name: &str, _fds: &[(i32, u64)]) -> Result<(), ReopenError> {
+        Err(ReopenError::NotX86)
     }
 }
 

@@ -35,6 +35,29 @@ use crate::render::image::Screenshot;
 use crate::shell::{container_name, window_id, ShellWindow};
 use crate::state::{Porthole, State};
 
+/// Why a container cannot be checkpointed now.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("no container `{0}`")]
+    NoContainer(String),
+    #[error(
+        "container `{0}` was not started checkpointable: its clients talk to the compositor \
+         directly, and a connection leading out of a container cannot be checkpointed. Start it \
+         with `porthole run --checkpointable {0} -- COMMAND`"
+    )]
+    NotCheckpointable(String),
+    #[error("the bridge is gone")]
+    BridgeGone,
+    #[error(
+        "container `{name}` has clients connected to the compositor besides its bridge \
+         ({clients}); they would hold connections leading out of the container. Close them, or \
+         start them inside the checkpointable container"
+    )]
+    OtherClients { name: String, clients: String },
+    #[error("cannot learn the bridge's process: it is outside the compositor's pid namespace")]
+    BridgeOutOfReach,
+}
+
 impl Porthole {
     /// The bridge of a container, if one is connected.
     fn bridge_of(&self, container: &str) -> Option<PortholeBridgeV1> {
@@ -76,19 +99,15 @@ impl Porthole {
 
     /// Checks that a container can be checkpointed: its bridge is its only client. Returns the
     /// bridge and its process id.
-    pub fn checkpointable(&self, name: &str) -> Result<(PortholeBridgeV1, u32), String> {
+    pub fn checkpointable(&self, name: &str) -> Result<(PortholeBridgeV1, u32), CheckpointError> {
         let container = self
             .containers
             .get(name)
-            .ok_or_else(|| format!("no container `{name}`"))?;
+            .ok_or_else(|| CheckpointError::NoContainer(name.to_string()))?;
         let Some(bridge) = self.bridge_of(name) else {
-            return Err(format!(
-                "container `{name}` was not started checkpointable: its clients talk to the \
-                 compositor directly, and a connection leading out of a container cannot be \
-                 checkpointed. Start it with `porthole run --checkpointable {name} -- COMMAND`"
-            ));
+            return Err(CheckpointError::NotCheckpointable(name.to_string()));
         };
-        let bridge_client = bridge.client().ok_or("the bridge is gone")?;
+        let bridge_client = bridge.client().ok_or(CheckpointError::BridgeGone)?;
         let others: Vec<String> = container
             .clients
             .iter()
@@ -99,19 +118,15 @@ impl Porthole {
             })
             .collect();
         if !others.is_empty() {
-            return Err(format!(
-                "container `{name}` has clients connected to the compositor besides its bridge \
-                 ({}); they would hold connections leading out of the container. Close them, or \
-                 start them inside the checkpointable container",
-                others.join(", ")
-            ));
+            return Err(CheckpointError::OtherClients {
+                name: name.to_string(),
+                clients: others.join(", "),
+            });
         }
         let pid = bridge_client
             .get_data::<ClientState>()
             .and_then(|d| d.pid)
-            .ok_or(
-                "cannot learn the bridge's process: it is outside the compositor's pid namespace",
-            )?;
+            .ok_or(CheckpointError::BridgeOutOfReach)?;
         Ok((bridge, pid))
     }
 
@@ -365,7 +380,7 @@ impl State {
     /// checkpointed, keeps its windows as placeholders and tells its bridge to let go. Returns
     /// the bridge's process id (the container's first process, which CRIU dumps) and the
     /// number of windows kept.
-    pub fn checkpoint_prepare(&mut self, name: &str) -> Result<(u32, u32), String> {
+    pub fn checkpoint_prepare(&mut self, name: &str) -> Result<(u32, u32), CheckpointError> {
         let (bridge, pid) = self.comp.checkpointable(name)?;
         let windows = self.comp.placeholders_for(name);
         let mut kept = Vec::new();

@@ -9,6 +9,7 @@ use clap::Subcommand;
 use porthole_ipc::{Command, OutputInfo, Response, WindowAction};
 
 use super::unexpected;
+use crate::config::ValueError;
 use crate::ipc::client;
 
 /// The options of `porthole screenshot`.
@@ -205,8 +206,8 @@ fn print_outputs(outputs: &[OutputInfo], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn parse_position(text: &str) -> Result<[i32; 2], String> {
-    let bad = || format!("`{text}` is not a position: write X,Y, e.g. 1920,0");
+fn parse_position(text: &str) -> Result<[i32; 2], ValueError> {
+    let bad = || ValueError::NotAPosition(text.to_string());
     let (x, y) = text.split_once(',').ok_or_else(bad)?;
     Ok([
         x.trim().parse().map_err(|_| bad())?,

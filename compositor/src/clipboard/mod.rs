@@ -17,6 +17,46 @@ use smithay::reexports::wayland_protocols::wp::primary_selection::zv1::server::z
 use smithay::reexports::wayland_server::protocol::wl_data_device::WlDataDevice;
 use smithay::reexports::wayland_server::Resource;
 
+/// Why a transfer between containers did not happen: said on the event stream, in the log and
+/// to the control request that asked for it.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("container `{0}` does not export its clipboard (export = \"deny\")")]
+    NoExport(String),
+    #[error("container `{0}` has nothing copied")]
+    NothingCopied(String),
+    #[error("another transfer is being read")]
+    Busy,
+    #[error("container `{0}`'s clipboard offers no data")]
+    NoData(String),
+    #[error("cannot create a pipe: {0}")]
+    Pipe(rustix::io::Errno),
+    #[error("cannot set up the pipe: {0}")]
+    PipeSetup(rustix::io::Errno),
+    #[error("cannot read the clipboard: {0}")]
+    Read(String),
+    #[error("container `{0}` did not hand over its clipboard")]
+    NotHandedOver(String),
+    #[error("nothing was copied: press Ctrl+Shift+C in a window first")]
+    NothingHeld,
+    #[error("container `{0}` takes no clipboard from others (import = \"deny\")")]
+    NoImport(String),
+    #[error("container `{to}` does not take {mime}")]
+    Mime { to: String, mime: String },
+    #[error("{bytes} bytes is over container `{to}`'s max_bytes ({max})")]
+    TooLarge {
+        bytes: usize,
+        to: String,
+        max: usize,
+    },
+    #[error("another transfer was asked for")]
+    Superseded,
+    #[error("nobody answered the prompt")]
+    Unanswered,
+    #[error("the person refused the paste")]
+    Declined,
+}
+
 /// Who owns the selections, and the compositor's side of transfers between containers.
 #[derive(Debug, Default)]
 pub struct Clipboard {

@@ -13,7 +13,7 @@ use smithay::backend::renderer::{ImportAll, ImportMem, Renderer, Texture};
 use smithay::utils::{Logical, Point, Rectangle, Scale, Size};
 
 use super::transfer::answer;
-use super::{Ask, Transfer};
+use super::{Ask, Refusal, Transfer};
 use crate::decorations::BOX_BACKGROUND;
 use crate::render::elements::OutputElement;
 use crate::render::elements::{push_solids, push_text};
@@ -26,14 +26,14 @@ impl State {
     /// Shows the prompt for a transfer into a container with `import = "ask"`.
     pub(super) fn ask(&mut self, transfer: Transfer, to: String, reply: Option<SyncSender<Reply>>) {
         if let Some(previous) = self.comp.clipboard.asking.take() {
-            self.refuse_ask(previous, "another transfer was asked for");
+            self.refuse_ask(previous, Refusal::Superseded);
         }
         let timeout = self
             .comp
             .loop_handle
             .insert_source(Timer::from_duration(ASK_TIMEOUT), |_, _, state| {
                 if let Some(ask) = state.comp.clipboard.asking.take() {
-                    state.refuse_ask(ask, "nobody answered the prompt");
+                    state.refuse_ask(ask, Refusal::Unanswered);
                     state.comp.queue_redraw_all();
                 }
                 TimeoutAction::Drop
@@ -64,18 +64,18 @@ impl State {
             let to = ask.to.clone();
             self.offer(ask.transfer, &to, ask.reply);
         } else {
-            self.refuse_ask(ask, "the person refused the paste");
+            self.refuse_ask(ask, Refusal::Declined);
         }
     }
 
-    fn refuse_ask(&mut self, mut ask: Ask, reason: &str) {
+    fn refuse_ask(&mut self, mut ask: Ask, reason: Refusal) {
         if let Some(timeout) = ask.timeout.take() {
             self.comp.loop_handle.remove(timeout);
         }
         let from = ask.transfer.from.clone();
         self.comp
-            .transfer_event(&from, Some(&ask.to), Some(&ask.transfer), Some(reason));
-        answer(ask.reply, Err(reason.to_string()));
+            .transfer_event(&from, Some(&ask.to), Some(&ask.transfer), Some(&reason));
+        answer(ask.reply, Err(reason));
     }
 }
 

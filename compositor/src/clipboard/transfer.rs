@@ -20,7 +20,7 @@ use smithay::wayland::selection::data_device::{
 };
 use tracing::{debug, info, warn};
 
-use super::{Then, Transfer};
+use super::{Refusal, Then, Transfer};
 use crate::config::{ClipboardRules, Export, Import, Oversize, TEXT_MIME_TYPES};
 use crate::state::{Porthole, State};
 
@@ -50,10 +50,10 @@ impl Porthole {
         from: &str,
         to: Option<&str>,
         transfer: Option<&Transfer>,
-        refusal: Option<&str>,
+        refusal: Option<&Refusal>,
     ) {
         match refusal {
-            Some(reason) => info!(from, ?to, reason, "clipboard transfer refused"),
+            Some(reason) => info!(from, ?to, %reason, "clipboard transfer refused"),
             None => info!(from, ?to, "clipboard transfer"),
         }
         self.emit(Event::ClipboardTransfer {
@@ -62,7 +62,7 @@ impl Porthole {
             mime: transfer.map(|t| t.mime.clone()),
             bytes: transfer.map_or(0, |t| t.data.len() as u64),
             allowed: refusal.is_none(),
-            reason: refusal.map(Into::into),
+            reason: refusal.map(ToString::to_string),
         });
     }
 }
@@ -71,11 +71,11 @@ fn is_text(mime: &str) -> bool {
     TEXT_MIME_TYPES.contains(&mime)
 }
 
-pub(super) fn answer(reply: Option<SyncSender<Reply>>, result: Result<Response, String>) {
+pub(super) fn answer(reply: Option<SyncSender<Reply>>, result: Result<Response, Refusal>) {
     if let Some(reply) = reply {
         let _ = reply.send(match result {
             Ok(response) => Reply::ok(response),
-            Err(message) => Reply::error(message),
+            Err(refusal) => Reply::error(refusal.to_string()),
         });
     }
 }
@@ -109,7 +109,7 @@ impl State {
 
     /// Reads `from`'s clipboard, then does `then` with it.
     pub fn clipboard_copy(&mut self, from: &str, then: Then) {
-        let refuse = |state: &mut State, then: Then, reason: String| {
+        let refuse = |state: &mut State, then: Then, reason: Refusal| {
             let to = match &then {
                 Then::Paste { to, .. } => Some(to.clone()),
                 Then::Hold => None,
@@ -122,16 +122,13 @@ impl State {
             }
         };
         if self.comp.clipboard_rules(from).export == Export::Deny {
-            let reason =
-                format!("container `{from}` does not export its clipboard (export = \"deny\")");
-            return refuse(self, then, reason);
+            return refuse(self, then, Refusal::NoExport(from.to_string()));
         }
         if self.comp.clipboard.owner.as_deref() != Some(from) {
-            let reason = format!("container `{from}` has nothing copied");
-            return refuse(self, then, reason);
+            return refuse(self, then, Refusal::NothingCopied(from.to_string()));
         }
         if self.comp.clipboard.reading.is_some() {
-            return refuse(self, then, "another transfer is being read".into());
+            return refuse(self, then, Refusal::Busy);
         }
         // What the compositor offers already (a paste into `from`) needs no client.
         if let Some(offered) = self.comp.clipboard.offered.clone() {
@@ -148,22 +145,18 @@ impl State {
             .map(|t| t.to_string())
             .or_else(|| mimes.first().cloned())
         else {
-            return refuse(
-                self,
-                then,
-                format!("container `{from}`'s clipboard offers no data"),
-            );
+            return refuse(self, then, Refusal::NoData(from.to_string()));
         };
         let (read, write) = match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
             Ok(pair) => pair,
-            Err(err) => return refuse(self, then, format!("cannot create a pipe: {err}")),
+            Err(err) => return refuse(self, then, Refusal::Pipe(err)),
         };
         if let Err(err) = rustix::io::ioctl_fionbio(&read, true) {
-            return refuse(self, then, format!("cannot set up the pipe: {err}"));
+            return refuse(self, then, Refusal::PipeSetup(err));
         }
         let seat = self.comp.seat.clone();
         if let Err(err) = request_data_device_client_selection(&seat, mime.clone(), write) {
-            return refuse(self, then, format!("cannot read the clipboard: {err:?}"));
+            return refuse(self, then, Refusal::Read(format!("{err:?}")));
         }
         let limit = match &then {
             Then::Paste { to, .. } => {
@@ -229,7 +222,7 @@ impl State {
             move |_, _, state| {
                 if let Some((pipe, _)) = state.comp.clipboard.reading.take() {
                     state.comp.loop_handle.remove(pipe);
-                    let reason = format!("container `{from}` did not hand over its clipboard");
+                    let reason = Refusal::NotHandedOver(from.clone());
                     state.comp.transfer_event(&from, None, None, Some(&reason));
                 }
                 TimeoutAction::Drop
@@ -253,20 +246,18 @@ impl State {
     /// Offers the held transfer to `to`, under its rules.
     pub fn clipboard_paste(&mut self, to: &str, reply: Option<SyncSender<Reply>>) {
         let Some(mut transfer) = self.comp.clipboard.held.clone() else {
-            return answer(
-                reply,
-                Err("nothing was copied: press Ctrl+Shift+C in a window first".into()),
-            );
+            return answer(reply, Err(Refusal::NothingHeld));
         };
         let from = transfer.from.clone();
         let rules = self.comp.clipboard_rules(to);
         let mut refusal = None;
         if rules.import == Import::Deny {
-            refusal = Some(format!(
-                "container `{to}` takes no clipboard from others (import = \"deny\")"
-            ));
+            refusal = Some(Refusal::NoImport(to.to_string()));
         } else if !rules.mime.contains(&transfer.mime) {
-            refusal = Some(format!("container `{to}` does not take {}", transfer.mime));
+            refusal = Some(Refusal::Mime {
+                to: to.to_string(),
+                mime: transfer.mime.clone(),
+            });
         } else if transfer.data.len() as u64 > rules.max_bytes.0 {
             let max = rules.max_bytes.0 as usize;
             if rules.oversize == Oversize::Cut && is_text(&transfer.mime) {
@@ -276,10 +267,11 @@ impl State {
                 }
                 transfer.data.truncate(end);
             } else {
-                refusal = Some(format!(
-                    "{} bytes is over container `{to}`'s max_bytes ({max})",
-                    transfer.data.len()
-                ));
+                refusal = Some(Refusal::TooLarge {
+                    bytes: transfer.data.len(),
+                    to: to.to_string(),
+                    max,
+                });
             }
         }
         if let Some(reason) = refusal {

@@ -1,5 +1,8 @@
 //! `[bindings]`: key combinations the compositor keeps for itself, and what each does.
 
+use porthole_ipc::WindowAction;
+
+use super::error::ValueError;
 use std::fmt;
 
 use serde::Deserialize;
@@ -42,12 +45,13 @@ pub struct KeyCombo {
 
 impl KeyCombo {
     /// Parses `Mod+Mod+Key`; modifier names are case-insensitive, keys are xkb keysym names.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
         let mut mods = Mods::default();
         let mut parts: Vec<&str> = text.split('+').map(str::trim).collect();
-        let key = parts.pop().filter(|k| !k.is_empty()).ok_or_else(|| {
-            format!("`{text}` names no key: write modifiers and a key, e.g. Super+Shift+Q")
-        })?;
+        let key = parts
+            .pop()
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| ValueError::NoKey(text.to_string()))?;
         for part in parts {
             match part.to_ascii_lowercase().as_str() {
                 "ctrl" | "control" => mods.ctrl = true,
@@ -55,17 +59,19 @@ impl KeyCombo {
                 "shift" => mods.shift = true,
                 "super" | "logo" | "mod4" | "win" => mods.logo = true,
                 other => {
-                    return Err(format!(
-                        "`{other}` in `{text}` is not a modifier: use Ctrl, Alt, Shift or Super"
-                    ))
+                    return Err(ValueError::Modifier {
+                        modifier: other.to_string(),
+                        combo: text.to_string(),
+                    })
                 }
             }
         }
         let keysym = xkb::keysym_from_name(key, xkb::KEYSYM_CASE_INSENSITIVE);
         if keysym.raw() == keysyms::KEY_NoSymbol {
-            return Err(format!(
-                "`{key}` in `{text}` is not a key name (xkb keysym names, e.g. Q, Return, F1, Tab)"
-            ));
+            return Err(ValueError::Key {
+                key: key.to_string(),
+                combo: text.to_string(),
+            });
         }
         Ok(Self {
             mods,
@@ -87,7 +93,7 @@ pub fn normalize_keysym(raw: u32) -> u32 {
 }
 
 impl TryFrom<String> for KeyCombo {
-    type Error = String;
+    type Error = ValueError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
     }
@@ -114,14 +120,9 @@ impl fmt::Debug for KeyCombo {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
 pub enum Action {
-    /// Ask the focused window to close.
-    Close,
-    /// Toggle maximized on the focused window.
-    ToggleMaximize,
-    /// Toggle fullscreen on the focused window.
-    ToggleFullscreen,
-    /// Minimize the focused window.
-    Minimize,
+    /// A window-management action on the focused window: the same as `porthole window` asks
+    /// for (close, toggle-maximize, toggle-fullscreen, minimize).
+    Window(WindowAction),
     /// Focus and raise the next window.
     FocusNext,
     /// Focus and raise the previous window.
@@ -137,32 +138,26 @@ pub enum Action {
 }
 
 impl TryFrom<String> for Action {
-    type Error = String;
+    type Error = ValueError;
     fn try_from(text: String) -> Result<Self, Self::Error> {
         if let Some(command) = text.strip_prefix("spawn ") {
             let command = command.trim();
             if command.is_empty() {
-                return Err("`spawn` needs a command, e.g. \"spawn foot\"".into());
+                return Err(ValueError::SpawnWithoutCommand);
             }
             return Ok(Action::Spawn(command.to_string()));
         }
         Ok(match text.as_str() {
-            "close" => Action::Close,
-            "toggle-maximize" => Action::ToggleMaximize,
-            "toggle-fullscreen" => Action::ToggleFullscreen,
-            "minimize" => Action::Minimize,
+            "close" => Action::Window(WindowAction::Close),
+            "toggle-maximize" => Action::Window(WindowAction::ToggleMaximize),
+            "toggle-fullscreen" => Action::Window(WindowAction::ToggleFullscreen),
+            "minimize" => Action::Window(WindowAction::Minimize),
             "focus-next" => Action::FocusNext,
             "focus-previous" => Action::FocusPrevious,
             "quit" => Action::Quit,
             "clipboard-copy" => Action::ClipboardCopy,
             "clipboard-paste" => Action::ClipboardPaste,
-            other => {
-                return Err(format!(
-                    "`{other}` is not an action: use close, toggle-maximize, toggle-fullscreen, \
-                     minimize, focus-next, focus-previous, quit, clipboard-copy, clipboard-paste \
-                     or spawn COMMAND"
-                ))
-            }
+            other => return Err(ValueError::Action(other.to_string())),
         })
     }
 }

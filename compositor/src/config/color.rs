@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use super::error::ValueError;
+
 /// An sRGB colour written `#rrggbb` or `#rrggbbaa`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
@@ -23,8 +25,8 @@ impl Color {
     }
 
     /// Parses `#rrggbb` or `#rrggbbaa`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let bad = || format!("`{text}` is not a colour: write #rrggbb or #rrggbbaa");
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
+        let bad = || ValueError::Colour(text.to_string());
         let hex = text.strip_prefix('#').ok_or_else(bad)?;
         if !(hex.len() == 6 || hex.len() == 8) || !hex.is_ascii() {
             return Err(bad());
@@ -62,7 +64,7 @@ impl Color {
 }
 
 impl TryFrom<String> for Color {
-    type Error = String;
+    type Error = ValueError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
     }

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use super::color::Color;
+use super::error::ValueError;
 
 /// A container's name: it names a directory, so it is short and plain.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -14,7 +15,7 @@ pub struct ContainerName(String);
 
 impl ContainerName {
     /// Checks a name: 1 to 32 of `a-z 0-9 - _`, starting with a letter or digit, not `host`.
-    pub fn parse(name: &str) -> Result<Self, String> {
+    pub fn parse(name: &str) -> Result<Self, ValueError> {
         let ok_start = name
             .chars()
             .next()
@@ -23,13 +24,10 @@ impl ContainerName {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'));
         if name.is_empty() || name.len() > 32 || !ok_start || !ok_chars {
-            return Err(format!(
-                "`{name}` is not a container name: use 1 to 32 of a-z, 0-9, '-' and '_', \
-                 starting with a letter or digit"
-            ));
+            return Err(ValueError::ContainerName(name.to_string()));
         }
         if name == crate::policy::HOST_CONTAINER {
-            return Err("`host` is the name of the trusted host socket; choose another".into());
+            return Err(ValueError::HostName);
         }
         Ok(Self(name.to_string()))
     }
@@ -48,7 +46,7 @@ impl std::borrow::Borrow<str> for ContainerName {
 }
 
 impl TryFrom<String> for ContainerName {
-    type Error = String;
+    type Error = ValueError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
     }
@@ -221,9 +219,8 @@ pub struct ByteSize(pub u64);
 
 impl ByteSize {
     /// Parses `N`, `NKiB`, `NMiB`, `NGiB` (also `K`, `M`, `G`, `KB`, ... as binary units).
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let bad =
-            || format!("`{text}` is not a size: write e.g. 512MiB, 2GiB or a number of bytes");
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
+        let bad = || ValueError::Size(text.to_string());
         let t = text.trim();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
@@ -240,14 +237,12 @@ impl ByteSize {
 }
 
 impl TryFrom<toml::Value> for ByteSize {
-    type Error = String;
+    type Error = ValueError;
     fn try_from(value: toml::Value) -> Result<Self, Self::Error> {
         match value {
             toml::Value::Integer(n) if n >= 0 => Ok(Self(n as u64)),
             toml::Value::String(s) => Self::parse(&s),
-            other => Err(format!(
-                "`{other}` is not a size: write e.g. \"512MiB\" or a number of bytes"
-            )),
+            other => Err(ValueError::SizeValue(other.to_string())),
         }
     }
 }
@@ -266,20 +261,20 @@ pub struct ProfileConfig {
 pub struct GlobalName(String);
 
 impl TryFrom<String> for GlobalName {
-    type Error = String;
+    type Error = ValueError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         if crate::policy::is_known_global(&value) {
             Ok(Self(value))
         } else {
-            Err(format!(
-                "`{value}` is not a Wayland global Porthole knows; known: {}",
-                crate::policy::DESKTOP_GLOBALS
+            Err(ValueError::Global {
+                name: value,
+                known: crate::policy::DESKTOP_GLOBALS
                     .iter()
                     .chain(crate::policy::PRIVILEGED_GLOBALS)
                     .copied()
                     .collect::<Vec<_>>()
-                    .join(", ")
-            ))
+                    .join(", "),
+            })
         }
     }
 }

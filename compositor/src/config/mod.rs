@@ -6,6 +6,7 @@
 mod bindings;
 mod color;
 mod containers;
+mod error;
 mod outputs;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use porthole_ipc::WindowAction;
 use serde::Deserialize;
 
 use crate::policy::Profile;
@@ -23,6 +25,7 @@ pub use self::containers::{
     ByteSize, ClipboardRules, ContainerConfig, ContainerName, Export, GlobalName, Import, Limits,
     Oversize, ProfileConfig, TEXT_MIME_TYPES,
 };
+pub use self::error::ValueError;
 pub use self::outputs::{OutputConfig, OutputMode, OutputTransform};
 
 /// The whole configuration file.
@@ -70,10 +73,10 @@ impl Default for Config {
 
 fn default_bindings() -> BTreeMap<KeyCombo, Action> {
     [
-        ("Super+Q", Action::Close),
-        ("Super+M", Action::ToggleMaximize),
-        ("Super+F", Action::ToggleFullscreen),
-        ("Super+N", Action::Minimize),
+        ("Super+Q", Action::Window(WindowAction::Close)),
+        ("Super+M", Action::Window(WindowAction::ToggleMaximize)),
+        ("Super+F", Action::Window(WindowAction::ToggleFullscreen)),
+        ("Super+N", Action::Window(WindowAction::Minimize)),
         ("Alt+Tab", Action::FocusNext),
         ("Alt+Shift+Tab", Action::FocusPrevious),
         ("Super+Shift+E", Action::Quit),

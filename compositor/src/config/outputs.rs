@@ -1,5 +1,6 @@
 //! `[output.NAME]`: an output's mode, position, scale, transform and whether it is lit.
 
+use super::error::ValueError;
 use serde::Deserialize;
 
 /// One output, `[output.NAME]`; what is not given keeps its default (the preferred mode, placed
@@ -21,15 +22,15 @@ pub struct OutputConfig {
 
 impl OutputConfig {
     /// Checks values TOML's types cannot.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ValueError> {
         if let Some(scale) = self.scale {
             if !(0.5..=4.0).contains(&scale) {
-                return Err(format!("scale {scale} is out of range: use 0.5 to 4"));
+                return Err(ValueError::Scale(scale));
             }
         }
         if let Some([x, y]) = self.position {
             if x.unsigned_abs() > 1 << 20 || y.unsigned_abs() > 1 << 20 {
-                return Err(format!("position [{x}, {y}] is out of range"));
+                return Err(ValueError::Position(x, y));
             }
         }
         Ok(())
@@ -78,13 +79,12 @@ pub enum OutputTransform {
 
 impl OutputTransform {
     /// The names `transform` takes.
-    pub const NAMES: &'static str =
-        "normal, 90, 180, 270, flipped, flipped-90, flipped-180, flipped-270";
+    pub const NAMES: &'static str = super::error::TRANSFORM_NAMES;
 
     /// Parses a name as written in the configuration.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
         serde_json::from_value(serde_json::Value::String(text.to_string()))
-            .map_err(|_| format!("`{text}` is not a transform: use one of {}", Self::NAMES))
+            .map_err(|_| ValueError::Transform(text.to_string()))
     }
 
     /// smithay's transform.
@@ -117,12 +117,8 @@ pub struct OutputMode {
 
 impl OutputMode {
     /// Parses `WIDTHxHEIGHT[@HZ]`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "`{text}` is not a mode: write WIDTHxHEIGHT or WIDTHxHEIGHT@HZ, e.g. 1920x1080@60"
-            )
-        };
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
+        let bad = || ValueError::Mode(text.to_string());
         let (size, refresh) = match text.split_once('@') {
             Some((size, hz)) => (size, hz.parse::<u32>().map_err(|_| bad())?),
             None => (text, 60),
@@ -131,12 +127,10 @@ impl OutputMode {
         let width: i32 = w.trim().parse().map_err(|_| bad())?;
         let height: i32 = h.trim().parse().map_err(|_| bad())?;
         if !(16..=16384).contains(&width) || !(16..=16384).contains(&height) {
-            return Err(format!(
-                "`{text}`: width and height must be between 16 and 16384"
-            ));
+            return Err(ValueError::ModeSize(text.to_string()));
         }
         if !(1..=1000).contains(&refresh) {
-            return Err(format!("`{text}`: refresh must be between 1 and 1000 Hz"));
+            return Err(ValueError::Refresh(text.to_string()));
         }
         Ok(Self {
             width,
@@ -146,13 +140,13 @@ impl OutputMode {
     }
 
     /// Parses a comma-separated list, as `--outputs` takes it.
-    pub fn parse_list(text: &str) -> Result<Vec<Self>, String> {
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, ValueError> {
         text.split(',').map(|s| Self::parse(s.trim())).collect()
     }
 }
 
 impl TryFrom<String> for OutputMode {
-    type Error = String;
+    type Error = ValueError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
     }

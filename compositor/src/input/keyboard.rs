@@ -102,10 +102,11 @@ impl State {
     pub fn run_action(&mut self, action: Action) {
         let focused = self.comp.focused_window();
         match action {
-            Action::Close => focused.iter().for_each(|w| self.comp.close_window(w)),
-            Action::ToggleMaximize => focused.iter().for_each(|w| self.comp.toggle_maximize(w)),
-            Action::ToggleFullscreen => focused.iter().for_each(|w| self.comp.toggle_fullscreen(w)),
-            Action::Minimize => focused.iter().for_each(|w| self.comp.minimize(w)),
+            Action::Window(action) => {
+                if let Some(window) = &focused {
+                    self.comp.window_action(window, action);
+                }
+            }
             Action::FocusNext => self.comp.focus_next(true),
             Action::FocusPrevious => self.comp.focus_next(false),
             Action::Quit => self.comp.loop_signal.stop(),

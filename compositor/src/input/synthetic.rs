@@ -7,25 +7,43 @@ use smithay::input::keyboard::{keysyms, xkb, Keycode};
 use smithay::input::pointer::AxisFrame;
 
 use super::keymap::{BTN_LEFT, BTN_MIDDLE, BTN_RIGHT};
-use crate::config::KeyCombo;
+use crate::config::{KeyCombo, ValueError};
 use crate::state::State;
+
+/// Why synthetic input could not be delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("the keyboard layout has no keymap")]
+    NoKeymap,
+    #[error("`{0}` is not on the configured keyboard layout")]
+    NotOnLayout(String),
+    #[error("cannot type {0:?}: no key on the configured layout")]
+    CannotType(char),
+    #[error("`{0}` is not an xkb keysym name")]
+    NotAKeysym(String),
+    #[error("pointer coordinates must be finite numbers")]
+    NotFinite,
+    #[error("scroll steps must be a number between -1000 and 1000")]
+    Scroll,
+    #[error("`{0}` is not a button: use left, right or middle")]
+    Button(String),
+    #[error(transparent)]
+    Combo(#[from] ValueError),
+}
 
 impl State {
     /// Delivers synthetic input from the control socket.
-    pub fn inject_input(&mut self, input: InputAction) -> Result<(), String> {
+    pub fn inject_input(&mut self, input: InputAction) -> Result<(), InputError> {
         let lookup = self
             .comp
             .input
             .key_lookup
             .as_ref()
-            .ok_or("the keyboard layout has no keymap")?;
-        let key_of = |sym: u32| -> Result<(u32, bool), String> {
-            lookup.find(sym).ok_or_else(|| {
-                format!(
-                    "`{}` is not on the configured keyboard layout",
-                    xkb::keysym_get_name(xkb::Keysym::new(sym))
-                )
-            })
+            .ok_or(InputError::NoKeymap)?;
+        let key_of = |sym: u32| -> Result<(u32, bool), InputError> {
+            lookup
+                .find(sym)
+                .ok_or_else(|| InputError::NotOnLayout(xkb::keysym_get_name(xkb::Keysym::new(sym))))
         };
         let shift = key_of(keysyms::KEY_Shift_L)?.0;
         let mut strokes: Vec<(u32, bool)> = Vec::new();
@@ -58,9 +76,8 @@ impl State {
                         '\t' => keysyms::KEY_Tab,
                         c => xkb::utf32_to_keysym(c as u32).raw(),
                     };
-                    let (code, needs_shift) = key_of(sym).map_err(|_| {
-                        format!("cannot type {ch:?}: no key on the configured layout")
-                    })?;
+                    let (code, needs_shift) =
+                        key_of(sym).map_err(|_| InputError::CannotType(ch))?;
                     if needs_shift {
                         strokes.push((shift, true));
                     }
@@ -74,13 +91,13 @@ impl State {
             InputAction::KeyState { key, pressed } => {
                 let sym = xkb::keysym_from_name(&key, xkb::KEYSYM_NO_FLAGS);
                 if sym.raw() == keysyms::KEY_NoSymbol {
-                    return Err(format!("`{key}` is not an xkb keysym name"));
+                    return Err(InputError::NotAKeysym(key));
                 }
                 strokes.push((key_of(sym.raw())?.0, pressed));
             }
             InputAction::PointerMove { x, y } => {
                 if !x.is_finite() || !y.is_finite() {
-                    return Err("pointer coordinates must be finite numbers".into());
+                    return Err(InputError::NotFinite);
                 }
                 let time = self.comp.now_ms();
                 self.on_pointer_move((x, y).into(), time);
@@ -103,7 +120,7 @@ impl State {
             }
             InputAction::Scroll { steps } => {
                 if !steps.is_finite() || steps.abs() > 1000.0 {
-                    return Err("scroll steps must be a number between -1000 and 1000".into());
+                    return Err(InputError::Scroll);
                 }
                 let time = self.comp.now_ms();
                 let frame = AxisFrame::new(time)
@@ -130,13 +147,11 @@ impl State {
     }
 }
 
-fn button_code(name: &str) -> Result<u32, String> {
+fn button_code(name: &str) -> Result<u32, InputError> {
     match name {
         "left" => Ok(BTN_LEFT),
         "right" => Ok(BTN_RIGHT),
         "middle" => Ok(BTN_MIDDLE),
-        other => Err(format!(
-            "`{other}` is not a button: use left, right or middle"
-        )),
+        other => Err(InputError::Button(other.to_string())),
     }
 }

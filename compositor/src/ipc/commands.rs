@@ -6,10 +6,48 @@ use porthole_ipc::{Command, Event, Reply, Response};
 use tracing::debug;
 
 use super::server::ControlMessage;
+use crate::checkpoint::CheckpointError;
 use crate::config::{
-    Color, ContainerConfig, ContainerName, OutputConfig, OutputMode, OutputTransform,
+    Color, ContainerConfig, ContainerName, OutputConfig, OutputMode, OutputTransform, ValueError,
 };
+use crate::input::synthetic::InputError;
+use crate::outputs::OutputError;
 use crate::state::{Porthole, State};
+
+/// Why a control command could not be carried out: the reply's error message.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error("no output named `{0}`; `porthole outputs` lists them")]
+    NoSuchOutput(String),
+    #[error("there is no output")]
+    NoOutput,
+    #[error("screenshot failed: {0:#}")]
+    Screenshot(anyhow::Error),
+    #[error("cannot encode PNG: {0:#}")]
+    Png(anyhow::Error),
+    #[error(
+        "window {id} is a placeholder of checkpointed container `{container}`: `porthole \
+         restore {container}` brings the window back, `porthole container remove {container}` \
+         drops its placeholders"
+    )]
+    Placeholder { id: u64, container: String },
+    #[error("no window with id {0}; `porthole windows` lists them")]
+    NoSuchWindow(u64),
+    #[error("no window has focus")]
+    NoFocus,
+    #[error("{0:#}")]
+    Container(anyhow::Error),
+    #[error("subscribe must be the first request on its connection")]
+    SubscribeNotFirst,
+}
 
 impl Porthole {
     /// Sends an event to every subscriber of the control socket.
@@ -41,7 +79,7 @@ impl State {
                 debug!(?command, "control request");
                 let reply = match self.handle_command(command) {
                     Ok(response) => Reply::ok(response),
-                    Err(message) => Reply::error(message),
+                    Err(err) => Reply::error(err.to_string()),
                 };
                 let _ = reply_to.send(reply);
             }
@@ -49,7 +87,7 @@ impl State {
     }
 
     /// Carries out one control command.
-    pub fn handle_command(&mut self, command: Command) -> Result<Response, String> {
+    pub fn handle_command(&mut self, command: Command) -> Result<Response, CommandError> {
         match command {
             Command::Version => Ok(Response::Version {
                 compositor: env!("CARGO_PKG_VERSION").into(),
@@ -105,18 +143,14 @@ impl State {
                 }
                 .cloned()
                 .ok_or_else(|| match &output {
-                    Some(name) => {
-                        format!("no output named `{name}`; `porthole outputs` lists them")
-                    }
-                    None => "there is no output".into(),
+                    Some(name) => CommandError::NoSuchOutput(name.clone()),
+                    None => CommandError::NoOutput,
                 })?;
                 let shot = self
                     .backend
                     .screenshot(&self.comp, &target, container.as_deref(), cursor)
-                    .map_err(|err| format!("screenshot failed: {err:#}"))?;
-                let png = shot
-                    .to_png()
-                    .map_err(|err| format!("cannot encode PNG: {err:#}"))?;
+                    .map_err(CommandError::Screenshot)?;
+                let png = shot.to_png().map_err(CommandError::Png)?;
                 Ok(Response::Screenshot {
                     output: target.name(),
                     width: shot.width,
@@ -129,30 +163,19 @@ impl State {
                 Ok(Response::Done)
             }
             Command::Window { action, id } => {
-                use porthole_ipc::WindowAction as A;
                 let window = match id {
                     Some(id) => self.comp.shell.window_by_id(id).ok_or_else(|| {
                         match self.comp.placeholder_infos().find(|w| w.id == id) {
-                            Some(w) => format!(
-                                "window {id} is a placeholder of checkpointed container `{c}`: \
-                                 `porthole restore {c}` brings the window back, `porthole \
-                                 container remove {c}` drops its placeholders",
-                                c = w.container
-                            ),
-                            None => {
-                                format!("no window with id {id}; `porthole windows` lists them")
-                            }
+                            Some(w) => CommandError::Placeholder {
+                                id,
+                                container: w.container,
+                            },
+                            None => CommandError::NoSuchWindow(id),
                         }
                     })?,
-                    None => self.comp.focused_window().ok_or("no window has focus")?,
+                    None => self.comp.focused_window().ok_or(CommandError::NoFocus)?,
                 };
-                match action {
-                    A::Focus => self.comp.focus_window(Some(&window)),
-                    A::Close => self.comp.close_window(&window),
-                    A::ToggleMaximize => self.comp.toggle_maximize(&window),
-                    A::ToggleFullscreen => self.comp.toggle_fullscreen(&window),
-                    A::Minimize => self.comp.minimize(&window),
-                }
+                self.comp.window_action(&window, action);
                 self.apply_pending_focus();
                 Ok(Response::Done)
             }
@@ -170,7 +193,7 @@ impl State {
                 config.color = color.as_deref().map(Color::parse).transpose()?;
                 self.comp
                     .add_container(&name, &config)
-                    .map_err(|err| format!("{err:#}"))?;
+                    .map_err(CommandError::Container)?;
                 Ok(Response::Done)
             }
             Command::ContainerRemove { name } => {
@@ -179,14 +202,12 @@ impl State {
                 let placeholders = self.comp.placeholder_infos().any(|w| w.container == name);
                 match self.comp.remove_container(&name) {
                     Err(_) if placeholders => {}
-                    removed => removed.map_err(|err| format!("{err:#}"))?,
+                    removed => removed.map_err(CommandError::Container)?,
                 }
                 self.comp.forget_placeholders(&name);
                 Ok(Response::Done)
             }
-            Command::Subscribe => {
-                Err("subscribe must be the first request on its connection".into())
-            }
+            Command::Subscribe => Err(CommandError::SubscribeNotFirst),
             Command::ClipboardCopy { from, to } => {
                 // Without a connection to answer on, the outcome is on the event stream.
                 self.clipboard_copy(&from, crate::clipboard::Then::Paste { to, reply: None });

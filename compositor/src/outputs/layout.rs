@@ -5,6 +5,7 @@ use porthole_ipc::{Geometry, OutputInfo};
 use smithay::output::Output;
 use smithay::utils::{Logical, Point};
 
+use super::OutputError;
 use crate::config::OutputConfig;
 use crate::outputs::OutputState;
 use crate::state::{Porthole, State};
@@ -117,7 +118,11 @@ fn transform_name(t: smithay::utils::Transform) -> &'static str {
 
 impl State {
     /// Applies `porthole output set`: remembered over the configuration, then applied.
-    pub(crate) fn set_output(&mut self, name: &str, change: &OutputConfig) -> Result<(), String> {
+    pub(crate) fn set_output(
+        &mut self,
+        name: &str,
+        change: &OutputConfig,
+    ) -> Result<(), OutputError> {
         let output = self
             .comp
             .shell
@@ -129,12 +134,10 @@ impl State {
             && !(drm && self.comp.config.outputs.contains_key(name))
             && !(drm && self.comp.outputs.overrides.contains_key(name))
         {
-            return Err(format!(
-                "no output named `{name}`; `porthole outputs` lists them"
-            ));
+            return Err(OutputError::NoSuchOutput(name.to_string()));
         }
         if change.enabled.is_some() && !drm {
-            return Err("only outputs of the drm backend can be turned off and on".into());
+            return Err(OutputError::NotDrm);
         }
         let previous = self
             .comp
@@ -152,7 +155,10 @@ impl State {
                 let config = self.comp.output_config(name);
                 self.backend
                     .set_mode(output, &config)
-                    .map_err(|err| format!("cannot set the mode of {name}: {err:#}"))?;
+                    .map_err(|err| OutputError::Mode {
+                        name: name.to_string(),
+                        reason: format!("{err:#}"),
+                    })?;
             }
             let loc = self
                 .comp

@@ -47,3 +47,14 @@ pub struct OutputState {
     /// When frames are rendered and shown.
     pub pacing: crate::backend::pacing::Pacing,
 }
+
+/// Why `porthole output set` could not change an output.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("no output named `{0}`; `porthole outputs` lists them")]
+    NoSuchOutput(String),
+    #[error("only outputs of the drm backend can be turned off and on")]
+    NotDrm,
+    #[error("cannot set the mode of {name}: {reason}")]
+    Mode { name: String, reason: String },
+}

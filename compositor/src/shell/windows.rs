@@ -1,7 +1,7 @@
 //! The shell on the compositor: each window-management step with what it means for the seat's
 //! focus, the event stream, redraws, the slots of checkpointed containers and sessions.
 
-use porthole_ipc::{Event, Geometry, WindowInfo};
+use porthole_ipc::{Event, Geometry, WindowAction, WindowInfo};
 use smithay::desktop::{
     find_popup_root_surface, get_popup_toplevel_coords, PopupKind, Window, WindowSurfaceType,
 };
@@ -119,6 +119,17 @@ impl Porthole {
     pub fn focus_next(&mut self, forward: bool) {
         if let Some(target) = self.shell.cycle(forward) {
             self.focus_window(Some(&target));
+        }
+    }
+
+    /// Carries out a window-management action, from a key binding or the control socket.
+    pub fn window_action(&mut self, window: &Window, action: WindowAction) {
+        match action {
+            WindowAction::Focus => self.focus_window(Some(window)),
+            WindowAction::Close => self.close_window(window),
+            WindowAction::ToggleMaximize => self.toggle_maximize(window),
+            WindowAction::ToggleFullscreen => self.toggle_fullscreen(window),
+            WindowAction::Minimize => self.minimize(window),
         }
     }
 

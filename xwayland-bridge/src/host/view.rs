@@ -256,29 +256,44 @@ impl HostView {
     }
 }
 
+/// Why a client's buffer could not be copied to the host.
+#[derive(Debug, thiserror::Error)]
+enum CopyError {
+    #[error("unsupported shm format {0:?}")]
+    Format(ServerFormat),
+    #[error("negative buffer size")]
+    Negative,
+    #[error("buffer outside its pool")]
+    OutsidePool,
+    #[error("{0}")]
+    Host(String),
+    #[error("cannot read the buffer: {0}")]
+    Unreadable(String),
+}
+
 /// Copies a client's shm buffer into a new buffer of the host pool.
 fn copy_buffer(
     pool: &mut SlotPool,
     buffer: &smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer,
-) -> Result<(Buffer, i32, i32, HostFormat), String> {
+) -> Result<(Buffer, i32, i32, HostFormat), CopyError> {
     let copied = with_buffer_contents(buffer, |ptr, len, data| {
         let format = match data.format {
             ServerFormat::Argb8888 => HostFormat::Argb8888,
             ServerFormat::Xrgb8888 => HostFormat::Xrgb8888,
-            other => return Err(format!("unsupported shm format {other:?}")),
+            other => return Err(CopyError::Format(other)),
         };
-        let start = usize::try_from(data.offset).map_err(|e| e.to_string())?;
+        let start = usize::try_from(data.offset).map_err(|_| CopyError::Negative)?;
         let bytes = usize::try_from(data.stride)
             .ok()
             .zip(usize::try_from(data.height).ok())
             .map(|(s, h)| s * h)
-            .ok_or("negative buffer size")?;
+            .ok_or(CopyError::Negative)?;
         if start.checked_add(bytes).is_none_or(|end| end > len) {
-            return Err("buffer outside its pool".to_string());
+            return Err(CopyError::OutsidePool);
         }
         let (host_buffer, canvas) = pool
             .create_buffer(data.width, data.height, data.stride, format)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CopyError::Host(e.to_string()))?;
         // SAFETY: smithay maps the pool for the duration of this closure and checked `len`;
         // the range was checked against it above.
         let source = unsafe { std::slice::from_raw_parts(ptr.add(start), bytes) };
@@ -287,7 +302,7 @@ fn copy_buffer(
     });
     match copied {
         Ok(result) => result,
-        Err(err) => Err(format!("cannot read the buffer: {err:?}")),
+        Err(err) => Err(CopyError::Unreadable(format!("{err:?}"))),
     }
 }
 
