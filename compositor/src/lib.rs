@@ -4,7 +4,7 @@
 //! things, [`state`] holds them, [`backend`] brings input in and takes frames out, [`input`]
 //! and [`shell`] decide what happens to windows, [`render`] and [`decorations`] draw them, and
 //! the features ([`containers`], [`clipboard`], [`checkpoint`], [`protocols`]) hang off the
-//! state. [`handlers`] only wires smithay's traits to them.
+//! state. `handlers/` only wires smithay's traits to them.
 
 #[cfg(test)]
 mod architecture;

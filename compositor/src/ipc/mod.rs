@@ -2,5 +2,5 @@
 //! (threads that read requests and hand them to the event loop) and the commands themselves.
 
 pub mod client;
-mod commands;
+pub mod commands;
 pub mod server;
