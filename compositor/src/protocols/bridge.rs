@@ -9,6 +9,8 @@ use smithay::reexports::wayland_server::{
     Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource,
 };
 
+use super::Filter;
+
 /// What the compositor does for porthole_bridge_v1.
 pub trait BridgeHandler {
     /// The protocol's state.
@@ -38,11 +40,6 @@ pub struct BridgeState {
     bridges: Vec<PortholeBridgeV1>,
 }
 
-/// Who sees the global.
-pub struct BridgeGlobalData {
-    filter: Box<dyn Fn(&Client) -> bool + Send + Sync>,
-}
-
 impl BridgeState {
     /// Creates the global, seen by the clients `filter` accepts.
     pub fn new<D>(
@@ -50,14 +47,9 @@ impl BridgeState {
         filter: impl Fn(&Client) -> bool + Send + Sync + 'static,
     ) -> Self
     where
-        D: GlobalDispatch<PortholeBridgeV1, BridgeGlobalData> + 'static,
+        D: GlobalDispatch<PortholeBridgeV1, Filter> + 'static,
     {
-        dh.create_global::<D, PortholeBridgeV1, _>(
-            1,
-            BridgeGlobalData {
-                filter: Box::new(filter),
-            },
-        );
+        dh.create_global::<D, PortholeBridgeV1, _>(1, Filter::new(filter));
         Self::default()
     }
 
@@ -70,9 +62,9 @@ impl BridgeState {
     }
 }
 
-impl<D> GlobalDispatch<PortholeBridgeV1, BridgeGlobalData, D> for BridgeState
+impl<D> GlobalDispatch<PortholeBridgeV1, Filter, D> for BridgeState
 where
-    D: GlobalDispatch<PortholeBridgeV1, BridgeGlobalData>
+    D: GlobalDispatch<PortholeBridgeV1, Filter>
         + Dispatch<PortholeBridgeV1, ()>
         + BridgeHandler
         + 'static,
@@ -82,7 +74,7 @@ where
         _dh: &DisplayHandle,
         _client: &Client,
         resource: New<PortholeBridgeV1>,
-        _global_data: &BridgeGlobalData,
+        _global_data: &Filter,
         data_init: &mut DataInit<'_, D>,
     ) {
         let bridge = data_init.init(resource, ());
@@ -91,8 +83,8 @@ where
         bridges.push(bridge);
     }
 
-    fn can_view(client: Client, global_data: &BridgeGlobalData) -> bool {
-        (global_data.filter)(&client)
+    fn can_view(client: Client, global_data: &Filter) -> bool {
+        global_data.allows(&client)
     }
 }
 
@@ -136,7 +128,7 @@ macro_rules! delegate_bridge {
     ($ty:ty) => {
         smithay::reexports::wayland_server::delegate_global_dispatch!($ty: [
             porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1:
-                $crate::protocols::bridge::BridgeGlobalData
+                $crate::protocols::Filter
         ] => $crate::protocols::bridge::BridgeState);
         smithay::reexports::wayland_server::delegate_dispatch!($ty: [
             porthole_protocols::bridge::server::porthole_bridge_v1::PortholeBridgeV1: ()

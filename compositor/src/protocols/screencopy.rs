@@ -25,6 +25,8 @@ use tracing::warn;
 
 use crate::render::image::Screenshot;
 
+use super::Filter;
+
 /// The interface name, as profiles list it.
 pub const NAME: &str = "zwlr_screencopy_manager_v1";
 
@@ -40,11 +42,6 @@ pub trait ScreencopyHandler {
 #[derive(Debug)]
 pub struct ScreencopyState;
 
-/// Who sees the global.
-pub struct ScreencopyGlobalData {
-    filter: Box<dyn Fn(&Client) -> bool + Send + Sync>,
-}
-
 impl ScreencopyState {
     /// Creates the global (version 3), seen by the clients `filter` accepts.
     pub fn new<D>(
@@ -52,14 +49,9 @@ impl ScreencopyState {
         filter: impl Fn(&Client) -> bool + Send + Sync + 'static,
     ) -> Self
     where
-        D: GlobalDispatch<ZwlrScreencopyManagerV1, ScreencopyGlobalData> + 'static,
+        D: GlobalDispatch<ZwlrScreencopyManagerV1, Filter> + 'static,
     {
-        dh.create_global::<D, ZwlrScreencopyManagerV1, _>(
-            3,
-            ScreencopyGlobalData {
-                filter: Box::new(filter),
-            },
-        );
+        dh.create_global::<D, ZwlrScreencopyManagerV1, _>(3, Filter::new(filter));
         Self
     }
 }
@@ -75,9 +67,9 @@ pub struct FrameData {
     used: AtomicBool,
 }
 
-impl<D> GlobalDispatch<ZwlrScreencopyManagerV1, ScreencopyGlobalData, D> for ScreencopyState
+impl<D> GlobalDispatch<ZwlrScreencopyManagerV1, Filter, D> for ScreencopyState
 where
-    D: GlobalDispatch<ZwlrScreencopyManagerV1, ScreencopyGlobalData>
+    D: GlobalDispatch<ZwlrScreencopyManagerV1, Filter>
         + Dispatch<ZwlrScreencopyManagerV1, ()>
         + Dispatch<ZwlrScreencopyFrameV1, FrameData>
         + ScreencopyHandler
@@ -88,14 +80,14 @@ where
         _dh: &DisplayHandle,
         _client: &Client,
         resource: New<ZwlrScreencopyManagerV1>,
-        _global_data: &ScreencopyGlobalData,
+        _global_data: &Filter,
         data_init: &mut DataInit<'_, D>,
     ) {
         data_init.init(resource, ());
     }
 
-    fn can_view(client: Client, global_data: &ScreencopyGlobalData) -> bool {
-        (global_data.filter)(&client)
+    fn can_view(client: Client, global_data: &Filter) -> bool {
+        global_data.allows(&client)
     }
 }
 
@@ -323,7 +315,7 @@ macro_rules! delegate_screencopy {
     ($ty:ty) => {
         smithay::reexports::wayland_server::delegate_global_dispatch!($ty: [
             smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1:
-                $crate::protocols::screencopy::ScreencopyGlobalData
+                $crate::protocols::Filter
         ] => $crate::protocols::screencopy::ScreencopyState);
         smithay::reexports::wayland_server::delegate_dispatch!($ty: [
             smithay::reexports::wayland_protocols_wlr::screencopy::v1::server::zwlr_screencopy_manager_v1::ZwlrScreencopyManagerV1: ()

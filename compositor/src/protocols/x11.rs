@@ -13,6 +13,8 @@ use smithay::reexports::wayland_server::{
     Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource, Weak,
 };
 
+use super::Filter;
+
 /// What the compositor does for porthole_x11_v1.
 pub trait X11Handler {
     /// The protocol's state.
@@ -25,11 +27,6 @@ pub trait X11Handler {
 #[derive(Debug, Default)]
 pub struct X11State {
     toplevels: Vec<PortholeX11ToplevelV1>,
-}
-
-/// Who sees the global.
-pub struct X11GlobalData {
-    filter: Box<dyn Fn(&Client) -> bool + Send + Sync>,
 }
 
 /// A toplevel a bridge follows, and the position last sent for it.
@@ -46,14 +43,9 @@ impl X11State {
         filter: impl Fn(&Client) -> bool + Send + Sync + 'static,
     ) -> Self
     where
-        D: GlobalDispatch<PortholeX11ManagerV1, X11GlobalData> + 'static,
+        D: GlobalDispatch<PortholeX11ManagerV1, Filter> + 'static,
     {
-        dh.create_global::<D, PortholeX11ManagerV1, _>(
-            1,
-            X11GlobalData {
-                filter: Box::new(filter),
-            },
-        );
+        dh.create_global::<D, PortholeX11ManagerV1, _>(1, Filter::new(filter));
         Self::default()
     }
 
@@ -82,9 +74,9 @@ impl X11State {
     }
 }
 
-impl<D> GlobalDispatch<PortholeX11ManagerV1, X11GlobalData, D> for X11State
+impl<D> GlobalDispatch<PortholeX11ManagerV1, Filter, D> for X11State
 where
-    D: GlobalDispatch<PortholeX11ManagerV1, X11GlobalData>
+    D: GlobalDispatch<PortholeX11ManagerV1, Filter>
         + Dispatch<PortholeX11ManagerV1, ()>
         + Dispatch<PortholeX11ToplevelV1, X11Toplevel>
         + X11Handler
@@ -95,14 +87,14 @@ where
         _dh: &DisplayHandle,
         _client: &Client,
         resource: New<PortholeX11ManagerV1>,
-        _global_data: &X11GlobalData,
+        _global_data: &Filter,
         data_init: &mut DataInit<'_, D>,
     ) {
         data_init.init(resource, ());
     }
 
-    fn can_view(client: Client, global_data: &X11GlobalData) -> bool {
-        (global_data.filter)(&client)
+    fn can_view(client: Client, global_data: &Filter) -> bool {
+        global_data.allows(&client)
     }
 }
 
@@ -167,7 +159,7 @@ macro_rules! delegate_x11 {
     ($ty:ty) => {
         smithay::reexports::wayland_server::delegate_global_dispatch!($ty: [
             porthole_protocols::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1:
-                $crate::protocols::x11::X11GlobalData
+                $crate::protocols::Filter
         ] => $crate::protocols::x11::X11State);
         smithay::reexports::wayland_server::delegate_dispatch!($ty: [
             porthole_protocols::x11::server::porthole_x11_manager_v1::PortholeX11ManagerV1: ()

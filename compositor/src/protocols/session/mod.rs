@@ -29,6 +29,7 @@ use smithay::reexports::wayland_server::{
 use tracing::debug;
 
 pub use self::store::{Place, Store};
+use super::Filter;
 
 /// The global's interface name, for profiles.
 pub const GLOBAL: &str = "xdg_session_manager_v1";
@@ -99,11 +100,6 @@ pub struct SessionState {
     pub write_due: bool,
 }
 
-/// Who sees the global.
-pub struct SessionGlobalData {
-    filter: Box<dyn Fn(&Client) -> bool + Send + Sync>,
-}
-
 impl SessionState {
     /// Creates the global, seen by the clients `filter` accepts.
     pub fn new<D>(
@@ -111,14 +107,9 @@ impl SessionState {
         filter: impl Fn(&Client) -> bool + Send + Sync + 'static,
     ) -> Self
     where
-        D: GlobalDispatch<XdgSessionManagerV1, SessionGlobalData> + 'static,
+        D: GlobalDispatch<XdgSessionManagerV1, Filter> + 'static,
     {
-        dh.create_global::<D, XdgSessionManagerV1, _>(
-            1,
-            SessionGlobalData {
-                filter: Box::new(filter),
-            },
-        );
+        dh.create_global::<D, XdgSessionManagerV1, _>(1, Filter::new(filter));
         Self::default()
     }
 }
@@ -159,9 +150,9 @@ impl ToplevelSessionData {
     }
 }
 
-impl<D> GlobalDispatch<XdgSessionManagerV1, SessionGlobalData, D> for SessionState
+impl<D> GlobalDispatch<XdgSessionManagerV1, Filter, D> for SessionState
 where
-    D: GlobalDispatch<XdgSessionManagerV1, SessionGlobalData>
+    D: GlobalDispatch<XdgSessionManagerV1, Filter>
         + Dispatch<XdgSessionManagerV1, ()>
         + Dispatch<XdgSessionV1, SessionData>
         + Dispatch<XdgToplevelSessionV1, ToplevelSessionData>
@@ -173,14 +164,14 @@ where
         _dh: &DisplayHandle,
         _client: &Client,
         resource: New<XdgSessionManagerV1>,
-        _global_data: &SessionGlobalData,
+        _global_data: &Filter,
         data_init: &mut DataInit<'_, D>,
     ) {
         data_init.init(resource, ());
     }
 
-    fn can_view(client: Client, global_data: &SessionGlobalData) -> bool {
-        (global_data.filter)(&client)
+    fn can_view(client: Client, global_data: &Filter) -> bool {
+        global_data.allows(&client)
     }
 }
 
@@ -395,7 +386,7 @@ macro_rules! delegate_session {
     ($ty:ty) => {
         smithay::reexports::wayland_server::delegate_global_dispatch!($ty: [
             porthole_protocols::session::server::xdg_session_manager_v1::XdgSessionManagerV1:
-                $crate::protocols::session::SessionGlobalData
+                $crate::protocols::Filter
         ] => $crate::protocols::session::SessionState);
         smithay::reexports::wayland_server::delegate_dispatch!($ty: [
             porthole_protocols::session::server::xdg_session_manager_v1::XdgSessionManagerV1: ()
