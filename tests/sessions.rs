@@ -428,10 +428,11 @@ fn a_name_too_long_for_a_session_is_a_protocol_error() {
     let toplevel = wm.get_xdg_surface(&surface, &qh, ()).get_toplevel(&qh, ());
     session.add_toplevel(&toplevel, "x".repeat(300), &qh, (toplevel.id(), log));
     assert!(raw.roundtrip().is_err(), "a 300-byte name is refused");
-    let error = raw.error();
-    assert!(
-        error.contains("code: 3") && error.contains("xdg_session_v1"),
-        "invalid_name on the session: {error}"
+    let error = raw.conn.protocol_error().expect("a protocol error");
+    assert_eq!(
+        (error.object_interface.as_str(), error.code),
+        ("xdg_session_v1", 3),
+        "invalid_name on the session: {error:?}"
     );
     assert!(
         c.run(&["windows"]).status.success(),

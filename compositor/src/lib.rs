@@ -11,6 +11,7 @@ mod architecture;
 pub mod backend;
 pub mod checkpoint;
 pub mod cli;
+pub mod clients;
 pub mod clipboard;
 pub mod config;
 pub mod containers;

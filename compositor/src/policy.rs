@@ -6,7 +6,8 @@
 //! announced nor bindable (binding it anyway is a protocol error raised by wayland-server).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use smithay::reexports::calloop::channel;
 use smithay::reexports::wayland_server::backend::{ClientData, ClientId, DisconnectReason};
@@ -134,6 +135,39 @@ pub struct ClientState {
     /// Its process id, read when it connected; none for a process outside the compositor's pid
     /// namespace (wayland-backend's `get_credentials` panics on those, so it is not used).
     pub pid: Option<u32>,
+    /// Set once its going away was reported: libwayland and [`crate::clients`] may both see it.
+    pub(crate) reported: AtomicBool,
+    /// Why Porthole cut it off, if it did.
+    pub(crate) error: Mutex<Option<String>>,
+}
+
+impl ClientState {
+    /// Remembers why the client is being cut off, for the report that it is gone.
+    pub fn set_error(&self, message: &str) {
+        if let Ok(mut error) = self.error.lock() {
+            error.get_or_insert_with(|| message.to_string());
+        }
+    }
+
+    /// Tells the event loop that the client is gone, once; `reason` unless Porthole cut it off
+    /// for one of its own.
+    pub fn report_gone(&self, id: ClientId, reason: &str) {
+        if self.reported.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let reason = match self.error.lock().ok().and_then(|e| e.clone()) {
+            Some(error) => format!("protocol error: {error}"),
+            None => reason.to_string(),
+        };
+        info!(container = %self.container, ?id, reason, "client disconnected");
+        if let Some(gone) = &self.gone {
+            let _ = gone.send(ClientGone {
+                id,
+                container: self.container.clone(),
+                reason,
+            });
+        }
+    }
 }
 
 /// A client went away.
@@ -150,18 +184,11 @@ pub struct ClientGone {
 impl ClientData for ClientState {
     fn initialized(&self, _client_id: ClientId) {}
     fn disconnected(&self, client_id: ClientId, reason: DisconnectReason) {
-        info!(container = %self.container, ?client_id, ?reason, "client disconnected");
-        if let Some(gone) = &self.gone {
-            let reason = match reason {
-                DisconnectReason::ConnectionClosed => "connection closed".to_string(),
-                DisconnectReason::ProtocolError(err) => format!("protocol error: {err}"),
-            };
-            let _ = gone.send(ClientGone {
-                id: client_id,
-                container: self.container.clone(),
-                reason,
-            });
-        }
+        let reason = match reason {
+            DisconnectReason::ConnectionClosed => "connection closed".to_string(),
+            DisconnectReason::ProtocolError(err) => format!("protocol error: {err}"),
+        };
+        self.report_gone(client_id, &reason);
     }
 }
 

@@ -13,8 +13,7 @@ use smithay::reexports::calloop::ping::{make_ping, Ping};
 use smithay::reexports::calloop::{
     channel, generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction,
 };
-use smithay::reexports::wayland_server::backend::protocol::ProtocolError;
-use smithay::reexports::wayland_server::backend::{ClientId, DisconnectReason, ObjectId};
+use smithay::reexports::wayland_server::backend::ObjectId;
 use smithay::reexports::wayland_server::{Client, Display, DisplayHandle};
 use smithay::utils::{Clock, Logical, Monotonic, Point};
 use smithay::wayland::compositor::CompositorState;
@@ -31,9 +30,10 @@ use smithay::wayland::single_pixel_buffer::SinglePixelBufferState;
 use smithay::wayland::socket::ListeningSocketSource;
 use smithay::wayland::viewporter::ViewporterState;
 use smithay::wayland::xdg_activation::XdgActivationState;
-use tracing::{info, warn};
+use tracing::warn;
 
 use crate::backend::Backend;
+use crate::clients::Clients;
 use crate::config::Config;
 use crate::ipc::server::ControlServer;
 use crate::policy::{ClientGone, ClientState, Profile, HOST_CONTAINER};
@@ -232,18 +232,6 @@ impl PrivilegedState {
     }
 }
 
-/// Clients being disconnected, and how their going reaches the event loop.
-pub struct Clients {
-    /// Cloned into every client's state to report its disconnection.
-    pub gone: channel::Sender<ClientGone>,
-    /// Wakes the loop to dispatch the display (after killing clients).
-    pub display_ping: Option<Ping>,
-    /// Clients killed since the last dispatch, whose objects still need freeing.
-    pub killed: Vec<ClientId>,
-    /// Clients to disconnect once the current dispatch is over, and why.
-    pub pending_disconnects: Vec<(ClientId, DisconnectReason)>,
-}
-
 impl Porthole {
     /// Creates the protocol state and the seat; outputs are added by the backend.
     pub fn new(
@@ -302,12 +290,7 @@ impl Porthole {
             clock,
             socket_name: String::new(),
             globals,
-            clients: Clients {
-                gone,
-                display_ping: None,
-                killed: Vec::new(),
-                pending_disconnects: Vec::new(),
-            },
+            clients: Clients::new(gone),
             seat,
             input: crate::input::InputState::new(&config.keyboard),
             shell: Shell::default(),
@@ -370,15 +353,14 @@ impl Porthole {
         let pid = rustix::net::sockopt::socket_peercred(&stream)
             .ok()
             .and_then(|cred| u32::try_from(cred.pid.as_raw_nonzero().get()).ok());
-        let data = Arc::new(ClientState {
+        let data = ClientState {
             container: container.into(),
             profile,
             x11,
-            gone: Some(self.clients.gone.clone()),
             pid,
             ..Default::default()
-        });
-        match self.display_handle.insert_client(stream, data) {
+        };
+        match self.clients.insert(&mut self.display_handle, stream, data) {
             Ok(client) => {
                 self.emit(porthole_ipc::Event::ClientConnected {
                     container: container.into(),
@@ -393,48 +375,9 @@ impl Porthole {
     }
 
     /// Disconnects a client; with `error`, a protocol error on one of its objects tells it why.
-    ///
-    /// Safe from inside a request handler: libwayland must not destroy a client while it
-    /// dispatches that client's requests. The error goes out at once (libwayland then ends the
-    /// client when its dispatch is over); the kill itself waits for
-    /// [`Porthole::apply_disconnects`], after the dispatch.
+    /// Safe from inside a request handler (see [`Clients::disconnect`]).
     pub fn disconnect(&mut self, client: &Client, error: Option<(ObjectId, u32, String)>) {
-        let container = crate::policy::container_of(client);
-        let reason = match error {
-            Some((object, code, message)) => {
-                info!(container, "disconnecting a client: {message}");
-                let text = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
-                self.display_handle
-                    .backend_handle()
-                    .post_error(object.clone(), code, text);
-                DisconnectReason::ProtocolError(ProtocolError {
-                    code,
-                    object_id: object.protocol_id(),
-                    object_interface: object.interface().name.into(),
-                    message,
-                })
-            }
-            None => DisconnectReason::ConnectionClosed,
-        };
-        self.clients.pending_disconnects.push((client.id(), reason));
-        if let Some(ping) = &self.clients.display_ping {
-            ping.ping();
-        }
-    }
-
-    /// Ends the clients [`Porthole::disconnect`] was asked to, outside of any dispatch.
-    pub fn apply_disconnects(&mut self) {
-        if self.clients.pending_disconnects.is_empty() {
-            return;
-        }
-        // What was queued for them (their protocol error first of all) goes out first.
-        let _ = self.display_handle.flush_clients();
-        for (id, reason) in std::mem::take(&mut self.clients.pending_disconnects) {
-            self.display_handle
-                .backend_handle()
-                .kill_client(id.clone(), reason);
-            self.clients.killed.push(id);
-        }
+        self.clients.disconnect(&self.display_handle, client, error);
     }
 
     /// Milliseconds since start, for input event timestamps.
@@ -488,18 +431,11 @@ impl State {
             )
             .map_err(|err| anyhow::anyhow!("cannot watch the Wayland display: {err}"))?;
         let (ping, ping_source) = make_ping().context("cannot create a wakeup for the display")?;
-        let display_for_kills = display.clone();
         loop_handle
             .insert_source(ping_source, move |_, _, state| {
-                state.comp.apply_disconnects();
-                // wayland-backend frees a killed client's objects only while dispatching; with
-                // nothing else to read, dispatching the killed client itself does it.
-                for id in std::mem::take(&mut state.comp.clients.killed) {
-                    let _ = display_for_kills
-                        .borrow_mut()
-                        .backend()
-                        .dispatch_single_client(state, id);
-                }
+                state.comp.clients.apply_kills(&state.comp.display_handle);
+                // wayland-backend runs the destructors of a killed client's objects at the end
+                // of a dispatch.
                 dispatch(state);
             })
             .map_err(|err| anyhow::anyhow!("cannot watch the display wakeup: {err}"))?;
@@ -515,7 +451,7 @@ impl State {
         {
             self.comp.loop_signal.stop();
         }
-        self.comp.apply_disconnects();
+        self.comp.clients.apply_kills(&self.comp.display_handle);
         if !self.comp.children.is_empty() {
             self.comp.reap_children();
         }
@@ -535,6 +471,7 @@ impl State {
         if let Err(err) = self.comp.display_handle.flush_clients() {
             warn!(?err, "cannot flush clients");
         }
+        self.comp.clients.reap(&mut self.comp.display_handle);
     }
 
     /// Gives the seat's keyboard the focus the shell decided on.

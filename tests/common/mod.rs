@@ -516,6 +516,28 @@ impl Compositor {
         String::from_utf8(out.stdout).expect("porthole prints UTF-8")
     }
 
+    /// Waits until `container` has `n` clients, as `porthole containers` counts them.
+    pub fn wait_for_clients(&self, container: &str, n: u64) {
+        poll(
+            Duration::from_secs(10),
+            &format!("{container} to have {n} clients"),
+            || {
+                let json = self.run_ok(&["containers", "--json"]);
+                let containers: serde_json::Value =
+                    serde_json::from_str(&json).map_err(|e| e.to_string())?;
+                let clients = containers
+                    .as_array()
+                    .and_then(|a| a.iter().find(|c| c["name"] == container))
+                    .and_then(|c| c["clients"].as_u64());
+                if clients == Some(n) {
+                    Ok(())
+                } else {
+                    Err(json)
+                }
+            },
+        );
+    }
+
     /// `porthole windows --json`, parsed.
     pub fn windows(&self) -> Vec<WindowInfo> {
         let text = self.run_ok(&["windows", "--json"]);

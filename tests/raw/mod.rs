@@ -14,6 +14,9 @@ use wayland_protocols::xdg::shell::client::xdg_wm_base;
 use crate::common::*;
 use crate::fixture::{ClientData, FrameMarker};
 
+mod wire;
+pub use wire::*;
+
 /// A container's Wayland socket.
 pub fn socket(comp: &Compositor, container: &str) -> PathBuf {
     comp.dir()
@@ -75,10 +78,20 @@ impl Raw {
         self.registry.bind(name, version, &self.qh, ())
     }
 
+    /// The text of the protocol error the client got, if it got one and its libwayland kept
+    /// the text (libwayland-client prints it instead).
     pub fn error(&self) -> String {
         self.conn
             .protocol_error()
-            .map(|e| format!("{e:?}"))
+            .map(|e| e.message)
+            .unwrap_or_default()
+    }
+
+    /// The interface of the object the client's protocol error was about.
+    pub fn error_on(&self) -> String {
+        self.conn
+            .protocol_error()
+            .map(|e| e.object_interface)
             .unwrap_or_default()
     }
 }
@@ -125,6 +138,26 @@ pub fn frames_during(path: &Path, duration: Duration, mut attack: impl FnMut()) 
         }
     }
     honest.data.frames_done
+}
+
+/// Binding a global that the client's profile hides was refused: libwayland's registry answers
+/// with an `invalid_object` error on it ("invalid global"), and ends the client, which leaves
+/// its container.
+pub fn assert_bind_refused(comp: &Compositor, client: &Raw, container: &str) {
+    let error = client
+        .conn
+        .protocol_error()
+        .expect("binding a hidden global gives a protocol error");
+    assert_eq!(
+        (error.object_interface.as_str(), error.code),
+        ("wl_registry", 0),
+        "{error:?}"
+    );
+    assert!(
+        error.message.is_empty() || error.message.contains("invalid global"),
+        "{error:?}"
+    );
+    comp.wait_for_clients(container, 0);
 }
 
 /// The client was cut off for `reason`: in its protocol error if it got it, and in the
