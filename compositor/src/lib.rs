@@ -9,6 +9,7 @@
 #[cfg(test)]
 mod architecture;
 pub mod backend;
+pub mod bounds;
 pub mod checkpoint;
 pub mod cli;
 pub mod clients;
@@ -16,6 +17,7 @@ pub mod clipboard;
 pub mod config;
 pub mod containers;
 pub mod decorations;
+pub mod fds;
 pub mod fuzzing;
 mod handlers;
 pub mod input;

@@ -149,6 +149,11 @@ impl ClientState {
         }
     }
 
+    /// Whether Porthole cut the client off.
+    pub fn has_error(&self) -> bool {
+        self.error.lock().map(|e| e.is_some()).unwrap_or(true)
+    }
+
     /// Tells the event loop that the client is gone, once; `reason` unless Porthole cut it off
     /// for one of its own.
     pub fn report_gone(&self, id: ClientId, reason: &str) {

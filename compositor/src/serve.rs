@@ -171,6 +171,7 @@ pub fn build(
 
 /// Runs the compositor until it is asked to quit.
 pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    crate::fds::raise_limit();
     let mut event_loop: EventLoop<'static, State> =
         EventLoop::try_new().context("cannot create the event loop")?;
     let control = options.control_socket.clone().unwrap_or_default();

@@ -2,6 +2,7 @@
 //! the trusted host socket, started with `sh -c` so that a command line works as in a shell, and
 //! reaped when they exit.
 
+use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 
 use tracing::{info, warn};
@@ -24,6 +25,8 @@ impl Porthole {
             .env_remove("WAYLAND_SOCKET")
             .env_remove("DISPLAY")
             .stdin(Stdio::null());
+        // Safety: the hook only makes system calls.
+        unsafe { cmd.pre_exec(crate::fds::restore_limit_in_child) };
         match cmd.spawn() {
             Ok(child) => {
                 info!(pid = child.id(), command, "started");

@@ -82,6 +82,8 @@ pub struct Porthole {
     pub outputs: crate::outputs::Outputs,
     /// Containers, and what is counted against them (`containers/`).
     pub containers: crate::containers::Containers,
+    /// Rectangles per region and MIME types per data source, for their limits (`bounds.rs`).
+    pub counts: crate::bounds::Counts,
     /// Who owns each container's selections, and transfers between them (`clipboard/`).
     pub clipboard: crate::clipboard::Clipboard,
     /// Bridges of checkpointable containers, and placeholders of checkpointed ones
@@ -298,6 +300,7 @@ impl Porthole {
             popup_grab: None,
             outputs: Default::default(),
             containers: Default::default(),
+            counts: Default::default(),
             clipboard: Default::default(),
             checkpoints: crate::checkpoint::placeholder::Checkpoints {
                 bridges: crate::protocols::bridge::BridgeState::new::<State>(
@@ -353,6 +356,7 @@ impl Porthole {
         let pid = rustix::net::sockopt::socket_peercred(&stream)
             .ok()
             .and_then(|cred| u32::try_from(cred.pid.as_raw_nonzero().get()).ok());
+        let limits = self.limits_of_container(container);
         let data = ClientState {
             container: container.into(),
             profile,
@@ -360,7 +364,10 @@ impl Porthole {
             pid,
             ..Default::default()
         };
-        match self.clients.insert(&mut self.display_handle, stream, data) {
+        match self
+            .clients
+            .insert(&mut self.display_handle, stream, data, &limits)
+        {
             Ok(client) => {
                 self.emit(porthole_ipc::Event::ClientConnected {
                     container: container.into(),

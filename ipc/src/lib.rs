@@ -377,6 +377,9 @@ pub struct ContainerInfo {
     pub windows: u32,
     /// Bytes of live wl_shm pools.
     pub shm_bytes: u64,
+    /// Protocol objects its clients hold in the compositor (surfaces, regions, buffers, ...).
+    #[serde(default)]
+    pub objects: u32,
     /// Whether `porthole run` gives it its own Xwayland.
     #[serde(default)]
     pub x11: bool,

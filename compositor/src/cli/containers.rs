@@ -82,17 +82,18 @@ pub fn list(json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<16} {:<10} {:<8} {:>7} {:>7} {:>10}  SOCKET",
-        "NAME", "PROFILE", "COLOR", "CLIENTS", "WINDOWS", "SHM"
+        "{:<16} {:<10} {:<8} {:>7} {:>7} {:>8} {:>10}  SOCKET",
+        "NAME", "PROFILE", "COLOR", "CLIENTS", "WINDOWS", "OBJECTS", "SHM"
     );
     for c in containers {
         println!(
-            "{:<16} {:<10} {:<8} {:>7} {:>7} {:>10}  {}",
+            "{:<16} {:<10} {:<8} {:>7} {:>7} {:>8} {:>10}  {}",
             c.name,
             c.profile,
             c.color,
             c.clients,
             c.windows,
+            c.objects,
             human_bytes(c.shm_bytes),
             c.socket
         );

@@ -198,6 +198,25 @@ pub struct Limits {
     /// Bytes of wl_shm pools, summed over the container's live pools (their full sizes, as the
     /// compositor maps them, even when the client's file is sparse).
     pub shm_bytes: ByteSize,
+    /// wl_shm pools of the container's clients; each holds a file descriptor in the compositor.
+    pub shm_pools: u32,
+    /// Protocol objects (surfaces, regions, callbacks, ...) one client holds; one more is a
+    /// protocol error.
+    pub objects_per_client: u32,
+    /// Protocol objects all of the container's clients hold together.
+    pub objects: u32,
+    /// Rectangles added to or cut from one wl_region; one more is a protocol error.
+    pub region_rects: u32,
+    /// Damage rectangles a surface carries into a commit; past it they are merged into one that
+    /// covers the whole buffer, as wlroots does.
+    pub damage_rects: u32,
+    /// Frame callbacks asked for in one commit of one surface; one more is a protocol error.
+    pub frame_callbacks: u32,
+    /// MIME types one data source (clipboard, primary selection, drag) offers; one more is a
+    /// protocol error.
+    pub mime_types: u32,
+    /// Bytes of one MIME type's name; a longer one is a protocol error.
+    pub mime_type_bytes: u32,
 }
 
 impl Default for Limits {
@@ -208,6 +227,18 @@ impl Default for Limits {
             // Pool sizes are address space, not memory in use: foot alone maps two sparse
             // 512 MiB pools. The default leaves room for a few such clients.
             shm_bytes: ByteSize(8 << 30),
+            // foot keeps 2, a GTK app a handful.
+            shm_pools: 256,
+            // A large GTK or Qt app holds a few thousand; a wl_surface costs the compositor
+            // about 750 bytes, so a container's objects stay under about 75 MB.
+            objects_per_client: 50_000,
+            objects: 100_000,
+            region_rects: 1024,
+            damage_rects: 64,
+            frame_callbacks: 16,
+            // LibreOffice offers about 30 types, the longest about 100 bytes.
+            mime_types: 128,
+            mime_type_bytes: 1024,
         }
     }
 }

@@ -327,6 +327,7 @@ mod tests {
         let config = Config::parse(
             "[container.work]\ncolor = \"#3465a4\"\nprofile = \"untrusted\"\nx11 = true\nuid = 1000\n\
              [container.work.limits]\nclients = 4\ntoplevels = 8\nshm_bytes = \"16MiB\"\n\
+             region_rects = 16\n\
              [container.kiosk1]\nprofile = \"kiosk\"\noutput = \"HEADLESS-2\"\n",
         )
         .unwrap();
@@ -337,7 +338,9 @@ mod tests {
             Limits {
                 clients: 4,
                 toplevels: 8,
-                shm_bytes: ByteSize(16 << 20)
+                shm_bytes: ByteSize(16 << 20),
+                region_rects: 16,
+                ..Limits::default()
             }
         );
         assert_eq!(

@@ -14,6 +14,7 @@ use smithay::reexports::wayland_server::{Client, ListeningSocket};
 use tracing::{info, warn};
 
 use super::{color_for, Container};
+use crate::bounds::OverLimit;
 use crate::config::{ContainerConfig, ContainerName, Limits};
 use crate::paths::{self, CONTAINER_SOCKET, X11_SOCKET_DIR};
 use crate::policy::Profile;
@@ -93,6 +94,24 @@ impl Porthole {
                         match listener.accept() {
                             Ok(Some(stream)) => state.comp.accept_container_client(&key, stream),
                             Ok(None) => break,
+                            Err(err) if crate::fds::out_of_fds(&err) => {
+                                // Refused, rather than left waiting and the socket polled in a
+                                // loop.
+                                let refused = state
+                                    .comp
+                                    .clients
+                                    .spares
+                                    .with_one_freed(|| listener.accept());
+                                if let Ok(Some(stream)) = refused {
+                                    drop(stream);
+                                    state.comp.quota_hit(
+                                        key.as_str(),
+                                        "fds",
+                                        "the compositor is out of file descriptors".into(),
+                                    );
+                                }
+                                break;
+                            }
                             Err(err) => {
                                 warn!(container = %key, ?err, "cannot accept a client");
                                 break;
@@ -117,6 +136,7 @@ impl Porthole {
             dir: Some(dir),
             clients: Vec::new(),
             shm_bytes: 0,
+            shm_pools: 0,
             listening: true,
             token,
         });
@@ -144,6 +164,13 @@ impl Porthole {
                 "clients",
                 format!("more than {limit} clients"),
             );
+            return;
+        }
+        let could_hold = container.clients.len() as u64 * crate::fds::PER_CLIENT
+            + u64::from(container.shm_pools);
+        if let Err(why) = self.clients.fds.admit(could_hold) {
+            drop(stream);
+            self.quota_hit(name.as_str(), "fds", why);
             return;
         }
         let profile = container.profile.clone();
@@ -225,6 +252,7 @@ impl Porthole {
             dir: None,
             clients: Vec::new(),
             shm_bytes: 0,
+            shm_pools: 0,
             listening: true,
             token,
         });
@@ -241,6 +269,31 @@ impl Porthole {
             limit: limit.to_string(),
             detail,
         });
+    }
+
+    /// The limits of `container`; the defaults for the host and for containers gone.
+    pub fn limits_of_container(&self, container: &str) -> Limits {
+        self.containers
+            .get(container)
+            .map(|c| c.limits)
+            .unwrap_or_default()
+    }
+
+    /// The limits of `client`'s container.
+    pub fn limits_of(&self, client: &Client) -> Limits {
+        match client.get_data::<crate::policy::ClientState>() {
+            Some(data) => self.limits_of_container(&data.container),
+            None => Limits::default(),
+        }
+    }
+
+    /// Cuts off a client that went past one of its container's limits, with a protocol error on
+    /// `object` that names the limit. The code is 2, wl_display's `no_memory`, whatever the
+    /// object's interface (most have no error for this).
+    pub fn over_limit(&mut self, client: &Client, object: ObjectId, over: OverLimit) {
+        let container = crate::policy::container_of(client);
+        self.quota_hit(&container, over.limit, over.what.clone());
+        self.disconnect(client, Some((object, 2, over.to_string())));
     }
 
     /// The output a kiosk container's windows fill; `None` for other containers.
@@ -280,6 +333,7 @@ impl Porthole {
                 clients: c.clients.len() as u32,
                 windows: self.container_toplevels(c.name.as_str()) as u32,
                 shm_bytes: c.shm_bytes,
+                objects: self.clients.objects_of(c.name.as_str()),
                 x11: c.x11,
                 bridge_pid: self.bridge_pid(c.name.as_str()),
             })
@@ -324,6 +378,37 @@ impl Porthole {
         let Some((name, size)) = released else { return };
         if let Some(c) = self.containers.get_mut(name.as_str()) {
             c.shm_bytes = c.shm_bytes.saturating_sub(size);
+            c.shm_pools = c.shm_pools.saturating_sub(1);
+        }
+    }
+
+    /// Counts one more wl_shm pool (each holds a file descriptor) against the client's
+    /// container. Over the limit, the client is cut off and `false` is returned.
+    pub fn charge_pool(&mut self, client: &Client, object: ObjectId) -> bool {
+        let name = crate::policy::container_of(client);
+        let Some(container) = self.containers.get_mut(name.as_str()) else {
+            return true;
+        };
+        let value = container.limits.shm_pools;
+        if container.shm_pools >= value {
+            let what = format!("more than {value} wl_shm pools");
+            let over = OverLimit {
+                what,
+                limit: "shm_pools",
+                value,
+            };
+            self.over_limit(client, object, over);
+            return false;
+        }
+        container.shm_pools += 1;
+        true
+    }
+
+    /// Takes back a pool counted by [`Porthole::charge_pool`] that was not made after all.
+    pub fn uncharge_pool(&mut self, client: &Client) {
+        let name = crate::policy::container_of(client);
+        if let Some(c) = self.containers.get_mut(name.as_str()) {
+            c.shm_pools = c.shm_pools.saturating_sub(1);
         }
     }
 }

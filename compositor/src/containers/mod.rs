@@ -46,6 +46,8 @@ pub struct Container {
     pub clients: Vec<Client>,
     /// Bytes of live wl_shm pools of its clients.
     pub shm_bytes: u64,
+    /// Its clients' live wl_shm pools.
+    pub shm_pools: u32,
     /// Whether its socket still accepts clients (a security context's may close before its
     /// clients leave).
     pub listening: bool,

@@ -15,12 +15,14 @@ use smithay::reexports::wayland_server::{
 };
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
-    get_parent, is_sync_subsurface, CompositorClientState, CompositorHandler, CompositorState,
+    get_parent, is_sync_subsurface, with_states, CachedState, CompositorClientState,
+    CompositorHandler, CompositorState, SurfaceAttributes,
 };
 use smithay::wayland::compositor::{RegionUserData, SubsurfaceUserData, SurfaceUserData};
 use smithay::wayland::shm::{ShmBufferUserData, ShmPoolUserData};
 use smithay::wayland::shm::{ShmHandler, ShmState};
 
+use crate::bounds;
 use crate::policy::ClientState;
 use crate::state::State;
 
@@ -149,11 +151,114 @@ impl ShmHandler for State {
 crate::policy_global!(wl_compositor::WlCompositor, () => CompositorState);
 crate::policy_global!(wl_subcompositor::WlSubcompositor, () => CompositorState);
 delegate_dispatch!(State: [wl_compositor::WlCompositor: ()] => CompositorState);
-delegate_dispatch!(State: [wl_surface::WlSurface: SurfaceUserData] => CompositorState);
-delegate_dispatch!(State: [wl_region::WlRegion: RegionUserData] => CompositorState);
 delegate_dispatch!(State: [wl_callback::WlCallback: ()] => CompositorState);
 delegate_dispatch!(State: [wl_subcompositor::WlSubcompositor: ()] => CompositorState);
 delegate_dispatch!(State: [wl_subsurface::WlSubsurface: SubsurfaceUserData] => CompositorState);
+
+// wl_surface and wl_region pass through here first, for the limits of `bounds.rs`.
+impl Dispatch<wl_surface::WlSurface, SurfaceUserData> for State {
+    fn request(
+        state: &mut Self,
+        client: &Client,
+        surface: &wl_surface::WlSurface,
+        request: wl_surface::Request,
+        data: &SurfaceUserData,
+        dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        let limits = state.comp.limits_of(client);
+        let attrs = |f: &mut dyn FnMut(&mut CachedState<SurfaceAttributes>)| {
+            with_states(surface, |s| {
+                f(&mut s.cached_state.get::<SurfaceAttributes>())
+            })
+        };
+        let request = match request {
+            wl_surface::Request::Damage { .. } | wl_surface::Request::DamageBuffer { .. } => {
+                let mut admitted = true;
+                attrs(&mut |a| admitted = bounds::admit_damage(a, &limits));
+                if !admitted {
+                    return;
+                }
+                request
+            }
+            wl_surface::Request::Frame { callback } => {
+                let mut admitted = Ok(());
+                attrs(&mut |a| admitted = bounds::admit_frame_callback(a, &limits));
+                if let Err(over) = admitted {
+                    // The object exists for the client: it gets one, never answered.
+                    data_init.init(callback, ());
+                    state.comp.over_limit(client, surface.id(), over);
+                    return;
+                }
+                wl_surface::Request::Frame { callback }
+            }
+            wl_surface::Request::SetOpaqueRegion {
+                region: Some(region),
+            } if state.comp.counts.get(&region.id()) > bounds::MAX_OPAQUE_RECTS => {
+                wl_surface::Request::SetOpaqueRegion { region: None }
+            }
+            other => other,
+        };
+        <CompositorState as Dispatch<wl_surface::WlSurface, SurfaceUserData, State>>::request(
+            state, client, surface, request, data, dh, data_init,
+        );
+    }
+
+    fn destroyed(
+        state: &mut Self,
+        client: ClientId,
+        surface: &wl_surface::WlSurface,
+        data: &SurfaceUserData,
+    ) {
+        <CompositorState as Dispatch<wl_surface::WlSurface, SurfaceUserData, State>>::destroyed(
+            state, client, surface, data,
+        );
+    }
+}
+
+impl Dispatch<wl_region::WlRegion, RegionUserData> for State {
+    fn request(
+        state: &mut Self,
+        client: &Client,
+        region: &wl_region::WlRegion,
+        request: wl_region::Request,
+        data: &RegionUserData,
+        dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        if matches!(
+            request,
+            wl_region::Request::Add { .. } | wl_region::Request::Subtract { .. }
+        ) {
+            let value = state.comp.limits_of(client).region_rects;
+            let counted = state
+                .comp
+                .counts
+                .add(&region.id(), "region_rects", value, || {
+                    format!("more than {value} rectangles in one wl_region")
+                });
+            if let Err(over) = counted {
+                state.comp.over_limit(client, region.id(), over);
+                return;
+            }
+        }
+        <CompositorState as Dispatch<wl_region::WlRegion, RegionUserData, State>>::request(
+            state, client, region, request, data, dh, data_init,
+        );
+    }
+
+    fn destroyed(
+        state: &mut Self,
+        client: ClientId,
+        region: &wl_region::WlRegion,
+        data: &RegionUserData,
+    ) {
+        state.comp.counts.forget(&region.id());
+        <CompositorState as Dispatch<wl_region::WlRegion, RegionUserData, State>>::destroyed(
+            state, client, region, data,
+        );
+    }
+}
 
 crate::policy_global!(wl_shm::WlShm, () => ShmState);
 
@@ -172,22 +277,30 @@ impl Dispatch<wl_shm::WlShm, ()> for State {
     ) {
         let mut pool = None;
         if let wl_shm::Request::CreatePool { id, size, .. } = &request {
-            if *size > 0 && !state.comp.charge_shm(client, shm.id(), *size as u64, 0) {
-                return;
+            if *size > 0 {
+                if !state.comp.charge_pool(client, shm.id()) {
+                    return;
+                }
+                if !state.comp.charge_shm(client, shm.id(), *size as u64, 0) {
+                    state.comp.uncharge_pool(client);
+                    return;
+                }
+                pool = new_object_protocol_id(id).map(|pid| (pid, *size as u64));
             }
-            pool = new_object_protocol_id(id).map(|pid| (pid, *size as u64));
         }
         <ShmState as Dispatch<wl_shm::WlShm, (), State>>::request(
             state, client, shm, request, data, dh, data_init,
         );
         if let Some((pid, size)) = pool {
-            if let Ok(pool) = client.object_from_protocol_id::<wl_shm_pool::WlShmPool>(dh, pid) {
-                let container = crate::policy::container_of(client);
-                state
+            let container = crate::policy::container_of(client);
+            match client.object_from_protocol_id::<wl_shm_pool::WlShmPool>(dh, pid) {
+                Ok(pool) => state
                     .comp
                     .containers
                     .shm
-                    .pool_created(pool.id(), container, size);
+                    .pool_created(pool.id(), container, size),
+                // smithay refused it (an fd it cannot map): what was counted goes back.
+                Err(_) => state.comp.release_shm(Some((container, size))),
             }
         }
     }

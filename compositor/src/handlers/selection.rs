@@ -4,12 +4,14 @@
 use smithay::input::Seat;
 use smithay::reexports::wayland_protocols::wp::primary_selection::zv1::server::zwp_primary_selection_device_manager_v1::ZwpPrimarySelectionDeviceManagerV1;
 use smithay::reexports::wayland_protocols::wp::primary_selection::zv1::server::zwp_primary_selection_device_v1::ZwpPrimarySelectionDeviceV1;
-use smithay::reexports::wayland_protocols::wp::primary_selection::zv1::server::zwp_primary_selection_source_v1::ZwpPrimarySelectionSourceV1;
+use smithay::reexports::wayland_protocols::wp::primary_selection::zv1::server::zwp_primary_selection_source_v1::{self, ZwpPrimarySelectionSourceV1};
 use smithay::reexports::wayland_server::delegate_dispatch;
 use smithay::reexports::wayland_server::protocol::wl_data_device::WlDataDevice;
 use smithay::reexports::wayland_server::protocol::wl_data_device_manager::WlDataDeviceManager;
-use smithay::reexports::wayland_server::protocol::wl_data_source::WlDataSource;
+use smithay::reexports::wayland_server::backend::{ClientId, ObjectId};
+use smithay::reexports::wayland_server::protocol::wl_data_source::{self, WlDataSource};
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+use smithay::reexports::wayland_server::{Client, DataInit, Dispatch, DisplayHandle, Resource};
 use smithay::wayland::selection::data_device::{
     ClientDndGrabHandler, DataDeviceHandler, DataDeviceState, DataDeviceUserData,
     DataSourceUserData, ServerDndGrabHandler,
@@ -20,6 +22,7 @@ use smithay::wayland::selection::primary_selection::{
 };
 use smithay::wayland::selection::{SelectionHandler, SelectionSource, SelectionTarget};
 
+use crate::bounds;
 use crate::state::State;
 
 impl SelectionHandler for State {
@@ -80,7 +83,90 @@ impl PrimarySelectionHandler for State {
 // The device managers' requests pass through `clipboard/isolation.rs`, which records devices.
 crate::policy_global!(WlDataDeviceManager, () => DataDeviceState);
 delegate_dispatch!(State: [WlDataDevice: DataDeviceUserData] => DataDeviceState);
-delegate_dispatch!(State: [WlDataSource: DataSourceUserData] => DataDeviceState);
 smithay::reexports::wayland_server::delegate_global_dispatch!(State: [ZwpPrimarySelectionDeviceManagerV1: PrimaryDeviceManagerGlobalData] => PrimarySelectionState);
 delegate_dispatch!(State: [ZwpPrimarySelectionDeviceV1: PrimaryDeviceUserData] => PrimarySelectionState);
-delegate_dispatch!(State: [ZwpPrimarySelectionSourceV1: PrimarySourceUserData] => PrimarySelectionState);
+
+// Data sources pass through here first: what they offer is bounded (`bounds.rs`).
+impl Dispatch<WlDataSource, DataSourceUserData> for State {
+    fn request(
+        state: &mut Self,
+        client: &Client,
+        source: &WlDataSource,
+        request: wl_data_source::Request,
+        data: &DataSourceUserData,
+        dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        if let wl_data_source::Request::Offer { mime_type } = &request {
+            if !state.admit_offer(client, source.id(), mime_type) {
+                return;
+            }
+        }
+        <DataDeviceState as Dispatch<WlDataSource, DataSourceUserData, State>>::request(
+            state, client, source, request, data, dh, data_init,
+        );
+    }
+
+    fn destroyed(
+        state: &mut Self,
+        client: ClientId,
+        source: &WlDataSource,
+        data: &DataSourceUserData,
+    ) {
+        state.comp.counts.forget(&source.id());
+        <DataDeviceState as Dispatch<WlDataSource, DataSourceUserData, State>>::destroyed(
+            state, client, source, data,
+        );
+    }
+}
+
+impl Dispatch<ZwpPrimarySelectionSourceV1, PrimarySourceUserData> for State {
+    fn request(
+        state: &mut Self,
+        client: &Client,
+        source: &ZwpPrimarySelectionSourceV1,
+        request: zwp_primary_selection_source_v1::Request,
+        data: &PrimarySourceUserData,
+        dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        if let zwp_primary_selection_source_v1::Request::Offer { mime_type } = &request {
+            if !state.admit_offer(client, source.id(), mime_type) {
+                return;
+            }
+        }
+        <PrimarySelectionState as Dispatch<
+            ZwpPrimarySelectionSourceV1,
+            PrimarySourceUserData,
+            State,
+        >>::request(state, client, source, request, data, dh, data_init);
+    }
+
+    fn destroyed(
+        state: &mut Self,
+        client: ClientId,
+        source: &ZwpPrimarySelectionSourceV1,
+        data: &PrimarySourceUserData,
+    ) {
+        state.comp.counts.forget(&source.id());
+        <PrimarySelectionState as Dispatch<
+            ZwpPrimarySelectionSourceV1,
+            PrimarySourceUserData,
+            State,
+        >>::destroyed(state, client, source, data);
+    }
+}
+
+impl State {
+    /// Whether a data source may offer one more MIME type; if not, its client is cut off.
+    fn admit_offer(&mut self, client: &Client, source: ObjectId, mime_type: &str) -> bool {
+        let limits = self.comp.limits_of(client);
+        match bounds::admit_mime_type(&mut self.comp.counts, &source, mime_type, &limits) {
+            Ok(()) => true,
+            Err(over) => {
+                self.comp.over_limit(client, source, over);
+                false
+            }
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! porthole_x11_v1: where an X11 bridge's toplevels are.
 
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
+
 use crate::delegate_x11;
 use crate::protocols::x11::{X11Handler, X11State};
 use crate::state::State;
@@ -9,8 +11,8 @@ impl X11Handler for State {
         &mut self.comp.x11
     }
 
-    fn x11_toplevel_followed(&mut self) {
-        self.comp.send_x11_positions();
+    fn x11_place(&self, surface: &WlSurface) -> Option<(i32, i32)> {
+        self.comp.x11_place(surface)
     }
 }
 

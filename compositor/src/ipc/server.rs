@@ -144,8 +144,26 @@ fn accept_loop(
     quit: Quit,
     active: Arc<AtomicUsize>,
 ) {
-    for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
+    let mut spares = crate::fds::Spares::new(8);
+    loop {
+        let mut stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            // Out of fds: a spare lets this one through, so that the person can still remove
+            // the container filling the table.
+            Err(err) if crate::fds::out_of_fds(&err) => {
+                match spares.with_one_freed(|| listener.accept()) {
+                    Ok((stream, _)) => stream,
+                    Err(_) => {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        continue;
+                    }
+                }
+            }
+            Err(_) => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                continue;
+            }
+        };
         if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
             let _ = write_line(
                 &mut stream,

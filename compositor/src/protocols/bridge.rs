@@ -3,7 +3,10 @@
 //! before a checkpoint. Whom the global is offered to is the filter's to say (policy: containers
 //! with `x11 = true` whose profile allows it); what a slot means, the [`BridgeHandler`]'s.
 
+use std::collections::HashMap;
+
 use porthole_protocols::bridge::server::porthole_bridge_v1::{self, PortholeBridgeV1};
+use smithay::reexports::wayland_server::backend::ClientId;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::{
     Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource,
@@ -34,10 +37,11 @@ pub fn valid_token(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The bridges connected.
+/// The bridges connected: the latest bound by each client, so that binding costs the same
+/// however often a client did it before.
 #[derive(Debug, Default)]
 pub struct BridgeState {
-    bridges: Vec<PortholeBridgeV1>,
+    bridges: HashMap<ClientId, PortholeBridgeV1>,
 }
 
 impl BridgeState {
@@ -56,7 +60,7 @@ impl BridgeState {
     /// The bridge of the first client `of` accepts, if one is connected.
     pub fn find(&self, of: impl Fn(&Client) -> bool) -> Option<PortholeBridgeV1> {
         self.bridges
-            .iter()
+            .values()
             .find(|b| b.is_alive() && b.client().is_some_and(|c| of(&c)))
             .cloned()
     }
@@ -72,15 +76,13 @@ where
     fn bind(
         state: &mut D,
         _dh: &DisplayHandle,
-        _client: &Client,
+        client: &Client,
         resource: New<PortholeBridgeV1>,
         _global_data: &Filter,
         data_init: &mut DataInit<'_, D>,
     ) {
         let bridge = data_init.init(resource, ());
-        let bridges = &mut state.bridge_state().bridges;
-        bridges.retain(|b| b.is_alive());
-        bridges.push(bridge);
+        state.bridge_state().bridges.insert(client.id(), bridge);
     }
 
     fn can_view(client: Client, global_data: &Filter) -> bool {
@@ -114,11 +116,21 @@ where
                     resource.post_error(0u32, message);
                 }
             }
-            porthole_bridge_v1::Request::Destroy => {
-                state.bridge_state().bridges.retain(|b| b != resource);
-            }
+            porthole_bridge_v1::Request::Destroy => forget(state, client.id(), resource),
             _ => {}
         }
+    }
+
+    fn destroyed(state: &mut D, client: ClientId, resource: &PortholeBridgeV1, _data: &()) {
+        forget(state, client, resource);
+    }
+}
+
+/// Forgets `client`'s bridge if `resource` is the one kept.
+fn forget(state: &mut impl BridgeHandler, client: ClientId, resource: &PortholeBridgeV1) {
+    let bridges = &mut state.bridge_state().bridges;
+    if bridges.get(&client) == Some(resource) {
+        bridges.remove(&client);
     }
 }
 

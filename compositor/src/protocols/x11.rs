@@ -3,14 +3,15 @@
 //! offered to is the filter's to say (policy: containers with `x11 = true` whose profile allows
 //! it); where a toplevel is, the [`X11Handler`]'s.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use porthole_protocols::x11::server::porthole_x11_manager_v1::{self, PortholeX11ManagerV1};
 use porthole_protocols::x11::server::porthole_x11_toplevel_v1::{self, PortholeX11ToplevelV1};
-use smithay::reexports::wayland_server::backend::ClientId;
+use smithay::reexports::wayland_server::backend::{ClientId, ObjectId};
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::{
-    Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource, Weak,
+    Client, DataInit, Dispatch, DisplayHandle, GlobalDispatch, New, Resource,
 };
 
 use super::Filter;
@@ -19,20 +20,21 @@ use super::Filter;
 pub trait X11Handler {
     /// The protocol's state.
     fn x11_state(&mut self) -> &mut X11State;
-    /// A bridge asked to follow a toplevel: it should learn where it is now.
-    fn x11_toplevel_followed(&mut self);
+    /// Where the toplevel of `surface` is shown, if it is.
+    fn x11_place(&self, surface: &WlSurface) -> Option<(i32, i32)>;
 }
 
-/// The toplevels X11 bridges follow.
+/// The toplevels X11 bridges follow, by their surface: one object per surface, so that what
+/// one request or one frame costs does not grow with what a bridge asked before.
 #[derive(Debug, Default)]
 pub struct X11State {
-    toplevels: Vec<PortholeX11ToplevelV1>,
+    toplevels: HashMap<ObjectId, PortholeX11ToplevelV1>,
 }
 
 /// A toplevel a bridge follows, and the position last sent for it.
 #[derive(Debug)]
 pub struct X11Toplevel {
-    surface: Weak<WlSurface>,
+    surface: ObjectId,
     sent: Mutex<Option<(i32, i32)>>,
 }
 
@@ -54,23 +56,25 @@ impl X11State {
         self.toplevels.is_empty()
     }
 
-    /// Tells each bridge where its toplevels are now, where that changed: `place` answers where
-    /// a surface's toplevel is, if it is shown.
-    pub fn send_positions(&mut self, place: impl Fn(&WlSurface) -> Option<(i32, i32)>) {
-        self.toplevels.retain(|t| t.is_alive());
-        for toplevel in &self.toplevels {
-            let Some(data) = toplevel.data::<X11Toplevel>() else {
-                continue;
-            };
-            let Some(position) = data.surface.upgrade().ok().and_then(|s| place(&s)) else {
-                continue;
-            };
-            let mut sent = data.sent.lock().unwrap_or_else(|e| e.into_inner());
-            if *sent != Some(position) {
-                *sent = Some(position);
-                toplevel.position(position.0, position.1);
+    /// Tells the bridges where these surfaces' toplevels are now, where that changed.
+    pub fn send_positions(&self, shown: impl Iterator<Item = (WlSurface, (i32, i32))>) {
+        for (surface, position) in shown {
+            if let Some(toplevel) = self.toplevels.get(&surface.id()) {
+                send_position(toplevel, position);
             }
         }
+    }
+}
+
+/// Sends `position` unless it was the last one sent.
+fn send_position(toplevel: &PortholeX11ToplevelV1, position: (i32, i32)) {
+    let Some(data) = toplevel.data::<X11Toplevel>() else {
+        return;
+    };
+    let mut sent = data.sent.lock().unwrap_or_else(|e| e.into_inner());
+    if *sent != Some(position) {
+        *sent = Some(position);
+        toplevel.position(position.0, position.1);
     }
 }
 
@@ -108,7 +112,7 @@ where
     fn request(
         state: &mut D,
         _client: &Client,
-        _resource: &PortholeX11ManagerV1,
+        resource: &PortholeX11ManagerV1,
         request: porthole_x11_manager_v1::Request,
         _data: &(),
         _dh: &DisplayHandle,
@@ -118,12 +122,22 @@ where
             let toplevel = data_init.init(
                 id,
                 X11Toplevel {
-                    surface: surface.downgrade(),
+                    surface: surface.id(),
                     sent: Mutex::new(None),
                 },
             );
-            state.x11_state().toplevels.push(toplevel);
-            state.x11_toplevel_followed();
+            let toplevels = &mut state.x11_state().toplevels;
+            if toplevels.get(&surface.id()).is_some_and(|t| t.is_alive()) {
+                resource.post_error(
+                    porthole_x11_manager_v1::Error::AlreadyFollowed,
+                    "the surface is already followed",
+                );
+                return;
+            }
+            toplevels.insert(surface.id(), toplevel.clone());
+            if let Some(position) = state.x11_place(&surface) {
+                send_position(&toplevel, position);
+            }
         }
     }
 }
@@ -147,9 +161,12 @@ where
         state: &mut D,
         _client: ClientId,
         resource: &PortholeX11ToplevelV1,
-        _data: &X11Toplevel,
+        data: &X11Toplevel,
     ) {
-        state.x11_state().toplevels.retain(|t| t != resource);
+        let toplevels = &mut state.x11_state().toplevels;
+        if toplevels.get(&data.surface) == Some(resource) {
+            toplevels.remove(&data.surface);
+        }
     }
 }
 

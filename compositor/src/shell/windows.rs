@@ -384,13 +384,23 @@ impl Porthole {
         if self.x11.is_empty() {
             return;
         }
-        let shell = &self.shell;
-        self.x11.send_positions(|surface| {
-            let window = shell.window_for_surface(surface)?;
-            // Not on the desktop: minimized, or not mapped yet.
-            let loc = shell.location(&window)?;
-            let offset = window.geometry().loc;
-            Some((loc.x + offset.x, loc.y + offset.y))
+        let shown = self.shell.windows().filter_map(|window| {
+            let surface = window.wl_surface()?.into_owned();
+            Some((surface, self.desktop_position(window)?))
         });
+        self.x11.send_positions(shown);
+    }
+
+    /// Where the toplevel of `surface` shows its window geometry, in desktop coordinates.
+    pub fn x11_place(&self, surface: &WlSurface) -> Option<(i32, i32)> {
+        self.desktop_position(&self.shell.window_for_surface(surface)?)
+    }
+
+    /// Where `window` shows its window geometry; none while it is not on the desktop
+    /// (minimized, or not mapped yet).
+    fn desktop_position(&self, window: &Window) -> Option<(i32, i32)> {
+        let loc = self.shell.location(window)?;
+        let offset = window.geometry().loc;
+        Some((loc.x + offset.x, loc.y + offset.y))
     }
 }

@@ -16,8 +16,9 @@
 //! and their container hears that they are gone.
 
 use std::collections::HashMap;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use smithay::reexports::calloop::channel;
@@ -26,7 +27,10 @@ use smithay::reexports::wayland_server::backend::{ClientId, DisconnectReason, Ob
 use smithay::reexports::wayland_server::{Client, DisplayHandle};
 use tracing::{info, warn};
 
+use crate::config::Limits;
 use crate::policy::{ClientGone, ClientState};
+
+mod objects;
 
 /// The clients' connections.
 pub struct Clients {
@@ -38,6 +42,12 @@ pub struct Clients {
     pending_kills: Vec<ClientId>,
     /// A second handle on each live client's socket, and its state.
     connections: HashMap<ClientId, Connection>,
+    /// The protocol objects each container's clients hold.
+    objects: HashMap<String, Arc<AtomicU32>>,
+    /// The compositor's fds, and who may connect while they run short.
+    pub fds: crate::fds::Budget,
+    /// Spare fds, to accept (and refuse) a connection when the table is full.
+    pub spares: crate::fds::Spares,
 }
 
 struct Connection {
@@ -53,6 +63,9 @@ impl Clients {
             display_ping: None,
             pending_kills: Vec::new(),
             connections: HashMap::new(),
+            objects: HashMap::new(),
+            fds: crate::fds::Budget::new(crate::fds::soft_limit()),
+            spares: crate::fds::Spares::new(2),
         }
     }
 
@@ -62,14 +75,25 @@ impl Clients {
         dh: &mut DisplayHandle,
         stream: UnixStream,
         mut state: ClientState,
+        limits: &Limits,
     ) -> std::io::Result<Client> {
         let socket = OwnedFd::from(stream.try_clone()?);
+        let fd = stream.as_raw_fd();
         state.gone = Some(self.gone.clone());
         let state = Arc::new(state);
         let client = dh.insert_client(stream, state.clone())?;
+        let container = self.objects.entry(state.container.clone()).or_default();
+        objects::watch_newest_client(dh, fd, container.clone(), state.clone(), limits);
         self.connections
             .insert(client.id(), Connection { socket, state });
         Ok(client)
+    }
+
+    /// How many protocol objects the clients of `container` hold.
+    pub fn objects_of(&self, container: &str) -> u32 {
+        self.objects
+            .get(container)
+            .map_or(0, |count| count.load(Ordering::Relaxed))
     }
 
     /// How many clients are connected.
@@ -131,8 +155,11 @@ impl Clients {
         let handle = dh.backend_handle();
         let ended: Vec<ClientId> = self
             .connections
-            .keys()
-            .filter(|id| handle.get_client_data((*id).clone()).is_err())
+            .iter()
+            .filter(|(id, connection)| {
+                connection.state.has_error() || handle.get_client_data((*id).clone()).is_err()
+            })
+            .map(|(id, _)| id)
             .cloned()
             .collect();
         if ended.is_empty() {
