@@ -62,9 +62,13 @@ impl Counts {
         Ok(())
     }
 
-    /// Forgets a destroyed object.
+    /// Forgets a destroyed object. The table shrinks when it is mostly empty, so that a flood of
+    /// objects leaves no memory behind.
     pub fn forget(&mut self, object: &ObjectId) {
         self.by_object.remove(object);
+        if self.by_object.capacity() > 64 && self.by_object.len() < self.by_object.capacity() / 4 {
+            self.by_object.shrink_to(self.by_object.len() * 2);
+        }
     }
 }
 

@@ -8,9 +8,11 @@
 //!
 //! - at start the soft RLIMIT_NOFILE goes up to the hard limit (children get the old one back:
 //!   programs built on `select` break past 1,024);
-//! - while fewer than [`Budget::reserve`] fds are free, a container is refused new clients
-//!   unless its clients could not hold even half of the fds in use, which lets honest
-//!   containers (a few fds per client) in and keeps out the one filling the table;
+//! - while a new client could leave fewer than [`Budget::reserve`] fds free, a container is
+//!   refused new clients unless its clients, the new one included, could not hold even half
+//!   of the fds in use: honest containers (a few fds per client) get in, the one filling the
+//!   table does not. A container that connects its clients first and fills them afterwards can
+//!   still take up to `clients` x 1,026 + `shm_pools` fds: its `clients` limit bounds that;
 //! - the control socket's thread keeps spare fds open on `/dev/null` and lets one go to accept
 //!   a connection when the table is full, so `porthole container remove` always gets through.
 
@@ -88,11 +90,17 @@ pub struct Budget {
     counted: Option<Instant>,
 }
 
+impl Default for Budget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Budget {
-    /// A budget under `limit` open fds.
-    pub fn new(limit: u64) -> Self {
+    /// A budget under the process's soft limit on open fds.
+    pub fn new() -> Self {
         Self {
-            limit,
+            limit: soft_limit(),
             in_use: 0,
             counted: None,
         }
@@ -104,23 +112,30 @@ impl Budget {
         (self.limit / 8).max(256)
     }
 
-    fn in_use(&mut self) -> u64 {
+    /// Counts the fds in use, and reads the limit again (`prlimit` may have changed it), unless
+    /// that was done in the last 100 ms.
+    fn refresh(&mut self) {
         if self
             .counted
             .is_none_or(|at| at.elapsed() > Duration::from_millis(100))
         {
             self.in_use = open_fds();
+            self.limit = soft_limit();
             self.counted = Some(Instant::now());
         }
-        self.in_use
     }
 
-    /// Whether a container whose clients hold at most `could_hold` fds may connect one more;
-    /// if not, why.
+    /// Whether a container whose clients hold at most `could_hold` fds may connect one more,
+    /// which could come to hold [`PER_CLIENT`]; if not, why.
     pub fn admit(&mut self, could_hold: u64) -> Result<(), String> {
-        let in_use = self.in_use();
+        self.refresh();
+        let in_use = self.in_use;
         let free = self.limit.saturating_sub(in_use);
-        if free >= self.reserve() || could_hold < in_use / 2 {
+        // The new client may come to hold PER_CLIENT fds itself.
+        if free >= self.reserve() + PER_CLIENT || could_hold + PER_CLIENT < in_use / 2 {
+            // Until the next count, the new client is taken to hold all it may: clients that
+            // connect in a burst are not all let in on one count.
+            self.in_use += PER_CLIENT;
             return Ok(());
         }
         Err(format!(
@@ -183,15 +198,24 @@ mod tests {
 
     #[test]
     fn short_of_fds_only_containers_that_could_not_be_filling_the_table_connect() {
-        let mut budget = Budget::new(2048);
+        let mut budget = Budget::new();
+        budget.limit = 8192;
         budget.counted = Some(Instant::now());
-        budget.in_use = 100;
-        assert!(budget.admit(100_000).is_ok(), "plenty free: anyone");
-        budget.in_use = 1900;
-        assert_eq!(budget.reserve(), 256);
+        assert_eq!(budget.reserve(), 1024);
+        budget.in_use = 5000;
+        assert!(
+            budget.admit(100 * PER_CLIENT).is_ok(),
+            "plenty free: anyone"
+        );
+        assert_eq!(
+            budget.in_use,
+            5000 + PER_CLIENT,
+            "counted as holding all it may"
+        );
+        budget.in_use = 7000;
         assert!(budget.admit(0).is_ok(), "a container with no client yet");
-        assert!(budget.admit(5).is_ok(), "a container holding a few pools");
-        let refused = budget.admit(PER_CLIENT).unwrap_err();
-        assert!(refused.contains("148 of 2048"), "{refused}");
+        assert!(budget.admit(PER_CLIENT).is_ok(), "one with a client");
+        let refused = budget.admit(3 * PER_CLIENT).unwrap_err();
+        assert!(refused.contains("1192 of 8192"), "{refused}");
     }
 }

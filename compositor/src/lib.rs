@@ -31,5 +31,6 @@ pub mod serve;
 pub mod shell;
 pub mod spawn;
 pub mod state;
+pub mod surface_lists;
 
 pub use crate::serve::{build, serve, BackendKind, HostSocket, RendererKind, ServeOptions};

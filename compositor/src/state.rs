@@ -10,13 +10,13 @@ use anyhow::Context;
 use smithay::desktop::PopupManager;
 use smithay::input::{Seat, SeatState};
 use smithay::reexports::calloop::ping::{make_ping, Ping};
+use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
 use smithay::reexports::calloop::{
     channel, generic::Generic, Interest, LoopHandle, LoopSignal, Mode, PostAction,
 };
 use smithay::reexports::wayland_server::backend::ObjectId;
 use smithay::reexports::wayland_server::{Client, Display, DisplayHandle};
 use smithay::utils::{Clock, Logical, Monotonic, Point};
-use smithay::wayland::compositor::CompositorState;
 use smithay::wayland::cursor_shape::CursorShapeManagerState;
 use smithay::wayland::fractional_scale::FractionalScaleManagerState;
 use smithay::wayland::output::OutputManagerState;
@@ -105,8 +105,8 @@ pub struct Porthole {
 
 /// smithay's state of the globals Porthole offers; which client sees which is `policy`'s.
 pub struct Globals {
-    /// wl_compositor and wl_subcompositor.
-    pub compositor: CompositorState,
+    /// wl_compositor and wl_subcompositor, and smithay's list of surfaces in pieces.
+    pub compositor: crate::surface_lists::SurfaceLists,
     /// xdg_wm_base.
     pub xdg_shell: XdgShellState,
     /// zxdg_decoration_manager_v1.
@@ -153,7 +153,7 @@ impl Globals {
             filter_for("zwp_primary_selection_device_manager_v1"),
         );
         Self {
-            compositor: CompositorState::new::<State>(dh),
+            compositor: crate::surface_lists::SurfaceLists::new::<State>(dh),
             xdg_shell: XdgShellState::new::<State>(dh),
             xdg_decoration: XdgDecorationState::new_with_filter::<State, _>(
                 dh,
@@ -252,6 +252,7 @@ impl Porthole {
             .insert_source(gone_channel, |event, _, state| {
                 if let channel::Event::Msg(gone) = event {
                     state.comp.container_client_gone(&gone.container, &gone.id);
+                    state.comp.trim_memory_soon();
                     state.comp.emit(porthole_ipc::Event::ClientDisconnected {
                         container: gone.container,
                         reason: gone.reason,
@@ -385,6 +386,26 @@ impl Porthole {
     /// Safe from inside a request handler (see [`Clients::disconnect`]).
     pub fn disconnect(&mut self, client: &Client, error: Option<(ObjectId, u32, String)>) {
         self.clients.disconnect(&self.display_handle, client, error);
+    }
+
+    /// Gives the memory that clients who left freed back to the system, half a second after
+    /// the last one left: glibc keeps freed memory for reuse, so a client that made the
+    /// compositor grow by hundreds of MB would otherwise leave it that big.
+    pub fn trim_memory_soon(&mut self) {
+        if self.clients.trim_pending {
+            return;
+        }
+        self.clients.trim_pending = true;
+        let timer = Timer::from_duration(Duration::from_millis(500));
+        let inserted = self.loop_handle.insert_source(timer, |_, _, state| {
+            state.comp.clients.trim_pending = false;
+            // Safety: malloc_trim has no preconditions.
+            unsafe { libc::malloc_trim(0) };
+            TimeoutAction::Drop
+        });
+        if inserted.is_err() {
+            self.clients.trim_pending = false;
+        }
     }
 
     /// Milliseconds since start, for input event timestamps.

@@ -19,6 +19,8 @@ use wayland_protocols::xdg::shell::client::xdg_wm_base;
 use crate::common::*;
 use crate::raw::*;
 
+mod bounds;
+mod floods;
 mod malformed;
 
 const CONFIG: &str = r##"

@@ -43,6 +43,7 @@ pub struct Seen {
 /// A raw connection that writes Wayland messages by hand, with fds where asked.
 pub struct Wire {
     pub stream: UnixStream,
+    out: Vec<u8>,
     next_id: u32,
     registry: Option<u32>,
     input: Vec<u8>,
@@ -54,6 +55,7 @@ impl Wire {
         let stream = UnixStream::connect(path).unwrap();
         Self {
             stream,
+            out: Vec::new(),
             next_id: 2,
             registry: None,
             input: Vec::new(),
@@ -68,6 +70,27 @@ impl Wire {
         id
     }
 
+    /// Queues `object.opcode(args)`, to go with the next [`Wire::flush`]: a flood goes out in
+    /// large writes.
+    pub fn queue(&mut self, object: u32, opcode: u16, args: &[Arg<'_>]) {
+        let msg = encode(object, opcode, args);
+        self.out.extend_from_slice(&msg);
+        if self.out.len() > 1 << 16 {
+            self.flush();
+        }
+    }
+
+    /// Sends what [`Wire::queue`] queued. Returns false once the compositor hung up.
+    pub fn flush(&mut self) -> bool {
+        use std::io::Write as _;
+        let out = std::mem::take(&mut self.out);
+        let ok = self.stream.write_all(&out).is_ok();
+        if !ok {
+            self.seen.hung_up = true;
+        }
+        ok
+    }
+
     /// Sends `object.opcode(args)` with `fds` riding along. Returns false once the compositor
     /// hung up.
     pub fn send(
@@ -77,30 +100,10 @@ impl Wire {
         args: &[Arg<'_>],
         fds: &[BorrowedFd<'_>],
     ) -> bool {
-        let mut body = Vec::new();
-        for arg in args {
-            match arg {
-                Arg::Word(w) => body.extend_from_slice(&w.to_ne_bytes()),
-                Arg::Str(None) => body.extend_from_slice(&0u32.to_ne_bytes()),
-                Arg::Str(Some(s)) => {
-                    body.extend_from_slice(&(s.len() as u32 + 1).to_ne_bytes());
-                    body.extend_from_slice(s.as_bytes());
-                    body.push(0);
-                }
-                Arg::Unterminated(bytes) => {
-                    body.extend_from_slice(&(bytes.len() as u32).to_ne_bytes());
-                    body.extend_from_slice(bytes);
-                }
-            }
-            while body.len() % 4 != 0 {
-                body.push(0);
-            }
+        if !self.out.is_empty() && !self.flush() {
+            return false;
         }
-        let size = 8 + body.len() as u32;
-        let mut msg = Vec::with_capacity(size as usize);
-        msg.extend_from_slice(&object.to_ne_bytes());
-        msg.extend_from_slice(&((size << 16) | u32::from(opcode)).to_ne_bytes());
-        msg.extend_from_slice(&body);
+        let msg = encode(object, opcode, args);
         let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(253))];
         let mut control = rustix::net::SendAncillaryBuffer::new(&mut space);
         if !fds.is_empty() {
@@ -130,6 +133,9 @@ impl Wire {
     /// Sends wl_display.sync and reads until it is done; false if an error or a hang-up came
     /// first.
     pub fn roundtrip(&mut self) -> bool {
+        if !self.out.is_empty() && !self.flush() {
+            return false;
+        }
         let callback = self.new_id();
         if !self.send(1, 0, &[Arg::Word(callback)], &[]) {
             self.seen.hung_up = true;
@@ -147,6 +153,9 @@ impl Wire {
 
     /// Reads until the compositor hangs up (or 10 s pass); true if it did.
     pub fn wait_for_hang_up(&mut self) -> bool {
+        if !self.out.is_empty() {
+            self.flush();
+        }
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.seen.hung_up && Instant::now() < deadline {
             self.read();
@@ -240,4 +249,33 @@ impl Wire {
             }
         }
     }
+}
+
+/// One message: header and arguments.
+fn encode(object: u32, opcode: u16, args: &[Arg<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for arg in args {
+        match arg {
+            Arg::Word(w) => body.extend_from_slice(&w.to_ne_bytes()),
+            Arg::Str(None) => body.extend_from_slice(&0u32.to_ne_bytes()),
+            Arg::Str(Some(s)) => {
+                body.extend_from_slice(&(s.len() as u32 + 1).to_ne_bytes());
+                body.extend_from_slice(s.as_bytes());
+                body.push(0);
+            }
+            Arg::Unterminated(bytes) => {
+                body.extend_from_slice(&(bytes.len() as u32).to_ne_bytes());
+                body.extend_from_slice(bytes);
+            }
+        }
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+    }
+    let size = 8 + body.len() as u32;
+    let mut msg = Vec::with_capacity(size as usize);
+    msg.extend_from_slice(&object.to_ne_bytes());
+    msg.extend_from_slice(&((size << 16) | u32::from(opcode)).to_ne_bytes());
+    msg.extend_from_slice(&body);
+    msg
 }

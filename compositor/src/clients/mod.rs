@@ -48,6 +48,8 @@ pub struct Clients {
     pub fds: crate::fds::Budget,
     /// Spare fds, to accept (and refuse) a connection when the table is full.
     pub spares: crate::fds::Spares,
+    /// Freed memory is to be given back to the system soon.
+    pub trim_pending: bool,
 }
 
 struct Connection {
@@ -64,8 +66,9 @@ impl Clients {
             pending_kills: Vec::new(),
             connections: HashMap::new(),
             objects: HashMap::new(),
-            fds: crate::fds::Budget::new(crate::fds::soft_limit()),
+            fds: crate::fds::Budget::new(),
             spares: crate::fds::Spares::new(2),
+            trim_pending: false,
         }
     }
 

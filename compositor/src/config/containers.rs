@@ -200,6 +200,8 @@ pub struct Limits {
     pub shm_bytes: ByteSize,
     /// wl_shm pools of the container's clients; each holds a file descriptor in the compositor.
     pub shm_pools: u32,
+    /// Surfaces of all the container's clients together; one more is a protocol error.
+    pub surfaces: u32,
     /// Protocol objects (surfaces, regions, callbacks, ...) one client holds; one more is a
     /// protocol error.
     pub objects_per_client: u32,
@@ -229,6 +231,9 @@ impl Default for Limits {
             shm_bytes: ByteSize(8 << 30),
             // foot keeps 2, a GTK app a handful.
             shm_pools: 256,
+            // A GTK or Qt app has one per window, popup, tooltip and cursor; a client's are torn
+            // down at once when it leaves, 2,048 in a few milliseconds.
+            surfaces: 2048,
             // A large GTK or Qt app holds a few thousand; a wl_surface costs the compositor
             // about 750 bytes, so a container's objects stay under about 75 MB.
             objects_per_client: 50_000,

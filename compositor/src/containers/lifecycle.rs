@@ -137,6 +137,7 @@ impl Porthole {
             clients: Vec::new(),
             shm_bytes: 0,
             shm_pools: 0,
+            surfaces: 0,
             listening: true,
             token,
         });
@@ -253,6 +254,7 @@ impl Porthole {
             clients: Vec::new(),
             shm_bytes: 0,
             shm_pools: 0,
+            surfaces: 0,
             listening: true,
             token,
         });
@@ -402,6 +404,51 @@ impl Porthole {
         }
         container.shm_pools += 1;
         true
+    }
+
+    /// Whether the client's container may have one more surface; if not, the client is cut
+    /// off. A client's surfaces are all torn down at once when it leaves, in one go that other
+    /// containers wait for: 2,048 take a few milliseconds. The host is never refused.
+    pub fn admit_surface(&mut self, client: &Client, object: ObjectId) -> bool {
+        let name = crate::policy::container_of(client);
+        let Some(container) = self.containers.get(name.as_str()) else {
+            return true;
+        };
+        let value = container.limits.surfaces;
+        if container.surfaces < value {
+            return true;
+        }
+        let what = format!("more than {value} surfaces");
+        let over = OverLimit {
+            what,
+            limit: "surfaces",
+            value,
+        };
+        self.over_limit(client, object, over);
+        false
+    }
+
+    /// Counts a new surface of `client` against its container.
+    pub fn surface_created(&mut self, client: &Client, surface: ObjectId) {
+        let name = crate::policy::container_of(client);
+        if let Some(container) = self.containers.get_mut(name.as_str()) {
+            container.surfaces += 1;
+            self.containers.surface_owners.insert(surface, name);
+        }
+    }
+
+    /// A surface counted by [`Porthole::surface_created`] was destroyed.
+    pub fn surface_destroyed(&mut self, surface: &ObjectId) {
+        let owners = &mut self.containers.surface_owners;
+        let Some(name) = owners.remove(surface) else {
+            return;
+        };
+        if owners.capacity() > 64 && owners.len() < owners.capacity() / 4 {
+            owners.shrink_to(owners.len() * 2);
+        }
+        if let Some(c) = self.containers.get_mut(name.as_str()) {
+            c.surfaces = c.surfaces.saturating_sub(1);
+        }
     }
 
     /// Takes back a pool counted by [`Porthole::charge_pool`] that was not made after all.

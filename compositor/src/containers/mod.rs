@@ -7,11 +7,12 @@ pub mod shm;
 pub mod watched;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::rc::Rc;
 
 use smithay::reexports::calloop::RegistrationToken;
+use smithay::reexports::wayland_server::backend::ObjectId;
 use smithay::reexports::wayland_server::Client;
 
 pub use self::shm::ShmAccounting;
@@ -48,6 +49,8 @@ pub struct Container {
     pub shm_bytes: u64,
     /// Its clients' live wl_shm pools.
     pub shm_pools: u32,
+    /// Its clients' live surfaces.
+    pub surfaces: u32,
     /// Whether its socket still accepts clients (a security context's may close before its
     /// clients leave).
     pub listening: bool,
@@ -87,6 +90,9 @@ pub struct Containers {
     by_name: BTreeMap<ContainerName, Container>,
     /// Live wl_shm pools and buffers, for the `shm_bytes` limit.
     pub shm: ShmAccounting,
+    /// The container each live surface counts against, for the `surfaces` limit (a surface's
+    /// client may be gone by the time it is destroyed).
+    pub surface_owners: HashMap<ObjectId, String>,
     /// Containers whose security-context listener its sandbox closed, to be handled after the
     /// dispatch that noticed it.
     pub closed_listeners: Rc<RefCell<Vec<String>>>,

@@ -33,7 +33,7 @@ static FALLBACK_CLIENT_STATE: std::sync::LazyLock<CompositorClientState> =
 
 impl CompositorHandler for State {
     fn compositor_state(&mut self) -> &mut CompositorState {
-        &mut self.comp.globals.compositor
+        self.comp.globals.compositor.current()
     }
 
     fn client_compositor_state<'a>(&self, client: &'a Client) -> &'a CompositorClientState {
@@ -150,12 +150,41 @@ impl ShmHandler for State {
 // Globals go through the policy; objects are smithay's.
 crate::policy_global!(wl_compositor::WlCompositor, () => CompositorState);
 crate::policy_global!(wl_subcompositor::WlSubcompositor, () => CompositorState);
-delegate_dispatch!(State: [wl_compositor::WlCompositor: ()] => CompositorState);
 delegate_dispatch!(State: [wl_callback::WlCallback: ()] => CompositorState);
 delegate_dispatch!(State: [wl_subcompositor::WlSubcompositor: ()] => CompositorState);
 delegate_dispatch!(State: [wl_subsurface::WlSubsurface: SubsurfaceUserData] => CompositorState);
 
-// wl_surface and wl_region pass through here first, for the limits of `bounds.rs`.
+// wl_compositor, wl_surface and wl_region pass through here first, for the limits of
+// `bounds.rs` and the container's `surfaces`.
+impl Dispatch<wl_compositor::WlCompositor, ()> for State {
+    fn request(
+        state: &mut Self,
+        client: &Client,
+        compositor: &wl_compositor::WlCompositor,
+        request: wl_compositor::Request,
+        data: &(),
+        dh: &DisplayHandle,
+        data_init: &mut DataInit<'_, Self>,
+    ) {
+        let mut created = None;
+        if let wl_compositor::Request::CreateSurface { id } = &request {
+            if !state.comp.admit_surface(client, compositor.id()) {
+                return;
+            }
+            created = new_object_protocol_id(id);
+            state.comp.globals.compositor.pick(created.unwrap_or(0));
+        }
+        <CompositorState as Dispatch<wl_compositor::WlCompositor, (), State>>::request(
+            state, client, compositor, request, data, dh, data_init,
+        );
+        if let Some(pid) = created {
+            if let Ok(surface) = client.object_from_protocol_id::<wl_surface::WlSurface>(dh, pid) {
+                state.comp.surface_created(client, surface.id());
+            }
+        }
+    }
+}
+
 impl Dispatch<wl_surface::WlSurface, SurfaceUserData> for State {
     fn request(
         state: &mut Self,
@@ -210,6 +239,12 @@ impl Dispatch<wl_surface::WlSurface, SurfaceUserData> for State {
         surface: &wl_surface::WlSurface,
         data: &SurfaceUserData,
     ) {
+        state.comp.surface_destroyed(&surface.id());
+        state
+            .comp
+            .globals
+            .compositor
+            .pick(surface.id().protocol_id());
         <CompositorState as Dispatch<wl_surface::WlSurface, SurfaceUserData, State>>::destroyed(
             state, client, surface, data,
         );
