@@ -214,7 +214,9 @@ mod tests {
         );
         budget.in_use = 7000;
         assert!(budget.admit(0).is_ok(), "a container with no client yet");
+        budget.in_use = 7000;
         assert!(budget.admit(PER_CLIENT).is_ok(), "one with a client");
+        budget.in_use = 7000;
         let refused = budget.admit(3 * PER_CLIENT).unwrap_err();
         assert!(refused.contains("1192 of 8192"), "{refused}");
     }
