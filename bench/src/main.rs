@@ -8,7 +8,9 @@
 //!   frames per client per second, commit-to-present latency (wp_presentation), compositor CPU;
 //! - idle: windows that drew once and wait: compositor CPU per second;
 //! - scale: one animated client among 200 idle windows in 50 containers;
-//! - X11: the first X11 window from a lazily started Xwayland, and what the X11 side costs.
+//! - X11: the first X11 window from a lazily started Xwayland, and what the X11 side costs;
+//! - hostile: one measuring client beside one flooding another container (regions, damage,
+//!   surfaces, commits, and Porthole's own protocols), against none.
 //!
 //! Benchmarks are not tests: nothing here asserts a number. `--smoke` runs everything briefly so
 //! CI knows the harness still works.
@@ -427,7 +429,96 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
     );
     scale(which, &running, cli, &mut out)?;
     x11(which, &running, &mut out)?;
+    hostile(which, &running, cli, &mut out)?;
     Ok(out)
+}
+
+/// Floods every compositor can be sent, then those of Porthole's own protocols.
+const FLOODS: &[&str] = &["regions", "damage", "surfaces", "commits"];
+const PORTHOLE_FLOODS: &[&str] = &["x11", "bridge"];
+
+/// One measuring client beside one flooding client (`porthole-bench-flood`), in two containers on
+/// Porthole and both on Weston's one socket, for each flood and for none (`calm`): the measuring
+/// client's frames per second and worst latency, and the compositor's CPU per frame it showed.
+fn hostile(
+    which: Which,
+    running: &Running,
+    cli: &Cli,
+    out: &mut BTreeMap<String, f64>,
+) -> anyhow::Result<()> {
+    let (honest, flooding) = match which {
+        Which::Porthole => {
+            let socket = |name: &str| -> anyhow::Result<String> {
+                porthole(running, &["container", "add", name])?;
+                Ok(running
+                    .runtime
+                    .join(format!("porthole/{name}/wayland-0"))
+                    .display()
+                    .to_string())
+            };
+            (socket("hostile-honest")?, socket("hostile-flood")?)
+        }
+        Which::Weston => (running.display.clone(), running.display.clone()),
+    };
+    let floods = FLOODS
+        .iter()
+        .chain(if which == Which::Porthole {
+            PORTHOLE_FLOODS
+        } else {
+            &[]
+        })
+        .copied();
+    let pid = running.child.id();
+    for flood in std::iter::once("calm").chain(floods) {
+        let flooder = (flood != "calm")
+            .then(|| {
+                Command::new(sibling("porthole-bench-flood")?)
+                    .args([
+                        "--mode",
+                        flood,
+                        "--seconds",
+                        &(cli.seconds + 1.0).to_string(),
+                    ])
+                    .env("XDG_RUNTIME_DIR", &running.runtime)
+                    .env("WAYLAND_DISPLAY", &flooding)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .context("starting porthole-bench-flood")
+            })
+            .transpose()?;
+        // The flood gets going first.
+        std::thread::sleep(Duration::from_millis(500));
+        let before = cpu_time(pid)?;
+        let child = spawn_client(running, &honest, "anim", cli.seconds)?;
+        let output = child.wait_with_output()?;
+        let cpu = cpu_time(pid)? - before;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let report: Value = serde_json::from_str(text.trim())
+            .with_context(|| format!("the measuring client failed beside {flood}: {text:?}"))?;
+        if let Some(flooder) = flooder {
+            let done = flooder.wait_with_output()?;
+            let text = String::from_utf8_lossy(&done.stdout);
+            let rounds = serde_json::from_str::<Value>(text.trim())
+                .ok()
+                .and_then(|v| v["rounds"].as_f64())
+                .unwrap_or(0.0);
+            out.insert(format!("hostile_{flood}_flood_rounds"), rounds);
+        }
+        let fps = report["fps"].as_f64().unwrap_or(0.0);
+        out.insert(format!("hostile_{flood}_fps"), fps);
+        if let Some(p99) = report["latency_p99_us"].as_f64() {
+            out.insert(format!("hostile_{flood}_latency_p99_ms"), p99 / 1000.0);
+        }
+        let presented = report["presented"].as_f64().unwrap_or(0.0);
+        if presented > 0.0 {
+            out.insert(
+                format!("hostile_{flood}_cpu_us_per_frame"),
+                cpu.as_secs_f64() * 1e6 / presented,
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `porthole ARGS` against a running Porthole.

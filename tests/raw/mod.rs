@@ -14,8 +14,7 @@ use wayland_protocols::xdg::shell::client::xdg_wm_base;
 use crate::common::*;
 use crate::fixture::{ClientData, FrameMarker};
 
-mod wire;
-pub use wire::*;
+pub use porthole_bench::wire::*;
 
 /// A container's Wayland socket.
 pub fn socket(comp: &Compositor, container: &str) -> PathBuf {

@@ -1,6 +1,7 @@
 //! A connection that writes Wayland messages by hand, as an attacker would: any argument may be
-//! null, any fd count wrong. It reads back what a test needs: globals, callbacks, the protocol
-//! error, and whether the compositor hung up.
+//! null, any fd count wrong, a flood written in large batches. It reads back what a test or the
+//! hostile workload needs: globals, callbacks, configures, the protocol error, and whether the
+//! compositor hung up. Porthole's tests (`tests/hostile/`) and `porthole-bench-flood` use it.
 
 use std::io::Read as _;
 use std::os::fd::BorrowedFd;
@@ -32,8 +33,11 @@ pub struct WireError {
 pub struct Seen {
     /// (name, interface, version) of every global announced.
     pub globals: Vec<(u32, String, u32)>,
-    /// Callbacks that fired (`wl_callback.done`).
-    pub done: Vec<u32>,
+    /// Callbacks that fired (`wl_callback.done`) and were not waited for yet.
+    pub done: std::collections::HashSet<u32>,
+    /// The last serial each object sent in an opcode-0 event with one argument (an
+    /// `xdg_surface.configure`, an `xdg_wm_base.ping`).
+    pub serials: std::collections::HashMap<u32, u32>,
     /// The protocol error, if one came.
     pub error: Option<WireError>,
     /// The compositor closed the connection.
@@ -142,7 +146,7 @@ impl Wire {
             return false;
         }
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.seen.done.contains(&callback) {
+        while !self.seen.done.remove(&callback) {
             if self.seen.error.is_some() || self.seen.hung_up || Instant::now() > deadline {
                 return false;
             }
@@ -197,7 +201,7 @@ impl Wire {
     }
 
     /// Reads what is there (waiting up to 100 ms) and parses the events it needs.
-    fn read(&mut self) {
+    pub fn read(&mut self) {
         let _ = self
             .stream
             .set_read_timeout(Some(Duration::from_millis(100)));
@@ -245,7 +249,8 @@ impl Wire {
             } else if object != 1 && opcode == 0 && size == 12 {
                 // A wl_callback.done, or an event that looks like one: only the ids of sync
                 // callbacks are ever looked up here.
-                self.seen.done.push(object);
+                self.seen.done.insert(object);
+                self.seen.serials.insert(object, word(&msg, 8));
             }
         }
     }
