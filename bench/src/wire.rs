@@ -38,6 +38,8 @@ pub struct Seen {
     /// The last serial each object sent in an opcode-0 event with one argument (an
     /// `xdg_surface.configure`, an `xdg_wm_base.ping`).
     pub serials: std::collections::HashMap<u32, u32>,
+    /// How many events came, by (object, opcode).
+    pub events: std::collections::HashMap<(u32, u32), u32>,
     /// The protocol error, if one came.
     pub error: Option<WireError>,
     /// The compositor closed the connection.
@@ -234,6 +236,7 @@ impl Wire {
                 break;
             }
             let msg: Vec<u8> = self.input.drain(..size).collect();
+            *self.seen.events.entry((object, opcode)).or_default() += 1;
             if object == 1 && opcode == 0 {
                 let (message, _) = string(&msg, 16);
                 self.seen.error = Some(WireError {

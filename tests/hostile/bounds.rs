@@ -319,3 +319,81 @@ fn the_fd_table_filled_from_one_container_leaves_room_for_others_and_the_control
     attacker_gone(&comp);
     fds_came_back(&comp, fds_before, "");
 }
+
+/// A toplevel made with a fresh xdg_wm_base of version 3, given its initial configure and
+/// acknowledging it; returns (wm_base, xdg_surface, toplevel).
+fn configured_toplevel(w: &mut Wire) -> (u32, u32, u32) {
+    let compositor = w.bind("wl_compositor", 4);
+    let wm = w.bind("xdg_wm_base", 3);
+    let surface = w.new_id();
+    w.queue(compositor, 0, &[Word(surface)]);
+    let xdg = w.new_id();
+    w.queue(wm, 2, &[Word(xdg), Word(surface)]);
+    let top = w.new_id();
+    w.queue(xdg, 1, &[Word(top)]);
+    w.queue(surface, 6, &[]);
+    assert!(w.roundtrip());
+    let serial = w.seen.serials[&xdg];
+    w.queue(xdg, 4, &[Word(serial)]);
+    (wm, xdg, top)
+}
+
+#[test]
+fn a_toplevel_that_never_acknowledges_gets_its_changes_merged_into_one_configure() {
+    let (mut comp, _) = start_measured(CONFIG);
+    let path = socket(&comp, "attacker");
+    let (during, after, connected) = beside_honest(&mut comp, 1.0, move || {
+        let mut w = Wire::connect(&path);
+        let (_, xdg, top) = configured_toplevel(&mut w);
+        let configures = |w: &Wire| w.seen.events.get(&(xdg, 0)).copied().unwrap_or(0);
+        let before = configures(&w);
+        // set_maximized and unset_maximized, 10,000 times each, ending maximized: each one is
+        // a change of state for the compositor to configure.
+        for _ in 0..10_000 {
+            w.queue(top, 9, &[]);
+            w.queue(top, 10, &[]);
+        }
+        w.queue(top, 9, &[]);
+        assert!(w.roundtrip());
+        let during = configures(&w) - before;
+        // Acknowledging the last one brings the state held back since, as one configure.
+        let serial = w.seen.serials[&xdg];
+        w.queue(xdg, 4, &[Word(serial)]);
+        assert!(w.roundtrip());
+        (during, configures(&w) - before - during, !w.seen.hung_up)
+    });
+    assert_eq!(during, 16, "configures sent without an acknowledgement");
+    assert_eq!(after, 1, "configures after the acknowledgement");
+    assert!(connected, "a slow client is not cut off");
+    assert!(comp.is_running());
+}
+
+#[test]
+fn a_popup_repositioned_again_and_again_without_acknowledging_is_cut_off() {
+    let (mut comp, rss_before) = start_measured(CONFIG);
+    let path = socket(&comp, "attacker");
+    let (popup, error) = beside_honest(&mut comp, 1.0, move || {
+        let mut w = Wire::connect(&path);
+        let (wm, xdg, _) = configured_toplevel(&mut w);
+        let positioner = w.new_id();
+        w.queue(wm, 1, &[Word(positioner)]);
+        w.queue(positioner, 1, &[Word(50), Word(50)]);
+        w.queue(positioner, 2, &[Word(0), Word(0), Word(10), Word(10)]);
+        let compositor = w.bind("wl_compositor", 4);
+        let surface = w.new_id();
+        w.queue(compositor, 0, &[Word(surface)]);
+        let popup_xdg = w.new_id();
+        w.queue(wm, 2, &[Word(popup_xdg), Word(surface)]);
+        let popup = w.new_id();
+        w.queue(popup_xdg, 2, &[Word(popup), Word(xdg), Word(positioner)]);
+        w.queue(surface, 6, &[]);
+        for token in 0..10_000 {
+            w.queue(popup, 2, &[Word(positioner), Word(token)]);
+        }
+        w.wait_for_hang_up();
+        (popup, w.seen.error)
+    });
+    assert_over(error, popup, "pending_configures");
+    attacker_gone(&comp);
+    rss_came_back(&comp, rss_before);
+}

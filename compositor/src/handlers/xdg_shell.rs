@@ -8,12 +8,13 @@ use smithay::input::pointer::Focus;
 use smithay::input::Seat;
 use smithay::reexports::wayland_protocols::xdg::decoration::zv1::server::zxdg_toplevel_decoration_v1::Mode as DecorationMode;
 use smithay::reexports::wayland_protocols::xdg::shell::server::xdg_toplevel;
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::protocol::{wl_output, wl_seat};
 use smithay::reexports::wayland_server::Resource;
 use smithay::utils::Serial;
 use smithay::wayland::shell::xdg::decoration::XdgDecorationHandler;
 use smithay::wayland::shell::xdg::{
-    PopupSurface, PositionerState, ToplevelSurface, XdgShellHandler, XdgShellState,
+    Configure, PopupSurface, PositionerState, ToplevelSurface, XdgShellHandler, XdgShellState,
 };
 use smithay::output::Output;
 use smithay::delegate_xdg_decoration;
@@ -28,6 +29,10 @@ use smithay::wayland::shell::xdg::{
 };
 use tracing::warn;
 
+use crate::bounds::OverLimit;
+use crate::shell::window::{
+    configure_after_ack, pending_configures, send_configure_bounded, MAX_PENDING_CONFIGURES,
+};
 use crate::state::State;
 
 impl XdgShellHandler for State {
@@ -78,8 +83,32 @@ impl XdgShellHandler for State {
             state.geometry = positioner.get_geometry();
             state.positioner = positioner;
         });
+        if pending_configures(surface.wl_surface()) >= MAX_PENDING_CONFIGURES {
+            // Each reposition is a configure the client must acknowledge; one that asks again and
+            // again without acknowledging would make smithay's list of them grow without end.
+            if let Some(client) = surface.wl_surface().client() {
+                let over = OverLimit {
+                    what: format!(
+                        "more than {MAX_PENDING_CONFIGURES} popup repositions not acknowledged"
+                    ),
+                    limit: "pending_configures",
+                    value: MAX_PENDING_CONFIGURES as u32,
+                };
+                self.comp
+                    .over_limit(&client, surface.xdg_popup().id(), over);
+            }
+            return;
+        }
         self.comp.unconstrain_popup(&surface);
         surface.send_repositioned(token);
+    }
+
+    fn ack_configure(&mut self, surface: WlSurface, _configure: Configure) {
+        if let Some(window) = self.comp.shell.window_for_surface(&surface) {
+            if let Some(toplevel) = window.toplevel() {
+                configure_after_ack(toplevel);
+            }
+        }
     }
 
     fn move_request(&mut self, surface: ToplevelSurface, _seat: wl_seat::WlSeat, serial: Serial) {
@@ -205,14 +234,14 @@ impl XdgDecorationHandler for State {
     fn new_decoration(&mut self, toplevel: ToplevelSurface) {
         toplevel.with_pending_state(|s| s.decoration_mode = Some(DecorationMode::ServerSide));
         if toplevel.is_initial_configure_sent() {
-            toplevel.send_pending_configure();
+            send_configure_bounded(&toplevel);
         }
     }
 
     fn request_mode(&mut self, toplevel: ToplevelSurface, mode: DecorationMode) {
         toplevel.with_pending_state(|s| s.decoration_mode = Some(mode));
         if toplevel.is_initial_configure_sent() {
-            toplevel.send_pending_configure();
+            send_configure_bounded(&toplevel);
         }
         self.comp.queue_redraw_all();
     }
@@ -220,7 +249,7 @@ impl XdgDecorationHandler for State {
     fn unset_mode(&mut self, toplevel: ToplevelSurface) {
         toplevel.with_pending_state(|s| s.decoration_mode = Some(DecorationMode::ServerSide));
         if toplevel.is_initial_configure_sent() {
-            toplevel.send_pending_configure();
+            send_configure_bounded(&toplevel);
         }
         self.comp.queue_redraw_all();
     }

@@ -8,7 +8,7 @@
 
 pub mod grabs;
 pub mod placement;
-mod window;
+pub mod window;
 pub mod windows;
 
 #[cfg(test)]

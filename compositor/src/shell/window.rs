@@ -4,11 +4,14 @@
 use smithay::desktop::Window;
 use smithay::output::Output;
 use smithay::reexports::wayland_server::protocol::wl_output::WlOutput;
+use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::reexports::wayland_server::Resource;
 use smithay::utils::user_data::UserDataMap;
 use smithay::wayland::compositor::with_states;
 use smithay::wayland::seat::WaylandFocus;
-use smithay::wayland::shell::xdg::{ToplevelState, XdgToplevelSurfaceData};
+use smithay::wayland::shell::xdg::{
+    ToplevelState, ToplevelSurface, XdgPopupSurfaceData, XdgToplevelSurfaceData,
+};
 
 use super::ShellWindow;
 
@@ -50,7 +53,7 @@ impl ShellWindow for Window {
 
     fn send_pending_configure(&self) {
         if let Some(t) = self.toplevel() {
-            t.send_pending_configure();
+            send_configure_bounded(t);
         }
     }
 
@@ -62,6 +65,40 @@ impl ShellWindow for Window {
         let client = self.toplevel()?.wl_surface().client()?;
         output.client_outputs(&client).next()
     }
+}
+
+/// Configures a toplevel or popup may have sent and not yet acknowledged. smithay keeps each
+/// one until the client acknowledges it or a later one, so a client that asks for state changes
+/// and never acknowledges would make that list grow without end.
+pub const MAX_PENDING_CONFIGURES: usize = 16;
+
+/// Sends a toplevel its pending state, unless it has [`MAX_PENDING_CONFIGURES`] unacknowledged:
+/// then the change waits for its next acknowledgement and goes out with any later ones as one
+/// configure ([`configure_after_ack`]). A client that is only slow loses nothing.
+pub fn send_configure_bounded(toplevel: &ToplevelSurface) {
+    if pending_configures(toplevel.wl_surface()) < MAX_PENDING_CONFIGURES {
+        toplevel.send_pending_configure();
+    }
+}
+
+/// After a toplevel acknowledged a configure: sends what [`send_configure_bounded`] held back.
+pub fn configure_after_ack(toplevel: &ToplevelSurface) {
+    if toplevel.is_initial_configure_sent() && toplevel.has_pending_changes() {
+        send_configure_bounded(toplevel);
+    }
+}
+
+/// How many configures `surface`, a toplevel or popup, has not yet acknowledged.
+pub fn pending_configures(surface: &WlSurface) -> usize {
+    with_states(surface, |states| {
+        if let Some(data) = states.data_map.get::<XdgToplevelSurfaceData>() {
+            return data.lock().map_or(0, |d| d.pending_configures().len());
+        }
+        if let Some(data) = states.data_map.get::<XdgPopupSurfaceData>() {
+            return data.lock().map_or(0, |d| d.pending_configures().len());
+        }
+        0
+    })
 }
 
 /// Title and app_id of a toplevel.
