@@ -320,7 +320,7 @@ fn import_ask_shows_a_prompt_that_holds_the_keyboard_until_answered() {
     let out = std::thread::scope(|s| {
         let copy = s.spawn(|| c.run(&["clipboard", "copy", "--from", "a", "--to", "asker"]));
         poll(TIMEOUT, "the second prompt", || {
-            let shot = c_shot(&c);
+            let shot = shot(&c);
             if centre(&shot) == prompt {
                 Ok(())
             } else {
@@ -419,13 +419,4 @@ fn drag_and_drop_crosses_containers_only_where_both_rules_allow() {
             .any(|e| e["event"] == "clipboard_transfer" && e["to"] == "deny"),
         "a drop into `deny` was recorded: {all:?}"
     );
-}
-
-/// A screenshot through `&Compositor` (the fixture's own needs `&mut`).
-fn c_shot(c: &Compositor) -> Screenshot {
-    let file = c
-        .dir()
-        .join(format!("shot-{:?}.png", std::thread::current().id()));
-    c.run_ok(&["screenshot", file.to_str().unwrap()]);
-    Screenshot::decode(&std::fs::read(&file).expect("the screenshot file"))
 }

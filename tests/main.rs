@@ -16,6 +16,7 @@ mod clients;
 mod clipboard;
 mod containers;
 mod control;
+mod focus;
 mod gles;
 mod hostile;
 mod kms;

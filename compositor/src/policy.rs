@@ -58,6 +58,14 @@ pub const PRIVILEGED_GLOBALS: &[&str] = &[
     "zwp_keyboard_shortcuts_inhibit_manager_v1",
 ];
 
+/// Privileged globals that only the host's clients see, whatever a container's profile says:
+/// data-control is offered every selection of every container (smithay sends it each one), so in
+/// a container it would read what other containers copied.
+pub const HOST_ONLY_GLOBALS: &[&str] = &[
+    "zwlr_data_control_manager_v1",
+    "ext_data_control_manager_v1",
+];
+
 /// Porthole's own protocol for X11 bridges, seen by clients of containers with `x11 = true` whose
 /// profile allows it (every built-in profile does; a custom one must list it).
 pub const X11_GLOBAL: &str = "porthole_x11_manager_v1";
@@ -212,6 +220,9 @@ pub fn container_of(client: &Client) -> String {
 /// did not tag (there should be none) see only the desktop globals.
 pub fn client_may_bind(client: &Client, interface: &str) -> bool {
     match client.get_data::<ClientState>() {
+        Some(data) if HOST_ONLY_GLOBALS.contains(&interface) => {
+            data.container == HOST_CONTAINER && data.profile.allows(interface)
+        }
         Some(data) => data.profile.allows(interface),
         None => DESKTOP_GLOBALS.contains(&interface),
     }

@@ -140,6 +140,13 @@ pub enum Command {
         /// The container it is offered to.
         to: String,
     },
+    /// The person is starting something in `container` (`porthole run`): its first window may
+    /// take the focus, and the reply is an xdg-activation token to pass it in
+    /// `XDG_ACTIVATION_TOKEN`.
+    Launch {
+        /// The container.
+        container: String,
+    },
     /// Switch this connection to an event stream: after the `ok` reply, one [`Event`] per line.
     Subscribe,
     /// Stop the compositor.
@@ -304,6 +311,11 @@ pub enum Response {
         /// The PNG file, base64-encoded.
         png_base64: String,
     },
+    /// Reply to [`Command::Launch`].
+    Launched {
+        /// The xdg-activation token.
+        token: String,
+    },
     /// Reply to [`Command::ClipboardCopy`] that moved data.
     ClipboardCopied {
         /// The MIME type read from the source (it is offered under its text aliases too).
@@ -358,6 +370,10 @@ pub struct WindowInfo {
     /// container sees it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot: Option<String>,
+    /// Whether it appeared or asked for the focus without getting it, and has not been focused
+    /// since: its label says it wants attention.
+    #[serde(default)]
+    pub attention: bool,
 }
 
 /// A container.

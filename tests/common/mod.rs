@@ -802,3 +802,12 @@ impl Compositor {
         }
     }
 }
+
+/// A screenshot through `&Compositor`, for polls that borrow it (the method needs `&mut`).
+pub fn shot(c: &Compositor) -> Screenshot {
+    let file = c
+        .dir()
+        .join(format!("shot-{:?}.png", std::thread::current().id()));
+    c.run_ok(&["screenshot", file.to_str().unwrap()]);
+    Screenshot::decode(&std::fs::read(&file).expect("the screenshot file"))
+}

@@ -13,8 +13,6 @@ use porthole_ipc::WindowInfo;
 use wayland_client::protocol::{
     wl_buffer, wl_compositor, wl_seat, wl_shm, wl_shm_pool, wl_subcompositor, wl_surface,
 };
-use wayland_client::Proxy;
-use wayland_protocols::xdg::shell::client::xdg_wm_base;
 
 use crate::common::*;
 use crate::raw::*;
@@ -78,47 +76,6 @@ fn fds_came_back(comp: &Compositor, fds_before: usize, note: &str) {
             Err(format!("{now} open, {fds_before} before{note}"))
         }
     });
-}
-
-/// A mapped toplevel of `w`x`h` showing an shm buffer; returns its surface, the pool's file
-/// and the buffer.
-fn shm_window(
-    c: &mut Raw,
-    w: i32,
-    h: i32,
-) -> (
-    wl_surface::WlSurface,
-    std::os::fd::OwnedFd,
-    wl_buffer::WlBuffer,
-) {
-    let compositor: wl_compositor::WlCompositor = c.bind("wl_compositor", 4);
-    let wm: xdg_wm_base::XdgWmBase = c.bind("xdg_wm_base", 1);
-    let shm: wl_shm::WlShm = c.bind("wl_shm", 1);
-    let qh = c.qh.clone();
-    let surface = compositor.create_surface(&qh, ());
-    let xdg = wm.get_xdg_surface(&surface, &qh, ());
-    let _top = xdg.get_toplevel(&qh, ());
-    surface.commit();
-    // A bridge configures once the compositor configured its own toplevel: a few round trips.
-    let serial = poll(Duration::from_secs(5), "the first configure", || {
-        c.roundtrip().map_err(|e| e.to_string())?;
-        c.data
-            .pending_serial
-            .remove(&xdg.id())
-            .ok_or_else(|| "no configure yet".to_string())
-    });
-    xdg.ack_configure(serial);
-    let size = (w * h * 4) as u64;
-    let fd = memfd(size);
-    let mut file = std::fs::File::from(fd.try_clone().unwrap());
-    file.write_all(&vec![0x80; size as usize]).unwrap();
-    let pool: wl_shm_pool::WlShmPool = shm.create_pool(fd.as_fd(), size as i32, &qh, ());
-    let buffer = pool.create_buffer(0, w, h, w * 4, wl_shm::Format::Xrgb8888, &qh, ());
-    surface.attach(Some(&buffer), 0, 0);
-    surface.damage_buffer(0, 0, w, h);
-    surface.commit();
-    c.roundtrip().unwrap();
-    (surface, fd, buffer)
 }
 
 #[test]

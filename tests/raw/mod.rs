@@ -1,11 +1,15 @@
 //! Raw `wayland-client` connections to a running `porthole serve`, for tests that break the
 //! rules, and an honest client to watch while they do.
 
+use std::io::Write as _;
+use std::os::fd::AsFd as _;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use wayland_client::protocol::{wl_compositor, wl_registry};
+use wayland_client::protocol::{
+    wl_buffer, wl_compositor, wl_registry, wl_shm, wl_shm_pool, wl_surface,
+};
 use wayland_client::{Connection, EventQueue, Proxy, QueueHandle};
 use wayland_protocols::wp::single_pixel_buffer::v1::client::wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1;
 use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
@@ -187,4 +191,45 @@ pub fn memfd(size: u64) -> std::os::fd::OwnedFd {
         rustix::fs::memfd_create("porthole-test-pool", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
     rustix::fs::ftruncate(&fd, size).unwrap();
     fd
+}
+
+/// A mapped toplevel of `w`x`h` showing an shm buffer; returns its surface, the pool's file
+/// and the buffer.
+pub fn shm_window(
+    c: &mut Raw,
+    w: i32,
+    h: i32,
+) -> (
+    wl_surface::WlSurface,
+    std::os::fd::OwnedFd,
+    wl_buffer::WlBuffer,
+) {
+    let compositor: wl_compositor::WlCompositor = c.bind("wl_compositor", 4);
+    let wm: xdg_wm_base::XdgWmBase = c.bind("xdg_wm_base", 1);
+    let shm: wl_shm::WlShm = c.bind("wl_shm", 1);
+    let qh = c.qh.clone();
+    let surface = compositor.create_surface(&qh, ());
+    let xdg = wm.get_xdg_surface(&surface, &qh, ());
+    let _top = xdg.get_toplevel(&qh, ());
+    surface.commit();
+    // A bridge configures once the compositor configured its own toplevel: a few round trips.
+    let serial = poll(Duration::from_secs(5), "the first configure", || {
+        c.roundtrip().map_err(|e| e.to_string())?;
+        c.data
+            .pending_serial
+            .remove(&xdg.id())
+            .ok_or_else(|| "no configure yet".to_string())
+    });
+    xdg.ack_configure(serial);
+    let size = (w * h * 4) as u64;
+    let fd = memfd(size);
+    let mut file = std::fs::File::from(fd.try_clone().unwrap());
+    file.write_all(&vec![0x80; size as usize]).unwrap();
+    let pool: wl_shm_pool::WlShmPool = shm.create_pool(fd.as_fd(), size as i32, &qh, ());
+    let buffer = pool.create_buffer(0, w, h, w * 4, wl_shm::Format::Xrgb8888, &qh, ());
+    surface.attach(Some(&buffer), 0, 0);
+    surface.damage_buffer(0, 0, w, h);
+    surface.commit();
+    c.roundtrip().unwrap();
+    (surface, fd, buffer)
 }

@@ -153,6 +153,7 @@ impl Placeholder {
             minimized: self.minimized,
             checkpointed: true,
             slot: Some(self.token.clone()),
+            attention: false,
         }
     }
 

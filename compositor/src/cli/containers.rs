@@ -151,6 +151,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             container_dir(&name)?
         }
     };
+    // The person started it: its first window may take the focus, and apps that use
+    // xdg-activation bring the token.
+    if let Ok(Response::Launched { token }) = client::request(Command::Launch {
+        container: name.clone(),
+    }) {
+        // The CLI is one thread here; everything started from here inherits it.
+        std::env::set_var("XDG_ACTIVATION_TOKEN", token);
+    }
     let bridge = if (x11 && !no_x11) || checkpointable {
         Some(find_bridge()?)
     } else {

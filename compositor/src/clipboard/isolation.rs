@@ -1,6 +1,6 @@
 //! Each container keeps its own clipboard and primary selection: a selection belongs to the
-//! container whose client set it, and a client is offered only its own container's (or one
-//! nobody owns). A drag crosses containers only where both sides' rules allow it.
+//! container whose client set it (the host is one), and a client is offered only its own
+//! container's. A drag crosses containers only where both sides' rules allow it.
 
 use smithay::input::Seat;
 use smithay::reexports::wayland_protocols::wp::primary_selection::zv1::server::zwp_primary_selection_device_manager_v1::{
@@ -23,30 +23,34 @@ use crate::handlers::new_object_protocol_id;
 use crate::state::{Porthole, State};
 
 impl State {
-    /// A client set (or cleared) a selection. Setting one needs keyboard focus (smithay checks),
-    /// so the focused client's container owns it.
+    /// A client set (or cleared) a selection. It belongs to the container of the client that set
+    /// it (noted as its request passed through `handlers/selection.rs`), focused or not: a host
+    /// clipboard manager's selection is the host's, and no container sees it.
     pub fn selection_changed(
         &mut self,
         ty: SelectionTarget,
         source: Option<SelectionSource>,
         seat: &Seat<State>,
     ) {
-        let focus = seat.get_keyboard().and_then(|k| k.current_focus());
         if ty == SelectionTarget::Clipboard {
             // A client's selection replaces whatever a transfer offered.
             self.comp.clipboard.offered = None;
             self.comp.clipboard.source_mimes =
                 source.as_ref().map(|s| s.mime_types()).unwrap_or_default();
         }
-        let owner = source.and_then(|_| {
-            let surface = focus.as_ref()?;
-            let client = self.comp.display_handle.get_client(surface.id()).ok()?;
-            Some(crate::policy::container_of(&client))
+        // A selection nobody noted the setter of belongs to the host, which no container sees.
+        let owner = source.map(|_| {
+            self.comp
+                .clipboard
+                .setter
+                .clone()
+                .unwrap_or_else(|| crate::policy::HOST_CONTAINER.to_string())
         });
         match ty {
             SelectionTarget::Clipboard => self.comp.clipboard.owner = owner,
             SelectionTarget::Primary => self.comp.clipboard.primary_owner = owner,
         }
+        let focus = seat.get_keyboard().and_then(|k| k.current_focus());
         self.comp.offer_selections(seat, focus.as_ref());
     }
 
@@ -98,7 +102,8 @@ impl Porthole {
         to == *from || (exports && imports)
     }
 
-    fn surface_container(&self, surface: &WlSurface) -> Option<String> {
+    /// The container of a surface's client.
+    pub fn surface_container(&self, surface: &WlSurface) -> Option<String> {
         let client = self.display_handle.get_client(surface.id()).ok()?;
         Some(crate::policy::container_of(&client))
     }
@@ -111,13 +116,13 @@ impl Porthole {
     }
 
     /// Selections follow keyboard focus, within a container: the focused client is offered the
-    /// clipboard and primary selection only when they belong to its own container (or to
-    /// nobody). Nothing a container copies reaches another by focus alone.
+    /// clipboard and primary selection only when they belong to its own container. Nothing a
+    /// container or the host copies reaches another by focus alone.
     pub fn offer_selections(&self, seat: &Seat<State>, focused: Option<&WlSurface>) {
         let dh = &self.display_handle;
         let client = focused.and_then(|s| dh.get_client(s.id()).ok());
         let container = client.as_ref().map(crate::policy::container_of);
-        let may_see = |owner: &Option<String>| owner.is_none() || *owner == container;
+        let may_see = |owner: &Option<String>| owner.is_some() && *owner == container;
         let clipboard = may_see(&self.clipboard.owner);
         let primary = may_see(&self.clipboard.primary_owner);
         set_data_device_focus(dh, seat, client.clone().filter(|_| clipboard));

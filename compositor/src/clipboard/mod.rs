@@ -64,6 +64,8 @@ pub struct Clipboard {
     pub owner: Option<String>,
     /// The container whose client owns the primary selection, if any.
     pub primary_owner: Option<String>,
+    /// The container of the client whose selection request is being handled.
+    pub setter: Option<String>,
     /// The container a drag in progress started in.
     pub drag_from: Option<String>,
     /// Every client's selection devices, to tell those denied a selection that there is none.

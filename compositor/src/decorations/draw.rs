@@ -18,8 +18,10 @@ use crate::state::Porthole;
 /// tracking sees unchanged pieces as unchanged and the title is rendered once.
 #[derive(Debug, Default)]
 struct Drawn {
-    /// The solid pieces of its frame.
+    /// The solid pieces of its border.
     pieces: Vec<SolidColorBuffer>,
+    /// The solid pieces of its title bar (or label strip) and buttons.
+    title_pieces: Vec<SolidColorBuffer>,
     /// The borders around its popups.
     popup_pieces: Vec<SolidColorBuffer>,
     /// Its title bar text as last drawn: (label, width, height, background) and the image.
@@ -37,6 +39,8 @@ const TITLEBAR_BUTTONS: [Color; 3] = [
 ];
 
 impl Porthole {
+    /// A window's frame: its title bar or label strip into `title`, its border into `border`
+    /// (the caller decides where in the stack the title goes: see `render/`).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn frame_elements<R>(
         &self,
@@ -46,55 +50,56 @@ impl Porthole {
         output_loc: Point<i32, Logical>,
         scale: Scale<f64>,
         color: Color,
-        out: &mut Vec<OutputElement<R>>,
+        title: &mut Vec<OutputElement<R>>,
+        border: &mut Vec<OutputElement<R>>,
     ) where
         R: Renderer + ImportAll + ImportMem,
         R::TextureId: Clone + Texture + Send + 'static,
     {
         let f = self.window_frame(window);
-        let frame = self.frame_rect(window, geo);
         if f.titlebar > 0 {
-            self.title_element(renderer, window, geo, output_loc, scale, color, out);
+            self.title_element(renderer, window, geo, output_loc, scale, color, title);
         }
-        let mut pieces: Vec<(Rectangle<i32, Logical>, Color)> = Vec::with_capacity(8);
+        let mut title_pieces: Vec<(Rectangle<i32, Logical>, Color)> = Vec::with_capacity(4);
         // Buttons first: they are on top of the title bar.
         for (i, c) in TITLEBAR_BUTTONS.iter().enumerate() {
             if let Some(rect) = f.button_rect(geo, i as i32) {
-                pieces.push((rect, *c));
+                title_pieces.push((rect, *c));
             }
         }
-        // Title bar, then the four borders around title bar and content.
-        pieces.push((
-            Rectangle::new(
-                (geo.loc.x, geo.loc.y - f.titlebar).into(),
-                (geo.size.w, f.titlebar).into(),
-            ),
-            color,
-        ));
-        pieces.push((
-            Rectangle::new(frame.loc, (frame.size.w, f.border).into()),
-            color,
-        ));
-        pieces.push((
-            Rectangle::new(
-                (frame.loc.x, frame.loc.y + frame.size.h - f.border).into(),
-                (frame.size.w, f.border).into(),
-            ),
-            color,
-        ));
-        pieces.push((
-            Rectangle::new(frame.loc, (f.border, frame.size.h).into()),
-            color,
-        ));
-        pieces.push((
-            Rectangle::new(
-                (frame.loc.x + frame.size.w - f.border, frame.loc.y).into(),
-                (f.border, frame.size.h).into(),
-            ),
-            color,
-        ));
+        title_pieces.push((f.title_rect(geo), color));
         with_drawn(window, |drawn| {
-            push_solids(&mut drawn.pieces, pieces, output_loc, scale, out)
+            push_solids(
+                &mut drawn.title_pieces,
+                title_pieces,
+                output_loc,
+                scale,
+                title,
+            )
+        });
+        // The four borders around title bar and content.
+        let frame = f.border_rect(geo);
+        let b = f.border;
+        let pieces = vec![
+            (Rectangle::new(frame.loc, (frame.size.w, b).into()), color),
+            (
+                Rectangle::new(
+                    (frame.loc.x, frame.loc.y + frame.size.h - b).into(),
+                    (frame.size.w, b).into(),
+                ),
+                color,
+            ),
+            (Rectangle::new(frame.loc, (b, frame.size.h).into()), color),
+            (
+                Rectangle::new(
+                    (frame.loc.x + frame.size.w - b, frame.loc.y).into(),
+                    (b, frame.size.h).into(),
+                ),
+                color,
+            ),
+        ];
+        with_drawn(window, |drawn| {
+            push_solids(&mut drawn.pieces, pieces, output_loc, scale, border)
         });
     }
 
@@ -155,19 +160,25 @@ impl Porthole {
         R::TextureId: Clone + Texture + Send + 'static,
     {
         let f = self.window_frame(window);
-        let width = geo.size.w - f.buttons_width();
+        let width = f.title_rect(geo).size.w - f.buttons_width();
         if width <= 8 {
             return;
         }
         let (title, _) = crate::shell::title_and_app_id(window);
-        let label = crate::decorations::text::label(
-            self.window_container(window).map(|c| c.name.as_str()),
-            &title,
-        );
+        let container = self.window_container(window).map(|c| c.name.as_str());
+        let attention = container.is_some() && crate::shell::windows::wants_attention(window);
+        let title = if attention {
+            format!("(wants attention) {title}")
+        } else {
+            title
+        };
+        let label = crate::decorations::text::label(container, &title);
+        // A window that wants attention shows its label in reverse.
+        let fg = crate::decorations::text::text_color_on(bg);
+        let (fg, bg) = if attention { (bg, fg) } else { (fg, bg) };
         let key = (label, width, f.titlebar, bg);
         let buffer = with_drawn(window, |drawn| {
             if drawn.title.as_ref().map(|(k, _)| k) != Some(&key) {
-                let fg = crate::decorations::text::text_color_on(bg);
                 drawn.title = self
                     .text
                     .render(&key.0, width, f.titlebar, fg, bg)

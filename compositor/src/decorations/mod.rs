@@ -41,13 +41,48 @@ pub struct FrameSizes {
     pub border: i32,
     /// Title bar height.
     pub titlebar: i32,
+    /// The title bar is at least this wide, as a tab reaching past a narrower window, so that
+    /// the container's name can be read on any window; 0: as wide as the window.
+    pub label_width: i32,
+    /// Whether the title bar has the close, maximize and minimize buttons (server-side
+    /// decorations); the label strip of a window that draws its own has none.
+    pub buttons: bool,
 }
 
 impl FrameSizes {
+    /// A border and a title bar with buttons.
+    pub const fn new(border: i32, titlebar: i32) -> Self {
+        Self {
+            border,
+            titlebar,
+            label_width: 0,
+            buttons: true,
+        }
+    }
+
+    /// The title bar's rectangle for content `geo`: as wide as the content, or the label.
+    pub fn title_rect(&self, geo: Rectangle<i32, Logical>) -> Rectangle<i32, Logical> {
+        Rectangle::new(
+            (geo.loc.x, geo.loc.y.saturating_sub(self.titlebar)).into(),
+            (geo.size.w.max(self.label_width), self.titlebar).into(),
+        )
+    }
+
+    /// The rectangle of the border around the content and title bar, without the part of a
+    /// label reaching past the window.
+    pub fn border_rect(&self, content: Rectangle<i32, Logical>) -> Rectangle<i32, Logical> {
+        Self {
+            label_width: 0,
+            ..*self
+        }
+        .around(content)
+    }
+
     /// The rectangle the frame covers around `content`, decorations included. Saturating: the
     /// content geometry comes from the client and may be absurd.
     pub fn around(&self, content: Rectangle<i32, Logical>) -> Rectangle<i32, Logical> {
         let (b, t) = (self.border, self.titlebar);
+        let width = content.size.w.max(self.label_width);
         Rectangle::new(
             (
                 content.loc.x.saturating_sub(b),
@@ -55,7 +90,7 @@ impl FrameSizes {
             )
                 .into(),
             (
-                content.size.w.saturating_add(2 * b),
+                width.saturating_add(2 * b),
                 content.size.h.saturating_add(t + 2 * b),
             )
                 .into(),
@@ -76,7 +111,7 @@ impl FrameSizes {
         i: i32,
     ) -> Option<Rectangle<i32, Logical>> {
         let b = self.button();
-        if self.titlebar <= 0 || b <= 0 {
+        if !self.buttons || self.titlebar <= 0 || b <= 0 {
             return None;
         }
         let right = geo.loc.x.saturating_add(geo.size.w) - 3;
@@ -87,7 +122,11 @@ impl FrameSizes {
 
     /// Width the three buttons take at the right end of the title bar.
     pub fn buttons_width(&self) -> i32 {
-        3 * (self.button() + 3) + 3
+        if self.buttons {
+            3 * (self.button() + 3) + 3
+        } else {
+            0
+        }
     }
 }
 
@@ -116,12 +155,7 @@ impl FrameSizes {
         }
         let p = pos.to_i32_floor::<i32>();
         let title_top = geo.loc.y - self.titlebar;
-        if self.titlebar > 0
-            && p.y >= title_top
-            && p.y < geo.loc.y
-            && p.x >= geo.loc.x
-            && p.x < geo.loc.x + geo.size.w
-        {
+        if self.titlebar > 0 && self.title_rect(geo).contains(p) {
             let within = |i: i32| self.button_rect(geo, i).is_some_and(|r| r.contains(p));
             let part = if within(0) {
                 FramePart::Close
@@ -133,6 +167,10 @@ impl FrameSizes {
                 FramePart::Titlebar
             };
             return Hit::Frame(part);
+        }
+        if !self.border_rect(geo).contains(p) {
+            // Beside a label that reaches past a narrow window.
+            return Hit::Outside;
         }
         let mut edges = xdg_toplevel::ResizeEdge::None as u32;
         if p.x < geo.loc.x {
@@ -157,10 +195,7 @@ impl FrameSizes {
 mod tests {
     use super::*;
 
-    const FRAME: FrameSizes = FrameSizes {
-        border: 4,
-        titlebar: 24,
-    };
+    const FRAME: FrameSizes = FrameSizes::new(4, 24);
 
     fn geo() -> Rectangle<i32, Logical> {
         Rectangle::new((100, 100).into(), (400, 300).into())
@@ -201,11 +236,31 @@ mod tests {
     }
 
     #[test]
-    fn a_window_without_decorations_is_all_content() {
-        let none = FrameSizes {
-            border: 0,
-            titlebar: 0,
+    fn a_label_reaches_past_a_narrow_window_and_has_no_buttons() {
+        let label = FrameSizes {
+            label_width: 120,
+            buttons: false,
+            ..FRAME
         };
+        let narrow = Rectangle::new((100, 100).into(), (10, 10).into());
+        assert_eq!(label.around(narrow).size.w, 120 + 8);
+        assert!(label.button_rect(narrow, 0).is_none());
+        assert_eq!(
+            label.hit(narrow, (200.0, 90.0).into()),
+            Hit::Frame(FramePart::Titlebar),
+            "the tab past the window"
+        );
+        assert_eq!(
+            label.hit(narrow, (200.0, 105.0).into()),
+            Hit::Outside,
+            "beside the window, under the tab"
+        );
+        assert_eq!(label.hit(narrow, (105.0, 105.0).into()), Hit::Content);
+    }
+
+    #[test]
+    fn a_window_without_decorations_is_all_content() {
+        let none = FrameSizes::new(0, 0);
         assert_eq!(none.hit(geo(), (100.0, 100.0).into()), Hit::Content);
         assert_eq!(none.hit(geo(), (99.0, 100.0).into()), Hit::Outside);
     }

@@ -24,7 +24,14 @@ use smithay::wayland::single_pixel_buffer::{SinglePixelBufferState, SinglePixelB
 use smithay::wayland::viewporter::{ViewportState, ViewporterState};
 use smithay::wayland::xdg_activation::ActivationTokenData;
 
+use std::time::{Duration, Instant};
+
+use tracing::info;
+
 use crate::state::State;
+
+/// How long an activation token may move the focus after it was made.
+const ACTIVATION_LIFETIME: Duration = Duration::from_secs(20);
 
 impl FractionalScaleHandler for State {
     fn new_fractional_scale(&mut self, surface: WlSurface) {
@@ -46,21 +53,61 @@ impl XdgActivationHandler for State {
         &mut self.comp.globals.activation
     }
 
+    /// A client asks for a token: it is kept (and may later move the focus) only when its serial
+    /// is one the compositor sent with an input event to a client of the asker's container. A
+    /// forged or borrowed serial gets a token that activates nothing.
+    fn token_created(&mut self, _token: XdgActivationToken, data: XdgActivationTokenData) -> bool {
+        let Some((serial, _)) = data.serial else {
+            return false;
+        };
+        let Some(client) = data.client_id.and_then(|id| {
+            self.comp
+                .display_handle
+                .backend_handle()
+                .get_client_data(id)
+                .ok()
+        }) else {
+            return false;
+        };
+        let Some(container) = client
+            .downcast_ref::<crate::policy::ClientState>()
+            .map(|c| c.container.clone())
+        else {
+            return false;
+        };
+        let valid = self
+            .comp
+            .input
+            .guard
+            .serial_sent_to(serial, &container, Instant::now());
+        if !valid {
+            info!(
+                container,
+                serial = u32::from(serial),
+                "activation token refused: a serial not sent to it"
+            );
+        }
+        valid
+    }
+
+    /// A window brings a token: one the person's input minted, or one `porthole run` passed to
+    /// what it started, moves the focus unless the person is typing into another container;
+    /// anything else only marks the window as wanting attention.
     fn request_activation(
         &mut self,
         token: XdgActivationToken,
         token_data: XdgActivationTokenData,
         surface: WlSurface,
     ) {
-        // Only a token minted recently while its creator had a say (a serial of an input event
-        // it received) may move focus; anything else only marks the window as wanting attention.
-        let fresh = token_data.timestamp.elapsed().as_secs() < 10;
-        if fresh && token_data.serial.is_some() {
-            if let Some(window) = self.comp.shell.window_for_surface(&surface) {
-                self.comp.focus_window(Some(&window));
-            }
-        }
         self.comp.globals.activation.remove_token(&token);
+        let Some(window) = self.comp.shell.window_for_surface(&surface) else {
+            return;
+        };
+        if token_data.timestamp.elapsed() < ACTIVATION_LIFETIME {
+            self.comp.activate_asked(&window);
+        } else {
+            self.comp.want_attention(&window);
+        }
     }
 }
 

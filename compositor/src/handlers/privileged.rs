@@ -12,9 +12,17 @@ use smithay::wayland::keyboard_shortcuts_inhibit::{
 use smithay::wayland::security_context::{
     SecurityContext, SecurityContextHandler, SecurityContextListenerSource,
 };
+use smithay::reexports::wayland_protocols::ext::data_control::v1::server::{
+    ext_data_control_manager_v1::ExtDataControlManagerV1 as ExtManager,
+    ext_data_control_source_v1::ExtDataControlSourceV1 as ExtSource,
+};
+use smithay::reexports::wayland_protocols_wlr::data_control::v1::server::{
+    zwlr_data_control_manager_v1::ZwlrDataControlManagerV1 as WlrManager,
+    zwlr_data_control_source_v1::ZwlrDataControlSourceV1 as WlrSource,
+};
 use smithay::wayland::selection::{ext_data_control, wlr_data_control};
 use smithay::{
-    delegate_ext_data_control, delegate_data_control, delegate_foreign_toplevel_list,
+    delegate_foreign_toplevel_list,
     delegate_security_context, delegate_virtual_keyboard_manager,
 };
 use tracing::{info, warn};
@@ -119,8 +127,13 @@ pub fn container_name_from_label(
     unreachable!("some numbered name is free")
 }
 
-delegate_data_control!(State);
-delegate_ext_data_control!(State);
+// The devices' requests pass through `handlers/selection.rs`, which notes who sets a selection.
+smithay::reexports::wayland_server::delegate_global_dispatch!(State: [WlrManager: wlr_data_control::DataControlManagerGlobalData] => wlr_data_control::DataControlState);
+delegate_dispatch!(State: [WlrManager: wlr_data_control::DataControlManagerUserData] => wlr_data_control::DataControlState);
+delegate_dispatch!(State: [WlrSource: wlr_data_control::DataControlSourceUserData] => wlr_data_control::DataControlState);
+smithay::reexports::wayland_server::delegate_global_dispatch!(State: [ExtManager: ext_data_control::ExtDataControlManagerGlobalData] => ext_data_control::DataControlState);
+delegate_dispatch!(State: [ExtManager: ext_data_control::ExtDataControlManagerUserData] => ext_data_control::DataControlState);
+delegate_dispatch!(State: [ExtSource: ext_data_control::ExtDataControlSourceUserData] => ext_data_control::DataControlState);
 delegate_foreign_toplevel_list!(State);
 delegate_security_context!(State);
 delegate_virtual_keyboard_manager!(State);

@@ -5,7 +5,6 @@ use smithay::input::Seat;
 use smithay::reexports::wayland_protocols::wp::primary_selection::zv1::server::zwp_primary_selection_device_manager_v1::ZwpPrimarySelectionDeviceManagerV1;
 use smithay::reexports::wayland_protocols::wp::primary_selection::zv1::server::zwp_primary_selection_device_v1::ZwpPrimarySelectionDeviceV1;
 use smithay::reexports::wayland_protocols::wp::primary_selection::zv1::server::zwp_primary_selection_source_v1::{self, ZwpPrimarySelectionSourceV1};
-use smithay::reexports::wayland_server::delegate_dispatch;
 use smithay::reexports::wayland_server::protocol::wl_data_device::WlDataDevice;
 use smithay::reexports::wayland_server::protocol::wl_data_device_manager::WlDataDeviceManager;
 use smithay::reexports::wayland_server::backend::{ClientId, ObjectId};
@@ -21,6 +20,10 @@ use smithay::wayland::selection::primary_selection::{
     PrimarySelectionState, PrimarySourceUserData,
 };
 use smithay::wayland::selection::{SelectionHandler, SelectionSource, SelectionTarget};
+
+use smithay::reexports::wayland_protocols::ext::data_control::v1::server::ext_data_control_device_v1::ExtDataControlDeviceV1;
+use smithay::reexports::wayland_protocols_wlr::data_control::v1::server::zwlr_data_control_device_v1::ZwlrDataControlDeviceV1;
+use smithay::wayland::selection::{ext_data_control, wlr_data_control};
 
 use crate::bounds;
 use crate::state::State;
@@ -82,9 +85,43 @@ impl PrimarySelectionHandler for State {
 
 // The device managers' requests pass through `clipboard/isolation.rs`, which records devices.
 crate::policy_global!(WlDataDeviceManager, () => DataDeviceState);
-delegate_dispatch!(State: [WlDataDevice: DataDeviceUserData] => DataDeviceState);
 smithay::reexports::wayland_server::delegate_global_dispatch!(State: [ZwpPrimarySelectionDeviceManagerV1: PrimaryDeviceManagerGlobalData] => PrimarySelectionState);
-delegate_dispatch!(State: [ZwpPrimarySelectionDeviceV1: PrimaryDeviceUserData] => PrimarySelectionState);
+
+/// A selection device's requests go to smithay with the requesting client's container noted, so
+/// that the selection it sets belongs to that container whether or not it has the keyboard
+/// focus (data-control needs none).
+macro_rules! note_setter {
+    ($($device:ty: $data:ty => $state:ty),* $(,)?) => {$(
+        impl Dispatch<$device, $data> for State {
+            fn request(
+                state: &mut Self,
+                client: &Client,
+                device: &$device,
+                request: <$device as Resource>::Request,
+                data: &$data,
+                dh: &DisplayHandle,
+                data_init: &mut DataInit<'_, Self>,
+            ) {
+                state.comp.clipboard.setter = Some(crate::policy::container_of(client));
+                <$state as Dispatch<$device, $data, State>>::request(
+                    state, client, device, request, data, dh, data_init,
+                );
+                state.comp.clipboard.setter = None;
+            }
+
+            fn destroyed(state: &mut Self, client: ClientId, device: &$device, data: &$data) {
+                <$state as Dispatch<$device, $data, State>>::destroyed(state, client, device, data);
+            }
+        }
+    )*};
+}
+
+note_setter!(
+    WlDataDevice: DataDeviceUserData => DataDeviceState,
+    ZwpPrimarySelectionDeviceV1: PrimaryDeviceUserData => PrimarySelectionState,
+    ZwlrDataControlDeviceV1: wlr_data_control::DataControlDeviceUserData => wlr_data_control::DataControlState,
+    ExtDataControlDeviceV1: ext_data_control::ExtDataControlDeviceUserData => ext_data_control::DataControlState,
+);
 
 // Data sources pass through here first: what they offer is bounded (`bounds.rs`).
 impl Dispatch<WlDataSource, DataSourceUserData> for State {

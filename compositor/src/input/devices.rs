@@ -125,6 +125,15 @@ impl State {
         }
         let focus = self.comp.surface_under(pos);
         let serial = SERIAL_COUNTER.next_serial();
+        if let Some(to) = focus
+            .as_ref()
+            .and_then(|(s, _)| self.comp.surface_container(s))
+        {
+            self.comp
+                .input
+                .guard
+                .sent(serial, &to, std::time::Instant::now());
+        }
         touch.down(
             self,
             focus,

@@ -90,6 +90,20 @@ impl State {
                 }
             },
         );
+        if action.is_none() {
+            // The key reached a client: its serial may mint an activation token, and a press
+            // means the person is typing there.
+            let to = keyboard
+                .current_focus()
+                .and_then(|s| self.comp.surface_container(&s));
+            if let Some(to) = to {
+                let now = std::time::Instant::now();
+                self.comp.input.guard.sent(serial, &to, now);
+                if key_state == KeyState::Pressed {
+                    self.comp.input.guard.key_pressed(&to, now);
+                }
+            }
+        }
         match action {
             Some(Some(KeyOutcome::Action(action))) => self.run_action(action),
             Some(Some(KeyOutcome::Answer(yes))) => self.answer_ask(yes),

@@ -3,6 +3,7 @@
 //! events ([`synthetic`]) take the same paths.
 
 pub mod devices;
+pub mod focus_guard;
 pub mod keyboard;
 pub mod keymap;
 pub mod pointer;
@@ -32,6 +33,8 @@ pub struct InputState {
     pub pending_focus: Option<Option<WlSurface>>,
     /// Keysym to keycode table for synthetic typing.
     pub key_lookup: Option<KeyLookup>,
+    /// Input serials sent, launches and typing: who may take the focus unasked.
+    pub guard: focus_guard::FocusGuard,
 }
 
 impl InputState {
@@ -44,6 +47,7 @@ impl InputState {
             suppressed_keys: Vec::new(),
             pending_focus: None,
             key_lookup: KeyLookup::new(keyboard),
+            guard: Default::default(),
         }
     }
 }

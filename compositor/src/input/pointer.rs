@@ -117,6 +117,16 @@ impl State {
             },
         );
         pointer.frame(self);
+        // A click's serial may mint an activation token for the client it went to.
+        let to = pointer
+            .current_focus()
+            .and_then(|s| self.comp.surface_container(&s));
+        if let Some(to) = to {
+            self.comp
+                .input
+                .guard
+                .sent(serial, &to, std::time::Instant::now());
+        }
     }
 }
 

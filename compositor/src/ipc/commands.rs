@@ -45,6 +45,8 @@ pub enum CommandError {
     NoFocus,
     #[error("{0:#}")]
     Container(anyhow::Error),
+    #[error("no container named `{0}`; `porthole containers` lists them")]
+    NoContainer(String),
     #[error("subscribe must be the first request on its connection")]
     SubscribeNotFirst,
 }
@@ -208,6 +210,14 @@ impl State {
                 Ok(Response::Done)
             }
             Command::Subscribe => Err(CommandError::SubscribeNotFirst),
+            Command::Launch { container } => {
+                if !self.comp.containers.contains(container.as_str()) {
+                    return Err(CommandError::NoContainer(container));
+                }
+                Ok(Response::Launched {
+                    token: self.comp.launch(&container),
+                })
+            }
             Command::ClipboardCopy { from, to } => {
                 // Without a connection to answer on, the outcome is on the event stream.
                 self.clipboard_copy(&from, crate::clipboard::Then::Paste { to, reply: None });

@@ -51,8 +51,14 @@ impl Porthole {
             self.prompt_elements(renderer, output_geo, scale, &mut elements);
         }
 
+        let front = elements.len();
         let focused = self.focused_window();
         let mut shown = 0;
+        // What windows above the one being drawn cover: (their container, or `None` for the
+        // host's, and the rectangles of their frame and popups).
+        let mut above: Vec<(Option<String>, Rectangle<i32, Logical>)> = Vec::new();
+        // Container labels lifted above everything of other containers.
+        let mut labels = Vec::new();
         for window in self.shell.windows().rev() {
             if only.is_some_and(|name| container_name(window) != name) {
                 continue;
@@ -98,6 +104,8 @@ impl Porthole {
                 elements.extend(deep);
             }
             shown += 1;
+            let container = self.window_container(window).map(|c| c.name.to_string());
+            let covers = self.covered_rects(window, geo, frame);
             let f = self.window_frame(window);
             if f.border > 0 || f.titlebar > 0 {
                 let is_focused = focused.as_ref() == Some(window);
@@ -108,6 +116,8 @@ impl Porthole {
                     None if is_focused => self.config.appearance.focused,
                     None => self.config.appearance.unfocused,
                 };
+                let mut title = Vec::new();
+                let mut border = Vec::new();
                 self.frame_elements(
                     renderer,
                     window,
@@ -115,12 +125,42 @@ impl Porthole {
                     output_geo.loc,
                     scale,
                     color,
-                    &mut elements,
+                    &mut title,
+                    &mut border,
                 );
+                let label = Rectangle::new(frame.loc, (frame.size.w, f.titlebar + f.border).into());
+                if container.is_some() && label_lifted(container.as_deref(), label, &above) {
+                    labels.extend(title);
+                } else {
+                    elements.extend(title);
+                }
+                elements.extend(border);
             }
+            above.extend(covers.into_iter().map(|r| (container.clone(), r)));
         }
+        // Lifted labels go in front of every window, behind the pointer and the prompt.
+        elements.splice(front..front, labels);
         self.placeholder_elements(renderer, output_geo, scale, only, &mut elements);
         elements
+    }
+
+    /// The rectangles a window covers: its frame and its popups.
+    fn covered_rects(
+        &self,
+        window: &Window,
+        geo: Rectangle<i32, Logical>,
+        frame: Rectangle<i32, Logical>,
+    ) -> Vec<Rectangle<i32, Logical>> {
+        let mut rects = vec![frame];
+        if let Some(surface) = window.wl_surface() {
+            for (popup, offset) in PopupManager::popups_for_surface(&surface) {
+                rects.push(Rectangle::new(
+                    geo.loc + offset,
+                    popup_geometry(&popup).size,
+                ));
+            }
+        }
+        rects
     }
 
     /// A container's window, its popups first: each surface tree cut to its window geometry, so
@@ -174,4 +214,28 @@ impl Porthole {
         }
         tree(&surface, geo.loc - window.geometry().loc, geo, out);
     }
+}
+
+/// Whether a container window's label (its title strip, `label`) is drawn in front of every
+/// window rather than in its place in the stack: when a window or popup of another container
+/// above it covers part of it, and no host window does. A container cannot draw over another's
+/// name, and cannot hide it to show a fake of its own there; the host's windows, which the
+/// person trusts, cover labels as they cover anything else.
+fn label_lifted(
+    container: Option<&str>,
+    label: Rectangle<i32, Logical>,
+    above: &[(Option<String>, Rectangle<i32, Logical>)],
+) -> bool {
+    let mut covered_by_other = false;
+    for (owner, rect) in above {
+        if !rect.overlaps(label) {
+            continue;
+        }
+        match owner {
+            None => return false,
+            Some(owner) if Some(owner.as_str()) != container => covered_by_other = true,
+            Some(_) => {}
+        }
+    }
+    covered_by_other
 }

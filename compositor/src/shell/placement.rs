@@ -157,11 +157,7 @@ mod tests {
 
     /// A frame of border 2 and title bar 24 around content of `w`x`h` at the origin.
     fn framed(w: i32, h: i32) -> Rectangle<i32, Logical> {
-        FrameSizes {
-            border: 2,
-            titlebar: 24,
-        }
-        .around(rect(0, 0, w, h))
+        FrameSizes::new(2, 24).around(rect(0, 0, w, h))
     }
 
     #[test]
@@ -221,10 +217,7 @@ mod tests {
 
     #[test]
     fn a_maximized_frame_fills_its_output() {
-        let frame = FrameSizes {
-            border: 2,
-            titlebar: 24,
-        };
+        let frame = FrameSizes::new(2, 24);
         let content = maximized(rect(1920, 0, 1280, 720), frame);
         assert_eq!(frame.around(content), rect(1920, 0, 1280, 720));
     }

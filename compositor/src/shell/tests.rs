@@ -151,10 +151,7 @@ impl ShellWindow for TestWindow {
     }
 }
 
-const FRAME: FrameSizes = FrameSizes {
-    border: 2,
-    titlebar: 24,
-};
+const FRAME: FrameSizes = FrameSizes::new(2, 24);
 
 /// Every window gets a border and title bar, and a fullscreen window a bare strip as tall as the
 /// title bar, as a container's window does.
@@ -163,10 +160,7 @@ struct TestFrames;
 impl Frames<TestWindow> for TestFrames {
     fn frame(&self, window: &TestWindow) -> FrameSizes {
         if is_fullscreen(window) {
-            FrameSizes {
-                border: 0,
-                titlebar: FRAME.titlebar,
-            }
+            FrameSizes::new(0, FRAME.titlebar)
         } else {
             FRAME
         }
@@ -182,10 +176,7 @@ struct Bare;
 
 impl Frames<TestWindow> for Bare {
     fn frame(&self, _window: &TestWindow) -> FrameSizes {
-        FrameSizes {
-            border: 0,
-            titlebar: 0,
-        }
+        FrameSizes::new(0, 0)
     }
 
     fn windowed(&self, window: &TestWindow) -> FrameSizes {

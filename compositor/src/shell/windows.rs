@@ -12,9 +12,12 @@ use smithay::reexports::wayland_server::Resource;
 use smithay::utils::{IsAlive, Logical, Point, Rectangle, Serial};
 use smithay::wayland::seat::WaylandFocus;
 use smithay::wayland::shell::xdg::PopupSurface;
-use tracing::debug;
+use std::time::Instant;
 
-use super::{container_name, is_or_will_be, title_and_app_id, window_id, ShellWindow};
+use tracing::{debug, info};
+
+use super::{container_name, is_or_will_be, title_and_app_id, window_id, with_data, ShellWindow};
+use crate::input::focus_guard::Verdict;
 use crate::state::Porthole;
 
 impl Porthole {
@@ -54,7 +57,13 @@ impl Porthole {
         };
         self.shell.map(&window, loc);
         debug!(id = window_id(&window), ?loc, "window mapped");
-        let focus = slot.as_ref().is_none_or(|s| s.focused);
+        let focus = match &slot {
+            Some(slot) => slot.focused,
+            // Unless the person just asked for it, a window of another container stays below
+            // the focused one and asks for attention instead: a new window must not take the
+            // keyboard from where the person is typing.
+            None => self.new_window_takes_focus(&window),
+        };
         if focus {
             // Announce the window before focus moves to it, so subscribers know what the id
             // means.
@@ -88,6 +97,9 @@ impl Porthole {
 
     /// Gives keyboard focus to a window (raising it, and its dialogs above it), or to nothing.
     pub fn focus_window(&mut self, window: Option<&Window>) {
+        if let Some(window) = window {
+            with_data(window, |a: &mut Attention| a.0 = false);
+        }
         let output = self.active_output();
         let frames =
             crate::decorations::frame::WindowFrames::new(&self.config.appearance, &self.containers);
@@ -98,6 +110,66 @@ impl Porthole {
             id: window.map(window_id),
         });
         self.queue_redraw_all();
+    }
+
+    /// Whether a window that just appeared takes the focus (see `input/focus_guard.rs`); if not,
+    /// it goes below the focused window and is marked as wanting attention.
+    fn new_window_takes_focus(&mut self, window: &Window) -> bool {
+        let focused = self.focused_window();
+        let focused_container = focused.as_ref().map(|w| container_name(w).to_string());
+        let verdict = self.input.guard.new_window(
+            container_name(window),
+            focused_container.as_deref(),
+            Instant::now(),
+        );
+        if verdict == Verdict::Focus {
+            return true;
+        }
+        if let Some(focused) = focused {
+            self.shell
+                .raise_all(|w| *w == focused || w.is_transient_for(&focused));
+        }
+        self.want_attention(window);
+        false
+    }
+
+    /// A window brought a valid activation token: it takes the focus unless the person is typing
+    /// into another container.
+    pub fn activate_asked(&mut self, window: &Window) {
+        let focused = self.focused_window();
+        let focused_container = focused.as_ref().map(|w| container_name(w).to_string());
+        let verdict = self.input.guard.activation(
+            container_name(window),
+            focused_container.as_deref(),
+            Instant::now(),
+        );
+        match verdict {
+            Verdict::Focus => self.focus_window(Some(window)),
+            Verdict::Attention => self.want_attention(window),
+        }
+    }
+
+    /// The person is starting something in `container`: its first window may take the focus
+    /// (see `input/focus_guard.rs`). Returns an xdg-activation token for what is started, for
+    /// clients that ask to be activated with it.
+    pub fn launch(&mut self, container: &str) -> String {
+        self.input.guard.launched(container, Instant::now());
+        let (token, _) = self.globals.activation.create_external_token(None);
+        token.to_string()
+    }
+
+    /// Marks a window as wanting attention, which its label shows, until it is focused.
+    pub fn want_attention(&mut self, window: &Window) {
+        if !with_data(window, |a: &mut Attention| {
+            std::mem::replace(&mut a.0, true)
+        }) {
+            info!(
+                id = window_id(window),
+                container = container_name(window),
+                "window wants attention"
+            );
+            self.queue_redraw_for(window);
+        }
     }
 
     /// The window that holds keyboard focus.
@@ -289,6 +361,7 @@ impl Porthole {
             minimized: self.shell.is_minimized(window),
             checkpointed: false,
             slot: crate::checkpoint::slot_of(window),
+            attention: wants_attention(window),
         }
     }
 
@@ -403,4 +476,14 @@ impl Porthole {
         let offset = window.geometry().loc;
         Some((loc.x + offset.x, loc.y + offset.y))
     }
+}
+
+/// Whether a window appeared or asked for the focus without getting it, and has not been focused
+/// since.
+#[derive(Debug, Default)]
+struct Attention(bool);
+
+/// Whether a window wants attention (its label says so).
+pub fn wants_attention(window: &Window) -> bool {
+    with_data(window, |a: &mut Attention| a.0)
 }
