@@ -105,7 +105,7 @@ fn spawn_pasting_terminal(c: &mut Compositor, name: &str) -> WindowInfo {
         n=0
         while :; do
             until [ -e /run/porthole/ask-$n ]; do sleep 0.1; done
-            timeout 10 wl-paste -n > /run/porthole/paste.tmp 2>&1
+            timeout 10 wl-paste -n $(cat /run/porthole/ask-$n) > /run/porthole/paste.tmp 2>&1
             mv /run/porthole/paste.tmp /run/porthole/paste-$n
             n=$((n+1))
         done
@@ -128,7 +128,12 @@ fn wait_titled(c: &Compositor, name: &str, title: &str) -> WindowInfo {
 
 /// Asks container `dir`'s paste loop for what `wl-paste` sees now.
 fn paste_in(dir: &Path, n: u32) -> String {
-    std::fs::write(dir.join(format!("ask-{n}")), "").unwrap();
+    paste_with(dir, n, "")
+}
+
+/// Asks container `dir`'s paste loop for what `wl-paste ARGS` sees now.
+fn paste_with(dir: &Path, n: u32, args: &str) -> String {
+    std::fs::write(dir.join(format!("ask-{n}")), args).unwrap();
     poll(TIMEOUT, "wl-paste's result", || {
         std::fs::read_to_string(dir.join(format!("paste-{n}"))).map_err(|e| e.to_string())
     })
@@ -226,6 +231,108 @@ fn an_x11_copy_reaches_a_wayland_client_of_another_container_only_through_the_ch
     // The control socket does the same in one step, and says what moved.
     let out = c.run_ok(&["clipboard", "copy", "--from", "b", "--to", "a"]);
     assert!(out.contains("15 bytes"), "{out}");
+}
+
+/// Copies `text` on the host socket with wl-copy (which uses data-control there), focused
+/// or not, and waits for it to own the selection.
+fn host_copy(c: &Compositor, text: &str, args: &[&str]) {
+    // wl-copy forks a child that serves the selection and keeps whatever pipes it was given:
+    // no output to collect.
+    let status = std::process::Command::new("wl-copy")
+        .args(args)
+        .arg(text)
+        .env("XDG_RUNTIME_DIR", c.dir())
+        .env("WAYLAND_DISPLAY", c.wayland_display())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("wl-copy");
+    assert!(status.success(), "wl-copy: {status}");
+    poll(TIMEOUT, "the host's selection", || {
+        let mut cmd = std::process::Command::new("wl-paste");
+        cmd.args(["-n"])
+            .args(args.iter().filter(|a| **a == "--primary"));
+        cmd.env("XDG_RUNTIME_DIR", c.dir())
+            .env("WAYLAND_DISPLAY", c.wayland_display());
+        let out = run_bounded(cmd, TIMEOUT);
+        let got = String::from_utf8_lossy(&out.stdout).into_owned();
+        if got == text {
+            Ok(())
+        } else {
+            Err(got)
+        }
+    });
+}
+
+#[test]
+fn the_hosts_clipboard_reaches_no_container_until_the_chords_move_it() {
+    let mut c = start();
+    let events = Events::subscribe(&c);
+    let b_dir = dir_of(&c, "b");
+    let term_b = spawn_pasting_terminal(&mut c, "b");
+
+    // A container window focused: neither the clipboard nor the primary selection leaks.
+    focus(&c, &term_b);
+    host_copy(&c, "SECRET", &[]);
+    host_copy(&c, "PRIMARY-SECRET", &["--primary"]);
+    assert_eq!(
+        paste_in(&b_dir, 0),
+        "No selection",
+        "the host's clipboard leaked"
+    );
+    assert_eq!(
+        paste_with(&b_dir, 1, "--primary"),
+        "No selection",
+        "the host's primary selection leaked"
+    );
+
+    // No window focused (wl-paste's own window then gets the keyboard): nothing either.
+    c.run_ok(&["window", "minimize", "--id", &term_b.id.to_string()]);
+    poll(TIMEOUT, "no window focused", || {
+        let windows = c.windows();
+        if windows.iter().any(|w| w.focused) {
+            Err(format!("{windows:?}"))
+        } else {
+            Ok(())
+        }
+    });
+    assert_eq!(
+        paste_in(&b_dir, 2),
+        "No selection",
+        "the host's clipboard leaked"
+    );
+
+    // An X11 client of another container, through its bridge: nothing.
+    let script = r#"
+        xterm -T x11-reader &
+        until [ -e /run/porthole/go ]; do sleep 0.1; done
+        timeout 5 xclip -o -selection clipboard > /run/porthole/xclip.out 2>&1
+        touch /run/porthole/read
+        sleep 600
+    "#;
+    c.spawn_client(PORTHOLE, &["run", "a", "--", "sh", "-c", script]);
+    let xterm = wait_titled(&c, "a", "x11-reader");
+    focus(&c, &xterm);
+    let a_dir = dir_of(&c, "a");
+    std::fs::write(a_dir.join("go"), "").unwrap();
+    poll(TIMEOUT, "xclip to read", || {
+        std::fs::read_to_string(a_dir.join("read")).map_err(|e| e.to_string())
+    });
+    let read = std::fs::read_to_string(a_dir.join("xclip.out")).unwrap();
+    assert!(!read.contains("SECRET"), "the X11 client read {read:?}");
+
+    // The chords move it, from a host window: the same rules as between containers.
+    c.spawn_client("foot", &["-T", "host-term", "-e", "sleep", "600"]);
+    let host_term = wait_titled(&c, "host", "host-term");
+    host_copy(&c, "SECRET", &[]);
+    focus(&c, &host_term);
+    c.run_ok(&["input", "key", "ctrl+shift+c"]);
+    c.run_ok(&["window", "focus", "--id", &term_b.id.to_string()]);
+    c.run_ok(&["input", "key", "ctrl+shift+v"]);
+    let event = events.transfer("host", "b");
+    assert_eq!(event["allowed"], true, "{event}");
+    assert_eq!(paste_in(&b_dir, 3), "SECRET");
 }
 
 #[test]
@@ -338,45 +445,53 @@ fn import_ask_shows_a_prompt_that_holds_the_keyboard_until_answered() {
     assert_ne!(paste_in(&dir, 1), "refused-one", "the refused text arrived");
 }
 
-/// Drags from the first weston-dnd item found in `from`'s window to an empty cell of `to`'s
-/// window, with the pointer held down as a person would; returns where it dropped.
-fn drag_item(c: &mut Compositor, from: &WindowInfo, to: &WindowInfo) -> (i32, i32) {
+/// Where weston-dnd lays its items out: an 80-pixel grid, 54 and 73 pixels in from the corner.
+fn dnd_cells(w: &WindowInfo) -> Vec<(i32, i32)> {
+    let (x0, y0) = (w.geometry.x + 54, w.geometry.y + 73);
+    (0..4)
+        .flat_map(|row| (0..4).map(move |col| (x0 + col * 80, y0 + row * 80)))
+        .collect()
+}
+
+fn bright(p: [u8; 4]) -> bool {
+    p[0] as u32 + p[1] as u32 + p[2] as u32 > 300
+}
+
+/// An empty cell of weston-dnd's window `to`, to drop on.
+fn empty_cell(c: &mut Compositor, to: &WindowInfo) -> (i32, i32) {
     let shot = c.screenshot();
-    let bright = |p: [u8; 4]| p[0] as u32 + p[1] as u32 + p[2] as u32 > 300;
-    // weston-dnd lays its items out on an 80-pixel grid, 54 and 73 pixels in from the corner.
-    let cells = |w: &WindowInfo| -> Vec<(i32, i32)> {
-        let (x0, y0) = (w.geometry.x + 54, w.geometry.y + 73);
-        (0..4)
-            .flat_map(|row| (0..4).map(move |col| (x0 + col * 80, y0 + row * 80)))
-            .collect()
-    };
-    let item = cells(from)
-        .into_iter()
-        .find(|&(x, y)| bright(shot.pixel(x, y)))
-        .expect("no weston-dnd item in the source window");
-    let empty = cells(to)
+    dnd_cells(to)
         .into_iter()
         .find(|&(x, y)| {
             (-20..=20)
                 .step_by(5)
                 .all(|d| !bright(shot.pixel(x + d, y + d)))
         })
-        .expect("no empty cell in the target window");
+        .expect("no empty cell in the target window")
+}
+
+/// Drags the first weston-dnd item found in `from`'s window to `to`, with the pointer held down
+/// as a person would.
+fn drag_item(c: &mut Compositor, from: &WindowInfo, to: (i32, i32)) {
+    let shot = c.screenshot();
+    let item = dnd_cells(from)
+        .into_iter()
+        .find(|&(x, y)| bright(shot.pixel(x, y)))
+        .expect("no weston-dnd item in the source window");
     c.run_ok(&["input", "move", &item.0.to_string(), &item.1.to_string()]);
     c.run_ok(&["input", "button", "left", "press"]);
     for step in 1..=8 {
-        let x = item.0 + (empty.0 - item.0) * step / 8;
-        let y = item.1 + (empty.1 - item.1) * step / 8;
+        let x = item.0 + (to.0 - item.0) * step / 8;
+        let y = item.1 + (to.1 - item.1) * step / 8;
         c.run_ok(&["input", "move", &x.to_string(), &y.to_string()]);
         std::thread::sleep(Duration::from_millis(30));
     }
     std::thread::sleep(Duration::from_millis(200));
     c.run_ok(&["input", "button", "left", "release"]);
-    empty
 }
 
 #[test]
-fn drag_and_drop_crosses_containers_only_where_both_rules_allow() {
+fn a_drag_enters_no_other_container_and_a_drop_there_moves_it_under_the_rules() {
     let mut c = start();
     let events = Events::subscribe(&c);
     let dnd = |c: &mut Compositor, name: &str| {
@@ -391,32 +506,60 @@ fn drag_and_drop_crosses_containers_only_where_both_rules_allow() {
         })
     };
     let a = dnd(&mut c, "a");
-    let b = dnd(&mut c, "b");
-    let deny = dnd(&mut c, "deny");
-    let drawn = |c: &mut Compositor, (x, y): (i32, i32)| {
-        let p = c.screenshot().pixel(x, y);
-        p[0] as u32 + p[1] as u32 + p[2] as u32 > 300
-    };
-
-    // Into `deny` (import = "deny"): the drag never enters, nothing lands.
-    let spot = drag_item(&mut c, &a, &deny);
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(!drawn(&mut c, spot), "an item landed in `deny`");
-
-    // Into `b` (both rules allow): the item lands, and the drop is an event.
-    let spot = drag_item(&mut c, &a, &b);
-    poll(TIMEOUT, "the item drawn in b", || {
-        if drawn(&mut c, spot) {
+    // Within a's own window a drag works as ever: the item moves.
+    let spot = empty_cell(&mut c, &a);
+    drag_item(&mut c, &a, spot);
+    poll(TIMEOUT, "the item moved within a", || {
+        if bright(shot(&c).pixel(spot.0, spot.1)) {
             Ok(())
         } else {
             Err(format!("nothing at {spot:?}"))
         }
     });
-    assert_eq!(events.transfer("a", "b")["allowed"], true);
-    let all = events.0.lock().unwrap();
+
+    // Into `deny` (import = "deny"): the drag never enters, nothing lands, and the refusal is
+    // an event.
+    let deny = dnd(&mut c, "deny");
+    let spot = empty_cell(&mut c, &deny);
+    drag_item(&mut c, &a, spot);
+    assert_eq!(events.transfer("a", "deny")["allowed"], false);
     assert!(
-        !all.iter()
-            .any(|e| e["event"] == "clipboard_transfer" && e["to"] == "deny"),
-        "a drop into `deny` was recorded: {all:?}"
+        !bright(c.screenshot().pixel(spot.0, spot.1)),
+        "an item landed in `deny`"
+    );
+
+    // Over a window of `b` whose client watches its data device: no enter, so no offer to read
+    // while the drag passes; the drop moves weston-dnd's text into b's clipboard, as an event.
+    let b_dir = dir_of(&c, "b");
+    let term_b = spawn_pasting_terminal(&mut c, "b");
+    let mut raw = crate::raw::Raw::connect(&crate::raw::socket(&c, "b")).unwrap();
+    let seat: wayland_client::protocol::wl_seat::WlSeat = raw.bind("wl_seat", 5);
+    let manager: wayland_client::protocol::wl_data_device_manager::WlDataDeviceManager =
+        raw.bind("wl_data_device_manager", 3);
+    let _device = manager.get_data_device(&seat, &raw.qh.clone(), ());
+    let _window = crate::raw::shm_window(&mut raw, 300, 300);
+    let target = poll(TIMEOUT, "b's raw window", || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.container == "b" && w.geometry.width == 300)
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    });
+    focus(&c, &target);
+    let centre = (target.geometry.x + 150, target.geometry.y + 150);
+    drag_item(&mut c, &a, centre);
+    let event = events.transfer("a", "b");
+    assert_eq!(event["allowed"], true, "{event}");
+    raw.roundtrip().unwrap();
+    assert!(
+        raw.data.drag_enters.is_empty(),
+        "the drag entered b's window before the drop"
+    );
+    focus(&c, &term_b);
+    let pasted = paste_in(&b_dir, 0);
+    assert!(
+        !pasted.is_empty() && pasted != "No selection",
+        "b's clipboard after the drop: {pasted:?}"
     );
 }

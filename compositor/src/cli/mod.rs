@@ -170,7 +170,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Validate { file } => {
-            Config::load(&file)?;
+            let config = Config::load(&file)?;
+            for warning in crate::containers::color_warnings(&config) {
+                println!("warning: {warning}");
+            }
             println!("{}: valid", file.display());
             Ok(())
         }

@@ -1,6 +1,7 @@
 //! Each container keeps its own clipboard and primary selection: a selection belongs to the
 //! container whose client set it (the host is one), and a client is offered only its own
-//! container's. A drag crosses containers only where both sides' rules allow it.
+//! container's. A drag never enters another container's windows; dropped on one, what was
+//! dragged moves into that container's clipboard under both sides' rules.
 
 use smithay::input::Seat;
 use smithay::reexports::wayland_protocols::wp::primary_selection::zv1::server::zwp_primary_selection_device_manager_v1::{
@@ -18,7 +19,6 @@ use smithay::wayland::selection::primary_selection::{set_primary_focus, PrimaryS
 use smithay::wayland::selection::{SelectionSource, SelectionTarget};
 
 use super::SelectionDevice;
-use crate::config::{Export, Import};
 use crate::handlers::new_object_protocol_id;
 use crate::state::{Porthole, State};
 
@@ -62,44 +62,40 @@ impl State {
             .map(|c| crate::policy::container_of(&c));
     }
 
-    /// A drag ended on `target`. A drop into another container is a transfer too: it goes on
-    /// the event stream.
-    pub fn drag_dropped(&mut self, target: Option<&WlSurface>, validated: bool) {
-        let from = self.comp.clipboard.drag_from.take();
-        let to = target.and_then(|s| self.comp.surface_container(s));
-        if let (Some(from), Some(to), true) = (from, to, validated) {
-            if from != to {
-                self.comp.emit(porthole_ipc::Event::ClipboardTransfer {
-                    from,
-                    to: Some(to),
-                    mime: None,
-                    bytes: 0,
-                    allowed: true,
-                    reason: None,
-                });
-            }
+    /// A drag ended (within its container: it never enters another's windows).
+    pub fn drag_dropped(&mut self) {
+        self.comp.clipboard.drag_from = None;
+        self.comp.clipboard.drag_source = None;
+    }
+
+    /// The button of a drag in progress is released over `target`: a drop on another
+    /// container's window moves what was dragged into that container's clipboard, as a transfer
+    /// under both containers' rules (see `transfer.rs`).
+    pub fn drop_across(&mut self, target: &WlSurface) {
+        let (Some(from), Some(to)) = (
+            self.comp.clipboard.drag_from.clone(),
+            self.comp.surface_container(target),
+        ) else {
+            return;
+        };
+        if from == to {
+            return;
+        }
+        if let Some(source) = self.comp.clipboard.drag_source.clone() {
+            self.drag_copy(&from, &to, source);
         }
     }
 }
 
 impl Porthole {
-    /// Whether a drag in progress may show its offer to `surface`: within the container it
-    /// started in, and across containers only when the source's clipboard rules export and the
-    /// target's import (`allow`; a drag cannot wait for an `ask` prompt).
+    /// Whether a drag in progress may show its offer to `surface`: only within the container it
+    /// started in. A client that is offered a drag can read it before any drop, so a drag never
+    /// enters another container's windows; a drop there is a transfer ([`State::drop_across`]).
     pub fn drag_may_enter(&self, surface: &WlSurface) -> bool {
         let Some(from) = &self.clipboard.drag_from else {
             return true;
         };
-        let Some(to) = self.surface_container(surface) else {
-            return false;
-        };
-        let exports = self
-            .configured_rules(from)
-            .is_none_or(|r| r.export == Export::Allow);
-        let imports = self
-            .configured_rules(&to)
-            .is_none_or(|r| r.import == Import::Allow);
-        to == *from || (exports && imports)
+        self.surface_container(surface).as_ref() == Some(from)
     }
 
     /// The container of a surface's client.

@@ -68,6 +68,9 @@ pub struct Clipboard {
     pub setter: Option<String>,
     /// The container a drag in progress started in.
     pub drag_from: Option<String>,
+    /// The data source of a client's drag in progress.
+    pub drag_source:
+        Option<smithay::reexports::wayland_server::protocol::wl_data_source::WlDataSource>,
     /// Every client's selection devices, to tell those denied a selection that there is none.
     pub devices: Vec<SelectionDevice>,
     /// A transfer the person is being asked about.

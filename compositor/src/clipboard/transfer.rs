@@ -15,8 +15,9 @@ use porthole_ipc::{Event, Reply, Response};
 use smithay::reexports::calloop::generic::Generic;
 use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
 use smithay::reexports::calloop::{Interest, Mode, PostAction};
+use smithay::reexports::wayland_server::protocol::wl_data_source::WlDataSource;
 use smithay::wayland::selection::data_device::{
-    request_data_device_client_selection, set_data_device_selection,
+    request_data_device_client_selection, set_data_device_selection, with_source_metadata,
 };
 use tracing::{debug, info, warn};
 
@@ -109,6 +110,22 @@ impl State {
 
     /// Reads `from`'s clipboard, then does `then` with it.
     pub fn clipboard_copy(&mut self, from: &str, then: Then) {
+        self.copy_from(from, None, then);
+    }
+
+    /// A drag from `from` was dropped on a window of `to`: what was dragged is read from its
+    /// source and offered to `to` as its clipboard, under both containers' rules, as a transfer.
+    /// The drag itself never entered `to`'s windows, so nothing of it was readable on the way.
+    pub fn drag_copy(&mut self, from: &str, to: &str, source: WlDataSource) {
+        let then = Then::Paste {
+            to: to.to_string(),
+            reply: None,
+        };
+        self.copy_from(from, Some(source), then);
+    }
+
+    /// Reads `from`'s clipboard, or the source of its drag, then does `then` with it.
+    fn copy_from(&mut self, from: &str, drag: Option<WlDataSource>, then: Then) {
         let refuse = |state: &mut State, then: Then, reason: Refusal| {
             let to = match &then {
                 Then::Paste { to, .. } => Some(to.clone()),
@@ -124,21 +141,26 @@ impl State {
         if self.comp.clipboard_rules(from).export == Export::Deny {
             return refuse(self, then, Refusal::NoExport(from.to_string()));
         }
-        if self.comp.clipboard.owner.as_deref() != Some(from) {
+        if drag.is_none() && self.comp.clipboard.owner.as_deref() != Some(from) {
             return refuse(self, then, Refusal::NothingCopied(from.to_string()));
         }
         if self.comp.clipboard.reading.is_some() {
             return refuse(self, then, Refusal::Busy);
         }
         // What the compositor offers already (a paste into `from`) needs no client.
-        if let Some(offered) = self.comp.clipboard.offered.clone() {
+        if let (None, Some(offered)) = (&drag, self.comp.clipboard.offered.clone()) {
             let transfer = Transfer {
                 from: from.into(),
                 ..offered
             };
             return self.clipboard_read_done(transfer, then);
         }
-        let mimes = &self.comp.clipboard.source_mimes;
+        let mimes = match &drag {
+            Some(source) => {
+                with_source_metadata(source, |m| m.mime_types.clone()).unwrap_or_default()
+            }
+            None => self.comp.clipboard.source_mimes.clone(),
+        };
         let Some(mime) = TEXT_MIME_TYPES
             .iter()
             .find(|t| mimes.iter().any(|m| m == *t))
@@ -154,9 +176,14 @@ impl State {
         if let Err(err) = rustix::io::ioctl_fionbio(&read, true) {
             return refuse(self, then, Refusal::PipeSetup(err));
         }
-        let seat = self.comp.seat.clone();
-        if let Err(err) = request_data_device_client_selection(&seat, mime.clone(), write) {
-            return refuse(self, then, Refusal::Read(format!("{err:?}")));
+        match drag {
+            Some(source) => source.send(mime.clone(), write.as_fd()),
+            None => {
+                let seat = self.comp.seat.clone();
+                if let Err(err) = request_data_device_client_selection(&seat, mime.clone(), write) {
+                    return refuse(self, then, Refusal::Read(format!("{err:?}")));
+                }
+            }
         }
         let limit = match &then {
             Then::Paste { to, .. } => {

@@ -40,6 +40,23 @@ impl Color {
         })
     }
 
+    /// `#rrggbb`.
+    pub fn to_hex(self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.r, self.g, self.b)
+    }
+
+    /// How different two colours look: the "redmean" weighted RGB distance, a cheap
+    /// approximation of perceived difference (0 for the same colour, about 765 for black and
+    /// white).
+    pub fn distance(self, other: Color) -> f64 {
+        let mean = (f64::from(self.r) + f64::from(other.r)) / 2.0;
+        let dr = f64::from(self.r) - f64::from(other.r);
+        let dg = f64::from(self.g) - f64::from(other.g);
+        let db = f64::from(self.b) - f64::from(other.b);
+        ((2.0 + mean / 256.0) * dr * dr + 4.0 * dg * dg + (2.0 + (255.0 - mean) / 256.0) * db * db)
+            .sqrt()
+    }
+
     /// The same colour, scaled towards black by `factor` (0 black, 1 unchanged).
     pub fn darkened(self, factor: f32) -> Self {
         let f = |c: u8| (c as f32 * factor.clamp(0.0, 1.0)) as u8;

@@ -13,9 +13,9 @@ use smithay::reexports::wayland_server::backend::{ClientId, ObjectId};
 use smithay::reexports::wayland_server::{Client, ListeningSocket};
 use tracing::{info, warn};
 
-use super::{color_for, Container};
+use super::{color_among, Container};
 use crate::bounds::OverLimit;
-use crate::config::{ContainerConfig, ContainerName, Limits};
+use crate::config::{Color, ContainerConfig, ContainerName, Limits};
 use crate::paths::{self, CONTAINER_SOCKET, X11_SOCKET_DIR};
 use crate::policy::Profile;
 use crate::shell::container_name;
@@ -124,10 +124,13 @@ impl Porthole {
             .map_err(|err| anyhow::anyhow!("cannot watch {}: {err}", socket_path.display()))?;
 
         info!(container = %name, profile = profile.name(), socket = %socket_path.display(), "container added");
+        let taken = self.taken_colors();
         self.containers.insert(Container {
             name: name.clone(),
             profile,
-            color: config.color.unwrap_or_else(|| color_for(name.as_str())),
+            color: config
+                .color
+                .unwrap_or_else(|| color_among(name.as_str(), &taken)),
             limits: config.limits,
             output: config.output.clone(),
             plain_fullscreen: config.plain_fullscreen || profile_is_kiosk,
@@ -241,8 +244,9 @@ impl Porthole {
 
     /// Registers a container whose socket another party created (a security context).
     pub fn add_external_container(&mut self, name: ContainerName, token: RegistrationToken) {
+        let taken = self.taken_colors();
         self.containers.insert(Container {
-            color: color_for(name.as_str()),
+            color: color_among(name.as_str(), &taken),
             name: name.clone(),
             profile: Profile::Untrusted,
             limits: Limits::default(),
@@ -271,6 +275,17 @@ impl Porthole {
             limit: limit.to_string(),
             detail,
         });
+    }
+
+    /// Colours a new container's must stand apart from: other containers', and the host's
+    /// frames.
+    fn taken_colors(&self) -> Vec<Color> {
+        let appearance = &self.config.appearance;
+        self.containers
+            .iter()
+            .map(|c| c.color)
+            .chain([appearance.focused, appearance.unfocused])
+            .collect()
     }
 
     /// The limits of `container`; the defaults for the host and for containers gone.
@@ -327,7 +342,7 @@ impl Porthole {
             .map(|c| ContainerInfo {
                 name: c.name.to_string(),
                 profile: c.profile.name().to_string(),
-                color: format!("#{:02x}{:02x}{:02x}", c.color.r, c.color.g, c.color.b),
+                color: c.color.to_hex(),
                 socket: c
                     .socket_path()
                     .map(|p| p.display().to_string())

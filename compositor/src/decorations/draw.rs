@@ -26,6 +26,8 @@ struct Drawn {
     popup_pieces: Vec<SolidColorBuffer>,
     /// Its title bar text as last drawn: (label, width, height, background) and the image.
     title: Option<((String, i32, i32, Color), MemoryRenderBuffer)>,
+    /// The `[container]` tab of its popups that reach outside it, as last drawn.
+    popup_label: Option<((String, i32, i32, Color), MemoryRenderBuffer)>,
 }
 
 fn with_drawn<R>(window: &Window, f: impl FnOnce(&mut Drawn) -> R) -> R {
@@ -104,9 +106,13 @@ impl Porthole {
     }
 
     /// A thin border in the container's colour around each of a container window's popups, so
-    /// that a menu says whose it is too.
+    /// that a menu says whose it is too; a popup that reaches outside its window's content
+    /// (over its label, other windows, or where there is none) also gets a tab with
+    /// `[container]` on it, as a window does.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn popup_borders<R>(
         &self,
+        renderer: &mut R,
         window: &Window,
         geo: Rectangle<i32, Logical>,
         output_loc: Point<i32, Logical>,
@@ -120,9 +126,25 @@ impl Porthole {
         let Some(surface) = window.wl_surface() else {
             return;
         };
+        let name = self.window_container(window).map(|c| c.name.to_string());
         let mut rects = Vec::new();
         for (popup, offset) in PopupManager::popups_for_surface(&surface) {
             let p = Rectangle::new(geo.loc + offset, popup_geometry(&popup).size);
+            if let Some(name) = name.as_deref().filter(|_| !geo.contains_rect(p)) {
+                let tab = self.popup_tab(window, name, color);
+                if let Some((buffer, size)) = tab {
+                    // Above the popup, or over its top where that is off the output.
+                    let x = p.loc.x.saturating_sub(1).max(output_loc.x);
+                    let y = p.loc.y.saturating_sub(1 + size.h).max(output_loc.y);
+                    push_text(
+                        renderer,
+                        &buffer,
+                        Point::from((x, y)) - output_loc,
+                        scale,
+                        out,
+                    );
+                }
+            }
             // Saturating: popup sizes come from the client.
             let (x, y, w, h) = (p.loc.x, p.loc.y, p.size.w, p.size.h);
             let (left, top) = (x.saturating_sub(1), y.saturating_sub(1));
@@ -142,6 +164,34 @@ impl Porthole {
         with_drawn(window, |drawn| {
             push_solids(&mut drawn.popup_pieces, pieces, output_loc, scale, out)
         });
+    }
+
+    /// The `[container]` tab above a popup that reaches outside its window, and its size.
+    fn popup_tab(
+        &self,
+        window: &Window,
+        name: &str,
+        bg: Color,
+    ) -> Option<(MemoryRenderBuffer, smithay::utils::Size<i32, Logical>)> {
+        let height = i32::from(self.config.appearance.titlebar_height.clamp(16, 64));
+        let width = crate::decorations::frame::label_width(name, height);
+        let key = (
+            crate::decorations::text::label(Some(name), ""),
+            width,
+            height,
+            bg,
+        );
+        let buffer = with_drawn(window, |drawn| {
+            if drawn.popup_label.as_ref().map(|(k, _)| k) != Some(&key) {
+                let fg = crate::decorations::text::text_color_on(bg);
+                drawn.popup_label = self
+                    .text
+                    .render(&key.0, width, height, fg, bg)
+                    .map(|buffer| (key.clone(), buffer));
+            }
+            drawn.popup_label.as_ref().map(|(_, b)| b.clone())
+        })?;
+        Some((buffer, (width, height).into()))
     }
 
     /// The title bar's text: `[container] title`, drawn by the compositor so it cannot be faked.

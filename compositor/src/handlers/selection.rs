@@ -64,15 +64,16 @@ impl DataDeviceHandler for State {
 impl ClientDndGrabHandler for State {
     fn started(
         &mut self,
-        _source: Option<WlDataSource>,
+        source: Option<WlDataSource>,
         _icon: Option<WlSurface>,
         seat: Seat<Self>,
     ) {
+        self.comp.clipboard.drag_source = source;
         self.drag_started(&seat);
     }
 
-    fn dropped(&mut self, target: Option<WlSurface>, validated: bool, _seat: Seat<Self>) {
-        self.drag_dropped(target.as_ref(), validated);
+    fn dropped(&mut self, _target: Option<WlSurface>, _validated: bool, _seat: Seat<Self>) {
+        self.drag_dropped();
     }
 }
 impl ServerDndGrabHandler for State {}

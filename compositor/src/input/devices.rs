@@ -101,7 +101,7 @@ impl State {
         match self.comp.frame_part_under(pos) {
             Some((window, part)) => (Some(window), Some(part)),
             None => {
-                let window = self.comp.shell.window_under(pos).map(|(w, _)| w);
+                let window = self.comp.window_taking_input(pos).map(|(w, _)| w);
                 (window, None)
             }
         }

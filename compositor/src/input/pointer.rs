@@ -107,6 +107,12 @@ impl State {
             }
         }
 
+        if state == ButtonState::Released && self.comp.clipboard.drag_from.is_some() {
+            // A drag let go over another container's window, which it never entered.
+            if let Some((target, _)) = self.comp.surface_under(pos) {
+                self.drop_across(&target);
+            }
+        }
         pointer.button(
             self,
             &ButtonEvent {

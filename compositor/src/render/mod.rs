@@ -80,7 +80,16 @@ impl Porthole {
             let loc = geo.loc - window.geometry().loc - output_geo.loc;
             let first = elements.len();
             if let Some(c) = self.window_container(window) {
-                self.popup_borders(window, geo, output_geo.loc, scale, c.color, &mut elements);
+                let color = c.color;
+                self.popup_borders(
+                    renderer,
+                    window,
+                    geo,
+                    output_geo.loc,
+                    scale,
+                    color,
+                    &mut elements,
+                );
                 self.cropped_window(renderer, window, geo, output_geo.loc, scale, &mut elements);
             } else {
                 // Host windows are trusted: CSD shadows and all.
@@ -129,7 +138,11 @@ impl Porthole {
                     &mut border,
                 );
                 let label = Rectangle::new(frame.loc, (frame.size.w, f.titlebar + f.border).into());
-                if container.is_some() && label_lifted(container.as_deref(), label, &above) {
+                // Its own popups do not hide its label either.
+                let own_popup_over_label = covers[1..].iter().any(|r| r.overlaps(label));
+                if container.is_some()
+                    && (own_popup_over_label || label_lifted(container.as_deref(), label, &above))
+                {
                     labels.extend(title);
                 } else {
                     elements.extend(title);

@@ -14,6 +14,11 @@ use smithay::wayland::seat::WaylandFocus;
 use smithay::wayland::shell::xdg::PopupSurface;
 use std::time::Instant;
 
+use smithay::backend::renderer::utils::with_renderer_surface_state;
+use smithay::reexports::wayland_server::protocol::wl_shm;
+use smithay::utils::Transform;
+use smithay::wayland::shm::with_buffer_contents;
+use smithay::wayland::single_pixel_buffer::get_single_pixel_buffer;
 use tracing::{debug, info};
 
 use super::{container_name, is_or_will_be, title_and_app_id, window_id, with_data, ShellWindow};
@@ -328,10 +333,31 @@ impl Porthole {
         if self.frame_part_under(pos).is_some() {
             return None;
         }
-        let (window, loc) = self.shell.window_under(pos)?;
+        let (window, loc) = self.window_taking_input(pos)?;
         window
             .surface_under(pos - loc.to_f64(), WindowSurfaceType::ALL)
             .map(|(s, p)| (s, (p + loc).to_f64()))
+    }
+
+    /// The topmost window that takes input at `pos`, and where its buffer's origin is. A
+    /// container's window lets the point through where what it shows there is fully
+    /// transparent: an invisible window laid over another container's cannot take the clicks
+    /// meant for it (where a window is visible, its label says whose it is).
+    pub fn window_taking_input(
+        &self,
+        pos: Point<f64, Logical>,
+    ) -> Option<(Window, Point<i32, Logical>)> {
+        self.shell.windows().rev().find_map(|window| {
+            let loc = self.shell.location(window)? - window.geometry().loc;
+            let local = pos - loc.to_f64();
+            let (surface, origin) = window.surface_under(local, WindowSurfaceType::ALL)?;
+            if self.window_container(window).is_some()
+                && transparent_at(&surface, local - origin.to_f64())
+            {
+                return None;
+            }
+            Some((window.clone(), loc))
+        })
     }
 
     /// What `porthole windows` shows of a window.
@@ -486,4 +512,41 @@ struct Attention(bool);
 /// Whether a window wants attention (its label says so).
 pub fn wants_attention(window: &Window) -> bool {
     with_data(window, |a: &mut Attention| a.0)
+}
+
+/// Whether `surface` shows nothing at `point` (surface-local): its buffer's pixel there has
+/// alpha 0. Only what can be read cheaply counts (shm buffers with an alpha channel at scale 1
+/// and no viewport, single-pixel buffers); anything else is taken as opaque.
+fn transparent_at(surface: &WlSurface, point: Point<f64, Logical>) -> bool {
+    let buffer = with_renderer_surface_state(surface, |state| {
+        let plain = state.buffer_scale() == 1
+            && state.buffer_transform() == Transform::Normal
+            && state.surface_size() == state.buffer_size();
+        state.buffer().filter(|_| plain).map(|b| (**b).clone())
+    })
+    .flatten();
+    let Some(buffer) = buffer else {
+        return false;
+    };
+    if let Ok(pixel) = get_single_pixel_buffer(&buffer) {
+        return pixel.a == 0;
+    }
+    let (x, y) = (point.x.floor() as i64, point.y.floor() as i64);
+    with_buffer_contents(&buffer, |ptr, len, data| {
+        let alpha_at = match data.format {
+            wl_shm::Format::Argb8888 | wl_shm::Format::Abgr8888 => 3,
+            _ => return false,
+        };
+        if x < 0 || y < 0 || x >= i64::from(data.width) || y >= i64::from(data.height) {
+            return false;
+        }
+        let at = i64::from(data.offset) + y * i64::from(data.stride) + x * 4 + alpha_at;
+        if at < 0 || at as usize >= len {
+            return false;
+        }
+        // Safety: `at` is inside the pool's mapping of `len` bytes, which smithay keeps mapped
+        // for the call (and guards against the client shrinking it).
+        unsafe { *ptr.add(at as usize) == 0 }
+    })
+    .unwrap_or(false)
 }
