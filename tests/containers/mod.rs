@@ -16,6 +16,7 @@
 mod engines;
 mod isolation;
 mod lifecycle;
+mod links;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
