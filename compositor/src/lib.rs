@@ -22,6 +22,7 @@ pub mod fuzzing;
 mod handlers;
 pub mod input;
 pub mod ipc;
+pub mod nofollow;
 pub mod outputs;
 pub mod paths;
 pub mod policy;

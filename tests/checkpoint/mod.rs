@@ -9,6 +9,7 @@
 //! what they check.
 
 mod native;
+mod privileges;
 mod refusals;
 mod restore;
 mod terminals;

@@ -18,6 +18,12 @@ fn a_failed_checkpoint_leaves_the_container_running_and_its_windows_live() {
         .to_path_buf();
     let listener =
         std::os::unix::net::UnixListener::bind(dir.join("outside.sock")).expect("a listener");
+    // The container's user, not root, connects to it.
+    std::fs::set_permissions(
+        dir.join("outside.sock"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
     let holder = r#"python3 -c 'import socket, time
 s = socket.socket(socket.AF_UNIX)
 s.connect("/run/porthole-host/outside.sock")
@@ -70,11 +76,15 @@ fn gpu_clients_block_the_checkpoint_unless_stopped_and_start_again_after_the_res
     // client: what Porthole looks for is a /dev/dri file open or mapped in the container, which
     // is what CRIU cannot dump. Here the file is a plain one made inside the sandbox, so CRIU
     // could dump it: only Porthole's check refuses.
-    let gpu = r#"mkdir -p /dev/dri && : > /dev/dri/renderD128
+    // The sandbox's user cannot write to its /dev: the test puts the file there from outside.
+    let gpu = r#"until [ -e /dev/dri/renderD128 ]; do sleep 0.1; done
 sh -c 'exec 3</dev/dri/renderD128; exec weston-simple-damage' &"#;
     let mut c = Compositor::start(1280, 800);
     let pid = start(&mut c, "ckg", gpu);
     let _sandbox = Sandbox::new(pid);
+    let dri = format!("/proc/{pid}/root/dev/dri");
+    std::fs::create_dir_all(&dri).expect("a /dev/dri in the sandbox");
+    std::fs::write(format!("{dri}/renderD128"), b"").expect("a stand-in render node");
     let damage = |c: &Compositor| {
         c.windows()
             .into_iter()

@@ -45,7 +45,16 @@ fn type_into_shell(pid: u32, line: &str, expected: &str) {
             .then_some(())
             .ok_or("not yet".to_string())
     });
-    std::fs::write(&cmd, format!("{line}\n")).expect("typing into the shell");
+    // The shell's terminal, the sandbox's user, removes what it typed: the line is that user's.
+    let typed = format!("{cmd}.new");
+    std::fs::write(&typed, format!("{line}\n")).expect("typing into the shell");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the bridge");
+    let id = |key: &str| -> u32 {
+        let line = status.lines().find_map(|l| l.strip_prefix(key)).unwrap();
+        line.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    std::os::unix::fs::chown(&typed, Some(id("Uid:")), Some(id("Gid:"))).unwrap();
+    std::fs::rename(&typed, &cmd).expect("typing into the shell");
     poll(START_TIMEOUT, &format!("`{expected}` in the shell"), || {
         let out = read_inside(pid, "/tmp/out")?;
         out.contains(expected).then_some(()).ok_or(out)

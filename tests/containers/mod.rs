@@ -16,6 +16,8 @@
 mod engines;
 mod isolation;
 mod lifecycle;
+mod links;
+mod privileges;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};

@@ -15,11 +15,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use porthole_ipc::{Command, Response};
+use rustix::fs::{Mode, OFlags};
 use serde::{Deserialize, Serialize};
 
-use super::dev_tty;
+use super::{dev_tty, images};
 use crate::ipc::client as ctl;
-use crate::paths;
+use crate::{nofollow, paths};
 
 /// What `porthole checkpoint` records next to CRIU's images.
 #[derive(Debug, Serialize, Deserialize)]
@@ -92,8 +93,13 @@ fn wait_for(
     Ok(false)
 }
 
-/// Starts a checkpointable sandbox in the background and waits for its bridge to connect.
-pub fn start_checkpointable(args: &[std::ffi::OsString], name: &str) -> anyhow::Result<()> {
+/// Starts a checkpointable sandbox in the background and waits for its bridge to connect. bwrap
+/// inherits the descriptors `keep` (its seccomp filters), which it closes once read.
+pub fn start_checkpointable(
+    args: &[std::ffi::OsString],
+    name: &str,
+    keep: &[i32],
+) -> anyhow::Result<()> {
     use std::os::unix::process::CommandExt as _;
     let mut bwrap = Process::new("bwrap");
     bwrap
@@ -101,13 +107,24 @@ pub fn start_checkpointable(args: &[std::ffi::OsString], name: &str) -> anyhow::
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
+    let mut keep = keep.to_vec();
+    keep.sort_unstable();
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
-        bwrap.pre_exec(|| {
-            // Its own session, and no descriptor from outside but the null stdio: CRIU cannot
-            // dump a file opened outside the container.
+        bwrap.pre_exec(move || {
+            // Its own session, and no descriptor from outside but the null stdio and the
+            // filters: CRIU cannot dump a file opened outside the container.
             libc::setsid();
-            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+            crate::containers::sandbox::inherit(&keep)?;
+            let mut from = 3u32;
+            for &fd in &keep {
+                let fd = fd as u32;
+                if fd > from {
+                    libc::syscall(libc::SYS_close_range, from, fd - 1, 0u32);
+                }
+                from = from.max(fd + 1);
+            }
+            libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32);
             Ok(())
         });
     }
@@ -226,17 +243,46 @@ fn explain_failure(log: &Path, not_reopened: &BTreeMap<u32, dev_tty::ReopenError
     format!("{} (CRIU's log: {})", reasons.join("; "), log.display())
 }
 
+/// What CRIU is run for.
+#[derive(Debug, Clone, Copy)]
+enum Run {
+    /// A dump of a process tree whose tasks run as `uid`, `gid`. What it writes is its owner's
+    /// only (umask 077): the images hold the container's memory. Where root cannot read their
+    /// limits, it runs as their user (see [`images`]).
+    Dump { uid: u32, gid: u32 },
+    /// A restore, under CRIU's own umask, with which it recreates the container's files; its
+    /// log is restricted afterwards by [`images::restrict`].
+    Restore,
+}
+
 /// Runs CRIU with `args`, its log in `log` and no terminal. Returns whether it succeeded.
-fn run_criu(criu: &Path, args: &[&std::ffi::OsStr], log: &Path) -> anyhow::Result<bool> {
-    let status = Process::new(criu)
+fn run_criu(criu: &Path, args: &[&std::ffi::OsStr], log: &Path, run: Run) -> anyhow::Result<bool> {
+    use std::os::unix::process::CommandExt as _;
+    let mut command = Process::new(criu);
+    command
         .args(args)
         .arg("-o")
         .arg(log)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .context("cannot run CRIU")?;
+        .stderr(std::process::Stdio::null());
+    if let Run::Dump { uid, gid } = run {
+        let as_tasks_user = images::dump_as_tasks_user(uid);
+        if as_tasks_user {
+            command.arg("--unprivileged");
+        }
+        // SAFETY: only system calls between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                libc::umask(0o077);
+                if as_tasks_user {
+                    images::become_keeping_capabilities(uid, gid)?;
+                }
+                Ok(())
+            });
+        }
+    }
+    let status = command.status().context("cannot run CRIU")?;
     Ok(status.success())
 }
 
@@ -345,17 +391,42 @@ fn gpu_clients(init: u32) -> Vec<GpuClient> {
     found
 }
 
+/// The processes listed in the container (whose first process is `init`) to start again after
+/// the restore; none when there is no readable list.
+fn respawn_list(init: u32) -> Vec<porthole_ipc::Respawn> {
+    use std::io::Read as _;
+    let mut text = Vec::new();
+    nofollow::open_in_container(
+        init,
+        porthole_ipc::RESPAWN_FILE,
+        OFlags::RDONLY,
+        Mode::empty(),
+    )
+    .ok()
+    .and_then(|mut file| file.read_to_end(&mut text).ok())
+    .and_then(|_| serde_json::from_slice(&text).ok())
+    .unwrap_or_default()
+}
+
 /// Stops the GPU clients, after listing them in the container for its bridge to start again
 /// after the restore.
 fn stop_gpu(init: u32, clients: &[GpuClient]) -> anyhow::Result<()> {
-    let list = format!("/proc/{init}/root{}", porthole_ipc::RESPAWN_FILE);
-    let mut respawn: Vec<porthole_ipc::Respawn> = std::fs::read(&list)
-        .ok()
-        .and_then(|text| serde_json::from_slice(&text).ok())
-        .unwrap_or_default();
+    use std::io::Write as _;
+    let mut respawn = respawn_list(init);
     respawn.extend(clients.iter().map(|c| c.respawn.clone()));
-    std::fs::write(&list, serde_json::to_vec(&respawn)?)
-        .with_context(|| format!("cannot write {list}"))?;
+    let list = porthole_ipc::RESPAWN_FILE;
+    let mut file = nofollow::open_in_container(
+        init,
+        list,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    // The bridge, the container's user, reads it after the restore and removes it.
+    let (uid, gid) = nofollow::process_owner(init)?;
+    nofollow::give_file(&file, uid, gid)
+        .with_context(|| format!("cannot give {list} in the container to uid {uid}"))?;
+    file.write_all(&serde_json::to_vec(&respawn)?)
+        .with_context(|| format!("cannot write {list} in the container"))?;
     let signal = |pid: u32, signal| {
         if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
             let _ = rustix::process::kill_process(pid, signal);
@@ -381,6 +452,7 @@ fn stop_gpu(init: u32, clients: &[GpuClient]) -> anyhow::Result<()> {
 pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> anyhow::Result<()> {
     ensure_root("porthole checkpoint")?;
     let criu = find_criu()?;
+    let default_dir = dir.is_none();
     let dir = match dir {
         Some(dir) => dir,
         None => paths::checkpoint_dir(name)?,
@@ -415,13 +487,16 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
             );
         }
     }
+    if default_dir && dir.is_dir() {
+        // Porthole's own, maybe from a version that left it open to all.
+        images::restrict_dir(&dir)?;
+    }
     let images = dir.join("images");
     if images.exists() {
         std::fs::remove_dir_all(&images)
             .with_context(|| format!("cannot remove the old {}", images.display()))?;
     }
-    std::fs::create_dir_all(&images)
-        .with_context(|| format!("cannot create {}", images.display()))?;
+    images::create_private_dir(&images)?;
 
     let started = Instant::now();
     let Response::Checkpoint { pid, windows } =
@@ -443,6 +518,8 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
     let not_reopened = dev_tty::reopen(&container_processes(pid));
     let prepared = started.elapsed();
 
+    // Unreadable, it is gone, and CRIU says so.
+    let (uid, gid) = nofollow::process_owner(pid).unwrap_or((0, 0));
     let log = images.join("dump.log");
     let dump_started = Instant::now();
     let dumped_ok = run_criu(
@@ -459,6 +536,7 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
             "-v4".as_ref(),
         ],
         &log,
+        Run::Dump { uid, gid },
     )?;
     let dumped = dump_started.elapsed();
     if !dumped_ok {
@@ -469,13 +547,14 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
              come back"
         );
     }
+    images::restrict(&images)?;
     let meta = Meta {
         name: name.into(),
         profile: info.profile,
         color: info.color,
         windows,
     };
-    std::fs::write(dir.join("meta.json"), serde_json::to_vec_pretty(&meta)?)?;
+    images::write_private(&dir.join("meta.json"), &serde_json::to_vec_pretty(&meta)?)?;
     println!(
         "checkpointed `{name}`: {windows} window{} kept in place; bridge detached in {} ms, \
          CRIU dump {} ms, {:.1} MB in {}",
@@ -560,6 +639,7 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
             pidfile.as_os_str(),
         ],
         &log,
+        Run::Restore,
     )?;
     let restored = started.elapsed();
     if !restored_ok {
@@ -573,11 +653,18 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
         .trim()
         .parse()
         .context("CRIU's pidfile holds no pid")?;
-    let respawn: Vec<porthole_ipc::Respawn> =
-        std::fs::read(format!("/proc/{pid}/root{}", porthole_ipc::RESPAWN_FILE))
-            .ok()
-            .and_then(|text| serde_json::from_slice(&text).ok())
-            .unwrap_or_default();
+    images::restrict(&images)?;
+    images::restrict_file(&pidfile)?;
+    let respawn = respawn_list(pid);
+    if let Some(info) = container_info(name)? {
+        // A compositor started since the checkpoint made the directory anew, root's: the
+        // restored bridge, the sandbox's user, must reach its socket again.
+        let dir = Path::new(&info.socket).parent().map(Path::to_path_buf);
+        let (uid, _) = nofollow::process_owner(pid)?;
+        if let Some(dir) = dir.filter(|_| rustix::process::geteuid().is_root()) {
+            crate::containers::run_as::hand_over(&dir, uid)?;
+        }
+    }
     reattach(pid)?;
     if !respawn.is_empty() {
         let commands: Vec<String> = respawn.iter().map(|r| r.argv.join(" ")).collect();

@@ -14,6 +14,7 @@
 pub mod criu;
 mod dev_tty;
 pub mod draw;
+mod images;
 pub mod placeholder;
 
 use std::cell::RefCell;

@@ -2,6 +2,7 @@
 //! containers, the sandboxes wired to them and what moves between them.
 
 use std::ffi::OsString;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 
@@ -11,7 +12,9 @@ use porthole_ipc::{Command, Response};
 
 use super::unexpected;
 use crate::checkpoint::criu;
-use crate::containers::sandbox::{self, Engine, Sandbox};
+use crate::containers::run_as;
+use crate::containers::sandbox::{self, Confinement, Engine, Sandbox};
+use crate::containers::seccomp;
 use crate::ipc::client;
 use crate::paths;
 
@@ -169,14 +172,36 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     } else {
         Sandbox::Plain
     };
-    let args = sandbox::bwrap_args(&dir, &name, network, bridge.as_deref(), sandbox, &command);
     if checkpointable {
         anyhow::ensure!(
             x11,
             "container `{name}` has x11 = false: a checkpointable container needs its bridge \
              (porthole-bridge), which serves its X display and Wayland socket"
         );
-        criu::start_checkpointable(&args, &name)?;
+    }
+    let run_as = run_as::prepare(&dir)?;
+    if let Some((user, why)) = run_as {
+        eprintln!(
+            "porthole: `{name}` runs as uid {}, gid {} ({why}), with no capabilities",
+            user.uid, user.gid
+        );
+    }
+    let filters = seccomp::memfds()?;
+    let confinement = Confinement {
+        run_as: run_as.map(|(user, _)| user),
+        seccomp_fds: filters.iter().map(AsRawFd::as_raw_fd).collect(),
+    };
+    let args = sandbox::bwrap_args(
+        &dir,
+        &name,
+        network,
+        bridge.as_deref(),
+        sandbox,
+        &confinement,
+        &command,
+    );
+    if checkpointable {
+        criu::start_checkpointable(&args, &name, &confinement.seccomp_fds)?;
         eprintln!(
             "porthole: `{name}` runs in the background, checkpointable; its output goes to {} \
              inside it",
@@ -184,7 +209,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let err = std::process::Command::new("bwrap").args(&args).exec();
+    let mut bwrap = std::process::Command::new("bwrap");
+    bwrap.args(&args);
+    let fds = confinement.seccomp_fds.clone();
+    // SAFETY: only fcntl between fork and exec.
+    unsafe {
+        bwrap.pre_exec(move || sandbox::inherit(&fds));
+    }
+    let err = bwrap.exec();
     Err(anyhow::anyhow!(
         "cannot start bwrap: {err}; install bubblewrap (apt-get install bubblewrap)"
     ))

@@ -25,12 +25,13 @@ fn our_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
-fn chown(path: &Path, uid: u32) -> anyhow::Result<()> {
-    std::os::unix::fs::chown(path, Some(uid), None).with_context(|| {
+/// Gives the container's directory, its socket and its X socket directory to `uid`, never
+/// following a link (the directory's new owner may plant one), the directory last.
+fn give_to(dir: &Path, uid: u32) -> anyhow::Result<()> {
+    crate::nofollow::give_dir(dir, &[CONTAINER_SOCKET, X11_SOCKET_DIR], uid).with_context(|| {
         format!(
-            "cannot give {} to uid {uid}: only root can give files away; leave `uid` out to \
-             keep the socket the compositor user's",
-            path.display()
+            "only root can give files away; leave `uid` out to keep {} the compositor user's",
+            dir.display()
         )
     })
 }
@@ -76,11 +77,7 @@ impl Porthole {
             std::fs::set_permissions(&x11_dir, std::fs::Permissions::from_mode(0o755))?;
         }
         if let Some(uid) = config.uid.filter(|uid| *uid != our_uid()) {
-            chown(&dir, uid)?;
-            chown(&socket_path, uid)?;
-            if config.x11 {
-                chown(&x11_dir, uid)?;
-            }
+            give_to(&dir, uid)?;
         }
 
         let profile_is_kiosk = profile == Profile::Kiosk;

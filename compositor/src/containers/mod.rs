@@ -2,7 +2,9 @@
 //! clients are tagged with the container and its profile.
 
 mod lifecycle;
+pub mod run_as;
 pub mod sandbox;
+pub mod seccomp;
 pub mod shm;
 pub mod watched;
 

@@ -8,6 +8,7 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::run_as::{RunAs, SETPRIV};
 use crate::paths::{CONTAINER_SOCKET, X11_SOCKET_DIR};
 
 /// Where the container's directory appears inside the container.
@@ -32,6 +33,31 @@ pub enum Sandbox {
     /// CRIU can checkpoint it: the bridge is its first process and serves its Wayland socket
     /// inside it, so that only the bridge talks to the compositor; it outlives `porthole run`.
     Checkpointable,
+}
+
+/// What keeps a sandbox's processes unprivileged beyond its namespaces: no capability, the
+/// seccomp filters, and for a sandbox root starts, an unprivileged user.
+#[derive(Debug, Clone, Default)]
+pub struct Confinement {
+    /// Started by root: the user its processes run as. bwrap keeps root's uid when it makes no
+    /// user namespace, so it hands `setpriv` only what dropping it takes (CAP_SETUID,
+    /// CAP_SETGID, CAP_SETPCAP), and `setpriv` drops the uid, the groups and every capability
+    /// (bounding, inheritable and ambient sets too) before the container's first program runs.
+    pub run_as: Option<RunAs>,
+    /// The descriptors bwrap reads the seccomp filters from (see [`super::seccomp`]).
+    pub seccomp_fds: Vec<i32>,
+}
+
+/// Lets bwrap, executed next, inherit the descriptors `fds` (the seccomp filters), which are
+/// close-on-exec everywhere else. For a `pre_exec` hook: it only calls fcntl.
+pub fn inherit(fds: &[i32]) -> std::io::Result<()> {
+    for &fd in fds {
+        // SAFETY: fcntl on a descriptor number, async-signal-safe.
+        if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Container engines `porthole env` knows.
@@ -150,16 +176,30 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
 /// pid 1 (`--as-pid-1`), no `--die-with-parent`, the container's directory at
 /// [`HOST_MOUNT_POINT`] and a private `XDG_RUNTIME_DIR` where the bridge serves the container's
 /// Wayland socket. It always has its own network namespace.
+///
+/// Every sandbox holds no capability and runs under the seccomp filters of `confinement`; one
+/// that root starts first runs `setpriv`, which becomes its user (see [`Confinement`]).
 pub fn bwrap_args(
     dir: &Path,
     name: &str,
     network: bool,
     bridge: Option<&Path>,
     sandbox: Sandbox,
+    confinement: &Confinement,
     command: &[OsString],
 ) -> Vec<OsString> {
     let checkpointable = sandbox == Sandbox::Checkpointable;
-    let mut args: Vec<OsString> = Vec::new();
+    let mut args: Vec<OsString> = vec!["--cap-drop".into(), "ALL".into()];
+    if confinement.run_as.is_some() {
+        for cap in ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"] {
+            args.push("--cap-add".into());
+            args.push(cap.into());
+        }
+    }
+    for fd in &confinement.seccomp_fds {
+        args.push("--add-seccomp-fd".into());
+        args.push(fd.to_string().into());
+    }
     if !network || checkpointable {
         // Abstract unix sockets (the host X server's @/tmp/.X11-unix/X0, D-Bus) live in the
         // network namespace: only a new one keeps them out of reach.
@@ -200,11 +240,20 @@ pub fn bwrap_args(
         "/proc",
         "--dev",
         "/dev",
+        // Sticky and open to all, as a real /tmp: a root-started sandbox's user owns none of
+        // bwrap's mounts.
+        "--perms",
+        "01777",
         "--tmpfs",
         "/tmp",
-        "--tmpfs",
-        "/run",
     ]);
+    if checkpointable {
+        // Its bridge makes its runtime directory, /run/porthole, as the sandbox's user.
+        args.push("--perms".into());
+        args.push("01777".into());
+    }
+    args.push("--tmpfs".into());
+    args.push("/run".into());
     args.push("--bind".into());
     args.push(dir.into());
     args.push(
@@ -246,6 +295,22 @@ pub fn bwrap_args(
         "DBUS_SESSION_BUS_ADDRESS",
         "--",
     ]);
+    if let Some(RunAs { uid, gid }) = confinement.run_as {
+        args.extend(
+            [
+                SETPRIV.to_string(),
+                format!("--reuid={uid}"),
+                format!("--regid={gid}"),
+                "--clear-groups".into(),
+                "--inh-caps=-all".into(),
+                "--ambient-caps=-all".into(),
+                "--bounding-set=-all".into(),
+                "--no-new-privs".into(),
+                "--".into(),
+            ]
+            .map(OsString::from),
+        );
+    }
     if bridge.is_some() {
         args.push(BRIDGE_PATH.into());
         if checkpointable {
@@ -323,6 +388,7 @@ mod tests {
             false,
             None,
             Sandbox::Plain,
+            &Confinement::default(),
             &["foot".into(), "-e".into(), "sh".into()],
         );
         let words: Vec<String> = args
@@ -350,6 +416,7 @@ mod tests {
             false,
             Some(Path::new("/opt/bin/porthole-bridge")),
             Sandbox::Plain,
+            &Confinement::default(),
             &["xterm".into()],
         );
         let joined = args
@@ -375,6 +442,7 @@ mod tests {
             true,
             Some(Path::new("/opt/bin/porthole-bridge")),
             Sandbox::Checkpointable,
+            &Confinement::default(),
             &["xterm".into()],
         );
         let joined = args
@@ -386,7 +454,10 @@ mod tests {
         // stays private even when asked to share the host's.
         assert!(joined.contains("--as-pid-1"), "{joined}");
         assert!(!joined.contains("--die-with-parent"), "{joined}");
-        assert!(joined.starts_with("--unshare-net"), "{joined}");
+        assert!(
+            joined.starts_with("--cap-drop ALL --unshare-net"),
+            "{joined}"
+        );
         assert!(
             joined.contains("--bind /r/porthole/a /run/porthole-host"),
             "{joined}"
@@ -402,5 +473,74 @@ mod tests {
             ),
             "{joined}"
         );
+    }
+
+    #[test]
+    fn a_sandbox_root_starts_drops_to_its_user_before_its_first_program() {
+        let confinement = Confinement {
+            run_as: Some(RunAs {
+                uid: 1000,
+                gid: 100,
+            }),
+            seccomp_fds: vec![5, 6],
+        };
+        let args = bwrap_args(
+            Path::new("/r/porthole/a"),
+            "a",
+            false,
+            Some(Path::new("/opt/bin/porthole-bridge")),
+            Sandbox::Checkpointable,
+            &confinement,
+            &["xterm".into()],
+        );
+        let joined = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            joined.starts_with(
+                "--cap-drop ALL --cap-add CAP_SETUID --cap-add CAP_SETGID --cap-add CAP_SETPCAP \
+                 --add-seccomp-fd 5 --add-seccomp-fd 6 "
+            ),
+            "{joined}"
+        );
+        // setpriv runs first, as pid 1, and execs the bridge in its place.
+        assert!(
+            joined.contains(
+                "-- /usr/bin/setpriv --reuid=1000 --regid=100 --clear-groups --inh-caps=-all \
+                 --ambient-caps=-all --bounding-set=-all --no-new-privs -- /run/porthole-bridge "
+            ),
+            "{joined}"
+        );
+        assert!(joined.contains("--perms 01777 --tmpfs /run"), "{joined}");
+    }
+
+    #[test]
+    fn an_ordinary_users_sandbox_holds_no_capability_and_keeps_its_user() {
+        let confinement = Confinement {
+            run_as: None,
+            seccomp_fds: vec![5],
+        };
+        let args = bwrap_args(
+            Path::new("/r/porthole/a"),
+            "a",
+            false,
+            None,
+            Sandbox::Plain,
+            &confinement,
+            &["foot".into()],
+        );
+        let joined = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            joined.starts_with("--cap-drop ALL --add-seccomp-fd 5 "),
+            "{joined}"
+        );
+        assert!(!joined.contains("--cap-add"), "{joined}");
+        assert!(!joined.contains("setpriv"), "{joined}");
     }
 }

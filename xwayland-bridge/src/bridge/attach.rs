@@ -8,7 +8,6 @@ use calloop::{Interest, Mode, PostAction};
 use tracing::{info, warn};
 use wayland_client::backend::WaylandError;
 use wayland_client::globals::registry_queue_init;
-use wayland_client::Connection;
 
 use super::Bridge;
 use crate::host::Host;
@@ -17,10 +16,7 @@ impl Bridge {
     /// Connects to the container's socket and learns its outputs and seat, before Xwayland
     /// sizes its screen.
     pub(crate) fn connect_host(&mut self) -> anyhow::Result<()> {
-        let conn = Connection::connect_to_env().context(
-            "cannot reach the container's Wayland socket (is WAYLAND_DISPLAY set, and is porthole \
-             serving this container?)",
-        )?;
+        let conn = crate::host::connect()?;
         let (globals, mut queue) = registry_queue_init::<Bridge>(&conn)
             .context("reading the container's Wayland globals")?;
         let mut host = Host::new(conn.clone(), &globals, queue.handle(), self.proxy)?;

@@ -10,7 +10,6 @@ use calloop::signals::{Signal, Signals};
 use calloop::{EventLoop, Interest, Mode, PostAction};
 use smithay::reexports::wayland_server::Display;
 use tracing::{error, info, warn};
-use wayland_client::Connection;
 
 use super::Bridge;
 use crate::native;
@@ -24,10 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // connects for real when the first X11 client arrives (at once when it serves the
     // container's Wayland socket, below).
     if cli.serve_wayland.is_none() {
-        drop(Connection::connect_to_env().context(
-            "cannot reach the container's Wayland socket (is WAYLAND_DISPLAY set, and is \
-             porthole serving this container?)",
-        )?);
+        drop(crate::host::connect()?);
     }
 
     let mut event_loop: EventLoop<'static, Bridge> =

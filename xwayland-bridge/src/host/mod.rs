@@ -33,6 +33,48 @@ use wayland_protocols::wp::cursor_shape::v1::client::wp_cursor_shape_device_v1::
 
 use crate::bridge::Bridge;
 
+/// Connects to the container's socket, `$WAYLAND_DISPLAY`. A path there is reached without
+/// following a link in the socket's place: the bridge serving a container from the host may be
+/// root, and the container's user, who owns the socket's directory, could put a link to another
+/// compositor's socket there, whose policy is not the container's.
+pub fn connect() -> anyhow::Result<wayland_client::Connection> {
+    use std::os::fd::AsRawFd as _;
+
+    use anyhow::Context as _;
+    use rustix::fs::{Mode, OFlags};
+    let how = "is WAYLAND_DISPLAY set, and is porthole serving this container?";
+    let display = std::env::var_os("WAYLAND_DISPLAY").map(std::path::PathBuf::from);
+    let path = match display {
+        Some(path) if path.is_absolute() && std::env::var_os("WAYLAND_SOCKET").is_none() => path,
+        _ => {
+            return wayland_client::Connection::connect_to_env()
+                .with_context(|| format!("cannot reach the container's Wayland socket ({how})"))
+        }
+    };
+    let socket = rustix::fs::open(
+        &path,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .with_context(|| {
+        format!(
+            "cannot reach the container's Wayland socket {} ({how})",
+            path.display()
+        )
+    })?;
+    let kind = rustix::fs::FileType::from_raw_mode(rustix::fs::fstat(&socket)?.st_mode);
+    anyhow::ensure!(
+        kind == rustix::fs::FileType::Socket,
+        "{} is not a socket (a link there is not followed)",
+        path.display()
+    );
+    let stream =
+        std::os::unix::net::UnixStream::connect(format!("/proc/self/fd/{}", socket.as_raw_fd()))
+            .with_context(|| format!("cannot connect to {}", path.display()))?;
+    wayland_client::Connection::from_socket(stream)
+        .with_context(|| format!("cannot talk to {}", path.display()))
+}
+
 /// What the bridge holds of its host connection.
 pub struct Host {
     pub conn: Connection,

@@ -10,14 +10,16 @@
 
 use std::ffi::OsString;
 use std::io::Write as _;
-use std::os::fd::AsRawFd as _;
+use std::os::fd::{AsFd, AsRawFd as _, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
-use std::os::unix::fs::{symlink, OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{symlink, DirBuilderExt as _, PermissionsExt as _};
 use std::os::unix::net::UnixListener;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
 
 /// The variable that carries the extra arguments from the bridge to its `Xwayland` wrapper.
 const EXTRA_ARGS_VAR: &str = "PORTHOLE_XWAYLAND_EXTRA_ARGS";
@@ -25,49 +27,112 @@ const EXTRA_ARGS_VAR: &str = "PORTHOLE_XWAYLAND_EXTRA_ARGS";
 const REAL_PATH_VAR: &str = "PORTHOLE_XWAYLAND_REAL_PATH";
 
 /// The X display of one container: a listening socket nobody serves until a client connects.
+///
+/// Its files are reached through descriptors of their directories and never through a link: a
+/// container's directory belongs to the container's user, and the bridge serving it from the host
+/// may be root (`porthole x11`), which a planted link would make write or truncate a file of the
+/// link's choosing.
 #[derive(Debug)]
 pub struct XDisplay {
     pub number: u32,
     pub listener: UnixListener,
+    /// The cookie file the display's clients read (`XAUTHORITY`).
     pub authority: PathBuf,
     cookie: [u8; 16],
-    socket_path: PathBuf,
-    lock_path: PathBuf,
+    layout: Layout,
+    /// The directory of the authority file and the log.
+    base: OwnedFd,
+    /// The socket directory.
+    sockets: OwnedFd,
+    /// The private directory of the `Xwayland` wrapper link and of the cookie file Xwayland
+    /// reads (never the container's, which a link could replace).
     wrapper_dir: PathBuf,
-    log_path: PathBuf,
 }
 
 /// Where a display's files go: inside a container, the usual `/tmp` places; for a container
 /// served from the host, its directory (`X11-unix/`, which the engine mounts at
 /// `/tmp/.X11-unix`, and `Xauthority`, seen at `/run/porthole/Xauthority`).
-fn layout(number: u32, dir: Option<&Path>) -> (PathBuf, PathBuf, PathBuf, PathBuf, PathBuf) {
+#[derive(Debug)]
+struct Layout {
+    /// `/tmp`, or the container's directory.
+    base: PathBuf,
+    /// The socket directory's name in `base`.
+    sockets: &'static str,
+    /// The lock file's name, in the socket directory (`lock_in_sockets`) or in `base`.
+    lock: String,
+    lock_in_sockets: bool,
+    /// The authority file's and the log's names in `base`.
+    authority: String,
+    log: String,
+    wrapper_dir: PathBuf,
+}
+
+fn layout(number: u32, dir: Option<&Path>) -> Layout {
     match dir {
-        None => (
-            PathBuf::from("/tmp/.X11-unix"),
-            PathBuf::from(format!("/tmp/.X{number}-lock")),
-            PathBuf::from(format!("/tmp/.porthole-Xauthority-{number}")),
-            PathBuf::from(format!("/tmp/.porthole-bridge-{number}")),
-            PathBuf::from(format!("/tmp/.porthole-Xwayland-{number}.log")),
-        ),
-        Some(dir) => (
-            dir.join("X11-unix"),
-            dir.join(format!("X11-unix/.X{number}-lock")),
-            dir.join("Xauthority"),
+        None => Layout {
+            base: PathBuf::from("/tmp"),
+            sockets: ".X11-unix",
+            lock: format!(".X{number}-lock"),
+            lock_in_sockets: false,
+            authority: format!(".porthole-Xauthority-{number}"),
+            log: format!(".porthole-Xwayland-{number}.log"),
+            wrapper_dir: PathBuf::from(format!("/tmp/.porthole-bridge-{number}")),
+        },
+        Some(dir) => Layout {
+            base: dir.to_path_buf(),
+            sockets: "X11-unix",
+            lock: format!(".X{number}-lock"),
+            lock_in_sockets: true,
+            authority: "Xauthority".into(),
+            log: "Xwayland.log".into(),
             // The wrapper link stays out of the directory the container sees.
-            std::env::temp_dir().join(format!("porthole-bridge-{}-{number}", std::process::id())),
-            dir.join("Xwayland.log"),
-        ),
+            wrapper_dir: std::env::temp_dir()
+                .join(format!("porthole-bridge-{}-{number}", std::process::id())),
+        },
     }
 }
 
-/// Creates a sticky world-writable socket directory like `/tmp/.X11-unix` when missing.
-fn ensure_socket_dir(dir: &Path) -> anyhow::Result<()> {
-    if !dir.exists() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o1777))
-            .with_context(|| format!("setting the mode of {}", dir.display()))?;
+/// Opens the directory `path`, refusing a link in its place.
+fn open_dir(path: &Path) -> anyhow::Result<OwnedFd> {
+    rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .with_context(|| format!("opening {} (a link there is not followed)", path.display()))
+}
+
+/// Opens the socket directory `name` in `base`, sticky and world-writable like `/tmp/.X11-unix`
+/// when the bridge creates it. A link in its place is refused.
+fn socket_dir(base: BorrowedFd, base_path: &Path, name: &str) -> anyhow::Result<OwnedFd> {
+    let path = base_path.join(name);
+    let created = match rustix::fs::mkdirat(base, name, Mode::from_raw_mode(0o1777)) {
+        Ok(()) => true,
+        Err(Errno::EXIST) => false,
+        Err(err) => return Err(err).with_context(|| format!("creating {}", path.display())),
+    };
+    let fd = rustix::fs::openat(
+        base,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .with_context(|| format!("opening {} (a link there is not followed)", path.display()))?;
+    if created {
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o1777))
+            .with_context(|| format!("setting the mode of {}", path.display()))?;
     }
-    Ok(())
+    Ok(fd)
+}
+
+/// The user the bridge's files in `base` belong to when it is not the bridge's own: root serving
+/// a container whose directory another user owns gives them that user's cookie and socket.
+fn foreign_owner(base: BorrowedFd) -> Option<rustix::process::Uid> {
+    if !rustix::process::geteuid().is_root() {
+        return None;
+    }
+    let owner = rustix::fs::fstat(base).ok()?.st_uid;
+    (owner != 0).then(|| rustix::process::Uid::from_raw(owner))
 }
 
 impl XDisplay {
@@ -76,46 +141,92 @@ impl XDisplay {
     /// file, and the directory holding the `Xwayland` wrapper link. Under `/tmp` (inside a
     /// container) or in `dir` (a container's directory, served from the host).
     pub fn bind(number: u32, dir: Option<&Path>) -> anyhow::Result<Self> {
-        let (socket_dir, lock_path, authority, wrapper_dir, log_path) = layout(number, dir);
-        ensure_socket_dir(&socket_dir)?;
+        let layout = layout(number, dir);
+        let base = open_dir(&layout.base)?;
+        let sockets = socket_dir(base.as_fd(), &layout.base, layout.sockets)?;
+        let sockets_path = layout.base.join(layout.sockets);
         // Smithay's Xwayland also opens a socket of its own under /tmp/.X11-unix.
-        ensure_socket_dir(Path::new("/tmp/.X11-unix"))?;
-        let mut lock = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&lock_path)
-            .with_context(|| {
-                format!(
-                    "display :{number} is taken ({} exists); pick another with --display",
-                    lock_path.display()
-                )
-            })?;
-        writeln!(lock, "{:>10}", std::process::id())?;
+        socket_dir(
+            open_dir(Path::new("/tmp"))?.as_fd(),
+            Path::new("/tmp"),
+            ".X11-unix",
+        )?;
+        let owner = foreign_owner(base.as_fd());
 
-        let socket_path = socket_dir.join(format!("X{number}"));
-        let _ = std::fs::remove_file(&socket_path);
-        let listener = UnixListener::bind(&socket_path)
+        let (lock_dir, lock_path) = if layout.lock_in_sockets {
+            (sockets.as_fd(), sockets_path.join(&layout.lock))
+        } else {
+            (base.as_fd(), layout.base.join(&layout.lock))
+        };
+        let lock = rustix::fs::openat(
+            lock_dir,
+            &layout.lock,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )
+        .with_context(|| {
+            format!(
+                "display :{number} is taken ({} exists); pick another with --display",
+                lock_path.display()
+            )
+        })?;
+        writeln!(std::fs::File::from(lock), "{:>10}", std::process::id())?;
+
+        let socket_name = format!("X{number}");
+        let socket_path = sockets_path.join(&socket_name);
+        let _ = rustix::fs::unlinkat(&sockets, &socket_name, AtFlags::empty());
+        // From the host, bound through the directory's descriptor: a link in place of the
+        // socket directory would move the socket elsewhere. Inside a container (where the bridge
+        // is the container's own user) by its path, the name CRIU records and binds again on
+        // restore.
+        let bind_path = match dir {
+            Some(_) => PathBuf::from(format!(
+                "/proc/self/fd/{}/{socket_name}",
+                sockets.as_raw_fd()
+            )),
+            None => socket_path.clone(),
+        };
+        let listener = UnixListener::bind(&bind_path)
             .with_context(|| format!("binding the X socket {}", socket_path.display()))?;
         listener.set_nonblocking(true)?;
+        if let Some(uid) = owner {
+            rustix::fs::chownat(
+                &sockets,
+                &socket_name,
+                Some(uid),
+                None,
+                AtFlags::SYMLINK_NOFOLLOW,
+            )
+            .with_context(|| format!("giving {} to uid {}", socket_path.display(), uid.as_raw()))?;
+        }
 
         let cookie = random_cookie()?;
-        write_authority(&authority, &cookie)?;
+        let entry = authority_entry(&cookie)?;
+        let authority = layout.base.join(&layout.authority);
+        replace_file(base.as_fd(), &layout.authority, &entry, owner)
+            .with_context(|| format!("writing the X authority file {}", authority.display()))?;
 
+        let wrapper_dir = layout.wrapper_dir.clone();
         let _ = std::fs::remove_dir_all(&wrapper_dir);
-        std::fs::create_dir(&wrapper_dir)
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&wrapper_dir)
             .with_context(|| format!("creating {}", wrapper_dir.display()))?;
         let exe = std::env::current_exe().context("finding the bridge's own executable")?;
         symlink(&exe, wrapper_dir.join("Xwayland")).context("linking the Xwayland wrapper")?;
+        let private = open_dir(&wrapper_dir)?;
+        replace_file(private.as_fd(), "Xauthority", &entry, None)
+            .context("writing Xwayland's X authority file")?;
 
         Ok(Self {
             number,
             listener,
             authority,
             cookie,
-            socket_path,
-            lock_path,
+            layout,
+            base,
+            sockets,
             wrapper_dir,
-            log_path,
         })
     }
 
@@ -125,7 +236,7 @@ impl XDisplay {
         let mut extra = format!(
             "-listenfd {} -auth {} -nolisten tcp",
             self.listener.as_raw_fd(),
-            self.authority.display()
+            self.wrapper_dir.join("Xauthority").display()
         );
         if shm_only {
             extra.push_str(" -shm");
@@ -141,14 +252,43 @@ impl XDisplay {
         ]
     }
 
-    /// Where Xwayland's messages go (appended to).
+    /// Where Xwayland's messages go (appended to): a regular file, never written through a link;
+    /// a link in its place is removed.
     pub fn open_log(&self) -> anyhow::Result<std::fs::File> {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.log_path)
-            .with_context(|| format!("opening {}", self.log_path.display()))
+        let path = self.layout.base.join(&self.layout.log);
+        let flags = OFlags::WRONLY
+            | OFlags::APPEND
+            | OFlags::CREATE
+            | OFlags::NOFOLLOW
+            | OFlags::NONBLOCK
+            | OFlags::CLOEXEC;
+        let open = |flags| {
+            rustix::fs::openat(
+                &self.base,
+                &self.layout.log,
+                flags,
+                Mode::from_raw_mode(0o600),
+            )
+        };
+        let fd = match open(flags) {
+            Err(Errno::LOOP) => {
+                rustix::fs::unlinkat(&self.base, &self.layout.log, AtFlags::empty())
+                    .and_then(|()| open(flags | OFlags::EXCL))
+            }
+            opened => opened,
+        }
+        .with_context(|| format!("opening {} (a link there is not followed)", path.display()))?;
+        let stat = rustix::fs::fstat(&fd)?;
+        anyhow::ensure!(
+            rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::RegularFile,
+            "{} is not a regular file",
+            path.display()
+        );
+        if let Some(uid) = foreign_owner(self.base.as_fd()) {
+            rustix::fs::fchown(&fd, Some(uid), None)
+                .with_context(|| format!("giving {} to uid {}", path.display(), uid.as_raw()))?;
+        }
+        Ok(std::fs::File::from(fd))
     }
 
     /// Lets Xwayland inherit the listening socket (std opens it close-on-exec).
@@ -156,6 +296,28 @@ impl XDisplay {
         rustix::io::fcntl_setfd(&self.listener, rustix::io::FdFlags::empty())
             .context("clearing close-on-exec on the X socket")?;
         Ok(())
+    }
+
+    /// Connects to the display's own socket, which must be the socket it bound and not a link
+    /// put in its place.
+    fn connect(&self) -> anyhow::Result<std::os::unix::net::UnixStream> {
+        let name = format!("X{}", self.number);
+        let path = self.layout.base.join(self.layout.sockets).join(&name);
+        let socket = rustix::fs::openat(
+            &self.sockets,
+            &name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .with_context(|| format!("opening {}", path.display()))?;
+        let kind = rustix::fs::FileType::from_raw_mode(rustix::fs::fstat(&socket)?.st_mode);
+        anyhow::ensure!(
+            kind == rustix::fs::FileType::Socket,
+            "{} is no longer the display's socket",
+            path.display()
+        );
+        std::os::unix::net::UnixStream::connect(format!("/proc/self/fd/{}", socket.as_raw_fd()))
+            .with_context(|| format!("connecting to {}", path.display()))
     }
 
     /// Makes the window manager learn of selections X11 clients took before it watched them.
@@ -177,8 +339,7 @@ impl XDisplay {
         use x11rb::protocol::xproto::{self, ConnectionExt as _};
         use x11rb::wrapper::ConnectionExt as _;
 
-        let stream = std::os::unix::net::UnixStream::connect(&self.socket_path)
-            .with_context(|| format!("connecting to {}", self.socket_path.display()))?;
+        let stream = self.connect()?;
         let (stream, _) = x11rb::rust_connection::DefaultStream::from_unix_stream(stream)?;
         let conn = x11rb::rust_connection::RustConnection::connect_to_stream_with_auth_info(
             stream,
@@ -240,9 +401,15 @@ impl XDisplay {
 
 impl Drop for XDisplay {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.socket_path);
-        let _ = std::fs::remove_file(&self.lock_path);
-        let _ = std::fs::remove_file(&self.authority);
+        let layout = &self.layout;
+        let _ = rustix::fs::unlinkat(&self.sockets, format!("X{}", self.number), AtFlags::empty());
+        let lock_dir = if layout.lock_in_sockets {
+            &self.sockets
+        } else {
+            &self.base
+        };
+        let _ = rustix::fs::unlinkat(lock_dir, &layout.lock, AtFlags::empty());
+        let _ = rustix::fs::unlinkat(&self.base, &layout.authority, AtFlags::empty());
         let _ = std::fs::remove_dir_all(&self.wrapper_dir);
     }
 }
@@ -303,8 +470,8 @@ fn random_cookie() -> anyhow::Result<[u8; 16]> {
     Ok(cookie)
 }
 
-/// Writes an X authority file with one entry that matches any host and display (FamilyWild).
-fn write_authority(path: &Path, cookie: &[u8; 16]) -> anyhow::Result<()> {
+/// An X authority file with one entry that matches any host and display (FamilyWild).
+fn authority_entry(cookie: &[u8; 16]) -> anyhow::Result<Vec<u8>> {
     fn field(out: &mut Vec<u8>, bytes: &[u8]) -> anyhow::Result<()> {
         let len = u16::try_from(bytes.len())?;
         out.extend_from_slice(&len.to_be_bytes());
@@ -317,14 +484,39 @@ fn write_authority(path: &Path, cookie: &[u8; 16]) -> anyhow::Result<()> {
     field(&mut entry, b"")?;
     field(&mut entry, b"MIT-MAGIC-COOKIE-1")?;
     field(&mut entry, cookie)?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing the X authority file {}", path.display()))?;
-    file.write_all(&entry)
-        .with_context(|| format!("writing the X authority file {}", path.display()))?;
-    Ok(())
+    Ok(entry)
+}
+
+/// Puts a file holding `bytes` (mode 0600, given to `owner` if any) at `name` in `dir`: written
+/// under a new name and renamed over whatever was there, so that a link in its place is
+/// replaced, never written through.
+fn replace_file(
+    dir: BorrowedFd,
+    name: &str,
+    bytes: &[u8],
+    owner: Option<rustix::process::Uid>,
+) -> anyhow::Result<()> {
+    let temporary = format!(".{name}.{}.new", std::process::id());
+    let _ = rustix::fs::unlinkat(dir, &temporary, AtFlags::empty());
+    let fd = rustix::fs::openat(
+        dir,
+        &temporary,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    let mut file = std::fs::File::from(fd);
+    let written = file
+        .write_all(bytes)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| {
+            if let Some(uid) = owner {
+                rustix::fs::fchown(&file, Some(uid), None)?;
+            }
+            rustix::fs::renameat(dir, &temporary, dir, name)?;
+            Ok(())
+        });
+    if written.is_err() {
+        let _ = rustix::fs::unlinkat(dir, &temporary, AtFlags::empty());
+    }
+    written
 }
