@@ -20,6 +20,7 @@ mod focus;
 mod gles;
 mod hostile;
 mod kms;
+mod labels;
 mod load;
 mod outputs;
 mod policy;

@@ -36,10 +36,15 @@ const DESKTOP: &[&str] = &[
     "xdg_session_manager_v1",
 ];
 
-const PRIVILEGED_OFFERED: &[&str] = &[
-    "zwlr_screencopy_manager_v1",
+/// Data-control sees every container's selections: the host's alone, even beside a trusted
+/// container's other privileged globals.
+const HOST_ONLY: &[&str] = &[
     "zwlr_data_control_manager_v1",
     "ext_data_control_manager_v1",
+];
+
+const PRIVILEGED_OFFERED: &[&str] = &[
+    "zwlr_screencopy_manager_v1",
     "ext_foreign_toplevel_list_v1",
     "zwp_keyboard_shortcuts_inhibit_manager_v1",
     "wp_security_context_manager_v1",
@@ -104,7 +109,7 @@ fn set(names: &[&[&str]]) -> BTreeSet<String> {
 #[test]
 fn each_profile_sees_exactly_its_globals() {
     let comp = start();
-    let all = set(&[DESKTOP, PRIVILEGED_OFFERED]);
+    let all = set(&[DESKTOP, PRIVILEGED_OFFERED, HOST_ONLY]);
     let host = globals_seen_by_wayland_info(comp.wayland_display(), &comp);
     assert_eq!(host, all, "the trusted host socket sees everything");
     let path = |c: &str| socket(&comp, c).display().to_string();

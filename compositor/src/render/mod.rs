@@ -54,9 +54,9 @@ impl Porthole {
         let front = elements.len();
         let focused = self.focused_window();
         let mut shown = 0;
-        // What windows above the one being drawn cover: (their container, or `None` for the
-        // host's, and the rectangles of their frame and popups).
-        let mut above: Vec<(Option<String>, Rectangle<i32, Logical>)> = Vec::new();
+        // What the windows above the one being drawn cover: their frames, then their popups.
+        let mut frames_above: Vec<Rectangle<i32, Logical>> = Vec::new();
+        let mut popups_above: Vec<Rectangle<i32, Logical>> = Vec::new();
         // Container labels lifted above everything of other containers.
         let mut labels = Vec::new();
         for window in self.shell.windows().rev() {
@@ -138,18 +138,16 @@ impl Porthole {
                     &mut border,
                 );
                 let label = Rectangle::new(frame.loc, (frame.size.w, f.titlebar + f.border).into());
-                // Its own popups do not hide its label either.
-                let own_popup_over_label = covers[1..].iter().any(|r| r.overlaps(label));
-                if container.is_some()
-                    && (own_popup_over_label || label_lifted(container.as_deref(), label, &above))
-                {
+                let popups = popups_above.iter().chain(&covers[1..]);
+                if container.is_some() && label_lifted(label, &frames_above, popups) {
                     labels.extend(title);
                 } else {
                     elements.extend(title);
                 }
                 elements.extend(border);
             }
-            above.extend(covers.into_iter().map(|r| (container.clone(), r)));
+            frames_above.push(covers[0]);
+            popups_above.extend_from_slice(&covers[1..]);
         }
         // Lifted labels go in front of every window, behind the pointer and the prompt.
         elements.splice(front..front, labels);
@@ -230,25 +228,15 @@ impl Porthole {
 }
 
 /// Whether a container window's label (its title strip, `label`) is drawn in front of every
-/// window rather than in its place in the stack: when a window or popup of another container
-/// above it covers part of it, and no host window does. A container cannot draw over another's
-/// name, and cannot hide it to show a fake of its own there; the host's windows, which the
-/// person trusts, cover labels as they cover anything else.
-fn label_lifted(
-    container: Option<&str>,
+/// window rather than in its place in the stack: when a popup (a menu, an X11 override-redirect
+/// window), its own or another window's, lies over it and no window above does. Popups go where
+/// their client puts them, so a container could otherwise hide another's name under a menu
+/// showing a fake one; a window stacked above covers the label as it covers the rest, and shows
+/// its own.
+fn label_lifted<'a>(
     label: Rectangle<i32, Logical>,
-    above: &[(Option<String>, Rectangle<i32, Logical>)],
+    frames_above: &[Rectangle<i32, Logical>],
+    mut popups: impl Iterator<Item = &'a Rectangle<i32, Logical>>,
 ) -> bool {
-    let mut covered_by_other = false;
-    for (owner, rect) in above {
-        if !rect.overlaps(label) {
-            continue;
-        }
-        match owner {
-            None => return false,
-            Some(owner) if Some(owner.as_str()) != container => covered_by_other = true,
-            Some(_) => {}
-        }
-    }
-    covered_by_other
+    !frames_above.iter().any(|r| r.overlaps(label)) && popups.any(|r| r.overlaps(label))
 }

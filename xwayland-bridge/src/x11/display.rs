@@ -201,7 +201,7 @@ impl XDisplay {
         }
 
         let cookie = random_cookie()?;
-        let entry = authority_entry(&cookie)?;
+        let entry = authority_entry(&cookie, &host_names(&layout.base))?;
         let authority = layout.base.join(&layout.authority);
         replace_file(base.as_fd(), &layout.authority, &entry, owner)
             .with_context(|| format!("writing the X authority file {}", authority.display()))?;
@@ -470,21 +470,48 @@ fn random_cookie() -> anyhow::Result<[u8; 16]> {
     Ok(cookie)
 }
 
-/// An X authority file with one entry that matches any host and display (FamilyWild).
-fn authority_entry(cookie: &[u8; 16]) -> anyhow::Result<Vec<u8>> {
+/// An X authority file whose entries match any host and display (FamilyWild, which libXau
+/// understands) and, for clients that only look up their own host name as python-xlib does, a
+/// FamilyLocal entry for each of `hosts` (any display).
+fn authority_entry(cookie: &[u8; 16], hosts: &[String]) -> anyhow::Result<Vec<u8>> {
     fn field(out: &mut Vec<u8>, bytes: &[u8]) -> anyhow::Result<()> {
         let len = u16::try_from(bytes.len())?;
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(bytes);
         Ok(())
     }
-    let mut entry = Vec::new();
-    entry.extend_from_slice(&0xffffu16.to_be_bytes());
-    field(&mut entry, b"")?;
-    field(&mut entry, b"")?;
-    field(&mut entry, b"MIT-MAGIC-COOKIE-1")?;
-    field(&mut entry, cookie)?;
-    Ok(entry)
+    const FAMILY_WILD: u16 = 0xffff;
+    const FAMILY_LOCAL: u16 = 256;
+    let mut out = Vec::new();
+    let wild = (FAMILY_WILD, "");
+    for (family, address) in
+        std::iter::once(wild).chain(hosts.iter().map(|h| (FAMILY_LOCAL, h.as_str())))
+    {
+        out.extend_from_slice(&family.to_be_bytes());
+        field(&mut out, address.as_bytes())?;
+        field(&mut out, b"")?;
+        field(&mut out, b"MIT-MAGIC-COOKIE-1")?;
+        field(&mut out, cookie)?;
+    }
+    Ok(out)
+}
+
+/// Host names the container's clients may have: this process's (the sandbox's own, when the
+/// bridge runs inside it) and the container's name, which `porthole run` gives its sandbox.
+fn host_names(base: &Path) -> Vec<String> {
+    let own = std::fs::read_to_string("/proc/sys/kernel/hostname").ok();
+    let container = base
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string);
+    let mut names: Vec<String> = own
+        .map(|h| h.trim().to_string())
+        .into_iter()
+        .chain(container)
+        .filter(|h| !h.is_empty())
+        .collect();
+    names.dedup();
+    names
 }
 
 /// Puts a file holding `bytes` (mode 0600, given to `owner` if any) at `name` in `dir`: written
