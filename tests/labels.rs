@@ -172,7 +172,7 @@ fn a_screen_sized_cursor_image_is_cut_to_256_pixels() {
         raw.bind("wl_compositor", 4);
     let shm: wl_shm::WlShm = raw.bind("wl_shm", 1);
     let (cw, ch) = (1280, 720);
-    let size = (cw * ch * 4) as usize;
+    let size = cw * ch * 4;
     let fd = memfd(size as u64);
     let pixels: Vec<u8> = [0xffu8, 0x00, 0xff, 0xff].repeat(cw * ch);
     std::io::Write::write_all(&mut std::fs::File::from(fd.try_clone().unwrap()), &pixels).unwrap();
