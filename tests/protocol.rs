@@ -938,10 +938,11 @@ fn absurd_window_geometry_does_not_break_placement() {
 
 // --- Containers ---------------------------------------------------------------------------------
 
-/// Under the default clipboard rules (export and import `allow`) a drag is offered in another
-/// container too; tests/clipboard.rs checks that `import = "deny"` keeps it out.
+/// A drag is offered only within its own container, even under the default clipboard rules
+/// (export and import `allow`): a client offered a drag can read it before any drop, so a drop
+/// on another container's window is a transfer instead (tests/clipboard.rs).
 #[test]
-fn a_drag_shows_its_offer_to_another_container_under_the_default_rules() {
+fn a_drag_is_offered_only_within_its_container() {
     let mut f = Fixture::new();
     let a = f.add_client_in("a");
     let b = f.add_client_in("b");
@@ -962,12 +963,12 @@ fn a_drag_shows_its_offer_to_another_container_under_the_default_rules() {
     source.offer("text/plain".into());
     device.start_drag(Some(&source), &wa.surface, None, serial);
     f.roundtrip(a);
-    // Over b's window: b is offered the drag.
+    // Over b's window: b is offered nothing.
     pointer_to(&mut f, gb.x + 20, gb.y + 20);
     f.roundtrip_all();
     assert!(
-        f.clients[b].data.drag_enters.contains(&wb.surface.id()),
-        "b was not offered a's drag: {:?}",
+        !f.clients[b].data.drag_enters.contains(&wb.surface.id()),
+        "b was offered a's drag: {:?}",
         f.clients[b].data.drag_enters
     );
     // Over a's other window, the drag is offered as usual.

@@ -313,8 +313,8 @@ pub enum Response {
     },
     /// Reply to [`Command::Launch`].
     Launched {
-        /// The xdg-activation token.
-        token: String,
+        /// An xdg-activation token, where the container's profile offers xdg-activation.
+        token: Option<String>,
     },
     /// Reply to [`Command::ClipboardCopy`] that moved data.
     ClipboardCopied {

@@ -155,12 +155,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     };
     // The person started it: its first window may take the focus, and apps that use
-    // xdg-activation bring the token.
-    if let Ok(Response::Launched { token }) = client::request(Command::Launch {
+    // xdg-activation bring the token where the socket they reach offers it (the bridge of a
+    // checkpointable container does not, and foot 1.13 stops when given a token it cannot use).
+    if let Ok(Response::Launched { token: Some(token) }) = client::request(Command::Launch {
         container: name.clone(),
     }) {
-        // The CLI is one thread here; everything started from here inherits it.
-        std::env::set_var("XDG_ACTIVATION_TOKEN", token);
+        if !checkpointable {
+            // The CLI is one thread here; everything started from here inherits it.
+            std::env::set_var("XDG_ACTIVATION_TOKEN", token);
+        }
     }
     let bridge = if (x11 && !no_x11) || checkpointable {
         Some(find_bridge()?)

@@ -156,11 +156,18 @@ impl Porthole {
 
     /// The person is starting something in `container`: its first window may take the focus
     /// (see `input/focus_guard.rs`). Returns an xdg-activation token for what is started, for
-    /// clients that ask to be activated with it.
-    pub fn launch(&mut self, container: &str) -> String {
+    /// clients that ask to be activated with it, where the container's profile offers
+    /// xdg-activation.
+    pub fn launch(&mut self, container: &str) -> Option<String> {
         self.input.guard.launched(container, Instant::now());
-        let (token, _) = self.globals.activation.create_external_token(None);
-        token.to_string()
+        let offered = self
+            .containers
+            .get(container)
+            .is_some_and(|c| c.profile.allows("xdg_activation_v1"));
+        offered.then(|| {
+            let (token, _) = self.globals.activation.create_external_token(None);
+            token.to_string()
+        })
     }
 
     /// Marks a window as wanting attention, which its label shows, until it is focused.
