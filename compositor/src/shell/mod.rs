@@ -247,13 +247,6 @@ impl<W: ShellWindow> Shell<W> {
         self.space.element_bbox(window)
     }
 
-    /// The topmost window whose input region holds `pos`, and where its buffer's origin is.
-    pub fn window_under(&self, pos: Point<f64, Logical>) -> Option<(W, Point<i32, Logical>)> {
-        self.space
-            .element_under(pos)
-            .map(|(w, loc)| (w.clone(), loc))
-    }
-
     /// Where a window's content goes back when it is restored from maximized or fullscreen.
     pub fn restore_place(&self, window: &W) -> Option<Rectangle<i32, Logical>> {
         places(window, |p| p.restore)
