@@ -20,11 +20,12 @@ use crate::common::*;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Containers `a`, `b` (defaults), `deny` (imports nothing), `small` (4 bytes, refused) and
+/// Containers `a`, `b`, `other` (defaults), `deny` (imports nothing), `small` (4 bytes, refused) and
 /// `cut` (4 bytes, cut).
 const CONFIG: &str = r#"
 [container.a]
 [container.b]
+[container.other]
 [container.deny.clipboard]
 import = "deny"
 [container.small.clipboard]
@@ -190,6 +191,58 @@ fn the_chords_move_text_between_containers_and_nothing_moves_without_them() {
     assert_eq!(event["allowed"], true, "{event}");
     assert_eq!(event["bytes"], 11, "{event}");
     assert_eq!(paste_in(&b_dir, 1), "secret-of-a");
+}
+
+#[test]
+fn the_paste_chord_never_lands_in_a_window_that_appeared_after_the_persons_click() {
+    // The person copies in `a`, then closes that window to paste in `b`'s, below it. Meanwhile
+    // `other` maps a window of its own, which goes just below the focused one: on top once the
+    // focused window is gone. The focus, and the paste, go to `b`'s window all the same.
+    let mut c = start();
+    let events = Events::subscribe(&c);
+    let b_dir = dir_of(&c, "b");
+    let term_b = spawn_pasting_terminal(&mut c, "b");
+    let source = copy_in(&mut c, "a", "secret-of-a");
+    focus(&c, &source);
+    c.run_ok(&["input", "key", "ctrl+shift+c"]);
+
+    let mut raw = crate::raw::Raw::connect(&crate::raw::socket(&c, "other")).unwrap();
+    let _seat: wayland_client::protocol::wl_seat::WlSeat = raw.bind("wl_seat", 5);
+    let _window = crate::raw::shm_window(&mut raw, 200, 200);
+    let appeared = poll(TIMEOUT, "the window of `other`", || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.container == "other")
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    });
+    assert!(appeared.attention && !appeared.focused, "{appeared:?}");
+
+    c.run_ok(&["window", "close", "--id", &source.id.to_string()]);
+    let focused = poll(
+        TIMEOUT,
+        "the focus to go on once `a`'s window closed",
+        || {
+            let windows = c.windows();
+            match windows.iter().find(|w| w.focused) {
+                Some(w) if !windows.iter().any(|w| w.id == source.id) => Ok(w.clone()),
+                _ => Err(format!("{windows:?}")),
+            }
+        },
+    );
+    assert_eq!(focused.id, term_b.id, "the focus went to {focused:?}");
+    c.run_ok(&["input", "key", "ctrl+shift+v"]);
+    let event = events.transfer("a", "b");
+    assert_eq!(event["allowed"], true, "{event}");
+    assert_eq!(paste_in(&b_dir, 0), "secret-of-a");
+    raw.roundtrip().unwrap();
+    assert!(
+        raw.data.keyboard_focus.iter().all(Option::is_none),
+        "`other` had the keyboard"
+    );
+    let to_other = events.0.lock().unwrap().iter().any(|e| e["to"] == "other");
+    assert!(!to_other, "something was pasted into `other`");
 }
 
 #[test]

@@ -3,13 +3,14 @@
 //! override-redirect window each leave the focus on foot, and what the person types meanwhile
 //! reaches foot and never the container; the new window is marked as wanting attention. A token
 //! minted from a real click in the container does move the focus, and `porthole run` gives the
-//! window it starts the focus.
+//! window it starts the focus. A click where a container's window shows nothing goes to the
+//! window below it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use porthole_ipc::{Geometry, WindowInfo};
-use wayland_client::protocol::{wl_seat, wl_surface};
+use wayland_client::protocol::{wl_seat, wl_shm, wl_surface};
 use wayland_client::Proxy;
 use wayland_protocols::xdg::activation::v1::client::xdg_activation_v1::XdgActivationV1;
 use wayland_protocols::xdg::shell::client::xdg_wm_base;
@@ -319,4 +320,66 @@ fn porthole_run_gives_its_window_the_focus() {
             other => Err(format!("{other:?}")),
         }
     });
+}
+
+#[test]
+fn a_click_on_what_a_container_left_invisible_reaches_the_window_below() {
+    let c = Compositor::start_with_config(1280, 720, "[container.a]\n[container.b]\n");
+    let (mut below, _seat_b) = attacker(&c, "b");
+    let _shown_b = shm_window(&mut below, 300, 300);
+    let b = new_window_of(&c, "b", &[]);
+    // `a`'s window: its left half fully transparent, its right half opaque.
+    let (mut over, _seat_a) = attacker(&c, "a");
+    let pixels: Vec<u8> = (0..300 * 300)
+        .flat_map(|i| {
+            if i % 300 < 150 {
+                [0, 0, 0, 0]
+            } else {
+                [0x40, 0x40, 0x40, 0xff]
+            }
+        })
+        .collect();
+    let _shown_a = shm_window_showing(&mut over, 300, 300, wl_shm::Format::Argb8888, &pixels);
+    let a = new_window_of(&c, "a", &[b.id]);
+
+    // Both maximized, so `a`'s lies over `b`'s from the same corner, and `a` on top.
+    for w in [&b, &a] {
+        c.run_ok(&["window", "maximize", "--id", &w.id.to_string()]);
+    }
+    focus(&c, &a);
+    let corner = poll(TIMEOUT, "both windows in the same corner", || {
+        let windows = c.windows();
+        let at = |id| windows.iter().find(|w| w.id == id).map(|w| w.geometry);
+        match (at(a.id), at(b.id)) {
+            (Some(ga), Some(gb)) if (ga.x, ga.y) == (gb.x, gb.y) => Ok((ga.x, ga.y)),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    let click = |x: i32, y: i32| {
+        c.run_ok(&["input", "move", &x.to_string(), &y.to_string()]);
+        c.run_ok(&["input", "click", "left"]);
+    };
+
+    // Where `a` shows nothing, the click is `b`'s.
+    click(corner.0 + 50, corner.1 + 150);
+    poll(TIMEOUT, "b to be focused by the click", || {
+        match focused(&c) {
+            Some(f) if f.id == b.id => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+    below.roundtrip().unwrap();
+    over.roundtrip().unwrap();
+    assert!(below.data.last_button_serial.is_some(), "b got no button");
+    assert!(
+        over.data.last_button_serial.is_none(),
+        "a got the click on its invisible half"
+    );
+
+    // Where `a` shows something (and its label says whose it is), the click is `a`'s.
+    focus(&c, &a);
+    click(corner.0 + 250, corner.1 + 150);
+    over.roundtrip().unwrap();
+    assert!(over.data.last_button_serial.is_some(), "a got no button");
+    assert_eq!(focused(&c).map(|w| w.id), Some(a.id));
 }

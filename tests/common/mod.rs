@@ -737,9 +737,23 @@ impl Compositor {
 
     /// How many file descriptors the compositor holds open.
     pub fn open_fds(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+        self.fd_targets().len()
+    }
+
+    /// What each of the compositor's open file descriptors is (`socket:[…]`, `/memfd:…`, a
+    /// path), sorted: for a message that says which ones were left open.
+    pub fn fd_targets(&self) -> Vec<String> {
+        let dir = format!("/proc/{}/fd", self.pid());
+        let mut targets: Vec<String> = std::fs::read_dir(&dir)
             .expect("the compositor's /proc fd directory")
-            .count()
+            .filter_map(Result::ok)
+            .map(|e| {
+                std::fs::read_link(e.path())
+                    .map_or_else(|_| "?".into(), |t| t.display().to_string())
+            })
+            .collect();
+        targets.sort();
+        targets
     }
 
     /// Whether the compositor process is still running.

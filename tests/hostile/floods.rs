@@ -1,6 +1,6 @@
 //! Floods from one container while an honest client of another draws: regions, subsurface-free
 //! surfaces by the ten thousand, Porthole's own protocols. Each request costs O(1) or O(the
-//! client's own objects), so the honest client keeps 55 frames a second throughout.
+//! client's own objects), so the honest client keeps drawing throughout.
 
 use std::path::PathBuf;
 

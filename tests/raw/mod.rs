@@ -204,6 +204,22 @@ pub fn shm_window(
     std::os::fd::OwnedFd,
     wl_buffer::WlBuffer,
 ) {
+    let pixels = vec![0x80; (w * h * 4) as usize];
+    shm_window_showing(c, w, h, wl_shm::Format::Xrgb8888, &pixels)
+}
+
+/// A mapped toplevel of `w`x`h` showing `pixels` (4 bytes each, rows of `w`) in `format`.
+pub fn shm_window_showing(
+    c: &mut Raw,
+    w: i32,
+    h: i32,
+    format: wl_shm::Format,
+    pixels: &[u8],
+) -> (
+    wl_surface::WlSurface,
+    std::os::fd::OwnedFd,
+    wl_buffer::WlBuffer,
+) {
     let compositor: wl_compositor::WlCompositor = c.bind("wl_compositor", 4);
     let wm: xdg_wm_base::XdgWmBase = c.bind("xdg_wm_base", 1);
     let shm: wl_shm::WlShm = c.bind("wl_shm", 1);
@@ -224,9 +240,10 @@ pub fn shm_window(
     let size = (w * h * 4) as u64;
     let fd = memfd(size);
     let mut file = std::fs::File::from(fd.try_clone().unwrap());
-    file.write_all(&vec![0x80; size as usize]).unwrap();
+    assert_eq!(pixels.len() as u64, size, "{w}x{h} pixels of 4 bytes");
+    file.write_all(pixels).unwrap();
     let pool: wl_shm_pool::WlShmPool = shm.create_pool(fd.as_fd(), size as i32, &qh, ());
-    let buffer = pool.create_buffer(0, w, h, w * 4, wl_shm::Format::Xrgb8888, &qh, ());
+    let buffer = pool.create_buffer(0, w, h, w * 4, format, &qh, ());
     surface.attach(Some(&buffer), 0, 0);
     surface.damage_buffer(0, 0, w, h);
     surface.commit();

@@ -191,7 +191,9 @@ impl XdgShellHandler for State {
     ) {
         let output = output.as_ref().and_then(Output::from_resource);
         if let Some(window) = self.comp.shell.window_for_surface(surface.wl_surface()) {
-            self.comp.fullscreen(&window, output);
+            // Where it is in the stack: asking is no way to take the focus or come up over the
+            // window the person is using.
+            self.comp.cover_output(&window, output);
         }
     }
 

@@ -222,6 +222,8 @@ impl State {
         let Some(initial) = self.comp.shell.location(&window) else {
             return;
         };
+        // The window the person drags comes up, as it always has.
+        self.comp.shell.raise(&window);
         let grab = MoveGrab {
             start_data,
             window,

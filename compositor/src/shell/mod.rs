@@ -386,12 +386,26 @@ impl<W: ShellWindow> Shell<W> {
         self.moved = true;
     }
 
-    /// Moves a mapped window (raising it and marking it the active one), as a drag does.
+    /// Moves a mapped window, leaving the stacking and which window is active as they were: a
+    /// client asking to be maximized or fullscreen must not come up over the window the person
+    /// is using (a drag raises its window itself).
     pub fn move_to(&mut self, window: &W, loc: Point<i32, Logical>) {
-        if self.is_mapped(window) {
-            self.space.map_element(window.clone(), loc, true);
-            self.moved = true;
+        if !self.is_mapped(window) {
+            return;
         }
+        // `map_element` puts it on top; the windows that were above it go back above it.
+        let above: Vec<W> = self
+            .space
+            .elements()
+            .skip_while(|w| *w != window)
+            .skip(1)
+            .cloned()
+            .collect();
+        self.space.map_element(window.clone(), loc, false);
+        for w in &above {
+            self.space.raise_element(w, false);
+        }
+        self.moved = true;
     }
 
     /// Raises a mapped window above the others.

@@ -326,6 +326,30 @@ fn maximize_fills_the_output_and_unmaximize_returns_to_the_earlier_place() {
 }
 
 #[test]
+fn a_window_below_that_maximizes_or_goes_fullscreen_stays_below_and_inactive() {
+    // What a client asks for itself moves and sizes its window, but never brings it over the
+    // window the person is using.
+    let (mut shell, left, _) = desktop();
+    let below = TestWindow::new(400, 300);
+    let used = TestWindow::new(400, 300);
+    for w in [&below, &used] {
+        open(&mut shell, w, &left);
+    }
+    shell.activate(Some(&used), Some(&left), &FRAMES);
+    let order = [window_id(&below), window_id(&used)];
+    shell.maximize(&below, Some(&left), &FRAMES);
+    below.ack();
+    assert_eq!(stack(&shell), order);
+    shell.cover(&below, Some(&left), 24);
+    below.ack();
+    assert_eq!(stack(&shell), order);
+    shell.unfullscreen(&below);
+    below.ack();
+    assert_eq!(stack(&shell), order);
+    assert!(used.activated() && !below.activated());
+}
+
+#[test]
 fn fullscreen_covers_the_output_below_the_strip_and_unfullscreen_returns() {
     let (mut shell, left, _) = desktop();
     let w = TestWindow::new(500, 300);

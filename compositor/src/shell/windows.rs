@@ -193,9 +193,17 @@ impl Porthole {
         self.shell.window_for_surface(&focus)
     }
 
-    /// Focuses the topmost window, after the focused one went away.
+    /// Focuses the topmost window the person has seen before, after the focused one went away.
+    /// A window that appeared (or asked for the focus) without getting it is passed over: the
+    /// keys typed next, and the paste chord, were meant for something the person chose, not for
+    /// what a container mapped meanwhile. Nothing is focused when only such windows are left.
     pub fn focus_top(&mut self) {
-        let top = self.shell.top();
+        let top = self
+            .shell
+            .windows()
+            .rev()
+            .find(|w| !wants_attention(w))
+            .cloned();
         self.focus_window(top.as_ref());
     }
 
@@ -271,7 +279,7 @@ impl Porthole {
 
     /// Makes a window cover `output` (else the active one) without decorations, leaving the
     /// focus alone.
-    fn cover_output(&mut self, window: &Window, output: Option<Output>) {
+    pub fn cover_output(&mut self, window: &Window, output: Option<Output>) {
         let output = output.or_else(|| self.active_output());
         let strip = self.fullscreen_strip(window);
         self.shell.cover(window, output.as_ref(), strip);
