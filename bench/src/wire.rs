@@ -157,16 +157,20 @@ impl Wire {
         true
     }
 
-    /// Reads until the compositor hangs up (or 10 s pass); true if it did.
+    /// Reads until the compositor hangs up (or 10 s pass); true if it did. A write that found
+    /// the connection closed does not end the wait: what the compositor sent before it hung up
+    /// (the error that says why) is still there to read.
     pub fn wait_for_hang_up(&mut self) -> bool {
         if !self.out.is_empty() {
             self.flush();
         }
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.seen.hung_up && Instant::now() < deadline {
-            self.read();
+        while Instant::now() < deadline {
+            if self.read() {
+                return true;
+            }
         }
-        self.seen.hung_up
+        false
     }
 
     /// Gets the registry and its globals.
@@ -202,20 +206,28 @@ impl Wire {
         id
     }
 
-    /// Reads what is there (waiting up to 100 ms) and parses the events it needs.
-    pub fn read(&mut self) {
+    /// Reads what is there (waiting up to 100 ms) and parses the events it needs; true once the
+    /// connection has ended.
+    pub fn read(&mut self) -> bool {
         let _ = self
             .stream
             .set_read_timeout(Some(Duration::from_millis(100)));
         let mut buf = [0u8; 65536];
-        match self.stream.read(&mut buf) {
-            Ok(0) => self.seen.hung_up = true,
-            Ok(n) => self.input.extend_from_slice(&buf[..n]),
-            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(err) if err.kind() == std::io::ErrorKind::TimedOut => {}
-            Err(_) => self.seen.hung_up = true,
+        let ended = match self.stream.read(&mut buf) {
+            Ok(0) => true,
+            Ok(n) => {
+                self.input.extend_from_slice(&buf[..n]);
+                false
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => false,
+            Err(err) if err.kind() == std::io::ErrorKind::TimedOut => false,
+            Err(_) => true,
+        };
+        if ended {
+            self.seen.hung_up = true;
         }
         self.parse();
+        ended
     }
 
     fn parse(&mut self) {

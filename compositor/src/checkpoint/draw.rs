@@ -24,7 +24,8 @@ impl Porthole {
         R::TextureId: Clone + Texture + Send + 'static,
     {
         let (border, titlebar) = self.placeholder_frame();
-        for p in &self.checkpoints.placeholders {
+        // Kept bottom first; elements go front first.
+        for p in self.checkpoints.placeholders.iter().rev() {
             if p.minimized || only.is_some_and(|name| name != p.container) {
                 continue;
             }
