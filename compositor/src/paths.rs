@@ -6,6 +6,8 @@
 //!   control.sock                        the control socket (PORTHOLE_SOCKET overrides)
 //!   NAME/wayland-0                      a container's socket; NAME/X11-unix its X display
 //!   slots/NAME/slots.json, TOKEN.png    placeholders of a checkpointed container
+//!   live/NAME.json                      a bridged container's bridge and windows, for the next
+//!                                       compositor after a crash or an upgrade
 //! $XDG_STATE_HOME/porthole/             (~/.local/state/porthole) outlives a reboot
 //!   sessions/NAME.json                  xdg-session-management places
 //!   checkpoints/NAME/                   CRIU's images
@@ -59,6 +61,11 @@ pub fn slots_root() -> anyhow::Result<PathBuf> {
 /// Where a checkpointed container's slots are kept.
 pub fn slots_dir(container: &str) -> anyhow::Result<PathBuf> {
     Ok(slots_root()?.join(container))
+}
+
+/// Where the records of bridged containers are kept (see `checkpoint/live.rs`).
+pub fn live_dir() -> anyhow::Result<PathBuf> {
+    Ok(porthole_runtime_dir()?.join("live"))
 }
 
 /// `$XDG_STATE_HOME` (else `~/.local/state`): what outlives a reboot, unlike the runtime

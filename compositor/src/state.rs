@@ -309,6 +309,7 @@ impl Porthole {
                     crate::policy::may_be_bridge,
                 ),
                 placeholders: Vec::new(),
+                live: Default::default(),
             },
             sessions: crate::protocols::session::SessionState::new::<State>(
                 &display.handle(),

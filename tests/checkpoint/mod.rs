@@ -12,6 +12,7 @@ mod native;
 mod privileges;
 mod refusals;
 mod restore;
+mod survive;
 mod terminals;
 
 use std::path::Path;
@@ -205,6 +206,26 @@ fn checkpoint_ok(c: &Compositor, name: &str, pid: u32, before: &[WindowInfo]) {
         geometries(before),
         "placeholders stay in place"
     );
+}
+
+/// Checks in `shot` that the placeholder (or window) `top` is drawn over `below`, which it
+/// overlaps: the top row of its title bar, above the text, crosses what lies below in its
+/// frame's colour, as it shows where nothing is below.
+fn title_bar_on_top(shot: &Screenshot, top: Geometry, below: Geometry) {
+    let y = top.y - TITLEBAR + 2;
+    let over = (top.x + 20)..(below.x + below.width).min(top.x + 200);
+    assert!(
+        over.len() > 50 && y > below.y && y < below.y + below.height,
+        "the windows do not overlap as arranged: {top:?} over {below:?}"
+    );
+    let bar = shot.pixel(top.x + top.width - 4, y);
+    for x in over {
+        assert_eq!(
+            shot.pixel(x, y),
+            bar,
+            "at ({x}, {y}) the window above is covered by the one below"
+        );
+    }
 }
 
 /// Like [`start`], for a container that exists already.

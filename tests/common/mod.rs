@@ -384,7 +384,7 @@ impl Compositor {
             .chain(extra)
             .map(|a| a.to_string())
             .collect();
-        let (child, display, control) = Self::launch(dir.path(), &args);
+        let (child, display, control) = Self::launch(Path::new(PORTHOLE), dir.path(), &args);
         Self {
             dir,
             child,
@@ -401,7 +401,30 @@ impl Compositor {
     /// same arguments in the same runtime directory, as a person restarting their session would.
     pub fn restart(&mut self) {
         self.stop();
-        let (child, display, control) = Self::launch(self.dir.path(), &self.args);
+        self.relaunch(Path::new(PORTHOLE));
+    }
+
+    /// Kills the compositor with SIGKILL, as a crash would.
+    pub fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kills the compositor with SIGKILL, as a crash would, and starts it again with the same
+    /// arguments in the same runtime directory, as the session does.
+    pub fn crash_and_restart(&mut self) {
+        self.crash();
+        self.relaunch(Path::new(PORTHOLE));
+    }
+
+    /// Asks the compositor to quit and starts `binary` in its place (an upgrade).
+    pub fn upgrade_to(&mut self, binary: &Path) {
+        self.stop();
+        self.relaunch(binary);
+    }
+
+    fn relaunch(&mut self, binary: &Path) {
+        let (child, display, control) = Self::launch(binary, self.dir.path(), &self.args);
         self.child = child;
         self.display = display;
         self.control = control;
@@ -409,14 +432,14 @@ impl Compositor {
 
     /// Starts `porthole ARGS` in `dir` and waits for its ready line; the log goes to
     /// `dir/porthole.log` (appended to, across restarts).
-    fn launch(dir: &Path, args: &[String]) -> (Child, String, PathBuf) {
+    fn launch(binary: &Path, dir: &Path, args: &[String]) -> (Child, String, PathBuf) {
         let log_path = dir.join("porthole.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log_path)
             .expect("cannot create the compositor log");
-        let mut cmd = Command::new(PORTHOLE);
+        let mut cmd = Command::new(binary);
         cmd.args(args)
             .current_dir(dir)
             .stdin(Stdio::null())

@@ -58,6 +58,10 @@ pub struct Cli {
     /// command gets WAYLAND_DISPLAY=NAME.
     #[arg(long, value_name = "NAME")]
     serve_wayland: Option<String>,
+    /// With --serve-wayland: how long, in seconds, the container's apps wait for a compositor
+    /// that went away to come back, before they are asked to close (then sent SIGTERM).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    reconnect_grace: u64,
     /// Send the bridge's and the command's output to FILE, with stdin from /dev/null (a
     /// checkpointable container must hold no file from outside it).
     #[arg(long, value_name = "FILE")]

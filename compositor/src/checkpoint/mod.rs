@@ -15,6 +15,7 @@ pub mod criu;
 mod dev_tty;
 pub mod draw;
 mod images;
+pub mod live;
 pub mod placeholder;
 
 use std::cell::RefCell;
@@ -132,8 +133,8 @@ impl Porthole {
     }
 
     /// The windows of a container, bottom first, with what a placeholder needs to know of each
-    /// (all but its picture).
-    pub fn placeholders_for(&mut self, name: &str) -> Vec<(Window, Placeholder)> {
+    /// (all but its picture and its id).
+    pub fn placeholders_for(&self, name: &str) -> Vec<(Window, Placeholder)> {
         let focused = self.focused_window();
         let stack: Vec<Window> = self.shell.windows().cloned().collect();
         // Minimized windows come after the stack: nothing is above them.
@@ -164,17 +165,22 @@ impl Porthole {
                 );
                 continue;
             };
-            let (mut above_ids, mut above_tokens) = (Vec::new(), Vec::new());
+            let (mut above_ids, mut above_tokens, mut above_slots) =
+                (Vec::new(), Vec::new(), Vec::new());
             for above in stack.get(index + 1..).unwrap_or_default() {
                 match slot_of(above) {
                     Some(t) if container_name(above) == name => above_tokens.push(t),
-                    _ => above_ids.push(window_id(above)),
+                    Some(t) => {
+                        above_ids.push(window_id(above));
+                        above_slots.push((container_name(above).to_string(), t));
+                    }
+                    None => above_ids.push(window_id(above)),
                 }
             }
             let (title, app_id) = crate::shell::title_and_app_id(window);
             let info = self.window_info(window);
             let placeholder = Placeholder {
-                id: self.shell.next_window_id(),
+                id: 0,
                 container: name.to_string(),
                 token,
                 title,
@@ -191,6 +197,9 @@ impl Porthole {
                     .filter(|g| sane_geometry(*g)),
                 above_ids,
                 above_tokens,
+                above_slots,
+                reconnecting: false,
+                stack: index,
                 picture: None,
                 frame: RefCell::default(),
                 title_text: None,
@@ -215,6 +224,7 @@ impl Porthole {
             }
         }
         for (mut placeholder, shot) in kept {
+            placeholder.id = self.shell.next_window_id();
             self.label_placeholder(&mut placeholder);
             if let Some(shot) = &shot {
                 placeholder.picture = dimmed(shot);
@@ -236,8 +246,13 @@ impl Porthole {
     fn label_placeholder(&self, p: &mut Placeholder) {
         let (_, titlebar) = self.placeholder_frame();
         let bg = self.placeholder_color(&p.container);
+        let why = if p.reconnecting {
+            "reconnecting"
+        } else {
+            "checkpointed"
+        };
         let title = format!(
-            "{} (checkpointed)",
+            "{} ({why})",
             crate::decorations::text::label(Some(&p.container), &p.title)
         );
         let fg = crate::decorations::text::text_color_on(bg);
@@ -249,7 +264,7 @@ impl Porthole {
         let fg = crate::decorations::text::text_color_on(bg);
         p.label_text = self
             .text
-            .render("checkpointed", size.w, size.h, fg, bg)
+            .render(why, size.w, size.h, fg, bg)
             .map(|text| (text, size));
     }
 
@@ -262,7 +277,7 @@ impl Porthole {
             .checkpoints
             .placeholders
             .iter()
-            .filter(|p| p.container == name)
+            .filter(|p| p.container == name && !p.reconnecting)
             .map(Placeholder::record)
             .collect();
         if records.is_empty() {
@@ -305,27 +320,9 @@ impl Porthole {
             };
             for record in records.into_iter().filter(sane) {
                 let shot = read_png(&dir.join(format!("{}.png", record.token)));
-                let mut placeholder = Placeholder {
-                    id: self.shell.next_window_id(),
-                    container: name.clone(),
-                    token: record.token,
-                    title: record.title,
-                    app_id: record.app_id,
-                    geometry: to_rectangle(record.geometry),
-                    output: record.output,
-                    focused: record.focused,
-                    minimized: record.minimized,
-                    maximized: record.maximized,
-                    fullscreen: record.fullscreen,
-                    restore: record.restore.map(to_rectangle),
-                    // Ids were the last compositor's.
-                    above_ids: Vec::new(),
-                    above_tokens: record.above_tokens,
-                    picture: shot.as_ref().and_then(dimmed),
-                    frame: RefCell::default(),
-                    title_text: None,
-                    label_text: None,
-                };
+                let id = self.shell.next_window_id();
+                let mut placeholder = Placeholder::from_record(id, &name, &record, false);
+                placeholder.picture = shot.as_ref().and_then(dimmed);
                 self.label_placeholder(&mut placeholder);
                 self.checkpoints.placeholders.push(placeholder);
             }
@@ -353,8 +350,14 @@ impl Porthole {
         self.shell.raise_all(|w| {
             w != window
                 && (slot.above_ids.contains(&window_id(w))
-                    || (container_name(w) == slot.container
-                        && slot_of(w).is_some_and(|t| slot.above_tokens.contains(&t))))
+                    || slot_of(w).is_some_and(|t| {
+                        let container = container_name(w);
+                        (container == slot.container && slot.above_tokens.contains(&t))
+                            || slot
+                                .above_slots
+                                .iter()
+                                .any(|(c, token)| c == container && *token == t)
+                    }))
         });
     }
 

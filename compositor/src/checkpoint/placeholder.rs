@@ -37,6 +37,8 @@ pub struct Checkpoints {
     pub bridges: BridgeState,
     /// Windows of checkpointed containers, kept in place until they come back.
     pub placeholders: Vec<Placeholder>,
+    /// Records of bridged containers, for the next compositor (see `live.rs`).
+    pub live: super::live::LiveState,
 }
 
 /// How dark a placeholder's picture is drawn: a quarter of its brightness is taken away twice.
@@ -63,10 +65,15 @@ pub struct Placeholder {
     pub maximized: bool,
     pub fullscreen: bool,
     pub restore: Option<Rectangle<i32, Logical>>,
-    /// Windows that were above it (ids of other windows, tokens of the container's own), which
-    /// it goes back under.
+    /// Windows that were above it (ids of other windows, tokens of the container's own, and
+    /// the slots of other bridged containers' windows), which it goes back under.
     pub above_ids: Vec<u64>,
     pub above_tokens: Vec<String>,
+    pub above_slots: Vec<(String, String)>,
+    /// It waits for a bridge that lost the compositor, rather than for a restore.
+    pub reconnecting: bool,
+    /// Its place in the whole desktop's stacking when it was kept, bottom first.
+    pub stack: usize,
     /// Its last frame, dimmed.
     pub picture: Option<MemoryRenderBuffer>,
     /// Drawing state kept between frames.
@@ -86,6 +93,12 @@ pub struct SlotRecord {
     pub output: Option<String>,
     pub focused: bool,
     pub above_tokens: Vec<String>,
+    /// (container, token) of other containers' windows above it.
+    #[serde(default)]
+    pub above_slots: Vec<(String, String)>,
+    /// Its place in the whole desktop's stacking, bottom first.
+    #[serde(default)]
+    pub stack: usize,
     #[serde(default)]
     pub minimized: bool,
     #[serde(default)]
@@ -157,6 +170,35 @@ impl Placeholder {
         }
     }
 
+    /// A placeholder `id` for a stored slot of `container`, in its place (its picture is the
+    /// caller's to add).
+    pub fn from_record(id: u64, container: &str, record: &SlotRecord, reconnecting: bool) -> Self {
+        Self {
+            id,
+            container: container.to_string(),
+            token: record.token.clone(),
+            title: record.title.clone(),
+            app_id: record.app_id.clone(),
+            geometry: to_rectangle(record.geometry),
+            output: record.output.clone(),
+            focused: record.focused,
+            minimized: record.minimized,
+            maximized: record.maximized,
+            fullscreen: record.fullscreen,
+            restore: record.restore.map(to_rectangle),
+            // Ids were the last compositor's.
+            above_ids: Vec::new(),
+            above_tokens: record.above_tokens.clone(),
+            above_slots: record.above_slots.clone(),
+            reconnecting,
+            stack: record.stack,
+            picture: None,
+            frame: RefCell::default(),
+            title_text: None,
+            label_text: None,
+        }
+    }
+
     pub fn record(&self) -> SlotRecord {
         let info = self.info();
         SlotRecord {
@@ -167,6 +209,8 @@ impl Placeholder {
             output: self.output.clone(),
             focused: self.focused,
             above_tokens: self.above_tokens.clone(),
+            above_slots: self.above_slots.clone(),
+            stack: self.stack,
             minimized: self.minimized,
             maximized: self.maximized,
             fullscreen: self.fullscreen,

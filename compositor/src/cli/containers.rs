@@ -70,6 +70,10 @@ pub struct RunArgs {
     /// output goes to /tmp/porthole-run.log inside it), and it has no GPU. Needs root.
     #[arg(long, conflicts_with_all = ["no_x11", "network"])]
     checkpointable: bool,
+    /// How long, in seconds, the apps of a checkpointable container wait for a compositor that
+    /// went away (a crash, an upgrade) to come back, before they are asked to close.
+    #[arg(long, value_name = "SECONDS", default_value_t = sandbox::RECONNECT_GRACE, requires = "checkpointable")]
+    reconnect_grace: u64,
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
     command: Vec<OsString>,
@@ -135,6 +139,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         network,
         no_x11,
         checkpointable,
+        reconnect_grace,
         command,
     } = args;
     if checkpointable {
@@ -171,7 +176,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         None
     };
     let sandbox = if checkpointable {
-        Sandbox::Checkpointable
+        Sandbox::Checkpointable { reconnect_grace }
     } else {
         Sandbox::Plain
     };

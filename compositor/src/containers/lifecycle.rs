@@ -36,6 +36,31 @@ fn give_to(dir: &Path, uid: u32) -> anyhow::Result<()> {
     })
 }
 
+/// Makes a kept container directory ready for a new socket: takes it back from the sandbox's
+/// user (who then cannot plant a link where Porthole, perhaps root, is about to create the
+/// socket and its lock) and removes the last compositor's socket and lock. Returns its owner.
+fn reclaim_kept_dir(dir: &Path) -> anyhow::Result<u32> {
+    let fd = crate::nofollow::open_dir(dir)?;
+    let owner = rustix::fs::fstat(&fd)?.st_uid;
+    if owner != our_uid() {
+        rustix::fs::fchown(&fd, Some(rustix::process::Uid::from_raw(our_uid())), None)
+            .with_context(|| format!("cannot take {} back", dir.display()))?;
+    }
+    for stale in [
+        CONTAINER_SOCKET.to_string(),
+        format!("{CONTAINER_SOCKET}.lock"),
+    ] {
+        match rustix::fs::unlinkat(&fd, stale.as_str(), rustix::fs::AtFlags::empty()) {
+            Ok(()) | Err(rustix::io::Errno::NOENT) => {}
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("cannot remove {stale} in {}", dir.display()))
+            }
+        }
+    }
+    Ok(owner)
+}
+
 impl Porthole {
     /// Creates a container's directory and socket and starts accepting its clients.
     pub fn add_container(
@@ -57,13 +82,25 @@ impl Porthole {
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
             .with_context(|| format!("cannot restrict {} to its owner", root.display()))?;
         let dir = root.join(name.as_str());
-        if dir.exists() {
-            // Left over from a compositor that did not exit cleanly.
-            std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot remove the stale {}", dir.display()))?;
+        // The directory of a container whose bridge outlived the last compositor is mounted in
+        // its sandbox: it stays, and the socket comes back in it (see `checkpoint/live.rs`).
+        let kept = crate::checkpoint::live::bridge_alive(name.as_str())
+            && std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir());
+        let kept_owner = if kept {
+            Some(reclaim_kept_dir(&dir)?)
+        } else {
+            None
+        };
+        if !kept {
+            if dir.exists() {
+                // Left over from a compositor that did not exit cleanly.
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("cannot remove the stale {}", dir.display()))?;
+            }
+            std::fs::create_dir(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
         }
-        std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
         let socket_path = dir.join(CONTAINER_SOCKET);
         let listener = ListeningSocket::bind_absolute(socket_path.clone())
             .with_context(|| format!("cannot listen on {}", socket_path.display()))?;
@@ -71,13 +108,16 @@ impl Porthole {
         // Where `porthole x11` puts the X socket of a container served from the host; it exists
         // from the start so that engines can mount it when the container starts.
         let x11_dir = dir.join(X11_SOCKET_DIR);
-        if config.x11 {
+        if config.x11 && !(kept && std::fs::symlink_metadata(&x11_dir).is_ok_and(|m| m.is_dir())) {
             std::fs::create_dir(&x11_dir)
                 .with_context(|| format!("cannot create {}", x11_dir.display()))?;
             std::fs::set_permissions(&x11_dir, std::fs::Permissions::from_mode(0o755))?;
         }
         if let Some(uid) = config.uid.filter(|uid| *uid != our_uid()) {
             give_to(&dir, uid)?;
+        } else if let Some(owner) = kept_owner.filter(|uid| *uid != our_uid()) {
+            // Back to the sandbox's user, who must reach the new socket.
+            super::run_as::hand_over(&dir, owner)?;
         }
 
         let profile_is_kiosk = profile == Profile::Kiosk;

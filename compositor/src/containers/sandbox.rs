@@ -31,9 +31,14 @@ pub enum Sandbox {
     /// `porthole run`.
     Plain,
     /// CRIU can checkpoint it: the bridge is its first process and serves its Wayland socket
-    /// inside it, so that only the bridge talks to the compositor; it outlives `porthole run`.
-    Checkpointable,
+    /// inside it, so that only the bridge talks to the compositor; it outlives `porthole run`,
+    /// and the compositor too: its apps wait `reconnect_grace` seconds for a compositor that
+    /// went away to come back.
+    Checkpointable { reconnect_grace: u64 },
 }
+
+/// How long a bridged container's apps wait for a compositor that went away, by default.
+pub const RECONNECT_GRACE: u64 = 600;
 
 /// What keeps a sandbox's processes unprivileged beyond its namespaces: no capability, the
 /// seccomp filters, and for a sandbox root starts, an unprivileged user.
@@ -188,7 +193,7 @@ pub fn bwrap_args(
     confinement: &Confinement,
     command: &[OsString],
 ) -> Vec<OsString> {
-    let checkpointable = sandbox == Sandbox::Checkpointable;
+    let checkpointable = matches!(sandbox, Sandbox::Checkpointable { .. });
     let mut args: Vec<OsString> = vec!["--cap-drop".into(), "ALL".into()];
     if confinement.run_as.is_some() {
         for cap in ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"] {
@@ -313,7 +318,7 @@ pub fn bwrap_args(
     }
     if bridge.is_some() {
         args.push(BRIDGE_PATH.into());
-        if checkpointable {
+        if let Sandbox::Checkpointable { reconnect_grace } = sandbox {
             args.extend(
                 [
                     "--serve-wayland",
@@ -321,6 +326,8 @@ pub fn bwrap_args(
                     "--shm-only",
                     "--log",
                     CHECKPOINTABLE_LOG,
+                    "--reconnect-grace",
+                    &reconnect_grace.to_string(),
                 ]
                 .map(OsString::from),
             );
@@ -441,7 +448,9 @@ mod tests {
             "a",
             true,
             Some(Path::new("/opt/bin/porthole-bridge")),
-            Sandbox::Checkpointable,
+            Sandbox::Checkpointable {
+                reconnect_grace: RECONNECT_GRACE,
+            },
             &Confinement::default(),
             &["xterm".into()],
         );
@@ -469,7 +478,7 @@ mod tests {
         assert!(
             joined.ends_with(
                 "/run/porthole-bridge --serve-wayland wayland-0 --shm-only --log \
-                 /tmp/porthole-run.log -- xterm"
+                 /tmp/porthole-run.log --reconnect-grace 600 -- xterm"
             ),
             "{joined}"
         );
@@ -489,7 +498,9 @@ mod tests {
             "a",
             false,
             Some(Path::new("/opt/bin/porthole-bridge")),
-            Sandbox::Checkpointable,
+            Sandbox::Checkpointable {
+                reconnect_grace: RECONNECT_GRACE,
+            },
             &confinement,
             &["xterm".into()],
         );

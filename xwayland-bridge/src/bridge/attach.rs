@@ -65,8 +65,11 @@ impl Bridge {
     pub fn host_lost(&mut self, err: &dyn std::fmt::Display) {
         self.host_source = None;
         if self.proxy {
-            warn!(%err, "the compositor dropped the bridge; its clients wait for SIGUSR2 to reconnect");
-            self.loop_handle.insert_idle(|bridge| bridge.detach());
+            warn!(%err, "the compositor dropped the bridge; its clients wait for it to come back");
+            self.loop_handle.insert_idle(|bridge| {
+                bridge.detach();
+                bridge.await_compositor();
+            });
             return;
         }
         warn!(%err, "the container's Wayland socket dropped the bridge; stopping this Xwayland");
@@ -109,21 +112,20 @@ impl Bridge {
             self.loop_handle.remove(token);
         }
         if self.host.take().is_some() {
-            info!("detached from the compositor; SIGUSR2 reconnects");
+            info!("detached from the compositor");
         }
         self.detached = true;
     }
 
-    /// Connects to the compositor again (after a restore, or a failed checkpoint) and forwards
-    /// every window anew, each naming its slot so that it takes its place back.
-    pub fn attach(&mut self) {
+    /// Connects to the compositor again (after a restore, a failed checkpoint, or a compositor
+    /// that came back) and forwards every window anew, each naming its slot so that it takes its
+    /// place back.
+    pub fn attach(&mut self) -> anyhow::Result<()> {
         if self.host.is_some() {
-            return;
+            return Ok(());
         }
-        if let Err(err) = self.connect_host() {
-            warn!("cannot reconnect to the compositor: {err:#}; SIGUSR2 tries again");
-            return;
-        }
+        self.connect_host()?;
+        self.stop_awaiting();
         self.detached = false;
         info!(
             x11_windows = self.mirrors.len(),
@@ -140,6 +142,7 @@ impl Bridge {
             self.create_native_role(index);
         }
         self.respawn();
+        Ok(())
     }
 
     /// Sends what the bridge queued for the container's socket.

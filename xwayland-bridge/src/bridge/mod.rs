@@ -6,6 +6,7 @@
 
 mod attach;
 pub mod process;
+mod reconnect;
 mod run;
 
 use std::process::ExitCode;
@@ -59,6 +60,10 @@ pub struct Bridge {
     /// Let go of the host (asked to before a checkpoint, or the host went away): the clients wait,
     /// their frame callbacks unanswered, until [`Bridge::attach`].
     pub detached: bool,
+    /// Watching for a compositor that went away unasked to come back (see [`reconnect`]).
+    pub(crate) awaiting: Option<reconnect::Awaiting>,
+    /// How long the apps wait for it before they are asked to close.
+    pub(crate) grace: std::time::Duration,
     /// The last window token handed out (porthole_bridge_v1.set_slot).
     pub last_token: u64,
     /// The command's process, reaped by [`Bridge::reap`].

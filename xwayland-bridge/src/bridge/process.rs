@@ -46,6 +46,42 @@ impl Bridge {
         }
     }
 
+    /// Sends SIGTERM to every process started under the bridge (its children, theirs, and so
+    /// on), read from /proc: never to a process outside the container, whatever namespaces it
+    /// was given.
+    pub(crate) fn terminate_descendants(&self) {
+        use rustix::process::{kill_process, Pid, Signal};
+        let mine = std::process::id() as i32;
+        let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+                let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+                // The command name may hold spaces and parentheses: the fields after the last ')'.
+                let rest = &stat[stat.rfind(')')? + 1..];
+                let ppid = rest.split_whitespace().nth(1)?.parse().ok()?;
+                Some((pid, ppid))
+            })
+            .collect();
+        let mut ours = vec![mine];
+        let mut i = 0;
+        while i < ours.len() {
+            let parent = ours[i];
+            ours.extend(
+                parents
+                    .iter()
+                    .filter(|(_, p)| *p == parent)
+                    .map(|(c, _)| *c),
+            );
+            i += 1;
+        }
+        for pid in ours.into_iter().skip(1).filter_map(Pid::from_raw) {
+            let _ = kill_process(pid, Signal::TERM);
+        }
+    }
+
     /// Reaps exited children: the bridge may be the container's first process, which inherits
     /// every orphan. The command's exit ends the bridge with its status.
     pub(crate) fn reap(&mut self) {

@@ -55,7 +55,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     .context("watching signals")?;
     loop_handle
         .insert_source(signals, |event, _, bridge| match event.signal() {
-            Signal::SIGUSR2 => bridge.attach(),
+            Signal::SIGUSR2 => {
+                if let Err(err) = bridge.attach() {
+                    warn!("cannot reconnect to the compositor: {err:#}; SIGUSR2 tries again");
+                }
+            }
             Signal::SIGCHLD => bridge.reap(),
             signal => {
                 info!(?signal, "stopping");
@@ -112,6 +116,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         cursor: Default::default(),
         proxy: cli.serve_wayland.is_some(),
         detached: false,
+        awaiting: None,
+        grace: std::time::Duration::from_secs(cli.reconnect_grace),
         last_token: 0,
         command_pid,
         focus: None,

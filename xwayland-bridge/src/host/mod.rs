@@ -33,6 +33,20 @@ use wayland_protocols::wp::cursor_shape::v1::client::wp_cursor_shape_device_v1::
 
 use crate::bridge::Bridge;
 
+/// Where the container's socket is: `$WAYLAND_DISPLAY` when it is a path, else that name in
+/// `$XDG_RUNTIME_DIR`; `None` for a socket handed over as a descriptor.
+pub fn socket_path() -> Option<std::path::PathBuf> {
+    if std::env::var_os("WAYLAND_SOCKET").is_some() {
+        return None;
+    }
+    let display =
+        std::path::PathBuf::from(std::env::var_os("WAYLAND_DISPLAY").unwrap_or("wayland-0".into()));
+    if display.is_absolute() {
+        return Some(display);
+    }
+    Some(std::path::PathBuf::from(std::env::var_os("XDG_RUNTIME_DIR")?).join(display))
+}
+
 /// Connects to the container's socket, `$WAYLAND_DISPLAY`. A path there is reached without
 /// following a link in the socket's place: the bridge serving a container from the host may be
 /// root, and the container's user, who owns the socket's directory, could put a link to another

@@ -1,0 +1,277 @@
+//! Apps outlive the compositor. Three bridged containers (a GTK 3 app with text typed into it,
+//! xterm running a counter, weston-simple-shm), overlapping, one focused; then the compositor is
+//! killed with SIGKILL and started again, and later replaced by a copy of its binary (`porthole
+//! quit`, then the copy). Each time every window comes back at its old geometry, with its
+//! stacking and focus, from the same processes, with what was typed still there, and the next
+//! keys reach the focused window. While the bridges are held stopped, the new compositor shows
+//! the windows as "reconnecting" placeholders in their places and stacking. A compositor that
+//! does not come back within the grace period gets the apps asked to close.
+
+use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// The GTK 3 app: it keeps what its text view holds in /tmp/notes.txt and its pid in
+/// /tmp/notes.pid.
+const NOTES: &str =
+    "cp /run/porthole-host/gtk3-notes.py /tmp/notes.py; python3 /tmp/notes.py & wait";
+const COUNTER: &str = "xterm -T counter -geometry 50x8 -e sh -c 'i=0; while :; do i=$((i+1)); \
+     echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; echo \"count $i\"; sleep 0.3; done' & wait";
+const SHM: &str = "weston-simple-shm & wait";
+
+const TITLES: [&str; 3] = ["simple-shm", "counter", "notes"];
+
+/// Starts container `name` checkpointable with `script`, copying the GTK app into its
+/// directory first; returns its bridge's pid.
+fn start_bridged(c: &Compositor, name: &str, script: &str, extra: &[&str]) -> u32 {
+    c.run_ok(&["container", "add", name]);
+    let info = container(c, name).expect("the container");
+    let dir = Path::new(&info.socket).parent().unwrap().to_path_buf();
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/apps/gtk3-notes.py");
+    std::fs::copy(&app, dir.join("gtk3-notes.py")).expect("copying the GTK app");
+    let mut args = vec!["run", "--checkpointable"];
+    args.extend(extra);
+    args.extend([name, "--", "sh", "-c", script]);
+    let out = c.run(&args);
+    assert!(
+        out.status.success(),
+        "porthole run --checkpointable failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bridge_pid(c, name)
+}
+
+/// The three windows, live (or with `placeholders`, as placeholders), bottom first.
+fn the_three(c: &Compositor, placeholders: bool) -> Vec<WindowInfo> {
+    let all = c.windows();
+    all.into_iter()
+        .filter(|w| TITLES.contains(&w.title.as_str()) && w.checkpointed == placeholders)
+        .collect()
+}
+
+fn wait_for_three(c: &Compositor, placeholders: bool, within: Duration) -> Vec<WindowInfo> {
+    poll(within, "the three windows", || {
+        let three = the_three(c, placeholders);
+        if three.len() == 3 {
+            Ok(three)
+        } else {
+            Err(format!("{:?}", c.windows()))
+        }
+    })
+}
+
+fn titles(windows: &[WindowInfo]) -> Vec<String> {
+    windows.iter().map(|w| w.title.clone()).collect()
+}
+
+/// What the person sees of the three windows: where each is, in which order, which has the
+/// keyboard.
+fn desktop(windows: &[WindowInfo]) -> Vec<(String, Geometry, bool)> {
+    windows
+        .iter()
+        .map(|w| (w.title.clone(), w.geometry, w.focused))
+        .collect()
+}
+
+fn notes_text(pid: u32) -> Result<String, String> {
+    read_inside(pid, "/tmp/notes.txt")
+}
+
+fn wait_for_notes(pid: u32, text: &str) {
+    poll(
+        START_TIMEOUT,
+        &format!("the GTK app to hold {text:?}"),
+        || {
+            let held = notes_text(pid)?;
+            if held == text {
+                Ok(())
+            } else {
+                Err(held)
+            }
+        },
+    );
+}
+
+/// The container processes the test watches, by their pids inside their sandboxes.
+fn app_pids(bridges: &[u32; 3]) -> Vec<String> {
+    let [notes, _, _] = bridges;
+    vec![read_inside(*notes, "/tmp/notes.pid").unwrap_or_default()]
+}
+
+/// Stops (or continues) every process of the sandboxes of `bridges`.
+fn signal_sandboxes(bridges: &[u32], signal: rustix::process::Signal) {
+    for &bridge in bridges {
+        let mut pids = vec![bridge];
+        let mut i = 0;
+        while i < pids.len() {
+            let children =
+                std::fs::read_to_string(format!("/proc/{p}/task/{p}/children", p = pids[i]))
+                    .unwrap_or_default();
+            pids.extend(
+                children
+                    .split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+            i += 1;
+        }
+        for pid in pids {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                let _ = rustix::process::kill_process(pid, signal);
+            }
+        }
+    }
+}
+
+/// Checks that the windows came back as they were, from the same processes, and that the next
+/// keys reach the focused window.
+fn came_back(
+    c: &Compositor,
+    bridges: &[u32; 3],
+    before: &[WindowInfo],
+    pids: &[String],
+    typed: &mut String,
+) {
+    let after = wait_for_three(c, false, START_TIMEOUT);
+    assert_eq!(desktop(&after), desktop(before), "the desktop changed");
+    for (name, bridge) in ["notes", "count", "shm"].iter().zip(bridges) {
+        assert_eq!(
+            container(c, name).and_then(|i| i.bridge_pid),
+            Some(*bridge),
+            "container {name} has another bridge"
+        );
+    }
+    assert_eq!(app_pids(bridges), pids, "the GTK app is another process");
+    wait_for_notes(bridges[0], typed);
+    typed.push_str(" and on");
+    c.run_ok(&["input", "type", " and on"]);
+    wait_for_notes(bridges[0], typed);
+}
+
+#[test]
+fn apps_of_bridged_containers_come_back_after_a_crash_and_an_upgrade() {
+    let _alone = machine::alone();
+    let mut c = Compositor::start(1280, 800);
+    let bridges = [
+        start_bridged(&c, "notes", NOTES, &[]),
+        start_bridged(&c, "count", COUNTER, &[]),
+        start_bridged(&c, "shm", SHM, &[]),
+    ];
+    let _sandboxes: Vec<Sandbox> = bridges.iter().map(|&p| Sandbox::new(p)).collect();
+    let windows = wait_for_three(&c, false, START_TIMEOUT);
+    let by_title = |t: &str| windows.iter().find(|w| w.title == t).unwrap().clone();
+
+    // xterm over weston-simple-shm, the GTK app over both; bottom to top as TITLES lists them,
+    // the GTK app focused.
+    let (shm, counter, notes) = (
+        by_title("simple-shm"),
+        by_title("counter"),
+        by_title("notes"),
+    );
+    drag(&c, &counter, (shm.geometry.x + 100, shm.geometry.y + 80));
+    drag(&c, &notes, (shm.geometry.x + 200, shm.geometry.y + 160));
+    for w in [&shm, &counter, &notes] {
+        c.run_ok(&["window", "focus", "--id", &w.id.to_string()]);
+    }
+    let mut typed = String::from("typed before the crash");
+    c.run_ok(&["input", "type", &typed]);
+    wait_for_notes(bridges[0], &typed);
+    let before = wait_for_three(&c, false, START_TIMEOUT);
+    assert_eq!(titles(&before), TITLES);
+    assert!(before[2].focused, "{before:?}");
+    let pids = app_pids(&bridges);
+    let count_before = count(bridges[1]).unwrap();
+    // The compositor keeps its record of the windows within a quarter second of a change.
+    std::thread::sleep(Duration::from_millis(500));
+
+    // A crash, with the bridges held stopped meanwhile: the new compositor shows where each
+    // window was, in its stacking, until they come back.
+    signal_sandboxes(&bridges, rustix::process::Signal::STOP);
+    c.crash_and_restart();
+    let waiting = wait_for_three(&c, true, START_TIMEOUT);
+    let places = |w: &[WindowInfo]| -> Vec<(String, Geometry)> {
+        w.iter().map(|w| (w.title.clone(), w.geometry)).collect()
+    };
+    assert_eq!(places(&waiting), places(&before), "the placeholders");
+    // Where the GTK app's placeholder lies over xterm's, the GTK app's is seen.
+    let shot = c.screenshot();
+    title_bar_on_top(&shot, before[2].geometry, before[1].geometry);
+
+    let continued = Instant::now();
+    signal_sandboxes(&bridges, rustix::process::Signal::CONT);
+    wait_for_three(&c, false, Duration::from_secs(10));
+    let took = continued.elapsed();
+    eprintln!(
+        "windows back {} ms after the bridges went on",
+        took.as_millis()
+    );
+    assert!(
+        took < Duration::from_secs(1),
+        "the windows took {took:?} to come back"
+    );
+    came_back(&c, &bridges, &before, &pids, &mut typed);
+    wait_for_at_least(
+        "the counter to go on",
+        || count(bridges[1]),
+        count_before + 3,
+    );
+
+    // A crash with the bridges running.
+    c.crash_and_restart();
+    came_back(&c, &bridges, &before, &pids, &mut typed);
+
+    // An upgrade: `porthole quit`, then another binary.
+    let copy = c.dir().join("porthole-upgraded");
+    std::fs::copy(PORTHOLE, &copy).unwrap();
+    c.upgrade_to(&copy);
+    came_back(&c, &bridges, &before, &pids, &mut typed);
+}
+
+#[test]
+fn apps_whose_compositor_does_not_come_back_are_asked_to_close() {
+    let mut c = Compositor::start(1280, 800);
+    let bridge = start_bridged(&c, "gone", NOTES, &["--reconnect-grace", "2"]);
+    let _sandbox = Sandbox::new(bridge);
+    poll(START_TIMEOUT, "the GTK app's window", || {
+        c.windows()
+            .into_iter()
+            .find(|w| w.title == "notes")
+            .ok_or_else(|| format!("{:?}", c.windows()))
+    });
+    // The sandbox's /tmp, held open: it is still there to read once the sandbox has ended.
+    let tmp: OwnedFd = rustix::fs::open(
+        format!("/proc/{bridge}/root/tmp"),
+        rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .expect("the sandbox's /tmp");
+    c.crash();
+    let asked = |what: &str| {
+        rustix::fs::openat(
+            &tmp,
+            what,
+            rustix::fs::OFlags::RDONLY,
+            rustix::fs::Mode::empty(),
+        )
+        .is_ok()
+    };
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !asked("close-requested"),
+        "asked to close within the grace period"
+    );
+    poll(
+        Duration::from_secs(10),
+        "the GTK app to be asked to close",
+        || {
+            if asked("close-requested") {
+                Ok(())
+            } else {
+                Err("not yet".to_string())
+            }
+        },
+    );
+    poll(Duration::from_secs(20), "the sandbox to end", || {
+        gone(bridge)
+    });
+}
