@@ -35,7 +35,9 @@ pub fn control(data: &[u8]) {
         };
         match request.command {
             // These act on the control connection or the process, not on the compositor.
-            porthole_ipc::Command::Subscribe | porthole_ipc::Command::Quit => {}
+            porthole_ipc::Command::Subscribe
+            | porthole_ipc::Command::Quit
+            | porthole_ipc::Command::Restart => {}
             command => with_harness(|h| {
                 let _ = h.state.handle_command(command);
                 h.dispatch();

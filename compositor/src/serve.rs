@@ -155,6 +155,7 @@ pub fn build(
             path,
             &comp.loop_handle,
             comp.quit_requested.clone(),
+            comp.restart_requested.clone(),
             comp.loop_signal.clone(),
             |msg, state: &mut State| state.handle_control_message(msg),
         )?);
@@ -173,6 +174,9 @@ pub fn build(
 
 /// Runs the compositor until it is asked to quit.
 pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    // What `porthole restart` starts again: the binary at this path (an upgrade replaces what
+    // is there), with the arguments and environment this one started with.
+    let again = Again::now();
     crate::fds::raise_limit();
     let mut event_loop: EventLoop<'static, State> =
         EventLoop::try_new().context("cannot create the event loop")?;
@@ -190,6 +194,50 @@ pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .run(None, &mut state, |state| state.refresh_and_flush())
         .context("the event loop failed")?;
     state.comp.record_session_places();
+    let restart = state
+        .comp
+        .restart_requested
+        .load(std::sync::atomic::Ordering::SeqCst);
+    // Sockets, outputs and the seat are let go of before the next binary takes them.
+    drop(state);
+    drop(event_loop);
+    if restart {
+        info!(binary = %again.binary.display(), "porthole restarts");
+        return Err(again.exec());
+    }
     info!("porthole stopped");
     Ok(())
+}
+
+/// How this compositor was started, to start it again in its place.
+struct Again {
+    binary: std::path::PathBuf,
+    args: Vec<std::ffi::OsString>,
+    env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+}
+
+impl Again {
+    fn now() -> Self {
+        Self {
+            binary: std::env::current_exe().unwrap_or_else(|_| "porthole".into()),
+            args: std::env::args_os().skip(1).collect(),
+            env: std::env::vars_os().collect(),
+        }
+    }
+
+    /// Replaces this process with the binary; returns only if it cannot.
+    fn exec(self) -> anyhow::Error {
+        use std::os::unix::process::CommandExt as _;
+        // It raises the file limit itself, from where this one found it.
+        let _ = crate::fds::restore_limit_in_child();
+        let err = std::process::Command::new(&self.binary)
+            .args(&self.args)
+            .env_clear()
+            .envs(self.env)
+            .exec();
+        anyhow::anyhow!(
+            "cannot start {} again: {err}; start porthole by hand",
+            self.binary.display()
+        )
+    }
 }

@@ -99,6 +99,8 @@ pub struct Porthole {
     pub control: Option<ControlServer>,
     /// Set from the control socket's threads to stop the loop.
     pub quit_requested: Arc<std::sync::atomic::AtomicBool>,
+    /// `porthole restart`: once stopped, the binary is started again in the compositor's place.
+    pub restart_requested: Arc<std::sync::atomic::AtomicBool>,
     /// Programs the session started (autostart, spawn bindings), until they exit (`spawn`).
     pub children: Vec<std::process::Child>,
 }
@@ -319,6 +321,7 @@ impl Porthole {
             text: crate::decorations::TextRenderer::new(),
             control: None,
             quit_requested: Default::default(),
+            restart_requested: Default::default(),
             children: Vec::new(),
             config,
         })

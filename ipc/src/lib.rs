@@ -151,6 +151,10 @@ pub enum Command {
     Subscribe,
     /// Stop the compositor.
     Quit,
+    /// Stop the compositor and start its binary again in its place, with the same arguments
+    /// (an upgrade: a newly installed binary takes over; bridged containers' windows come
+    /// back).
+    Restart,
 }
 
 /// Synthetic input events.

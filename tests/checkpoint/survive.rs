@@ -1,11 +1,12 @@
 //! Apps outlive the compositor. Three bridged containers (a GTK 3 app with text typed into it,
 //! xterm running a counter, weston-simple-shm), overlapping, one focused; then the compositor is
-//! killed with SIGKILL and started again, and later replaced by a copy of its binary (`porthole
-//! quit`, then the copy). Each time every window comes back at its old geometry, with its
-//! stacking and focus, from the same processes, with what was typed still there, and the next
-//! keys reach the focused window. While the bridges are held stopped, the new compositor shows
-//! the windows as "reconnecting" placeholders in their places and stacking. A compositor that
-//! does not come back within the grace period gets the apps asked to close.
+//! killed with SIGKILL and started again, later replaced by a copy of its binary (`porthole
+//! quit`, then the copy), then by a newer one installed over it (`porthole restart`). Each time
+//! every window comes back at its old geometry, with its stacking and focus, from the same
+//! processes, with what was typed still there, and the next keys reach the focused window. While
+//! the bridges are held stopped, the new compositor shows the windows as "reconnecting"
+//! placeholders in their places and stacking. A compositor that does not come back within the
+//! grace period gets the apps asked to close.
 
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
@@ -224,6 +225,25 @@ fn apps_of_bridged_containers_come_back_after_a_crash_and_an_upgrade() {
     let copy = c.dir().join("porthole-upgraded");
     std::fs::copy(PORTHOLE, &copy).unwrap();
     c.upgrade_to(&copy);
+    came_back(&c, &bridges, &before, &pids, &mut typed);
+
+    // `porthole restart` after a newer binary was installed over the running one, as a package
+    // manager does it (a new file renamed into place): the process starts it in its place.
+    let installed = c.dir().join("porthole-upgraded.new");
+    std::fs::copy(PORTHOLE, &installed).unwrap();
+    std::fs::rename(&installed, &copy).unwrap();
+    let pid = c.pid();
+    c.run_ok(&["restart"]);
+    poll(START_TIMEOUT, "the compositor to answer again", || match c
+        .run(&["outputs"])
+        .status
+        .success()
+    {
+        true => Ok(()),
+        false => Err("not yet".to_string()),
+    });
+    assert!(c.is_running(), "porthole restart ended the compositor");
+    assert_eq!(c.pid(), pid, "the same process");
     came_back(&c, &bridges, &before, &pids, &mut typed);
 }
 

@@ -133,6 +133,10 @@ enum Cmd {
     Events,
     /// Stop the compositor.
     Quit,
+    /// Stop the compositor and start its binary (a newly installed one, after an upgrade) in its
+    /// place with the same arguments. Apps of bridged containers keep running and their windows
+    /// come back; apps on the host socket are lost.
+    Restart,
 }
 
 /// Carries out one `porthole` command.
@@ -186,6 +190,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }),
         Cmd::Quit => {
             client::request(Command::Quit)?;
+            Ok(())
+        }
+        Cmd::Restart => {
+            client::request(Command::Restart)?;
             Ok(())
         }
     }

@@ -227,6 +227,13 @@ impl State {
                 self.comp.loop_signal.stop();
                 Ok(Response::Done)
             }
+            Command::Restart => {
+                self.comp
+                    .restart_requested
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                self.comp.loop_signal.stop();
+                Ok(Response::Done)
+            }
         }
     }
 }

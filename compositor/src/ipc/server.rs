@@ -51,6 +51,7 @@ impl ControlServer {
         path: &Path,
         loop_handle: &LoopHandle<'static, D>,
         quit_requested: Arc<AtomicBool>,
+        restart_requested: Arc<AtomicBool>,
         signal: LoopSignal,
         mut handle: impl FnMut(ControlMessage, &mut D) + 'static,
     ) -> anyhow::Result<Self> {
@@ -91,6 +92,7 @@ impl ControlServer {
         let active = Arc::new(AtomicUsize::new(0));
         let quit = Quit {
             requested: quit_requested,
+            restart: restart_requested,
             signal,
         };
         std::thread::Builder::new()
@@ -128,6 +130,8 @@ impl ControlServer {
 #[derive(Clone)]
 struct Quit {
     requested: Arc<AtomicBool>,
+    /// Set with `requested` by `porthole restart`: the binary starts again once stopped.
+    restart: Arc<AtomicBool>,
     signal: LoopSignal,
 }
 
@@ -263,10 +267,13 @@ fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>, quit: &
             stream_events(writer, sender);
             return;
         }
-        if request.command == Command::Quit {
+        if matches!(request.command, Command::Quit | Command::Restart) {
             // Answer before stopping: once the loop stops the process exits, and a reply still
             // waiting to be written would be lost.
             let _ = write_line(&mut writer, &Reply::ok(Response::Done));
+            if request.command == Command::Restart {
+                quit.restart.store(true, Ordering::SeqCst);
+            }
             quit.request();
             return;
         }
