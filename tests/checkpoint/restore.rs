@@ -1,6 +1,7 @@
 //! What a restore brings back: the windows in place, stacked and focused as they were (also
 //! after the compositor restarted in between), minimized, maximized or fullscreen as they were;
-//! the shell's count and the MIT-SHM client's segments going on; new clients served.
+//! the shell's count and the MIT-SHM client's segments going on; new clients served; a bridge
+//! rebuilt between checkpoint and restore does not stop the restore.
 
 use std::time::Duration;
 
@@ -258,4 +259,63 @@ fn maximized_and_fullscreen_windows_come_back_so_and_remember_their_place() {
             !w.maximized && !w.fullscreen && w.geometry == was.geometry
         });
     }
+}
+
+#[test]
+fn a_bridge_rebuilt_between_checkpoint_and_restore_does_not_stop_the_restore() {
+    // porthole and its bridge installed in a directory of their own, which the test "rebuilds".
+    let mut c = Compositor::start(1280, 800);
+    let bin = c.dir().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for name in ["porthole", "porthole-bridge"] {
+        std::fs::copy(sibling(name), bin.join(name)).unwrap();
+    }
+    c.run_ok(&["container", "add", "ckb"]);
+    let dir = Path::new(&container(&c, "ckb").unwrap().socket)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    std::fs::copy(
+        sibling("porthole-x11-probe"),
+        dir.join("porthole-x11-probe"),
+    )
+    .unwrap();
+    let out = c.run_binary(
+        &bin.join("porthole"),
+        &[
+            "run",
+            "--checkpointable",
+            "ckb",
+            "--",
+            "sh",
+            "-c",
+            &format!("{SCRIPT}\nwait"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pid = bridge_pid(&c, "ckb");
+    let _sandbox = Sandbox::new(pid);
+    let before = windows_of(&c, "ckb", false);
+    checkpoint_ok(&c, "ckb", pid, &before);
+
+    // A new build of the bridge, written over the installed one.
+    let mut rebuilt = std::fs::read(bin.join("porthole-bridge")).unwrap();
+    rebuilt.extend_from_slice(b"a later build");
+    std::fs::write(bin.join("porthole-bridge"), rebuilt).unwrap();
+
+    let said = restore(&c, "ckb");
+    assert!(said.contains("2 of 2 windows back in place"), "{said}");
+    let _restored = Sandbox::new(bridge_pid(&c, "ckb"));
+    let after = windows_of(&c, "ckb", false);
+    assert_eq!(geometries(&after), geometries(&before));
+    let counted = count(bridge_pid(&c, "ckb")).expect("the counter");
+    wait_for_at_least(
+        "the counter to go on",
+        || count(bridge_pid(&c, "ckb")),
+        counted + 2,
+    );
 }

@@ -517,6 +517,14 @@ impl Compositor {
         run_bounded(self.command(args), CLI_TIMEOUT)
     }
 
+    /// Runs `BINARY ARGS`, another build of porthole, in this compositor's session.
+    pub fn run_binary(&self, binary: &Path, args: &[&str]) -> Output {
+        let mut cmd = Command::new(binary);
+        cmd.args(args).current_dir(self.dir());
+        session_env(&mut cmd, self.dir());
+        run_bounded(cmd, CLI_TIMEOUT)
+    }
+
     /// Runs `porthole ARGS` with extra environment variables.
     pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = self.command(args);

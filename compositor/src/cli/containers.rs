@@ -170,7 +170,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             std::env::set_var("XDG_ACTIVATION_TOKEN", token);
         }
     }
-    let bridge = if (x11 && !no_x11) || checkpointable {
+    let bridge = if checkpointable {
+        Some(lasting_bridge(&find_bridge()?)?)
+    } else if x11 && !no_x11 {
         Some(find_bridge()?)
     } else {
         None
@@ -288,6 +290,43 @@ fn find_bridge() -> anyhow::Result<PathBuf> {
              `cargo build --release -p porthole-bridge`, or run without X11 (--no-x11)"
             )
         })
+}
+
+/// A copy of the bridge that stays as it is, whatever becomes of the installed one, for a
+/// checkpointable sandbox to map: CRIU restores a sandbox only with the files it mapped unchanged,
+/// so rebuilding or upgrading the installed bridge between a checkpoint and its restore would
+/// make the restore fail. Copies are named by their content
+/// (`$XDG_STATE_HOME/porthole/bridges/porthole-bridge-SHA256`), so each build is copied once, and
+/// are never changed.
+fn lasting_bridge(installed: &std::path::Path) -> anyhow::Result<PathBuf> {
+    use sha2::Digest as _;
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let bytes =
+        std::fs::read(installed).with_context(|| format!("cannot read {}", installed.display()))?;
+    let digest = sha2::Sha256::digest(&bytes);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let dir = paths::state_dir()?.join("porthole/bridges");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(format!("porthole-bridge-{hex}"));
+    if std::fs::read(&path).is_ok_and(|kept| kept == bytes) {
+        return Ok(path);
+    }
+    // Written whole under another name, then renamed into place: a sandbox never maps half a
+    // bridge, and one mapping an earlier copy keeps it.
+    let tmp = dir.join(format!(".porthole-bridge-{hex}.{}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o755)
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(&bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, &path)
+        .with_context(|| format!("cannot put the bridge at {}", path.display()))?;
+    Ok(path)
 }
 
 /// A container's directory on the host, and whether it wants X11.
