@@ -264,7 +264,7 @@ fn maximized_and_fullscreen_windows_come_back_so_and_remember_their_place() {
 #[test]
 fn a_bridge_rebuilt_between_checkpoint_and_restore_does_not_stop_the_restore() {
     // porthole and its bridge installed in a directory of their own, which the test "rebuilds".
-    let mut c = Compositor::start(1280, 800);
+    let c = Compositor::start(1280, 800);
     let bin = c.dir().join("bin");
     std::fs::create_dir(&bin).unwrap();
     for name in ["porthole", "porthole-bridge"] {
