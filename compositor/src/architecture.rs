@@ -41,6 +41,7 @@ const GLUE: &[&str] = &[
     "clipboard/transfer.rs",
     "checkpoint/mod.rs",
     "checkpoint/draw.rs",
+    "checkpoint/live.rs",
     "protocols/session/windows.rs",
 ];
 
