@@ -163,7 +163,6 @@ pub fn build(
     comp.add_configured_containers()?;
     comp.adopt_live_containers();
     comp.load_placeholders();
-    comp.start_live_records();
     if options.socket != HostSocket::None {
         for command in comp.config.session.autostart.clone() {
             comp.spawn(&command);

@@ -499,6 +499,7 @@ impl State {
             self.comp.send_x11_positions();
         }
         self.refresh_pointer_focus();
+        self.comp.live_records_due();
         self.redraw_queued_outputs();
         if let Err(err) = self.comp.display_handle.flush_clients() {
             warn!(?err, "cannot flush clients");

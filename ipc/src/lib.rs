@@ -369,6 +369,10 @@ pub struct WindowInfo {
     /// here when the container is restored.
     #[serde(default)]
     pub checkpointed: bool,
+    /// With `checkpointed`: the placeholder waits for its container's bridge to reconnect to a
+    /// compositor started after the last one went, not for a restore.
+    #[serde(default)]
+    pub reconnecting: bool,
     /// The name a checkpointable container's bridge gave it, which it keeps across a checkpoint:
     /// `x11-<window id>`, or `wl-<n>-p<pid>` for a native client's window (the pid as the
     /// container sees it).

@@ -128,12 +128,31 @@ fn signal_sandboxes(bridges: &[u32], signal: rustix::process::Signal) {
 /// keys reach the focused window.
 fn came_back(
     c: &Compositor,
+    step: &str,
     bridges: &[u32; 3],
     before: &[WindowInfo],
     pids: &[String],
     typed: &mut String,
 ) {
-    let after = wait_for_three(c, false, START_TIMEOUT);
+    let after = poll(
+        START_TIMEOUT,
+        &format!("the windows back after {step}"),
+        || {
+            let three = the_three(c, false);
+            if three.len() == 3 {
+                return Ok(three);
+            }
+            let logs: Vec<String> = bridges
+                .iter()
+                .map(|&b| read_inside(b, "/tmp/porthole-run.log").unwrap_or_else(|e| e))
+                .collect();
+            Err(format!(
+                "{:?}\nbridges' logs:\n{}",
+                c.windows(),
+                logs.join("\n")
+            ))
+        },
+    );
     assert_eq!(desktop(&after), desktop(before), "the desktop changed");
     for (name, bridge) in ["notes", "count", "shm"].iter().zip(bridges) {
         assert_eq!(
@@ -194,6 +213,7 @@ fn apps_of_bridged_containers_come_back_after_a_crash_and_an_upgrade() {
         w.iter().map(|w| (w.title.clone(), w.geometry)).collect()
     };
     assert_eq!(places(&waiting), places(&before), "the placeholders");
+    assert!(waiting.iter().all(|w| w.reconnecting), "{waiting:?}");
     // Where the GTK app's placeholder lies over xterm's, the GTK app's is seen.
     let shot = c.screenshot();
     title_bar_on_top(&shot, before[2].geometry, before[1].geometry);
@@ -210,7 +230,14 @@ fn apps_of_bridged_containers_come_back_after_a_crash_and_an_upgrade() {
         took < Duration::from_secs(1),
         "the windows took {took:?} to come back"
     );
-    came_back(&c, &bridges, &before, &pids, &mut typed);
+    came_back(
+        &c,
+        "a crash with the bridges stopped",
+        &bridges,
+        &before,
+        &pids,
+        &mut typed,
+    );
     wait_for_at_least(
         "the counter to go on",
         || count(bridges[1]),
@@ -219,13 +246,20 @@ fn apps_of_bridged_containers_come_back_after_a_crash_and_an_upgrade() {
 
     // A crash with the bridges running.
     c.crash_and_restart();
-    came_back(&c, &bridges, &before, &pids, &mut typed);
+    came_back(&c, "a crash", &bridges, &before, &pids, &mut typed);
 
     // An upgrade: `porthole quit`, then another binary.
     let copy = c.dir().join("porthole-upgraded");
     std::fs::copy(PORTHOLE, &copy).unwrap();
     c.upgrade_to(&copy);
-    came_back(&c, &bridges, &before, &pids, &mut typed);
+    came_back(
+        &c,
+        "porthole quit and a copied binary",
+        &bridges,
+        &before,
+        &pids,
+        &mut typed,
+    );
 
     // `porthole restart` after a newer binary was installed over the running one, as a package
     // manager does it (a new file renamed into place): the process starts it in its place.
@@ -244,7 +278,7 @@ fn apps_of_bridged_containers_come_back_after_a_crash_and_an_upgrade() {
     });
     assert!(c.is_running(), "porthole restart ended the compositor");
     assert_eq!(c.pid(), pid, "the same process");
-    came_back(&c, &bridges, &before, &pids, &mut typed);
+    came_back(&c, "porthole restart", &bridges, &before, &pids, &mut typed);
 }
 
 #[test]

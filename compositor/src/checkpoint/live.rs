@@ -3,7 +3,8 @@
 //! come back and forwards every window again, naming its slot. For the windows to come back where
 //! they were, the compositor keeps, for each container whose bridge is connected, a record of
 //! the bridge's process and of every window's slot (`$XDG_RUNTIME_DIR/porthole/live/NAME.json`,
-//! rewritten within a quarter second of a change).
+//! rewritten within a quarter second of a change). It is brought up to date after the event
+//! loop handled something, at most every quarter second: an idle desktop is not woken for it.
 //!
 //! A compositor starting finds these records. Where the bridge still runs, it keeps the
 //! container's directory (which the sandbox has mounted: a new one would never reach it), serves
@@ -14,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use calloop::timer::{TimeoutAction, Timer};
 use serde::{Deserialize, Serialize};
@@ -25,8 +26,11 @@ use crate::config::{Color, ContainerConfig, ContainerName};
 use crate::paths;
 use crate::state::Porthole;
 
-/// How often the records are brought up to date (written only when they changed).
+/// How often at most the records are brought up to date (written only when they changed).
 const EVERY: Duration = Duration::from_millis(250);
+
+/// How often a bridge that has not come back yet is looked for among the processes.
+const AWAIT_EVERY: Duration = Duration::from_secs(1);
 
 /// What is kept of a container whose bridge is connected.
 #[derive(Debug, Serialize, Deserialize)]
@@ -110,19 +114,58 @@ pub struct LiveState {
     /// Containers served again from a record, whose bridge has not connected yet: their record
     /// stays as it was (the compositor may go again before they come back).
     awaiting: BTreeMap<String, LiveRecord>,
+    /// When the records were last brought up to date.
+    updated: Option<Instant>,
+    /// A wakeup is set for the next update (something happened since the last one).
+    wakeup_set: bool,
 }
 
 impl Porthole {
-    /// Keeps the records up to date from now on.
-    pub fn start_live_records(&mut self) {
-        let started = self
-            .loop_handle
-            .insert_source(Timer::from_duration(EVERY), |_, _, state| {
-                state.comp.update_live_records();
-                TimeoutAction::ToDuration(EVERY)
-            });
-        if let Err(err) = started {
-            warn!(%err, "cannot keep the records of bridged containers; their windows will not come back after a crash");
+    /// Brings the records up to date, after the event loop handled something: now, or, when the
+    /// last update was less than [`EVERY`] ago, once that has passed (so that the last change
+    /// is never left out).
+    pub fn live_records_due(&mut self) {
+        let live = &self.checkpoints.live;
+        if live.written.is_empty() && self.checkpoints.bridges.is_empty() {
+            return;
+        }
+        let since = live.updated.map_or(EVERY, |t| t.elapsed());
+        if since >= EVERY {
+            self.checkpoints.live.updated = Some(Instant::now());
+            self.update_live_records();
+            return;
+        }
+        if live.wakeup_set {
+            return;
+        }
+        let set =
+            self.loop_handle
+                .insert_source(Timer::from_duration(EVERY - since), |_, _, state| {
+                    // The pass after this dispatch brings the records up to date.
+                    state.comp.checkpoints.live.wakeup_set = false;
+                    TimeoutAction::Drop
+                });
+        match set {
+            Ok(_) => self.checkpoints.live.wakeup_set = true,
+            Err(err) => warn!(%err, "cannot time the records of bridged containers"),
+        }
+    }
+
+    /// Looks, every second, for the bridges of containers served again from a record, until
+    /// each has come back or ended.
+    fn watch_awaited_bridges(&mut self) {
+        let watched =
+            self.loop_handle
+                .insert_source(Timer::from_duration(AWAIT_EVERY), |_, _, state| {
+                    state.comp.update_live_records();
+                    if state.comp.checkpoints.live.awaiting.is_empty() {
+                        TimeoutAction::Drop
+                    } else {
+                        TimeoutAction::ToDuration(AWAIT_EVERY)
+                    }
+                });
+        if let Err(err) = watched {
+            warn!(%err, "cannot watch for the bridges of containers to come back");
         }
     }
 
@@ -249,6 +292,9 @@ impl Porthole {
         }
         // Drawn and listed in the desktop's stacking, across containers.
         self.checkpoints.placeholders.sort_by_key(|p| p.stack);
+        if !self.checkpoints.live.awaiting.is_empty() {
+            self.watch_awaited_bridges();
+        }
     }
 
     /// Shows a container's windows as placeholders until its bridge gives them back.

@@ -165,6 +165,7 @@ impl Placeholder {
             fullscreen: self.fullscreen,
             minimized: self.minimized,
             checkpointed: true,
+            reconnecting: self.reconnecting,
             slot: Some(self.token.clone()),
             attention: false,
         }

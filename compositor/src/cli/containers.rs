@@ -301,13 +301,19 @@ fn find_bridge() -> anyhow::Result<PathBuf> {
 fn lasting_bridge(installed: &std::path::Path) -> anyhow::Result<PathBuf> {
     use sha2::Digest as _;
     use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
     let bytes =
         std::fs::read(installed).with_context(|| format!("cannot read {}", installed.display()))?;
     let digest = sha2::Sha256::digest(&bytes);
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    // Private directories: bwrap, running as the same user, mounts the file, whose own mode
+    // lets the sandbox's user run it.
     let dir = paths::state_dir()?.join("porthole/bridges");
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(format!("porthole-bridge-{hex}"));
     if std::fs::read(&path).is_ok_and(|kept| kept == bytes) {
         return Ok(path);

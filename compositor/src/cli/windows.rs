@@ -110,7 +110,8 @@ pub fn list_windows(json: bool) -> anyhow::Result<()> {
             (w.maximized, "maximized"),
             (w.fullscreen, "fullscreen"),
             (w.minimized, "minimized"),
-            (w.checkpointed, "checkpointed"),
+            (w.checkpointed && !w.reconnecting, "checkpointed"),
+            (w.reconnecting, "reconnecting"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))

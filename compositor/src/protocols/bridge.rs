@@ -57,6 +57,11 @@ impl BridgeState {
         Self::default()
     }
 
+    /// Whether no bridge is connected.
+    pub fn is_empty(&self) -> bool {
+        self.bridges.is_empty()
+    }
+
     /// The bridge of the first client `of` accepts, if one is connected.
     pub fn find(&self, of: impl Fn(&Client) -> bool) -> Option<PortholeBridgeV1> {
         self.bridges

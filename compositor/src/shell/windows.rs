@@ -401,6 +401,7 @@ impl Porthole {
             fullscreen: states.contains(xdg_toplevel::State::Fullscreen),
             minimized: self.shell.is_minimized(window),
             checkpointed: false,
+            reconnecting: false,
             slot: crate::checkpoint::slot_of(window),
             attention: wants_attention(window),
         }

@@ -14,8 +14,19 @@ use crate::host::Host;
 
 impl Bridge {
     /// Connects to the container's socket and learns its outputs and seat, before Xwayland
-    /// sizes its screen.
+    /// sizes its screen. On failure the bridge holds no connection, so that it tries again.
     pub(crate) fn connect_host(&mut self) -> anyhow::Result<()> {
+        let connected = self.try_connect_host();
+        if connected.is_err() {
+            if let Some(token) = self.host_source.take() {
+                self.loop_handle.remove(token);
+            }
+            self.host = None;
+        }
+        connected
+    }
+
+    fn try_connect_host(&mut self) -> anyhow::Result<()> {
         let conn = crate::host::connect()?;
         let (globals, mut queue) = registry_queue_init::<Bridge>(&conn)
             .context("reading the container's Wayland globals")?;

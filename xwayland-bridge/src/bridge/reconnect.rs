@@ -30,6 +30,8 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub struct Awaiting {
     sources: Vec<RegistrationToken>,
+    /// Why the last try failed.
+    last_error: Option<String>,
 }
 
 impl Bridge {
@@ -111,9 +113,19 @@ impl Bridge {
             return true;
         }
         match self.attach() {
-            Ok(()) => true,
+            Ok(()) => {
+                info!("the compositor is back");
+                true
+            }
             Err(err) => {
-                debug!("the compositor is not back yet: {err:#}");
+                // Each new reason once: a socket not there yet is the usual one.
+                let reason = format!("{err:#}");
+                if let Some(awaiting) = self.awaiting.as_mut() {
+                    if awaiting.last_error.as_deref() != Some(reason.as_str()) {
+                        warn!("the compositor is not back yet: {reason}");
+                        awaiting.last_error = Some(reason);
+                    }
+                }
                 false
             }
         }
