@@ -56,6 +56,10 @@ struct Cli {
 enum Which {
     Porthole,
     Weston,
+    /// Porthole, its clients reaching it through a container's bridge (`porthole-bridge
+    /// --serve-wayland`, as `porthole run --checkpointable` starts it), the bridge's work counted
+    /// with the compositor's.
+    Bridged,
 }
 
 impl Which {
@@ -63,6 +67,7 @@ impl Which {
         match self {
             Which::Porthole => "porthole",
             Which::Weston => "weston",
+            Which::Bridged => "bridged",
         }
     }
 }
@@ -72,12 +77,35 @@ struct Running {
     child: Child,
     runtime: PathBuf,
     display: String,
+    /// The bridge the clients reach it through ([`Which::Bridged`]).
+    bridge: Option<Child>,
+}
+
+impl Running {
+    /// The processes whose work the figures count: the compositor, and the bridge.
+    fn pids(&self) -> Vec<u32> {
+        std::iter::once(self.child.id())
+            .chain(self.bridge.as_ref().map(Child::id))
+            .collect()
+    }
+
+    /// Their CPU time so far.
+    fn cpu(&self) -> anyhow::Result<Duration> {
+        self.pids().into_iter().map(cpu_time).sum()
+    }
+
+    /// Their wakeups so far.
+    fn wakeups(&self) -> u64 {
+        self.pids().into_iter().map(wakeups).sum()
+    }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in self.bridge.iter_mut().chain([&mut self.child]) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = std::fs::remove_dir_all(&self.runtime);
     }
 }
@@ -107,6 +135,37 @@ fn start(which: Which) -> anyhow::Result<(Running, Duration)> {
     let runtime = fresh_runtime_dir(which.name())?;
     let begun = Instant::now();
     match which {
+        Which::Bridged => {
+            let (mut running, elapsed) = start(Which::Porthole)?;
+            porthole(&running, &["container", "add", "bench"])?;
+            let x11 = running.runtime.join("bridge-x11");
+            std::fs::create_dir_all(&x11)?;
+            let bridge = Command::new(sibling("porthole-bridge")?)
+                .args(["--serve-wayland", "bridged-0", "--shm-only", "--x11-dir"])
+                .arg(&x11)
+                .args(["--", "sleep", "1000000"])
+                .env("XDG_RUNTIME_DIR", &running.runtime)
+                .env(
+                    "WAYLAND_DISPLAY",
+                    running.runtime.join("porthole/bench/wayland-0"),
+                )
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting porthole-bridge")?;
+            running.bridge = Some(bridge);
+            running.display = "bridged-0".into();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while std::os::unix::net::UnixStream::connect(running.runtime.join("bridged-0"))
+                .is_err()
+            {
+                if Instant::now() > deadline {
+                    bail!("the bridge did not serve its socket");
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Ok((running, elapsed))
+        }
         Which::Porthole => {
             let mut child = Command::new(sibling("porthole")?)
                 .args(["serve", "--backend", "headless", "--outputs", "1920x1080"])
@@ -130,6 +189,7 @@ fn start(which: Which) -> anyhow::Result<(Running, Duration)> {
                     child,
                     runtime,
                     display,
+                    bridge: None,
                 },
                 elapsed,
             ))
@@ -158,6 +218,7 @@ fn start(which: Which) -> anyhow::Result<(Running, Duration)> {
                 child,
                 runtime,
                 display,
+                bridge: None,
             };
             // Ready when its socket accepts a connection.
             let deadline = Instant::now() + Duration::from_secs(20);
@@ -225,9 +286,8 @@ fn run_clients(
     n: u32,
     seconds: f64,
 ) -> anyhow::Result<(Vec<Value>, Duration, u64)> {
-    let pid = running.child.id();
-    let before = cpu_time(pid)?;
-    let woken_before = wakeups(pid);
+    let before = running.cpu()?;
+    let woken_before = running.wakeups();
     let children: Vec<Child> = (0..n)
         .map(|_| spawn_client(running, &running.display, mode, seconds))
         .collect::<anyhow::Result<_>>()?;
@@ -240,8 +300,8 @@ fn run_clients(
             Err(_) => bail!("a bench client failed: {text:?}"),
         }
     }
-    let cpu = cpu_time(pid)? - before;
-    Ok((reports, cpu, wakeups(pid) - woken_before))
+    let cpu = running.cpu()? - before;
+    Ok((reports, cpu, running.wakeups() - woken_before))
 }
 
 /// Starts one bench client on `display` (a socket name or an absolute path).
@@ -280,11 +340,10 @@ fn full_output(
     cli: &Cli,
     out: &mut BTreeMap<String, f64>,
 ) -> anyhow::Result<()> {
-    let pid = running.child.id();
-    let before = cpu_time(pid)?;
+    let before = running.cpu()?;
     let child = spawn_client_sized(running, &running.display, "anim", cli.seconds, "1920x1080")?;
     let output = child.wait_with_output()?;
-    let cpu = cpu_time(pid)? - before;
+    let cpu = running.cpu()? - before;
     let text = String::from_utf8_lossy(&output.stdout);
     let report: Value = serde_json::from_str(text.trim())
         .with_context(|| format!("a bench client failed: {text:?}"))?;
@@ -310,7 +369,7 @@ fn scale(
     let mut load = Vec::new();
     for c in 0..cli.scale_containers {
         let display = match which {
-            Which::Porthole => {
+            Which::Porthole | Which::Bridged => {
                 let name = format!("scale-{c}");
                 porthole(running, &["container", "add", &name])?;
                 running
@@ -360,11 +419,18 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
     let mut out = BTreeMap::new();
     let (running, startup) = start(which)?;
-    out.insert("startup_ms".into(), startup.as_secs_f64() * 1000.0);
     std::thread::sleep(Duration::from_millis(300));
-    let (rss, pss) = memory_kib(running.child.id())?;
-    out.insert("rss_idle_kib".into(), rss as f64);
-    out.insert("pss_idle_kib".into(), pss as f64);
+    if let Some(bridge) = &running.bridge {
+        // What a bridged container adds: its bridge, idle.
+        let (rss, pss) = memory_kib(bridge.id())?;
+        out.insert("bridge_rss_idle_kib".into(), rss as f64);
+        out.insert("bridge_pss_idle_kib".into(), pss as f64);
+    } else {
+        out.insert("startup_ms".into(), startup.as_secs_f64() * 1000.0);
+        let (rss, pss) = memory_kib(running.child.id())?;
+        out.insert("rss_idle_kib".into(), rss as f64);
+        out.insert("pss_idle_kib".into(), pss as f64);
+    }
     if which == Which::Porthole {
         // On the fresh compositor: what the workloads below allocate would hide it.
         porthole_only(&running, cli, &mut out)?;
@@ -407,15 +473,14 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
     full_output(&running, cli, &mut out)?;
 
     // Idle: measured from a second after the windows opened, so that only idling counts.
-    let pid = running.child.id();
     let idle = (0..cli.idle)
         .map(|_| spawn_client(&running, &running.display, "idle", cli.seconds + 1.5))
         .collect::<anyhow::Result<Vec<Child>>>()?;
     std::thread::sleep(Duration::from_secs(1));
-    let (cpu_before, woken_before) = (cpu_time(pid)?, wakeups(pid));
+    let (cpu_before, woken_before) = (running.cpu()?, running.wakeups());
     std::thread::sleep(Duration::from_secs_f64(cli.seconds));
-    let cpu = cpu_time(pid)? - cpu_before;
-    let woken = wakeups(pid) - woken_before;
+    let cpu = running.cpu()? - cpu_before;
+    let woken = running.wakeups() - woken_before;
     for child in idle {
         child.wait_with_output()?;
     }
@@ -427,6 +492,10 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
         format!("idle{}_wakeups_per_s", cli.idle),
         woken as f64 / cli.seconds,
     );
+    if which == Which::Bridged {
+        // The rest is about the compositor and its containers, not the bridge.
+        return Ok(out);
+    }
     scale(which, &running, cli, &mut out)?;
     x11(which, &running, &mut out)?;
     hostile(which, &running, cli, &mut out)?;
@@ -447,7 +516,7 @@ fn hostile(
     out: &mut BTreeMap<String, f64>,
 ) -> anyhow::Result<()> {
     let (honest, flooding) = match which {
-        Which::Porthole => {
+        Which::Porthole | Which::Bridged => {
             let socket = |name: &str| -> anyhow::Result<String> {
                 porthole(running, &["container", "add", name])?;
                 Ok(running
@@ -584,7 +653,7 @@ fn x11(which: Which, running: &Running, out: &mut BTreeMap<String, f64>) -> anyh
     let probe = sibling("porthole-x11-probe")?;
     let begun = Instant::now();
     let mut child = match which {
-        Which::Porthole => {
+        Which::Porthole | Which::Bridged => {
             porthole(running, &["container", "add", "bench-x11"])?;
             let dir = running.runtime.join("porthole/bench-x11");
             std::fs::copy(&probe, dir.join("porthole-x11-probe"))?;
@@ -636,7 +705,7 @@ fn measure_x11(
         .with_context(|| format!("unexpected line from the X11 probe: {line:?}"))?;
     out.insert("x11_connect_to_map_ms".into(), ms);
     let x11_side: Vec<u32> = match which {
-        Which::Porthole => {
+        Which::Porthole | Which::Bridged => {
             // Until the host lists it: bwrap, the bridge, the lazy Xwayland, the window drawn.
             let deadline = Instant::now() + Duration::from_secs(30);
             while !porthole(running, &["windows"])?.contains("bench-x11") {
@@ -739,9 +808,9 @@ fn main() -> anyhow::Result<()> {
     let mut results: BTreeMap<(Which, String), Vec<f64>> = BTreeMap::new();
     for r in 0..cli.rounds {
         let order = if r % 2 == 0 {
-            [Which::Porthole, Which::Weston]
+            [Which::Porthole, Which::Weston, Which::Bridged]
         } else {
-            [Which::Weston, Which::Porthole]
+            [Which::Bridged, Which::Weston, Which::Porthole]
         };
         for which in order {
             eprintln!("round {} of {}: {}", r + 1, cli.rounds, which.name());
@@ -759,8 +828,8 @@ fn main() -> anyhow::Result<()> {
         f
     };
     println!(
-        "{:<36} {:>12} {:>12} {:>9}",
-        "figure (median)", "porthole", "weston", "ratio"
+        "{:<36} {:>12} {:>12} {:>9} {:>12} {:>9}",
+        "figure (median)", "porthole", "weston", "ratio", "bridged", "b/direct"
     );
     let mut rows = Vec::new();
     for figure in figures {
@@ -772,18 +841,32 @@ fn main() -> anyhow::Result<()> {
             .get(&(Which::Weston, figure.clone()))
             .cloned()
             .and_then(median);
-        let ratio = match (p, w) {
-            (Some(p), Some(w)) if w != 0.0 => Some(p / w),
+        let b = results
+            .get(&(Which::Bridged, figure.clone()))
+            .cloned()
+            .and_then(median);
+        let ratio_of = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b != 0.0 => Some(a / b),
             _ => None,
         };
+        let (ratio, bridged_ratio) = (ratio_of(p, w), ratio_of(b, p));
         let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
         println!(
-            "{figure:<36} {:>12} {:>12} {:>9}",
+            "{figure:<36} {:>12} {:>12} {:>9} {:>12} {:>9}",
             show(p),
             show(w),
-            show(ratio)
+            show(ratio),
+            show(b),
+            show(bridged_ratio)
         );
-        rows.push(json!({"figure": figure, "porthole": p, "weston": w, "ratio": ratio}));
+        rows.push(json!({
+            "figure": figure,
+            "porthole": p,
+            "weston": w,
+            "ratio": ratio,
+            "bridged": b,
+            "bridged_ratio": bridged_ratio,
+        }));
     }
     if let Some(path) = &cli.json {
         let doc = json!({

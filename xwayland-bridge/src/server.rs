@@ -49,6 +49,7 @@ pub struct Server {
     pub output: Output,
     pub xwayland_shell: XWaylandShellState,
     _outputs: OutputManagerState,
+    _presentation: smithay::wayland::presentation::PresentationState,
     /// xdg-shell and xdg-decoration for the container's native clients (with --serve-wayland).
     pub native: Option<NativeServer>,
 }
@@ -78,6 +79,10 @@ impl Server {
             shm: ShmState::new::<Bridge>(dh, Vec::new()),
             xwayland_shell: XWaylandShellState::new::<Bridge>(dh),
             _outputs: OutputManagerState::new_with_xdg_output::<Bridge>(dh),
+            _presentation: smithay::wayland::presentation::PresentationState::new::<Bridge>(
+                dh,
+                crate::host::presentation::CLOCK,
+            ),
             seat_state,
             seat,
             keyboard,
@@ -366,5 +371,6 @@ impl Bridge {
 
 smithay::delegate_compositor!(Bridge);
 smithay::delegate_shm!(Bridge);
+smithay::delegate_presentation!(Bridge);
 smithay::delegate_seat!(Bridge);
 smithay::delegate_output!(Bridge);

@@ -3,6 +3,7 @@
 
 pub mod cursor;
 mod input;
+pub mod presentation;
 mod selection;
 mod shell;
 pub mod view;
@@ -123,6 +124,9 @@ pub struct Host {
     pub last_serial: u32,
     /// porthole_x11_v1, where the host offers it: where the host placed each toplevel.
     pub x11: Option<PortholeX11ManagerV1>,
+    /// wp_presentation, where the host offers it: clients' presentation feedback goes through.
+    pub presentation:
+        Option<wayland_protocols::wp::presentation_time::client::wp_presentation::WpPresentation>,
     /// porthole_bridge_v1, bound by a checkpointable container's bridge.
     pub bridge: Option<PortholeBridgeV1>,
     /// xdg_session_manager_v1, where the compositor offers it, for a checkpointable container's
@@ -175,6 +179,7 @@ impl Host {
             primary_source: None,
             last_serial: 0,
             x11: globals.bind(&qh, 1..=1, ()).ok(),
+            presentation: globals.bind(&qh, 1..=1, ()).ok(),
             session_manager: if proxy {
                 globals.bind(&qh, 1..=1, ()).ok()
             } else {

@@ -249,6 +249,7 @@ impl HostView {
             }
             Changed::Whole => host_surface.damage_buffer(0, 0, width, height),
         }
+        super::presentation::forward(host.presentation.as_ref(), &host.qh, surface, host_surface);
         host_surface.frame(&host.qh, host_surface.clone());
         host_surface.commit();
         self.awaiting_frame = true;
