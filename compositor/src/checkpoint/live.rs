@@ -21,7 +21,7 @@ use calloop::timer::{TimeoutAction, Timer};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
-use super::placeholder::{sane_geometry, to_rectangle, valid_token, SlotRecord};
+use super::placeholder::SlotRecord;
 use crate::config::{Color, ContainerConfig, ContainerName};
 use crate::paths;
 use crate::state::Porthole;
@@ -299,12 +299,7 @@ impl Porthole {
 
     /// Shows a container's windows as placeholders until its bridge gives them back.
     fn show_reconnecting(&mut self, name: &str, windows: &[SlotRecord]) {
-        let sane = |r: &&SlotRecord| {
-            valid_token(&r.token)
-                && sane_geometry(to_rectangle(r.geometry))
-                && r.restore.is_none_or(|g| sane_geometry(to_rectangle(g)))
-        };
-        for record in windows.iter().filter(sane) {
+        for record in windows.iter().filter(|r| r.is_sane()) {
             let mut placeholder =
                 super::Placeholder::from_record(self.shell.next_window_id(), name, record, true);
             self.label_placeholder(&mut placeholder);

@@ -29,7 +29,7 @@ use smithay::reexports::wayland_server::Resource;
 use smithay::utils::Size;
 use tracing::{debug, info, warn};
 
-use self::placeholder::{dimmed, read_png, sane_geometry, to_rectangle, valid_token, SlotRecord};
+use self::placeholder::{dimmed, read_png, sane_geometry, SlotRecord};
 pub use self::placeholder::{set_slot, slot_of, Placeholder};
 use crate::paths;
 use crate::policy::ClientState;
@@ -313,12 +313,7 @@ impl Porthole {
                     continue;
                 }
             };
-            let sane = |r: &SlotRecord| {
-                valid_token(&r.token)
-                    && sane_geometry(to_rectangle(r.geometry))
-                    && r.restore.is_none_or(|g| sane_geometry(to_rectangle(g)))
-            };
-            for record in records.into_iter().filter(sane) {
+            for record in records.into_iter().filter(SlotRecord::is_sane) {
                 let shot = read_png(&dir.join(format!("{}.png", record.token)));
                 let id = self.shell.next_window_id();
                 let mut placeholder = Placeholder::from_record(id, &name, &record, false);

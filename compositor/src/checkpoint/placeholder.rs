@@ -109,6 +109,16 @@ pub struct SlotRecord {
     pub restore: Option<Geometry>,
 }
 
+impl SlotRecord {
+    /// Whether a stored slot can be shown: its token names a file, and its places fit a frame
+    /// (the stored slots are the user's to edit).
+    pub fn is_sane(&self) -> bool {
+        valid_token(&self.token)
+            && sane_geometry(to_rectangle(self.geometry))
+            && self.restore.is_none_or(|g| sane_geometry(to_rectangle(g)))
+    }
+}
+
 pub fn to_geometry(r: Rectangle<i32, Logical>) -> Geometry {
     Geometry {
         x: r.loc.x,
