@@ -112,6 +112,7 @@ pub fn list_windows(json: bool) -> anyhow::Result<()> {
             (w.minimized, "minimized"),
             (w.checkpointed && !w.reconnecting, "checkpointed"),
             (w.reconnecting, "reconnecting"),
+            (w.attention, "attention"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
