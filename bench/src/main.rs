@@ -266,16 +266,19 @@ fn wakeups(pid: u32) -> u64 {
         .sum()
 }
 
+/// A field of a process's `smaps_rollup`, in KiB.
+fn smaps_kib(pid: u32, name: &str) -> anyhow::Result<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))?;
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0))
+}
+
 /// RSS and PSS of a process, in KiB.
 fn memory_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))?;
-    let field = |name: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
-    Ok((field("Rss:"), field("Pss:")))
+    Ok((smaps_kib(pid, "Rss:")?, smaps_kib(pid, "Pss:")?))
 }
 
 /// Runs `n` bench clients in `mode` for `seconds` and returns their reports, with the
@@ -425,6 +428,10 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
         let (rss, pss) = memory_kib(bridge.id())?;
         out.insert("bridge_rss_idle_kib".into(), rss as f64);
         out.insert("bridge_pss_idle_kib".into(), pss as f64);
+        // Its own memory: the rest is the binary and libraries, which every bridge of the
+        // same build shares.
+        let anon = smaps_kib(bridge.id(), "Anonymous:")?;
+        out.insert("bridge_anon_idle_kib".into(), anon as f64);
     } else {
         out.insert("startup_ms".into(), startup.as_secs_f64() * 1000.0);
         let (rss, pss) = memory_kib(running.child.id())?;
