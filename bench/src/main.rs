@@ -102,10 +102,15 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        for child in self.bridge.iter_mut().chain([&mut self.child]) {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(bridge) = &mut self.bridge {
+            // The bridge and the command it runs: its process group.
+            if let Some(group) = rustix::process::Pid::from_raw(bridge.id() as i32) {
+                let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+            }
+            let _ = bridge.wait();
         }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.runtime);
     }
 }
@@ -140,10 +145,12 @@ fn start(which: Which) -> anyhow::Result<(Running, Duration)> {
             porthole(&running, &["container", "add", "bench"])?;
             let x11 = running.runtime.join("bridge-x11");
             std::fs::create_dir_all(&x11)?;
+            use std::os::unix::process::CommandExt as _;
             let bridge = Command::new(sibling("porthole-bridge")?)
                 .args(["--serve-wayland", "bridged-0", "--shm-only", "--x11-dir"])
                 .arg(&x11)
                 .args(["--", "sleep", "1000000"])
+                .process_group(0)
                 .env("XDG_RUNTIME_DIR", &running.runtime)
                 .env(
                     "WAYLAND_DISPLAY",
