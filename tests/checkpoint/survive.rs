@@ -6,7 +6,7 @@
 //! processes, with what was typed still there, and the next keys reach the focused window. While
 //! the bridges are held stopped, the new compositor shows the windows as "reconnecting"
 //! placeholders in their places and stacking. A compositor that does not come back within the
-//! grace period gets the apps asked to close.
+//! grace period gets the apps asked to close. What a bridge starts has no signal blocked.
 
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
@@ -328,4 +328,47 @@ fn apps_whose_compositor_does_not_come_back_are_asked_to_close() {
     poll(Duration::from_secs(20), "the sandbox to end", || {
         gone(bridge)
     });
+}
+
+#[test]
+fn what_a_bridge_starts_has_no_signal_blocked() {
+    // The bridge takes its signals through a signalfd, with them blocked; its apps must not
+    // inherit that, or SIGTERM, Ctrl+C and SIGCHLD would never reach them. Here the bridge runs
+    // as `porthole x11` and the benchmark run it, outside a sandbox, as the test's child.
+    let c = Compositor::start(640, 480);
+    c.run_ok(&["container", "add", "signals"]);
+    let info = container(&c, "signals").expect("the container");
+    let x11 = c.dir().join("signals-x11");
+    std::fs::create_dir(&x11).unwrap();
+    let mut bridge = std::process::Command::new(sibling("porthole-bridge"))
+        .args(["--serve-wayland", "signals-0", "--x11-dir"])
+        .arg(&x11)
+        .args(["--", "sleep", "600"])
+        .env("XDG_RUNTIME_DIR", c.dir())
+        .env("WAYLAND_DISPLAY", &info.socket)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("porthole-bridge");
+    let pid = bridge.id();
+    let command = poll(START_TIMEOUT, "the bridge's command", || {
+        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+            .map_err(|e| e.to_string())?;
+        children
+            .split_whitespace()
+            .next()
+            .map(str::to_owned)
+            .ok_or_else(|| "no child yet".to_string())
+    });
+    let status = std::fs::read_to_string(format!("/proc/{command}/status")).unwrap();
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &command])
+        .status();
+    let _ = bridge.kill();
+    let _ = bridge.wait();
+    let blocked = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigBlk:"))
+        .map(str::trim);
+    assert_eq!(blocked, Some("0000000000000000"), "{status}");
 }

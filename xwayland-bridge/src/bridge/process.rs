@@ -10,6 +10,31 @@ use tracing::{info, warn};
 
 use super::Bridge;
 
+/// Unblocks every signal in this process. The bridge's event loop takes SIGCHLD, SIGUSR2,
+/// SIGTERM and SIGINT through a signalfd, so they are blocked in it, and a blocked signal stays
+/// blocked across fork and exec: what it starts could then not be stopped with SIGTERM or
+/// Ctrl+C, nor learn that its children exited.
+pub fn unblock_all_signals() {
+    // SAFETY: sigemptyset and pthread_sigmask on a local set; both async-signal-safe.
+    unsafe {
+        let mut set = std::mem::MaybeUninit::<libc::sigset_t>::zeroed();
+        libc::sigemptyset(set.as_mut_ptr());
+        libc::pthread_sigmask(libc::SIG_SETMASK, set.as_ptr(), std::ptr::null_mut());
+    }
+}
+
+/// Has `command` start with no signal blocked (see [`unblock_all_signals`]).
+pub fn unblocked(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            unblock_all_signals();
+            Ok(())
+        })
+    }
+}
+
 impl Bridge {
     /// Starts again what `porthole checkpoint --stop-gpu-clients` stopped before the checkpoint
     /// (listed in [`porthole_ipc::RESPAWN_FILE`]), as children of the bridge.
@@ -31,7 +56,7 @@ impl Bridge {
                 continue;
             };
             let env = process.env.iter().filter_map(|pair| pair.split_once('='));
-            let started = Command::new(program)
+            let started = unblocked(&mut Command::new(program))
                 .args(args)
                 .env_clear()
                 .envs(env)

@@ -72,7 +72,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let command_pid = match cli.command.split_first() {
         Some((program, args)) => {
             let mut command = Command::new(program);
-            command.args(args).envs(x_display.client_env());
+            super::process::unblocked(&mut command)
+                .args(args)
+                .envs(x_display.client_env());
             if let Some(name) = &wayland_socket {
                 command.env("WAYLAND_DISPLAY", name);
             }

@@ -442,6 +442,8 @@ pub fn exec_real_xwayland() -> anyhow::Error {
         .as_bytes()
         .split(|b| *b == b' ')
         .filter(|w| !w.is_empty());
+    // This wrapper was started by the bridge, whose blocked signals it inherited.
+    crate::bridge::process::unblock_all_signals();
     let error = std::process::Command::new(program)
         .args(std::env::args_os().skip(1))
         .args(extra.map(|w| std::ffi::OsStr::from_bytes(w).to_os_string()))
