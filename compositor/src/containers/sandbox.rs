@@ -342,6 +342,14 @@ pub fn bwrap_args(
 mod tests {
     use super::*;
 
+    /// The arguments as one line, to look for runs of them.
+    fn joined(args: &[OsString]) -> String {
+        args.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     #[test]
     fn podman_and_docker_get_the_same_flags() {
         let dir = Path::new("/run/user/1000/porthole/work");
@@ -426,11 +434,7 @@ mod tests {
             &Confinement::default(),
             &["xterm".into()],
         );
-        let joined = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = joined(&args);
         assert!(
             joined.contains("--ro-bind /opt/bin/porthole-bridge /run/porthole-bridge"),
             "{joined}"
@@ -454,11 +458,7 @@ mod tests {
             &Confinement::default(),
             &["xterm".into()],
         );
-        let joined = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = joined(&args);
         // CRIU needs the bridge as pid 1 and no tie to `porthole run`; the network namespace
         // stays private even when asked to share the host's.
         assert!(joined.contains("--as-pid-1"), "{joined}");
@@ -504,11 +504,7 @@ mod tests {
             &confinement,
             &["xterm".into()],
         );
-        let joined = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = joined(&args);
         assert!(
             joined.starts_with(
                 "--cap-drop ALL --cap-add CAP_SETUID --cap-add CAP_SETGID --cap-add CAP_SETPCAP \
@@ -542,11 +538,7 @@ mod tests {
             &confinement,
             &["foot".into()],
         );
-        let joined = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let joined = joined(&args);
         assert!(
             joined.starts_with("--cap-drop ALL --add-seccomp-fd 5 "),
             "{joined}"
