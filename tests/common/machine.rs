@@ -1,8 +1,8 @@
 //! The machine the tests share. libtest runs as many tests at once as there are cores, and most
-//! get along: each has its own runtime directory, sockets and X displays. Two did not share the
-//! machine before the tests became one binary, and must not now: the load test, whose bounds on
-//! frame waits and memory were set for 64 clients on a machine of their own, and the KMS test,
-//! whose QEMU guest keeps two cores busy.
+//! get along: each has its own runtime directory, sockets and X displays. Some must not share it:
+//! the load test, whose bounds on frame waits and memory were set for 64 clients on a machine of
+//! their own; the KMS test, whose QEMU guest keeps two cores busy; and the hostile tests that
+//! hold an honest client to 55 frames a second while another container floods the compositor.
 //!
 //! So whatever starts a compositor, an X server or a guest holds the machine shared ([`share`]);
 //! [`Compositor`](super::Compositor) and the in-process fixture do it themselves. A test that

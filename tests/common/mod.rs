@@ -354,11 +354,22 @@ impl Compositor {
 
     /// Like [`Compositor::start`], with this configuration file.
     pub fn start_with_config(width: i32, height: i32, config: &str) -> Self {
+        Self::with_config(width, height, config, machine::share())
+    }
+
+    /// Like [`Compositor::start_with_config`], on a machine no other test uses meanwhile: for
+    /// the tests that hold an honest client to a frame rate (see [`machine`]).
+    pub fn alone_with_config(width: i32, height: i32, config: &str) -> Self {
+        Self::with_config(width, height, config, machine::alone())
+    }
+
+    fn with_config(width: i32, height: i32, config: &str, machine: machine::Hold) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("porthole.toml");
         std::fs::write(&path, config).unwrap();
         // The compositor reads the file at start only; the temp dir may go after that.
-        Self::start_with(width, height, &["--config", path.to_str().unwrap()])
+        let extra = ["--config", path.to_str().unwrap()];
+        Self::holding(&format!("{width}x{height}"), &extra, machine)
     }
 
     /// Like [`Compositor::start`], with extra arguments to `serve`.
@@ -369,7 +380,10 @@ impl Compositor {
     /// Starts `porthole serve --backend headless --outputs OUTPUTS` (e.g. `1280x720,640x480`)
     /// with extra arguments.
     pub fn start_outputs(outputs: &str, extra: &[&str]) -> Self {
-        let machine = machine::share();
+        Self::holding(outputs, extra, machine::share())
+    }
+
+    fn holding(outputs: &str, extra: &[&str], machine: machine::Hold) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("porthole-e2e-")
             .tempdir()

@@ -8,11 +8,11 @@ use std::os::fd::AsFd;
 use super::*;
 use Arg::{Str, Word};
 
-/// Frames a second the honest client must keep while another container attacks. Each attack
-/// of issue 18 took it to 0; the output refreshes at 60, and the floor leaves room for the
-/// other tests sharing a 2-core machine (how close to 60 it stays is the hostile benchmark's
-/// business, not a test's).
-const FPS: f64 = 45.0;
+/// Frames a second the honest client must keep while another container attacks, on a 60 Hz
+/// output. Each attack of issue 18 took it to 0. The tests that hold it to this start their
+/// compositor alone on the machine ([`Compositor::alone_with_config`]): beside the rest of the
+/// suite on CI's two cores, one got 54.
+const FPS: f64 = 55.0;
 
 /// Runs `attack` on a thread of its own while the honest client draws for `seconds`, checks
 /// that the honest client kept [`FPS`], and returns what the attack returned.
@@ -60,7 +60,7 @@ fn assert_over(error: Option<WireError>, object: u32, limit: &str) {
 /// Starts the compositor, with the honest client's first frames already drawn once so that the
 /// baseline includes what serving it costs.
 pub(super) fn start_measured(config: &str) -> (Compositor, u64) {
-    let mut comp = Compositor::start_with_config(1280, 720, config);
+    let mut comp = Compositor::alone_with_config(1280, 720, config);
     frames_during(&socket(&comp, "honest"), Duration::from_millis(300), || {});
     comp.wait_for_clients("honest", 0);
     std::thread::sleep(Duration::from_millis(700));

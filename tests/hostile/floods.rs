@@ -23,7 +23,7 @@ x11 = false
 
 #[test]
 fn a_window_flooding_opaque_and_input_regions_costs_only_its_client() {
-    let mut comp = start();
+    let mut comp = Compositor::alone_with_config(1280, 720, super::CONFIG);
     let path = socket(&comp, "attacker");
     let commits = beside_honest(&mut comp, 3.0, move || {
         let mut c = Raw::connect(&path).unwrap();
@@ -87,7 +87,7 @@ fn rounds_of(path: PathBuf, seconds: u64, make: fn(&mut Wire)) -> u32 {
 
 #[test]
 fn twelve_thousand_x11_toplevels_followed_cost_only_their_client() {
-    let mut comp = Compositor::start_with_config(1280, 720, X11_CONFIG);
+    let mut comp = Compositor::alone_with_config(1280, 720, X11_CONFIG);
     let path = socket(&comp, "attacker");
     let rounds = beside_honest(&mut comp, 3.0, move || {
         rounds_of(path, 3, |w| {
@@ -130,7 +130,7 @@ fn twelve_thousand_x11_toplevels_followed_cost_only_their_client() {
 
 #[test]
 fn twelve_thousand_bridge_binds_cost_only_their_client() {
-    let mut comp = Compositor::start_with_config(1280, 720, X11_CONFIG);
+    let mut comp = Compositor::alone_with_config(1280, 720, X11_CONFIG);
     let path = socket(&comp, "attacker");
     let rounds = beside_honest(&mut comp, 3.0, move || {
         rounds_of(path, 3, |w| {
