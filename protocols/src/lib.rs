@@ -10,6 +10,10 @@
 pub mod bridge;
 #[cfg(feature = "server")]
 pub mod limits;
+#[cfg(feature = "server")]
+mod new_id;
+#[cfg(feature = "server")]
+pub use new_id::new_object_protocol_id;
 pub mod session;
 #[cfg(any(feature = "client", feature = "server"))]
 pub mod x11;

@@ -8,6 +8,7 @@
 //! The helpers here start a checkpointable container and read its state; the tests are grouped by
 //! what they check.
 
+mod memory;
 mod native;
 mod privileges;
 mod refusals;

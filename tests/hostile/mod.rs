@@ -397,6 +397,11 @@ fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
 
     // The bridge, its connection and weston-simple-shm's frames go on.
     assert_eq!(bridge(&comp, "cka"), Some(pid), "the bridge still runs");
+    draws_on(&mut comp, &shm);
+}
+
+/// weston-simple-shm's window shows a new frame within 10 s.
+fn draws_on(comp: &mut Compositor, shm: &WindowInfo) {
     let first = comp.screenshot().region(shm.geometry);
     poll(
         Duration::from_secs(10),
@@ -409,6 +414,66 @@ fn a_checkpointable_containers_bridge_cuts_off_a_subsurface_attacker() {
             }
         },
     );
+}
+
+#[test]
+fn a_bridged_client_cannot_shrink_the_memory_it_shares_and_one_that_can_costs_only_itself() {
+    // The bridge passes a client's pool file on to the compositor, which would be hit by
+    // SIGBUS reading past the end of a shrunk one and cut the bridge off, with every window of
+    // the container.
+    let mut comp = start();
+    let (pid, shm) = checkpointable_with_shm(&mut comp, "ckm");
+    let _sandbox = Sandbox::new(pid as u32);
+
+    // A file that allows sealing is sealed against shrinking before it is passed on.
+    let mut c = bridge_client(pid);
+    let (surface, _fd, _buffer) = shm_window(&mut c, 64, 64);
+    let shm_global: wl_shm::WlShm = c.bind("wl_shm", 1);
+    let size = 64 * 64 * 4;
+    let sealable = rustix::fs::memfd_create(
+        "porthole-test-sealable",
+        rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
+    )
+    .unwrap();
+    rustix::fs::ftruncate(&sealable, size).unwrap();
+    let qh = c.qh.clone();
+    let pool = shm_global.create_pool(sealable.as_fd(), size as i32, &qh, ());
+    let buffer = pool.create_buffer(0, 64, 64, 256, wl_shm::Format::Xrgb8888, &qh, ());
+    surface.attach(Some(&buffer), 0, 0);
+    surface.damage_buffer(0, 0, 64, 64);
+    surface.commit();
+    c.roundtrip().unwrap();
+    assert_eq!(
+        rustix::fs::ftruncate(&sealable, 0),
+        Err(rustix::io::Errno::PERM),
+        "the bridge sealed the file against shrinking"
+    );
+    surface.attach(Some(&buffer), 0, 0);
+    surface.damage_buffer(0, 0, 64, 64);
+    surface.commit();
+    c.roundtrip().expect("the client is served on");
+
+    // A file that cannot be sealed is copied, not passed on: shrunk, it costs its client only.
+    let mut c = bridge_client(pid);
+    let (surface, fd, buffer) = shm_window(&mut c, 64, 64);
+    rustix::fs::ftruncate(&fd, 0).unwrap();
+    surface.attach(Some(&buffer), 0, 0);
+    surface.damage_buffer(0, 0, 64, 64);
+    surface.commit();
+    flush(&c);
+    poll(Duration::from_secs(5), "the client cut off", || {
+        match c.roundtrip() {
+            Err(_) => Ok(()),
+            Ok(_) => Err("still served".to_string()),
+        }
+    });
+    assert_eq!(bridge(&comp, "ckm"), Some(pid), "the bridge still runs");
+    let window = comp.window(shm.id);
+    assert!(
+        window.as_ref().is_some_and(|w| !w.reconnecting),
+        "weston-simple-shm's window stays, its bridge connected: {window:?}"
+    );
+    draws_on(&mut comp, &shm);
 }
 
 #[test]

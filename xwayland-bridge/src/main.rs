@@ -23,6 +23,7 @@ mod host;
 mod native;
 mod selection;
 mod server;
+mod shm;
 mod x11;
 
 use std::ffi::OsString;

@@ -42,6 +42,8 @@ pub struct Server {
     pub dh: DisplayHandle,
     pub compositor: CompositorState,
     pub shm: ShmState,
+    /// The pool files its clients share, passed on to the host (see [`crate::shm`]).
+    pub memory: crate::shm::Shared,
     pub seat_state: SeatState<Bridge>,
     pub seat: Seat<Bridge>,
     pub keyboard: KeyboardHandle<Bridge>,
@@ -77,6 +79,7 @@ impl Server {
         Ok(Server {
             compositor: CompositorState::new::<Bridge>(dh),
             shm: ShmState::new::<Bridge>(dh, Vec::new()),
+            memory: Default::default(),
             xwayland_shell: XWaylandShellState::new::<Bridge>(dh),
             _outputs: OutputManagerState::new_with_xdg_output::<Bridge>(dh),
             _presentation: smithay::wayland::presentation::PresentationState::new::<Bridge>(
@@ -158,8 +161,11 @@ fn hold_committed_buffer(states: &SurfaceData) {
     match assignment {
         Some(BufferAssignment::NewBuffer(buffer)) => {
             held.removed = false;
-            if let Some(old) = held.buffer.replace(buffer) {
-                old.release();
+            // The same buffer committed again before it was passed on is still in use.
+            if let Some(old) = held.buffer.replace(buffer.clone()) {
+                if old != buffer {
+                    old.release();
+                }
             }
         }
         Some(BufferAssignment::Removed) => {
@@ -370,7 +376,6 @@ impl Bridge {
 }
 
 smithay::delegate_compositor!(Bridge);
-smithay::delegate_shm!(Bridge);
 smithay::delegate_presentation!(Bridge);
 smithay::delegate_seat!(Bridge);
 smithay::delegate_output!(Bridge);

@@ -10,9 +10,7 @@ use smithay::reexports::wayland_server::protocol::{
     wl_callback, wl_compositor, wl_region, wl_shm, wl_shm_pool, wl_subcompositor, wl_subsurface,
     wl_surface,
 };
-use smithay::reexports::wayland_server::{
-    Client, DataInit, Dispatch, DisplayHandle, New, Resource,
-};
+use smithay::reexports::wayland_server::{Client, DataInit, Dispatch, DisplayHandle, Resource};
 use smithay::wayland::buffer::BufferHandler;
 use smithay::wayland::compositor::{
     get_parent, is_sync_subsurface, with_states, CachedState, CompositorClientState,
@@ -21,6 +19,8 @@ use smithay::wayland::compositor::{
 use smithay::wayland::compositor::{RegionUserData, SubsurfaceUserData, SurfaceUserData};
 use smithay::wayland::shm::{ShmBufferUserData, ShmPoolUserData};
 use smithay::wayland::shm::{ShmHandler, ShmState};
+
+use porthole_protocols::new_object_protocol_id;
 
 use crate::bounds;
 use crate::policy::ClientState;
@@ -403,19 +403,6 @@ impl Dispatch<wl_shm_pool::WlShmPool, ShmPoolUserData> for State {
             state, client, pool, data,
         );
     }
-}
-
-/// The protocol id of an object a request creates. wayland-server keeps it private in `New`,
-/// so it is read from `New`'s `Debug` text (`… wl_shm_pool@12[…] …`); `None` if that changes.
-pub(crate) fn new_object_protocol_id<I: Resource>(new: &New<I>) -> Option<u32> {
-    let text = format!("{new:?}");
-    let marker = format!("{}@", I::interface().name);
-    let start = text.find(&marker)? + marker.len();
-    let digits: String = text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
 }
 
 impl Dispatch<WlBuffer, ShmBufferUserData> for State {

@@ -55,4 +55,4 @@ mod session;
 mod x11;
 mod xdg_shell;
 
-pub(crate) use compositor::new_object_protocol_id;
+pub(crate) use porthole_protocols::new_object_protocol_id;

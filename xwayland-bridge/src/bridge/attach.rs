@@ -30,7 +30,13 @@ impl Bridge {
         let conn = crate::host::connect()?;
         let (globals, mut queue) = registry_queue_init::<Bridge>(&conn)
             .context("reading the container's Wayland globals")?;
-        let mut host = Host::new(conn.clone(), &globals, queue.handle(), self.proxy)?;
+        let mut host = Host::new(
+            conn.clone(),
+            &globals,
+            queue.handle(),
+            self.proxy,
+            self.server.memory.clone(),
+        )?;
         if let Some(seat) = host.seats.seats().next() {
             host.adopt_seat(seat);
         }
@@ -101,6 +107,8 @@ impl Bridge {
             self.subsurfaces.keep_last(&mut host.pool);
             self.cursor.keep_last(&mut host.pool);
         }
+        // After keep_last: what windows keep stays held, the rest goes back to the clients.
+        self.server.memory.borrow_mut().forget_host();
         for mirror in &mut self.mirrors {
             mirror.role = None;
             mirror.view.forget_host();

@@ -101,6 +101,8 @@ pub struct Host {
     pub xdg: XdgShell,
     pub shm: Shm,
     pub pool: SlotPool,
+    /// The pool files the container's clients share, passed on (see [`crate::shm`]).
+    pub memory: crate::shm::Shared,
     pub outputs: OutputState,
     pub seats: SeatState,
     pub seat: Option<WlSeat>,
@@ -142,6 +144,7 @@ impl Host {
         globals: &GlobalList,
         qh: QueueHandle<Bridge>,
         proxy: bool,
+        memory: crate::shm::Shared,
     ) -> anyhow::Result<Self> {
         use anyhow::Context as _;
         let compositor = HostCompositor::bind(globals, &qh)
@@ -167,6 +170,7 @@ impl Host {
             xdg,
             shm,
             pool,
+            memory,
             seat: None,
             pointer: None,
             pointer_enter: None,

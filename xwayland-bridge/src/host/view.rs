@@ -1,8 +1,11 @@
-//! What a forwarded surface has on the host: the role's acknowledgement, copies of the buffers
-//! the client committed (the host never maps a buffer of the container's clients), the last
-//! frame kept across a detach, the input region, and the frame the host has yet to answer. X11
-//! windows, native toplevels, popups, subsurfaces and cursor surfaces all forward through one.
+//! What a forwarded surface has on the host: the role's acknowledgement, the buffers the client
+//! committed (passed on over the client's own memory where [`crate::shm`] can, else copied), the
+//! last frame kept across a detach, the input region, and the frame the host has yet to answer.
+//! X11 windows, native toplevels, popups, subsurfaces and cursor surfaces all forward through one.
 
+use std::rc::Rc;
+
+use smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer;
 use smithay::reexports::wayland_server::protocol::wl_shm::Format as ServerFormat;
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::wayland::compositor::{with_states, RectangleKind, SurfaceAttributes};
@@ -10,10 +13,12 @@ use smithay::wayland::shm::with_buffer_contents;
 use smithay_client_toolkit::compositor::Region;
 use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
 use tracing::{debug, warn};
+use wayland_client::protocol::wl_buffer::WlBuffer as HostBuffer;
 use wayland_client::protocol::wl_shm::Format as HostFormat;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
 
 use crate::server::{take_held_buffer, Changed};
+use crate::shm::{Held, Kept};
 
 /// What a forwarded surface has on the host, for X11 windows and native toplevels alike.
 #[derive(Debug, Default)]
@@ -23,7 +28,7 @@ pub struct HostView {
     /// The last buffer shown on the host, kept alive while the host may read it.
     shown: Option<Shown>,
     /// What the host showed when the bridge let go of it, shown again on reconnecting.
-    last: Option<Pixels>,
+    last: Option<Last>,
     /// Names the window to the compositor across a checkpoint (porthole_bridge_v1.set_slot).
     pub token: String,
     /// A frame went to the host and its frame callback has not come back: the client's frame
@@ -82,10 +87,23 @@ fn bounds(rects: &[RegionRect]) -> Option<[i32; 4]> {
 }
 
 #[derive(Debug)]
-struct Shown {
-    buffer: Buffer,
-    width: i32,
-    format: HostFormat,
+enum Shown {
+    /// A copy in the bridge's own pool.
+    Copied {
+        buffer: Buffer,
+        width: i32,
+        format: HostFormat,
+    },
+    /// The client's own buffer, passed on as the host's `buffer`.
+    Passed { held: Rc<Held>, buffer: HostBuffer },
+}
+
+/// What a window showed when the bridge let go of the host.
+#[derive(Debug)]
+enum Last {
+    Pixels(Pixels),
+    /// The client's buffer, held until it is shown again.
+    Kept(Kept),
 }
 
 /// A copy of a window's last frame.
@@ -106,22 +124,34 @@ impl HostView {
         }
     }
 
-    /// Keeps a copy of what the host shows, before the host connection (and its pool) goes.
+    /// Keeps what the host shows, before the host connection (and its pool) goes: a copy of a
+    /// copied buffer, the client's own buffer held.
     pub fn keep_last(&mut self, pool: &mut SlotPool) {
         let Some(shown) = &self.shown else {
             return;
         };
-        let (stride, height) = (shown.buffer.stride(), shown.buffer.height());
+        let (buffer, width, format) = match shown {
+            Shown::Passed { held, .. } => {
+                self.last = Some(Last::Kept(Kept::new(held)));
+                return;
+            }
+            Shown::Copied {
+                buffer,
+                width,
+                format,
+            } => (buffer, *width, *format),
+        };
+        let (stride, height) = (buffer.stride(), buffer.height());
         let len = stride as usize * height as usize;
-        let data = pool.raw_data_mut(&shown.buffer.slot());
+        let data = pool.raw_data_mut(&buffer.slot());
         if let Some(bytes) = data.get(..len) {
-            self.last = Some(Pixels {
+            self.last = Some(Last::Pixels(Pixels {
                 bytes: bytes.to_vec(),
-                width: shown.width,
+                width,
                 height,
                 stride,
-                format: shown.format,
-            });
+                format,
+            }));
         }
     }
 
@@ -182,7 +212,7 @@ impl HostView {
         }
     }
 
-    /// Copies the buffer the client committed on `surface` (or, right after reconnecting, the
+    /// Passes the buffer the client committed on `surface` (or, right after reconnecting, the
     /// frame kept from before) to `host_surface`, and commits it there with a frame callback.
     /// Returns whether the host got a new frame.
     pub fn show(
@@ -192,54 +222,33 @@ impl HostView {
         host_surface: &HostSurface,
     ) -> bool {
         let region_changed = self.forward_input_region(host, surface, host_surface);
-        let (shown, height, changed) = match take_held_buffer(surface) {
-            Some((buffer, changed)) => {
-                let copied = copy_buffer(&mut host.pool, &buffer);
-                buffer.release();
-                match copied {
-                    Ok((buffer, width, height, format)) => {
-                        self.last = None;
-                        let shown = Shown {
-                            buffer,
-                            width,
-                            format,
-                        };
-                        (shown, height, changed)
-                    }
-                    Err(err) => {
-                        warn!(%err, "cannot forward a buffer");
-                        return false;
-                    }
+        let next = match take_held_buffer(surface) {
+            Some((buffer, changed)) => self.pass_or_copy(host, &buffer, changed),
+            None => match self.last.take() {
+                Some(Last::Kept(kept)) => {
+                    let buffer = kept.held().buffer().cloned();
+                    buffer.and_then(|b| self.pass_or_copy(host, &b, Changed::Whole))
+                }
+                Some(Last::Pixels(last)) => restore(host, last),
+                None => None,
+            },
+        };
+        let Some((shown, width, height, changed)) = next else {
+            if region_changed {
+                host_surface.commit();
+            }
+            return false;
+        };
+        self.last = None;
+        match &shown {
+            Shown::Passed { buffer, .. } => host_surface.attach(Some(buffer), 0, 0),
+            Shown::Copied { buffer, .. } => {
+                if let Err(err) = buffer.attach_to(host_surface) {
+                    warn!(?err, "attaching a host buffer failed");
+                    return false;
                 }
             }
-            None => {
-                let Some(last) = self.last.take() else {
-                    if region_changed {
-                        host_surface.commit();
-                    }
-                    return false;
-                };
-                let created =
-                    host.pool
-                        .create_buffer(last.width, last.height, last.stride, last.format);
-                let Ok((host_buffer, canvas)) = created else {
-                    warn!("cannot allocate a host buffer");
-                    return false;
-                };
-                canvas[..last.bytes.len()].copy_from_slice(&last.bytes);
-                let shown = Shown {
-                    buffer: host_buffer,
-                    width: last.width,
-                    format: last.format,
-                };
-                (shown, last.height, Changed::Whole)
-            }
-        };
-        if let Err(err) = shown.buffer.attach_to(host_surface) {
-            warn!(?err, "attaching a host buffer failed");
-            return false;
         }
-        let width = shown.width;
         self.shown = Some(shown);
         match changed {
             Changed::Rects(rects) => {
@@ -255,6 +264,64 @@ impl HostView {
         self.awaiting_frame = true;
         true
     }
+
+    /// Passes the client's `buffer` on where its memory can be, else copies it (and releases
+    /// the client's at once).
+    fn pass_or_copy(
+        &mut self,
+        host: &mut crate::host::Host,
+        buffer: &WlBuffer,
+        changed: Changed,
+    ) -> Option<Next> {
+        let passed = host
+            .memory
+            .borrow_mut()
+            .forward(buffer, host.shm.wl_shm(), &host.qh);
+        if let Some(passed) = passed {
+            let shown = Shown::Passed {
+                held: passed.held,
+                buffer: passed.host,
+            };
+            return Some((shown, passed.width, passed.height, changed));
+        }
+        let copied = copy_buffer(&mut host.pool, buffer);
+        buffer.release();
+        match copied {
+            Ok((buffer, width, height, format)) => {
+                let shown = Shown::Copied {
+                    buffer,
+                    width,
+                    format,
+                };
+                Some((shown, width, height, changed))
+            }
+            Err(err) => {
+                warn!(%err, "cannot forward a buffer");
+                None
+            }
+        }
+    }
+}
+
+/// What to show next: what the view keeps of it, its size, what changed.
+type Next = (Shown, i32, i32, Changed);
+
+/// A copy of a frame kept across a reconnect, in a new buffer of the host's pool.
+fn restore(host: &mut crate::host::Host, last: Pixels) -> Option<Next> {
+    let created = host
+        .pool
+        .create_buffer(last.width, last.height, last.stride, last.format);
+    let Ok((buffer, canvas)) = created else {
+        warn!("cannot allocate a host buffer");
+        return None;
+    };
+    canvas[..last.bytes.len()].copy_from_slice(&last.bytes);
+    let shown = Shown::Copied {
+        buffer,
+        width: last.width,
+        format: last.format,
+    };
+    Some((shown, last.width, last.height, Changed::Whole))
 }
 
 /// Why a client's buffer could not be copied to the host.
@@ -275,7 +342,7 @@ enum CopyError {
 /// Copies a client's shm buffer into a new buffer of the host pool.
 fn copy_buffer(
     pool: &mut SlotPool,
-    buffer: &smithay::reexports::wayland_server::protocol::wl_buffer::WlBuffer,
+    buffer: &WlBuffer,
 ) -> Result<(Buffer, i32, i32, HostFormat), CopyError> {
     let copied = with_buffer_contents(buffer, |ptr, len, data| {
         let format = match data.format {

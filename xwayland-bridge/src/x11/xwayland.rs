@@ -109,6 +109,7 @@ impl Bridge {
                     bridge.loop_handle.remove(token);
                 }
                 bridge.host = None;
+                bridge.server.memory.borrow_mut().forget_host();
             }
             if let Err(err) = bridge.loop_handle.enable(&bridge.listener) {
                 error!(%err, "cannot listen for X11 clients any more");
