@@ -27,10 +27,11 @@ use smithay::reexports::wayland_server::{
 };
 use smithay::wayland::shm::{ShmBufferUserData, ShmPoolUserData, ShmState};
 use tracing::debug;
+use wayland_client::backend::ObjectId as HostId;
 use wayland_client::protocol::wl_buffer::{self as host_wl_buffer, WlBuffer as HostBuffer};
 use wayland_client::protocol::wl_shm::Format as HostFormat;
 use wayland_client::protocol::wl_shm_pool::WlShmPool as HostPool;
-use wayland_client::{Connection, QueueHandle};
+use wayland_client::{Connection, Proxy as _, QueueHandle};
 
 use crate::bridge::Bridge;
 
@@ -108,15 +109,21 @@ impl Drop for Kept {
     }
 }
 
-/// A client's buffer in a file the bridge may pass on.
-#[derive(Debug)]
-struct ClientBuffer {
-    file: Rc<PoolFile>,
+/// Where a buffer lies in its pool's file, and how its pixels are laid out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Layout {
     offset: i32,
     width: i32,
     height: i32,
     stride: i32,
     format: HostFormat,
+}
+
+/// A client's buffer in a file the bridge may pass on.
+#[derive(Debug)]
+struct ClientBuffer {
+    file: Rc<PoolFile>,
+    layout: Layout,
     held: Rc<Held>,
 }
 
@@ -125,14 +132,23 @@ struct ClientBuffer {
 struct Mirror {
     host: HostBuffer,
     file: Rc<PoolFile>,
+    layout: Layout,
+    /// The client's buffer it shows, while the client has it.
+    client: Option<ObjectId>,
+    /// That buffer's hold (or, once it is gone, the last one's): given back on each release.
     held: Rc<Held>,
     /// Attached and not yet released by the host.
     in_flight: u32,
 }
 
-/// What the host's buffer knows of the client's it mirrors.
+/// The user data of the host's buffers over clients' files.
 #[derive(Debug)]
-pub struct MirrorOf(ObjectId);
+pub struct Mirrored;
+
+/// How many host buffers whose client buffer is gone the bridge keeps, to reuse for the next
+/// client buffer laid out alike in the same file: clients that make a buffer for every frame
+/// from the same slots (smithay-client-toolkit's pools) cost no host round trip then.
+const MAX_SPARE: usize = 8;
 
 /// A client buffer passed on: the host's buffer to attach, its size, and the client's.
 pub struct Forwarded {
@@ -151,9 +167,11 @@ pub type Shared = Rc<std::cell::RefCell<SharedMemory>>;
 pub struct SharedMemory {
     pools: HashMap<ObjectId, Rc<PoolFile>>,
     buffers: HashMap<ObjectId, ClientBuffer>,
-    /// Host buffers by the client buffer they mirror; the client's may be gone (then the host's
-    /// is destroyed once released).
-    mirrors: HashMap<ObjectId, Mirror>,
+    /// The host's buffers over clients' files, and which mirrors which client buffer.
+    mirrors: HashMap<HostId, Mirror>,
+    by_client: HashMap<ObjectId, HostId>,
+    /// Mirrors whose client buffer is gone and the host released, oldest first.
+    spare: Vec<HostId>,
     /// Files the host holds on this connection, and their bytes.
     host_files: u32,
     host_bytes: u64,
@@ -198,6 +216,16 @@ impl SharedMemory {
     fn pool_destroyed(&mut self, pool: &ObjectId) {
         if let Some(file) = self.pools.remove(pool) {
             file.open.set(false);
+            // No new buffer can come from it: its spare mirrors go.
+            let (gone, kept) = std::mem::take(&mut self.spare).into_iter().partition(|h| {
+                self.mirrors
+                    .get(h)
+                    .is_some_and(|m| Rc::ptr_eq(&m.file, &file))
+            });
+            self.spare = kept;
+            for host in gone {
+                self.destroy_mirror(&host);
+            }
             self.drop_host_pool(&file);
         }
     }
@@ -216,28 +244,31 @@ impl SharedMemory {
             buffer: buffer.clone(),
             count: Cell::new(0),
         });
-        let client = ClientBuffer {
-            file: file.clone(),
+        let layout = Layout {
             offset: data.offset,
             width: data.width,
             height: data.height,
             stride: data.stride,
             format,
+        };
+        let client = ClientBuffer {
+            file: file.clone(),
+            layout,
             held,
         };
         self.buffers.insert(buffer.id(), client);
     }
 
-    /// The client destroyed `buffer`: the host's goes with it, at once or once released.
+    /// The client destroyed `buffer`: the host's is kept spare, or destroyed, once released.
     fn buffer_destroyed(&mut self, buffer: &ObjectId) {
         self.buffers.remove(buffer);
-        let idle = self
-            .mirrors
-            .get(buffer)
-            .is_some_and(|mirror| mirror.in_flight == 0);
-        if idle {
-            if let Some(mirror) = self.mirrors.remove(buffer) {
-                self.destroy_mirror(mirror);
+        let Some(host) = self.by_client.remove(buffer) else {
+            return;
+        };
+        if let Some(mirror) = self.mirrors.get_mut(&host) {
+            mirror.client = None;
+            if mirror.in_flight == 0 {
+                self.retire(host);
             }
         }
     }
@@ -251,30 +282,52 @@ impl SharedMemory {
         qh: &QueueHandle<Bridge>,
     ) -> Option<Forwarded> {
         let id = buffer.id();
-        if !self.mirrors.contains_key(&id) {
-            let mirror = self.mirror(&id, wl_shm, qh)?;
-            self.mirrors.insert(id.clone(), mirror);
-        }
-        let mirror = self.mirrors.get_mut(&id)?;
-        let client = self.buffers.get(&id)?;
+        let host = match self.by_client.get(&id) {
+            Some(host) => host.clone(),
+            None => {
+                let host = match self.adopt_spare(&id) {
+                    Some(host) => host,
+                    None => self.mirror(&id, wl_shm, qh)?,
+                };
+                self.by_client.insert(id, host.clone());
+                host
+            }
+        };
+        let mirror = self.mirrors.get_mut(&host)?;
         mirror.in_flight += 1;
         mirror.held.take();
         Some(Forwarded {
             host: mirror.host.clone(),
-            width: client.width,
-            height: client.height,
+            width: mirror.layout.width,
+            height: mirror.layout.height,
             held: mirror.held.clone(),
         })
     }
 
+    /// A spare host buffer over the same bytes as the client's `id`, now mirroring it.
+    fn adopt_spare(&mut self, id: &ObjectId) -> Option<HostId> {
+        let client = self.buffers.get(id)?;
+        let index = self.spare.iter().position(|host| {
+            self.mirrors
+                .get(host)
+                .is_some_and(|m| Rc::ptr_eq(&m.file, &client.file) && m.layout == client.layout)
+        })?;
+        let host = self.spare.remove(index);
+        let mirror = self.mirrors.get_mut(&host)?;
+        mirror.client = Some(id.clone());
+        mirror.held = client.held.clone();
+        Some(host)
+    }
+
+    /// A new host buffer over the client's `id`, and the host's pool of its file if need be.
     fn mirror(
         &mut self,
         id: &ObjectId,
         wl_shm: &wayland_client::protocol::wl_shm::WlShm,
         qh: &QueueHandle<Bridge>,
-    ) -> Option<Mirror> {
+    ) -> Option<HostId> {
         let client = self.buffers.get(id)?;
-        let held = client.held.clone();
+        let (held, layout) = (client.held.clone(), client.layout);
         let file = client.file.clone();
         let size = file.size.get();
         let mut host = file.host.borrow_mut();
@@ -306,13 +359,13 @@ impl SharedMemory {
         }
         let (pool, _) = host.as_ref()?;
         let buffer = pool.create_buffer(
-            client.offset,
-            client.width,
-            client.height,
-            client.stride,
-            client.format,
+            layout.offset,
+            layout.width,
+            layout.height,
+            layout.stride,
+            layout.format,
             qh,
-            MirrorOf(id.clone()),
+            Mirrored,
         );
         drop(host);
         file.mirrors.set(file.mirrors.get() + 1);
@@ -321,29 +374,50 @@ impl SharedMemory {
             // goes too, its buffer stays.
             self.drop_host_pool(&file);
         }
-        Some(Mirror {
+        let host_id = buffer.id();
+        let mirror = Mirror {
             host: buffer,
             file,
+            layout,
+            client: Some(id.clone()),
             held,
             in_flight: 0,
-        })
+        };
+        self.mirrors.insert(host_id.clone(), mirror);
+        Some(host_id)
     }
 
-    /// The host released the buffer mirroring the client's `buffer`.
-    fn released(&mut self, buffer: &ObjectId) {
-        let Some(mirror) = self.mirrors.get_mut(buffer) else {
+    /// The host released one attach of its buffer `host`.
+    fn released(&mut self, host: &HostId) {
+        let Some(mirror) = self.mirrors.get_mut(host) else {
             return;
         };
         mirror.in_flight = mirror.in_flight.saturating_sub(1);
         mirror.held.give();
-        if mirror.in_flight == 0 && !self.buffers.contains_key(buffer) {
-            if let Some(mirror) = self.mirrors.remove(buffer) {
-                self.destroy_mirror(mirror);
-            }
+        if mirror.in_flight == 0 && mirror.client.is_none() {
+            self.retire(host.clone());
         }
     }
 
-    fn destroy_mirror(&mut self, mirror: Mirror) {
+    /// The host's buffer `host` mirrors nothing any more: kept spare while its client's pool
+    /// may make another buffer alike, else destroyed.
+    fn retire(&mut self, host: HostId) {
+        let open = self.mirrors.get(&host).is_some_and(|m| m.file.open.get());
+        if !open {
+            self.destroy_mirror(&host);
+            return;
+        }
+        if self.spare.len() >= MAX_SPARE {
+            let oldest = self.spare.remove(0);
+            self.destroy_mirror(&oldest);
+        }
+        self.spare.push(host);
+    }
+
+    fn destroy_mirror(&mut self, host: &HostId) {
+        let Some(mirror) = self.mirrors.remove(host) else {
+            return;
+        };
         mirror.host.destroy();
         let file = mirror.file;
         file.mirrors.set(file.mirrors.get().saturating_sub(1));
@@ -376,6 +450,8 @@ impl SharedMemory {
             mirror.file.mirrors.set(0);
             mirror.file.charged.set(0);
         }
+        self.by_client.clear();
+        self.spare.clear();
         for file in self.pools.values() {
             file.host.borrow_mut().take();
             file.charged.set(0);
@@ -567,17 +643,69 @@ impl wayland_client::Dispatch<HostPool, ()> for Bridge {
     }
 }
 
-impl wayland_client::Dispatch<HostBuffer, MirrorOf> for Bridge {
+impl wayland_client::Dispatch<HostBuffer, Mirrored> for Bridge {
     fn event(
         state: &mut Self,
-        _: &HostBuffer,
+        buffer: &HostBuffer,
         event: host_wl_buffer::Event,
-        mirror: &MirrorOf,
+        _: &Mirrored,
         _: &Connection,
         _: &QueueHandle<Self>,
     ) {
         if let host_wl_buffer::Event::Release = event {
-            state.server.memory.borrow_mut().released(&mirror.0);
+            state.server.memory.borrow_mut().released(&buffer.id());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rustix::fs::{MemfdFlags, SealFlags};
+
+    use super::{passable, NotPassable};
+
+    fn memfd(flags: MemfdFlags, size: u64) -> std::os::fd::OwnedFd {
+        let fd = rustix::fs::memfd_create("porthole-bridge-test", flags).unwrap();
+        rustix::fs::ftruncate(&fd, size).unwrap();
+        fd
+    }
+
+    #[test]
+    fn a_sealable_memfd_is_sealed_against_shrinking_and_passed_on() {
+        let fd = memfd(MemfdFlags::ALLOW_SEALING, 4096);
+        passable(&fd, 4096).unwrap();
+        let seals = rustix::fs::fcntl_get_seals(&fd).unwrap();
+        assert!(seals.contains(SealFlags::SHRINK), "{seals:?}");
+        assert_eq!(rustix::fs::ftruncate(&fd, 0), Err(rustix::io::Errno::PERM));
+    }
+
+    #[test]
+    fn a_file_that_can_shrink_or_is_short_is_not_passed_on() {
+        let unsealable = memfd(MemfdFlags::empty(), 4096);
+        assert!(matches!(
+            passable(&unsealable, 4096),
+            Err(NotPassable::Unsealable(_))
+        ));
+        let short = memfd(MemfdFlags::ALLOW_SEALING, 1024);
+        assert!(matches!(passable(&short, 4096), Err(NotPassable::Short)));
+        let file: std::os::fd::OwnedFd = tempfile_in_tmp().into();
+        assert!(matches!(
+            passable(&file, 0),
+            Err(NotPassable::Unsealable(_))
+        ));
+    }
+
+    fn tempfile_in_tmp() -> std::fs::File {
+        let path =
+            std::env::temp_dir().join(format!("porthole-bridge-test-{}", std::process::id()));
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let _ = std::fs::remove_file(&path);
+        file
     }
 }
