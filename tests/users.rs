@@ -329,3 +329,165 @@ fn a_container_socket_given_to_a_uid_serves_that_user_only() {
         "{out:?}"
     );
 }
+
+/// `ARGS` run as `user` (its uid and group), exec'd in place by setpriv so that the child is the
+/// program itself: signals sent to it reach it.
+fn exec_as_user(user: &str, runtime: &Path, args: &[&str]) -> Command {
+    let uid = uid_of(user).expect("the user");
+    let out = Command::new("id").args(["-g", user]).output().unwrap();
+    let gid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let mut cmd = Command::new("setpriv");
+    session_env(&mut cmd, runtime);
+    cmd.args([
+        &format!("--reuid={uid}"),
+        &format!("--regid={gid}"),
+        "--clear-groups",
+        "--",
+    ])
+    .args(args);
+    cmd
+}
+
+/// The user's windows, as `porthole windows --json` lists them.
+fn windows_of_user(dir: &Path) -> Vec<porthole_ipc::WindowInfo> {
+    let out = run(as_user("porthole-a", dir, &[BIN, "windows", "--json"]));
+    serde_json::from_slice(&out.stdout).unwrap_or_default()
+}
+
+/// The pids of `porthole-a`'s processes whose command line is `command`.
+fn pids_of(command: &str) -> Vec<String> {
+    let out = run({
+        let mut cmd = Command::new("pgrep");
+        cmd.args(["-u", "porthole-a", "-f", &format!("^{command}$")]);
+        cmd
+    });
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn an_ordinary_users_bridged_apps_outlive_the_compositor_and_end_with_ctrl_c() {
+    use crate::common::poll;
+    let is_root = unsafe_free_getuid() == 0;
+    let Some(uid_a) = uid_of("porthole-a") else {
+        assert!(
+            !is_root,
+            "running as root without the test users: run .ci/test, which creates them"
+        );
+        eprintln!("skipped: needs root and the user porthole-a (.ci/test creates it)");
+        return;
+    };
+    let _machine = machine::share();
+    let runtime = tempfile::Builder::new()
+        .prefix("porthole-bridged")
+        .tempdir()
+        .unwrap();
+    let dir = runtime.path();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for sub in ["home", "config"] {
+        std::fs::create_dir(dir.join(sub)).unwrap();
+    }
+    let status = Command::new("chown")
+        .args(["-R", &uid_a.to_string()])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let serve = || {
+        let server = exec_as_user(
+            "porthole-a",
+            dir,
+            &[
+                BIN,
+                "serve",
+                "--backend",
+                "headless",
+                "--outputs",
+                "1280x720",
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        KillOnDrop(server)
+    };
+    let mut server = serve();
+    let control = dir.join("porthole/control.sock");
+    poll(Duration::from_secs(10), "the control socket", || {
+        control.exists().then_some(()).ok_or_else(String::new)
+    });
+
+    // As from a terminal on the host socket: `porthole run --bridged` stays in the foreground.
+    let mut launched = KillOnDrop(
+        exec_as_user(
+            "porthole-a",
+            dir,
+            &[BIN, "run", "--bridged", "b", "--", "weston-simple-shm"],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap(),
+    );
+    let shown = |reconnected: bool| {
+        poll(
+            Duration::from_secs(20),
+            "weston-simple-shm's window",
+            || {
+                windows_of_user(dir)
+                    .into_iter()
+                    .find(|w| w.title == "simple-shm" && !w.reconnecting)
+                    .ok_or_else(|| {
+                        format!("{:?} (after a crash: {reconnected})", windows_of_user(dir))
+                    })
+            },
+        )
+    };
+    let before = shown(false);
+    let app = pids_of("weston-simple-shm");
+    assert_eq!(app.len(), 1, "{app:?}");
+
+    // The compositor crashes and comes back: the same app's window is back in its place.
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        pids_of("weston-simple-shm"),
+        app,
+        "the app outlived the compositor"
+    );
+    server = serve();
+    let after = shown(true);
+    assert_eq!(after.geometry, before.geometry);
+    assert_eq!(pids_of("weston-simple-shm"), app, "the same app came back");
+    assert!(
+        launched.0.try_wait().unwrap().is_none(),
+        "porthole run still waits for its command"
+    );
+
+    // Ctrl+C on `porthole run` ends the sandbox and its apps.
+    let _ = Command::new("kill")
+        .args(["-INT", &launched.0.id().to_string()])
+        .status();
+    let status = poll(Duration::from_secs(10), "porthole run to exit", || {
+        launched.0.try_wait().unwrap().ok_or_else(String::new)
+    });
+    assert!(!status.success(), "{status:?}");
+    poll(Duration::from_secs(5), "the app to end", || {
+        let left = pids_of("weston-simple-shm");
+        left.is_empty()
+            .then_some(())
+            .ok_or_else(|| format!("{left:?}"))
+    });
+    poll(Duration::from_secs(5), "its window to go", || {
+        let windows = windows_of_user(dir);
+        windows
+            .is_empty()
+            .then_some(())
+            .ok_or_else(|| format!("{windows:?}"))
+    });
+    drop(server);
+}

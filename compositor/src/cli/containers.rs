@@ -68,11 +68,18 @@ pub struct RunArgs {
     /// Start the sandbox so that `porthole checkpoint` can dump it with CRIU: its bridge
     /// serves its Wayland socket and X display inside it, it runs in the background (its
     /// output goes to /tmp/porthole-run.log inside it), and it has no GPU. Needs root.
-    #[arg(long, conflicts_with_all = ["no_x11", "network"])]
+    #[arg(long, conflicts_with_all = ["no_x11", "network", "bridged"])]
     checkpointable: bool,
-    /// How long, in seconds, the apps of a checkpointable container wait for a compositor that
-    /// went away (a crash, an upgrade) to come back, before they are asked to close.
-    #[arg(long, value_name = "SECONDS", default_value_t = sandbox::RECONNECT_GRACE, requires = "checkpointable")]
+    /// Put the container's bridge in front of its apps, so that they outlive the compositor (a
+    /// crash, an upgrade): it serves the container's Wayland socket and X display inside the
+    /// sandbox, and the windows come back when the compositor does. The sandbox outlives this
+    /// command's terminal too; Ctrl+C ends it. An ordinary user can run it.
+    #[arg(long, conflicts_with = "no_x11")]
+    bridged: bool,
+    /// How long, in seconds, the apps of a bridged or checkpointable container wait for a
+    /// compositor that went away (a crash, an upgrade) to come back, before they are asked to
+    /// close.
+    #[arg(long, value_name = "SECONDS", default_value_t = sandbox::RECONNECT_GRACE)]
     reconnect_grace: u64,
     /// The command and its arguments.
     #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
@@ -139,6 +146,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         network,
         no_x11,
         checkpointable,
+        bridged,
         reconnect_grace,
         command,
     } = args;
@@ -165,27 +173,29 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Ok(Response::Launched { token: Some(token) }) = client::request(Command::Launch {
         container: name.clone(),
     }) {
-        if !checkpointable {
+        if !checkpointable && !bridged {
             // The CLI is one thread here; everything started from here inherits it.
             std::env::set_var("XDG_ACTIVATION_TOKEN", token);
         }
     }
     let bridge = if checkpointable {
         Some(lasting_bridge(&find_bridge()?)?)
-    } else if x11 && !no_x11 {
+    } else if bridged || (x11 && !no_x11) {
         Some(find_bridge()?)
     } else {
         None
     };
     let sandbox = if checkpointable {
         Sandbox::Checkpointable { reconnect_grace }
+    } else if bridged {
+        Sandbox::Bridged { reconnect_grace }
     } else {
         Sandbox::Plain
     };
-    if checkpointable {
+    if checkpointable || bridged {
         anyhow::ensure!(
             x11,
-            "container `{name}` has x11 = false: a checkpointable container needs its bridge \
+            "container `{name}` has x11 = false: a bridged container needs its bridge \
              (porthole-bridge), which serves its X display and Wayland socket"
         );
     }
@@ -219,6 +229,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    if bridged {
+        return run_in_foreground(&name, &args, &confinement.seccomp_fds);
+    }
     let mut bwrap = std::process::Command::new("bwrap");
     bwrap.args(&args);
     let fds = confinement.seccomp_fds.clone();
@@ -230,6 +243,77 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     Err(anyhow::anyhow!(
         "cannot start bwrap: {err}; install bubblewrap (apt-get install bubblewrap)"
     ))
+}
+
+/// Runs a bridged sandbox and waits for it: `porthole run` exits with the command's status.
+/// Ctrl+C or SIGTERM ends the sandbox (its bridge, the first process, takes every app with it);
+/// a hang-up, as when the terminal goes (with the compositor it ran on, maybe), leaves the apps
+/// running for the compositor to come back to.
+fn run_in_foreground(name: &str, args: &[OsString], keep: &[i32]) -> anyhow::Result<()> {
+    use nix::sys::signal::{SigSet, Signal};
+    use std::io::Read as _;
+
+    let (info, info_out) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    let mut full: Vec<OsString> = vec!["--info-fd".into(), info_out.as_raw_fd().to_string().into()];
+    full.extend(args.iter().cloned());
+    let mut keep = keep.to_vec();
+    keep.push(info_out.as_raw_fd());
+    let mut signals = SigSet::empty();
+    for signal in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGCHLD,
+    ] {
+        signals.add(signal);
+    }
+    signals.thread_block()?;
+    let mut bwrap = std::process::Command::new("bwrap");
+    bwrap.args(&full);
+    // SAFETY: only fcntl and sigprocmask between fork and exec.
+    unsafe {
+        bwrap.pre_exec(move || {
+            sandbox::inherit(&keep)?;
+            SigSet::empty().thread_set_mask()?;
+            Ok(())
+        });
+    }
+    let mut child = bwrap
+        .spawn()
+        .context("cannot start bwrap; install bubblewrap (apt-get install bubblewrap)")?;
+    drop(info_out);
+    // bwrap writes `{ "child-pid": N }` (the sandbox's first process, the bridge) and closes it.
+    let mut text = String::new();
+    let _ = std::fs::File::from(info).read_to_string(&mut text);
+    let bridge = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["child-pid"].as_i64())
+        .map(|pid| nix::unistd::Pid::from_raw(pid as i32));
+    loop {
+        if let Some(status) = child.try_wait()? {
+            use std::os::unix::process::ExitStatusExt as _;
+            let code = status
+                .code()
+                .or_else(|| status.signal().map(|s| 128 + s))
+                .unwrap_or(1);
+            std::process::exit(code);
+        }
+        match signals.wait()? {
+            Signal::SIGINT | Signal::SIGTERM => {
+                if let Some(pid) = bridge {
+                    let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
+                }
+            }
+            Signal::SIGHUP => {
+                eprintln!(
+                    "porthole: hung up; `{name}` keeps running (its windows come back with the \
+                     compositor; `porthole container remove {name}` ends it)"
+                );
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `porthole env`.

@@ -30,6 +30,12 @@ pub enum Sandbox {
     /// Clients reach the container's socket on the host directly; the sandbox dies with
     /// `porthole run`.
     Plain,
+    /// Its apps outlive the compositor: the bridge is its first process and serves its Wayland
+    /// socket inside it, keeping every client while the compositor is gone, for
+    /// `reconnect_grace` seconds; it outlives `porthole run` too, whose terminal may go with the
+    /// compositor. An ordinary user can start it (CRIU cannot dump it: see
+    /// [`Sandbox::Checkpointable`]).
+    Bridged { reconnect_grace: u64 },
     /// CRIU can checkpoint it: the bridge is its first process and serves its Wayland socket
     /// inside it, so that only the bridge talks to the compositor; it outlives `porthole run`,
     /// and the compositor too: its apps wait `reconnect_grace` seconds for a compositor that
@@ -177,10 +183,10 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
 /// and runs `command` itself with `DISPLAY=:0`: the X server it starts shares the sandbox's
 /// namespaces, so its MIT-SHM segments and its socket are the container's own.
 ///
-/// A [`Sandbox::Checkpointable`] one has the layout CRIU can dump and restore: the bridge as
-/// pid 1 (`--as-pid-1`), no `--die-with-parent`, the container's directory at
-/// [`HOST_MOUNT_POINT`] and a private `XDG_RUNTIME_DIR` where the bridge serves the container's
-/// Wayland socket. It always has its own network namespace.
+/// A [`Sandbox::Bridged`] one has the bridge as pid 1 (`--as-pid-1`), no `--die-with-parent`,
+/// the container's directory at [`HOST_MOUNT_POINT`] and a private `XDG_RUNTIME_DIR` where the
+/// bridge serves the container's Wayland socket. A [`Sandbox::Checkpointable`] one has that
+/// layout, which CRIU can dump and restore, always its own network namespace, and no GPU.
 ///
 /// Every sandbox holds no capability and runs under the seccomp filters of `confinement`; one
 /// that root starts first runs `setpriv`, which becomes its user (see [`Confinement`]).
@@ -194,6 +200,7 @@ pub fn bwrap_args(
     command: &[OsString],
 ) -> Vec<OsString> {
     let checkpointable = matches!(sandbox, Sandbox::Checkpointable { .. });
+    let served = sandbox != Sandbox::Plain;
     let mut args: Vec<OsString> = vec!["--cap-drop".into(), "ALL".into()];
     if confinement.run_as.is_some() {
         for cap in ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"] {
@@ -217,7 +224,7 @@ pub fn bwrap_args(
         "--unshare-uts",
         "--hostname",
         name,
-        if checkpointable {
+        if served {
             "--as-pid-1"
         } else {
             "--die-with-parent"
@@ -252,7 +259,7 @@ pub fn bwrap_args(
         "--tmpfs",
         "/tmp",
     ]);
-    if checkpointable {
+    if served {
         // Its bridge makes its runtime directory, /run/porthole, as the sandbox's user.
         args.push("--perms".into());
         args.push("01777".into());
@@ -262,7 +269,7 @@ pub fn bwrap_args(
     args.push("--bind".into());
     args.push(dir.into());
     args.push(
-        if checkpointable {
+        if served {
             HOST_MOUNT_POINT
         } else {
             MOUNT_POINT
@@ -282,9 +289,9 @@ pub fn bwrap_args(
         MOUNT_POINT,
         "--setenv",
         "WAYLAND_DISPLAY",
-        // The bridge of a checkpointable container connects there, and gives the command its
-        // own socket.
-        if checkpointable {
+        // The bridge of a bridged container connects there, and gives the command its own
+        // socket.
+        if served {
             &host_socket
         } else {
             CONTAINER_SOCKET
@@ -318,20 +325,19 @@ pub fn bwrap_args(
     }
     if bridge.is_some() {
         args.push(BRIDGE_PATH.into());
-        if let Sandbox::Checkpointable { reconnect_grace } = sandbox {
-            args.extend(
-                [
-                    "--serve-wayland",
-                    CONTAINER_SOCKET,
-                    "--shm-only",
-                    "--log",
-                    CHECKPOINTABLE_LOG,
-                    "--reconnect-grace",
-                    &reconnect_grace.to_string(),
-                ]
-                .map(OsString::from),
-            );
+        let (Sandbox::Bridged { reconnect_grace } | Sandbox::Checkpointable { reconnect_grace }) =
+            sandbox
+        else {
+            args.push("--".into());
+            args.extend(command.iter().cloned());
+            return args;
+        };
+        args.extend(["--serve-wayland", CONTAINER_SOCKET].map(OsString::from));
+        if checkpointable {
+            args.extend(["--shm-only", "--log", CHECKPOINTABLE_LOG].map(OsString::from));
         }
+        args.push("--reconnect-grace".into());
+        args.push(reconnect_grace.to_string().into());
         args.push("--".into());
     }
     args.extend(command.iter().cloned());
@@ -441,6 +447,40 @@ mod tests {
         );
         assert!(
             joined.ends_with("-- /run/porthole-bridge -- xterm"),
+            "{joined}"
+        );
+    }
+
+    #[test]
+    fn a_bridged_sandbox_outlives_porthole_run_and_keeps_its_gpu_and_output() {
+        let args = bwrap_args(
+            Path::new("/r/porthole/a"),
+            "a",
+            true,
+            Some(Path::new("/opt/bin/porthole-bridge")),
+            Sandbox::Bridged {
+                reconnect_grace: 30,
+            },
+            &Confinement::default(),
+            &["foot".into()],
+        );
+        let joined = joined(&args);
+        assert!(joined.contains("--as-pid-1"), "{joined}");
+        assert!(!joined.contains("--die-with-parent"), "{joined}");
+        // The network it was asked for.
+        assert!(!joined.contains("--unshare-net"), "{joined}");
+        assert!(
+            joined.contains("--bind /r/porthole/a /run/porthole-host"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("--setenv WAYLAND_DISPLAY /run/porthole-host/wayland-0"),
+            "{joined}"
+        );
+        assert!(
+            joined.ends_with(
+                "/run/porthole-bridge --serve-wayland wayland-0 --reconnect-grace 30 -- foot"
+            ),
             "{joined}"
         );
     }
