@@ -21,6 +21,10 @@ use anyhow::Context;
 /// Name of the Wayland socket inside a container's directory.
 pub const CONTAINER_SOCKET: &str = "wayland-0";
 
+/// The socket `porthole bridge` serves in a container's directory, for an engine's container
+/// whose clients should outlive the compositor (`porthole env --bridged`).
+pub const BRIDGED_SOCKET: &str = "bridge-0";
+
 /// The X socket directory inside a container's directory, for a display served from the host.
 pub const X11_SOCKET_DIR: &str = "X11-unix";
 

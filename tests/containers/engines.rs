@@ -6,11 +6,11 @@
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use porthole_ipc::WindowInfo;
+use porthole_ipc::{Geometry, WindowInfo};
 
 use super::*;
 use crate::common::*;
@@ -321,29 +321,12 @@ fn podman_container_gets_its_x11_display_from_porthole_x11_with_working_mit_shm(
     let mut rm = root_cmd("podman");
     rm.args(["rm", "--force", "--time", "0", &engine_name]);
     let mut sandbox = Sandbox::spawn("podman run", run, c.dir().join("podman.log"), Some(rm));
-    let pid = poll(ENGINE_TIMEOUT, "the podman container's pid", || {
-        sandbox.assert_running();
-        let mut inspect = root_cmd("podman");
-        inspect.args(["inspect", "-f", "{{.State.Pid}}", &engine_name]);
-        let out = run_bounded(inspect, CLI_TIMEOUT);
-        let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        match pid.parse::<u32>() {
-            Ok(pid) if pid > 0 => Ok(pid),
-            _ => Err(shown(&out)),
-        }
-    });
+    let pid = podman_pid(&mut sandbox, &engine_name);
     c.spawn_client(PORTHOLE, &["x11", "xpod", "--pid", &pid.to_string()]);
 
     // MIT-SHM: the probe attaches a segment of the container's IPC namespace, which only an X
     // server in that namespace can read.
-    let exec = |options: &[&str], command: &[&str]| {
-        let mut cmd = root_cmd("podman");
-        cmd.arg("exec")
-            .args(options)
-            .arg(&engine_name)
-            .args(command);
-        run_bounded(cmd, ENGINE_TIMEOUT)
-    };
+    let exec = |options: &[&str], command: &[&str]| podman_exec(&engine_name, options, command);
     let out = poll(ENGINE_TIMEOUT, "the probe's MIT-SHM round trip", || {
         let out = exec(&[], &["/run/porthole/porthole-x11-probe", "shm"]);
         if out.status.success() {
@@ -372,6 +355,142 @@ fn podman_container_gets_its_x11_display_from_porthole_x11_with_working_mit_shm(
             .ok_or_else(|| format!("{windows:?}"))
     });
     assert_eq!(w.container, "xpod", "{w:?}");
+    sandbox.stop();
+}
+
+/// The host pid of a podman container's first process, once it runs.
+fn podman_pid(sandbox: &mut Sandbox, engine_name: &str) -> u32 {
+    poll(ENGINE_TIMEOUT, "the podman container's pid", || {
+        sandbox.assert_running();
+        let mut inspect = root_cmd("podman");
+        inspect.args(["inspect", "-f", "{{.State.Pid}}", engine_name]);
+        let out = run_bounded(inspect, CLI_TIMEOUT);
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        match pid.parse::<u32>() {
+            Ok(pid) if pid > 0 => Ok(pid),
+            _ => Err(shown(&out)),
+        }
+    })
+}
+
+/// `podman exec OPTIONS ENGINE_NAME COMMAND`.
+fn podman_exec(engine_name: &str, options: &[&str], command: &[&str]) -> Output {
+    let mut cmd = root_cmd("podman");
+    cmd.arg("exec").args(options).arg(engine_name).args(command);
+    run_bounded(cmd, ENGINE_TIMEOUT)
+}
+
+/// The host pids of the processes in the pid namespace of `pid` whose command is `comm`.
+fn pids_in_namespace_of(pid: u32, comm: &str) -> Vec<u32> {
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    let theirs = ns(&pid.to_string());
+    let mut found: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            let name = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            name.trim() == comm && ns(&p.to_string()) == theirs
+        })
+        .collect();
+    found.sort_unstable();
+    found
+}
+
+#[test]
+fn a_podman_containers_apps_behind_porthole_bridge_outlive_the_compositor() {
+    require("podman", "podman (with runc and conmon)");
+    let mut c = Compositor::start(800, 600);
+    c.run_ok(&["container", "add", "bpod"]);
+    let image = podman_base_image();
+    let engine_name = format!("porthole-e2e-{}-bpod", std::process::id());
+    let flags = c.run_ok(&["env", "bpod", "--for", "podman", "--bridged"]);
+    let mut run = root_cmd("podman");
+    run.args(["run", "--rm", "--name", &engine_name, "--network=none"])
+        .args(shell_words(flags.trim_end()))
+        .args(["-v", "/usr:/usr:ro", image, "/usr/bin/sleep", "600"]);
+    let mut rm = root_cmd("podman");
+    rm.args(["rm", "--force", "--time", "0", &engine_name]);
+    let mut sandbox = Sandbox::spawn("podman run", run, c.dir().join("podman.log"), Some(rm));
+    let pid = podman_pid(&mut sandbox, &engine_name);
+    c.spawn_client(PORTHOLE, &["bridge", "bpod", "--pid", &pid.to_string()]);
+    poll(
+        ENGINE_TIMEOUT,
+        "the bridge's socket in the container",
+        || {
+            let out = podman_exec(
+                &engine_name,
+                &[],
+                &["/usr/bin/test", "-S", "/run/porthole/bridge-0"],
+            );
+            out.status
+                .success()
+                .then_some(())
+                .ok_or_else(|| shown(&out))
+        },
+    );
+    for command in [
+        &["/usr/bin/weston-simple-shm"][..],
+        &["/usr/bin/xterm", "-T", "xterm-behind-bridge"],
+    ] {
+        let out = podman_exec(&engine_name, &["-d"], command);
+        assert!(out.status.success(), "{}", shown(&out));
+    }
+    let both = |c: &Compositor| {
+        poll(ENGINE_TIMEOUT, "both windows of `bpod`", || {
+            let mut mine: Vec<WindowInfo> = c
+                .windows()
+                .into_iter()
+                .filter(|w| w.container == "bpod" && !w.reconnecting)
+                .collect();
+            mine.sort_by(|a, b| a.title.cmp(&b.title));
+            let titles: Vec<&str> = mine.iter().map(|w| w.title.as_str()).collect();
+            (titles == ["simple-shm", "xterm-behind-bridge"])
+                .then_some(mine.clone())
+                .ok_or_else(|| format!("{:?}", c.windows()))
+        })
+    };
+    let before = both(&c);
+    let apps = |pid| {
+        let mut all = pids_in_namespace_of(pid, "weston-simple-s");
+        all.extend(pids_in_namespace_of(pid, "xterm"));
+        all
+    };
+    let running = apps(pid);
+    assert_eq!(running.len(), 2, "{running:?}");
+
+    // The compositor keeps a record of where they are (within a quarter second of a change).
+    let record = c.dir().join("porthole/live/bpod.json");
+    let places = |ws: &[WindowInfo]| ws.iter().map(|w| w.geometry).collect::<Vec<_>>();
+    let mut wanted = places(&before);
+    wanted.sort_by_key(|g| (g.x, g.y, g.width, g.height));
+    poll(Duration::from_secs(5), "the live record of `bpod`", || {
+        let text = std::fs::read(&record).map_err(|e| e.to_string())?;
+        let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| e.to_string())?;
+        let mut recorded: Vec<Geometry> = value["windows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|w| serde_json::from_value(w["geometry"].clone()).ok())
+            .collect();
+        recorded.sort_by_key(|g| (g.x, g.y, g.width, g.height));
+        (recorded == wanted)
+            .then_some(())
+            .ok_or_else(|| format!("{recorded:?}"))
+    });
+
+    // The compositor crashes and comes back: the same apps' windows are back in their places.
+    c.crash_and_restart();
+    let after = both(&c);
+    assert_eq!(places(&after), places(&before));
+    assert_eq!(apps(pid), running, "the same apps, not new ones");
+
+    // Such a container's bridge is on the host, not a sandbox CRIU could dump.
+    let out = c.run(&["checkpoint", "bpod"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("porthole run --checkpointable"),
+        "{stderr}"
+    );
     sandbox.stop();
 }
 

@@ -448,6 +448,14 @@ fn stop_gpu(init: u32, clients: &[GpuClient]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether process `pid` is in this process's pid namespace: a bridge that is not a sandbox's
+/// first process.
+fn shares_our_pid_namespace(pid: u32) -> bool {
+    let ns = |path: String| std::fs::read_link(path).ok();
+    let theirs = ns(format!("/proc/{pid}/ns/pid"));
+    theirs.is_some() && theirs == ns("/proc/self/ns/pid".into())
+}
+
 /// `porthole checkpoint NAME`.
 pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> anyhow::Result<()> {
     ensure_root("porthole checkpoint")?;
@@ -459,6 +467,12 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
     };
     let info = container_info(name)?.with_context(|| format!("no container `{name}`"))?;
     if let Some(init) = info.bridge_pid {
+        anyhow::ensure!(
+            !shares_our_pid_namespace(init),
+            "cannot checkpoint `{name}`: its bridge runs on the host (`porthole bridge`), not as \
+             the first process of a sandbox CRIU could dump; start it with `porthole run \
+             --checkpointable` to checkpoint it"
+        );
         let mut gpu = gpu_clients(init);
         if !gpu.is_empty() {
             if let Ok(Response::Windows { windows }) = ctl::request(Command::Windows) {

@@ -317,10 +317,45 @@ fn run_in_foreground(name: &str, args: &[OsString], keep: &[i32]) -> anyhow::Res
 }
 
 /// `porthole env`.
-pub fn env(name: &str, engine: Engine) -> anyhow::Result<()> {
+pub fn env(name: &str, engine: Engine, bridged: bool) -> anyhow::Result<()> {
     let (dir, x11) = container_dir(name)?;
-    println!("{}", sandbox::env_flags(&dir, engine, x11));
+    let socket = if bridged {
+        paths::BRIDGED_SOCKET
+    } else {
+        paths::CONTAINER_SOCKET
+    };
+    println!("{}", sandbox::env_flags(&dir, engine, x11, socket));
     Ok(())
+}
+
+/// `porthole bridge`: becomes the bridge in front of an engine's container, serving its Wayland
+/// socket and X display from the host, so that its apps outlive the compositor.
+pub fn bridge(name: &str, pid: Option<u32>, reconnect_grace: u64) -> anyhow::Result<()> {
+    let (dir, x11) = container_dir(name)?;
+    anyhow::ensure!(
+        !x11 || pid.is_some(),
+        "container `{name}` has x11 = true: give --pid, a process of the engine's container \
+         (e.g. `podman inspect -f '{{{{.State.Pid}}}}' NAME`), so that its X display shares the \
+         container's IPC namespace"
+    );
+    let bridge = find_bridge()?;
+    let mut command = std::process::Command::new(&bridge);
+    command
+        .args([
+            "--serve-wayland",
+            paths::BRIDGED_SOCKET,
+            "--reconnect-grace",
+        ])
+        .arg(reconnect_grace.to_string())
+        .arg("--x11-dir")
+        .arg(&dir)
+        .env("XDG_RUNTIME_DIR", &dir)
+        .env("WAYLAND_DISPLAY", dir.join(paths::CONTAINER_SOCKET));
+    if let Some(pid) = pid {
+        command.arg("--pid").arg(pid.to_string());
+    }
+    let err = command.exec();
+    Err(anyhow::anyhow!("cannot start {}: {err}", bridge.display()))
 }
 
 /// `porthole x11`: becomes the container's bridge, serving its X display from the host.

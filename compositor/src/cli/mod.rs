@@ -113,6 +113,10 @@ enum Cmd {
         /// The engine.
         #[arg(long = "for", value_enum, default_value = "shell")]
         engine: crate::containers::sandbox::Engine,
+        /// Wire its clients to the socket `porthole bridge` serves instead of the compositor's,
+        /// so that they outlive the compositor.
+        #[arg(long)]
+        bridged: bool,
     },
     /// Serve a container's X display from the host, for a container an engine started with the
     /// flags of `porthole env` (Xwayland joins the IPC namespace of the container's process PID,
@@ -123,6 +127,24 @@ enum Cmd {
         /// A process of the engine's container, e.g. `podman inspect -f '{{.State.Pid}}' NAME`.
         #[arg(long)]
         pid: u32,
+    },
+    /// Put the container's bridge in front of a container an engine started with the flags of
+    /// `porthole env --bridged`: it serves the container's Wayland socket (bridge-0 in its
+    /// directory) and, with --pid, its X display, keeping every client while the compositor is
+    /// gone (a crash, an upgrade) and forwarding their windows again when it is back. Runs until
+    /// interrupted.
+    Bridge {
+        /// The container.
+        name: String,
+        /// A process of the engine's container, for its X display (Xwayland joins that
+        /// process's IPC namespace, so MIT-SHM works), e.g. `podman inspect -f
+        /// '{{.State.Pid}}' NAME`. Needed where the container has x11 = true.
+        #[arg(long)]
+        pid: Option<u32>,
+        /// How long, in seconds, the apps wait for a compositor that went away to come back,
+        /// before they are asked to close.
+        #[arg(long, value_name = "SECONDS", default_value_t = crate::containers::sandbox::RECONNECT_GRACE)]
+        reconnect_grace: u64,
     },
     /// Move a selection between containers (the person's explicit request).
     Clipboard {
@@ -152,8 +174,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Containers { json } => containers::list(json),
         Cmd::Container { action } => containers::container(action),
         Cmd::Run(args) => containers::run(args),
-        Cmd::Env { name, engine } => containers::env(&name, engine),
+        Cmd::Env {
+            name,
+            engine,
+            bridged,
+        } => containers::env(&name, engine, bridged),
         Cmd::X11 { name, pid } => containers::x11(&name, pid),
+        Cmd::Bridge {
+            name,
+            pid,
+            reconnect_grace,
+        } => containers::bridge(&name, pid, reconnect_grace),
         Cmd::Clipboard { action } => containers::clipboard(action),
         Cmd::Checkpoint {
             name,

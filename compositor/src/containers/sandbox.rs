@@ -101,10 +101,12 @@ pub fn shell_quote(word: &str) -> String {
     }
 }
 
-/// The flags or variables that wire `engine` to the container whose directory is `dir`. With
-/// `x11`, also its X display, served from the host by `porthole x11`: the directory's `X11-unix`
-/// at `/tmp/.X11-unix`, `DISPLAY=:0` and the cookie at `/run/porthole/Xauthority`.
-pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
+/// The flags or variables that wire `engine` to the container whose directory is `dir`, its
+/// clients to `socket` there: the compositor's ([`CONTAINER_SOCKET`]) or the bridge's that
+/// `porthole bridge` serves ([`BRIDGED_SOCKET`]). With `x11`, also its X display, served from
+/// the host by `porthole x11` or `porthole bridge`: the directory's `X11-unix` at
+/// `/tmp/.X11-unix`, `DISPLAY=:0` and the cookie at `/run/porthole/Xauthority`.
+pub fn env_flags(dir: &Path, engine: Engine, x11: bool, socket: &str) -> String {
     let quoted = shell_quote(&dir.display().to_string());
     let x11_dir = shell_quote(&dir.join(X11_SOCKET_DIR).display().to_string());
     let xauth = format!("{MOUNT_POINT}/Xauthority");
@@ -115,7 +117,7 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
             let _ = write!(
                 out,
                 "--volume {dir}:{MOUNT_POINT} --env XDG_RUNTIME_DIR={MOUNT_POINT} \
-                 --env WAYLAND_DISPLAY={CONTAINER_SOCKET}"
+                 --env WAYLAND_DISPLAY={socket}"
             );
             if x11 {
                 let _ = write!(
@@ -128,7 +130,7 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
             let _ = write!(
                 out,
                 "--bind={dir}:{MOUNT_POINT} --setenv=XDG_RUNTIME_DIR={MOUNT_POINT} \
-                 --setenv=WAYLAND_DISPLAY={CONTAINER_SOCKET}"
+                 --setenv=WAYLAND_DISPLAY={socket}"
             );
             if x11 {
                 let _ = write!(
@@ -142,7 +144,7 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
             let _ = write!(
                 out,
                 "--bind {dir} {MOUNT_POINT} --setenv XDG_RUNTIME_DIR {MOUNT_POINT} \
-                 --setenv WAYLAND_DISPLAY {CONTAINER_SOCKET}"
+                 --setenv WAYLAND_DISPLAY {socket}"
             );
             if x11 {
                 let _ = write!(
@@ -155,7 +157,7 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
             let _ = write!(
                 out,
                 "--volume {dir}:{MOUNT_POINT} --additional-flags \
-                 '--env XDG_RUNTIME_DIR={MOUNT_POINT} --env WAYLAND_DISPLAY={CONTAINER_SOCKET}"
+                 '--env XDG_RUNTIME_DIR={MOUNT_POINT} --env WAYLAND_DISPLAY={socket}"
             );
             if x11 {
                 let _ = write!(out, " --env DISPLAY=:0 --env XAUTHORITY={xauth}");
@@ -167,7 +169,7 @@ pub fn env_flags(dir: &Path, engine: Engine, x11: bool) -> String {
         }
         Engine::Shell => {
             // An absolute WAYLAND_DISPLAY needs no XDG_RUNTIME_DIR change.
-            let socket = shell_quote(&format!("{}/{CONTAINER_SOCKET}", dir.trim_matches('\'')));
+            let socket = shell_quote(&format!("{}/{socket}", dir.trim_matches('\'')));
             let _ = write!(out, "export WAYLAND_DISPLAY={socket}");
         }
     }
@@ -359,13 +361,16 @@ mod tests {
     #[test]
     fn podman_and_docker_get_the_same_flags() {
         let dir = Path::new("/run/user/1000/porthole/work");
-        let podman = env_flags(dir, Engine::Podman, false);
+        let podman = env_flags(dir, Engine::Podman, false, CONTAINER_SOCKET);
         assert_eq!(
             podman,
             "--volume /run/user/1000/porthole/work:/run/porthole --env XDG_RUNTIME_DIR=/run/porthole \
              --env WAYLAND_DISPLAY=wayland-0"
         );
-        assert_eq!(env_flags(dir, Engine::Docker, false), podman);
+        assert_eq!(
+            env_flags(dir, Engine::Docker, false, CONTAINER_SOCKET),
+            podman
+        );
     }
 
     #[test]
@@ -377,7 +382,7 @@ mod tests {
             Engine::Bwrap,
             Engine::Distrobox,
         ] {
-            let flags = env_flags(dir, engine, false);
+            let flags = env_flags(dir, engine, false, CONTAINER_SOCKET);
             assert!(
                 flags.contains("/r/porthole/a:/run/porthole")
                     || flags.contains("/r/porthole/a /run/porthole"),
@@ -386,7 +391,7 @@ mod tests {
             assert!(!flags.contains("a/wayland-0"), "{flags}");
         }
         assert_eq!(
-            env_flags(dir, Engine::Shell, false),
+            env_flags(dir, Engine::Shell, false, CONTAINER_SOCKET),
             "export WAYLAND_DISPLAY=/r/porthole/a/wayland-0"
         );
     }
@@ -394,7 +399,12 @@ mod tests {
     #[test]
     fn odd_paths_are_quoted_for_the_shell() {
         assert_eq!(shell_quote("/tmp/it's here"), r"'/tmp/it'\''s here'");
-        let flags = env_flags(Path::new("/tmp/a b/porthole/x"), Engine::Bwrap, true);
+        let flags = env_flags(
+            Path::new("/tmp/a b/porthole/x"),
+            Engine::Bwrap,
+            true,
+            CONTAINER_SOCKET,
+        );
         assert!(
             flags.starts_with("--bind '/tmp/a b/porthole/x' /run/porthole"),
             "{flags}"
@@ -448,6 +458,19 @@ mod tests {
         assert!(
             joined.ends_with("-- /run/porthole-bridge -- xterm"),
             "{joined}"
+        );
+    }
+
+    #[test]
+    fn bridged_flags_name_the_bridges_socket() {
+        let dir = Path::new("/r/porthole/pod");
+        let flags = env_flags(dir, Engine::Podman, true, crate::paths::BRIDGED_SOCKET);
+        assert!(
+            flags.starts_with(
+                "--volume /r/porthole/pod:/run/porthole --env XDG_RUNTIME_DIR=/run/porthole \
+                 --env WAYLAND_DISPLAY=bridge-0 --volume /r/porthole/pod/X11-unix:/tmp/.X11-unix"
+            ),
+            "{flags}"
         );
     }
 
