@@ -6,7 +6,8 @@
 //! processes, with what was typed still there, and the next keys reach the focused window. While
 //! the bridges are held stopped, the new compositor shows the windows as "reconnecting"
 //! placeholders in their places and stacking. A compositor that does not come back within the
-//! grace period gets the apps asked to close. What a bridge starts has no signal blocked.
+//! grace period gets the apps asked to close. What a bridge starts has no signal blocked. The
+//! session script (`porthole-session`, without a user manager) starts a crashed compositor again.
 
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
@@ -371,4 +372,127 @@ fn what_a_bridge_starts_has_no_signal_blocked() {
         .find_map(|l| l.strip_prefix("SigBlk:"))
         .map(str::trim);
     assert_eq!(blocked, Some("0000000000000000"), "{status}");
+}
+
+/// The children of process `parent` whose command line starts with `prefix`.
+fn children_running(parent: u32, prefix: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rfind(')')
+                .and_then(|end| stat[end + 1..].split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            ppid == Some(parent) && cmdline.starts_with(prefix)
+        })
+        .collect()
+}
+
+#[test]
+fn the_session_script_starts_a_crashed_compositor_again_and_bridged_apps_come_back() {
+    let _machine = machine::share();
+    let runtime = tempfile::Builder::new()
+        .prefix("porthole-session-")
+        .tempdir()
+        .unwrap();
+    let dir = runtime.path();
+    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    for sub in ["home", "config"] {
+        std::fs::create_dir(dir.join(sub)).unwrap();
+    }
+    let bin = Path::new(PORTHOLE).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../session/porthole-session");
+    let command = |program: &Path| {
+        let mut cmd = std::process::Command::new(program);
+        session_env(&mut cmd, dir);
+        cmd.env("PATH", &path);
+        cmd
+    };
+    // Without a user manager (arguments mean running directly), headless.
+    let mut session = command(&script);
+    session
+        .args(["--outputs", "1280x720"])
+        .env("PORTHOLE_BACKEND", "headless")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut session = KillOnDrop(session.spawn().unwrap());
+    let porthole = |args: &[&str]| command(Path::new(PORTHOLE)).args(args).output().unwrap();
+    let compositor = |not: Option<u32>| {
+        poll(Duration::from_secs(10), "the session's compositor", || {
+            let running = children_running(session.0.id(), "porthole serve");
+            let ready = porthole(&["outputs"]).status.success();
+            match running.as_slice() {
+                [pid] if Some(*pid) != not && ready => Ok(*pid),
+                other => Err(format!("{other:?}, answering: {ready}")),
+            }
+        })
+    };
+    let first = compositor(None);
+
+    let mut launched = command(Path::new(PORTHOLE));
+    launched
+        .args(["run", "--bridged", "s", "--", "weston-simple-shm"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let launched = KillOnDrop(launched.spawn().unwrap());
+    let window = |what: &str| {
+        poll(Duration::from_secs(20), what, || {
+            let out = porthole(&["windows", "--json"]);
+            let windows: Vec<WindowInfo> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            windows
+                .into_iter()
+                .find(|w| w.title == "simple-shm" && !w.reconnecting)
+                .ok_or_else(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        })
+    };
+    let before = window("weston-simple-shm's window");
+
+    // A crash: the script starts the compositor again, and the app's window comes back.
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(first as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    compositor(Some(first));
+    let after = window("weston-simple-shm's window after the crash");
+    assert_eq!(after.geometry, before.geometry);
+    assert!(
+        session.0.try_wait().unwrap().is_none(),
+        "the session goes on"
+    );
+
+    // `porthole quit` ends the session.
+    assert!(porthole(&["quit"]).status.success());
+    let status = poll(Duration::from_secs(10), "the session to end", || {
+        session.0.try_wait().unwrap().ok_or_else(String::new)
+    });
+    assert!(status.success(), "{status:?}");
+    assert!(children_running(session.0.id(), "porthole serve").is_empty());
+    drop(launched);
+}
+
+/// Kills a process the test started if the test fails half-way.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = rustix::process::kill_process(
+                rustix::process::Pid::from_raw(self.0.id() as i32).unwrap(),
+                rustix::process::Signal::INT,
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
