@@ -475,7 +475,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bridged_sandbox_outlives_porthole_run_and_keeps_its_gpu_and_output() {
+    fn a_bridged_sandbox_outlives_porthole_run_and_keeps_the_network_it_was_given() {
         let args = bwrap_args(
             Path::new("/r/porthole/a"),
             "a",
