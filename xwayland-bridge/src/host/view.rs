@@ -223,11 +223,12 @@ impl HostView {
     ) -> bool {
         let region_changed = self.forward_input_region(host, surface, host_surface);
         let next = match take_held_buffer(surface) {
-            Some((buffer, changed)) => self.pass_or_copy(host, &buffer, changed),
+            Some((buffer, changed)) => self.pass_or_copy(host, &buffer, changed, true),
             None => match self.last.take() {
+                // Released when `kept` goes, once the host has what it needs of it.
                 Some(Last::Kept(kept)) => {
                     let buffer = kept.held().buffer().cloned();
-                    buffer.and_then(|b| self.pass_or_copy(host, &b, Changed::Whole))
+                    buffer.and_then(|b| self.pass_or_copy(host, &b, Changed::Whole, false))
                 }
                 Some(Last::Pixels(last)) => restore(host, last),
                 None => None,
@@ -265,13 +266,14 @@ impl HostView {
         true
     }
 
-    /// Passes the client's `buffer` on where its memory can be, else copies it (and releases
-    /// the client's at once).
+    /// Passes the client's `buffer` on where its memory can be, else copies it (and, with
+    /// `release`, gives it back to the client at once).
     fn pass_or_copy(
         &mut self,
         host: &mut crate::host::Host,
         buffer: &WlBuffer,
         changed: Changed,
+        release: bool,
     ) -> Option<Next> {
         let passed = host
             .memory
@@ -285,7 +287,9 @@ impl HostView {
             return Some((shown, passed.width, passed.height, changed));
         }
         let copied = copy_buffer(&mut host.pool, buffer);
-        buffer.release();
+        if release {
+            buffer.release();
+        }
         match copied {
             Ok((buffer, width, height, format)) => {
                 let shown = Shown::Copied {
