@@ -426,3 +426,56 @@ fn a_native_clients_subsurfaces_show_and_come_back_after_a_restore() {
     shows_both(&mut c);
     turns(&mut c);
 }
+
+#[test]
+fn a_native_clients_viewport_sizes_its_window_through_the_bridge() {
+    use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
+
+    let mut c = Compositor::start(1280, 720);
+    let pid = run_checkpointable(&c, "ckv", "sleep 600");
+    let _sandbox = Sandbox::new(pid);
+    let socket = format!("/proc/{pid}/root/run/porthole/wayland-0");
+    let mut client = crate::raw::Raw::connect(Path::new(&socket)).unwrap();
+    // A 64x48 buffer shown at 160x120, its left half cropped away first: what video players and
+    // browsers do.
+    let pixels = vec![0x40; 64 * 48 * 4];
+    let (surface, _fd, _buffer) = crate::raw::shm_window_showing(
+        &mut client,
+        64,
+        48,
+        wayland_client::protocol::wl_shm::Format::Xrgb8888,
+        &pixels,
+    );
+    let viewporter: WpViewporter = client.bind("wp_viewporter", 1);
+    let viewport = viewporter.get_viewport(&surface, &client.qh, ());
+    viewport.set_source(32.0, 0.0, 32.0, 48.0);
+    viewport.set_destination(160, 120);
+    surface.commit();
+    client.roundtrip().unwrap();
+    let window = poll(START_TIMEOUT, "the window at its viewport's size", || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.container == "ckv" && (w.geometry.width, w.geometry.height) == (160, 120))
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    });
+    // Its content fills the destination, on the compositor's screen too.
+    let shot = c.screenshot();
+    let share = shot.share_of(window.geometry, [0x40, 0x40, 0x40, 0xff]);
+    assert!(share > 0.95, "the window's pixels fill 160x120: {share}");
+
+    // Unset, the window is its buffer's size again.
+    viewport.set_source(-1.0, -1.0, -1.0, -1.0);
+    viewport.set_destination(-1, -1);
+    surface.commit();
+    client.roundtrip().unwrap();
+    poll(START_TIMEOUT, "the window at its buffer's size", || {
+        let w = c.window(window.id).ok_or("gone")?;
+        if (w.geometry.width, w.geometry.height) == (64, 48) {
+            Ok(())
+        } else {
+            Err(format!("{w:?}"))
+        }
+    });
+}

@@ -54,6 +54,8 @@ pub struct Server {
     _presentation: smithay::wayland::presentation::PresentationState,
     /// xdg-shell and xdg-decoration for the container's native clients (with --serve-wayland).
     pub native: Option<NativeServer>,
+    /// wp_viewporter for native clients, offered once the compositor is found to offer it.
+    pub viewporter: Option<smithay::wayland::viewporter::ViewporterState>,
 }
 
 impl Server {
@@ -92,6 +94,7 @@ impl Server {
             pointer,
             output,
             native: native.then(|| NativeServer::new(dh)),
+            viewporter: None,
             dh: dh.clone(),
         })
     }
@@ -376,6 +379,7 @@ impl Bridge {
 }
 
 smithay::delegate_compositor!(Bridge);
+smithay::delegate_viewporter!(Bridge);
 smithay::delegate_presentation!(Bridge);
 smithay::delegate_seat!(Bridge);
 smithay::delegate_output!(Bridge);

@@ -161,6 +161,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         {
             dh.create_global::<Bridge, porthole_protocols::session::server::xdg_session_manager_v1::XdgSessionManagerV1, _>(1, ());
         }
+        if bridge.host.as_ref().is_some_and(|h| h.viewporter.is_some()) {
+            let viewporter = smithay::wayland::viewporter::ViewporterState::new::<Bridge>(&dh);
+            bridge.server.viewporter = Some(viewporter);
+        }
     }
 
     info!(

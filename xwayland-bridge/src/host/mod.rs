@@ -31,6 +31,8 @@ use wayland_client::protocol::wl_pointer::WlPointer;
 use wayland_client::protocol::wl_seat::WlSeat;
 use wayland_client::{Connection, QueueHandle};
 use wayland_protocols::wp::cursor_shape::v1::client::wp_cursor_shape_device_v1::WpCursorShapeDeviceV1;
+use wayland_protocols::wp::viewporter::client::wp_viewport::WpViewport;
+use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
 
 use crate::bridge::Bridge;
 
@@ -135,6 +137,8 @@ pub struct Host {
     /// native clients (see [`crate::native::session`]).
     pub session_manager:
         Option<porthole_protocols::session::client::xdg_session_manager_v1::XdgSessionManagerV1>,
+    /// wp_viewporter, where the compositor offers it, for native clients' viewports.
+    pub viewporter: Option<WpViewporter>,
 }
 
 impl Host {
@@ -185,6 +189,11 @@ impl Host {
             x11: globals.bind(&qh, 1..=1, ()).ok(),
             presentation: globals.bind(&qh, 1..=1, ()).ok(),
             session_manager: if proxy {
+                globals.bind(&qh, 1..=1, ()).ok()
+            } else {
+                None
+            },
+            viewporter: if proxy {
                 globals.bind(&qh, 1..=1, ()).ok()
             } else {
                 None
@@ -279,6 +288,8 @@ impl ProvidesRegistryState for Bridge {
 }
 
 smithay_client_toolkit::delegate_shm!(Bridge);
+wayland_client::delegate_noop!(Bridge: ignore WpViewporter);
+wayland_client::delegate_noop!(Bridge: ignore WpViewport);
 smithay_client_toolkit::delegate_registry!(Bridge);
 
 #[cfg(test)]

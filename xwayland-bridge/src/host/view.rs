@@ -10,12 +10,14 @@ use smithay::reexports::wayland_server::protocol::wl_shm::Format as ServerFormat
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::wayland::compositor::{with_states, RectangleKind, SurfaceAttributes};
 use smithay::wayland::shm::with_buffer_contents;
+use smithay::wayland::viewporter::ViewportCachedState;
 use smithay_client_toolkit::compositor::Region;
 use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
 use tracing::{debug, warn};
 use wayland_client::protocol::wl_buffer::WlBuffer as HostBuffer;
 use wayland_client::protocol::wl_shm::Format as HostFormat;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
+use wayland_protocols::wp::viewporter::client::wp_viewport::WpViewport;
 
 use crate::server::{take_held_buffer, Changed};
 use crate::shm::{Held, Kept};
@@ -37,6 +39,21 @@ pub struct HostView {
     /// The input region last set on the host surface: `None` before any, `Some(None)` for the
     /// whole surface.
     input_region: Option<Option<Vec<RegionRect>>>,
+    /// The host surface's viewport, once the client set one, and what it was last given.
+    viewport: Option<(WpViewport, Viewport)>,
+}
+
+/// A client's viewport: its source rectangle and destination size, as set.
+type Viewport = (Option<[f64; 4]>, Option<(i32, i32)>);
+
+/// The viewport the client set on `surface`, if any.
+fn viewport(surface: &WlSurface) -> Viewport {
+    with_states(surface, |states| {
+        let mut cached = states.cached_state.get::<ViewportCachedState>();
+        let current = cached.current();
+        let src = current.src.map(|r| [r.loc.x, r.loc.y, r.size.w, r.size.h]);
+        (src, current.dst.map(|d| (d.w, d.h)))
+    })
 }
 
 /// A rectangle added to a region (true) or subtracted from it: x, y, width, height.
@@ -161,6 +178,44 @@ impl HostView {
         self.shown = None;
         self.awaiting_frame = false;
         self.input_region = None;
+        self.viewport = None;
+    }
+
+    /// Sets the viewport the client set on `surface` on `host_surface`, when it changed.
+    /// Returns whether it did (the host surface must commit for it to apply), and whether a
+    /// viewport is in use (surface and buffer coordinates then differ).
+    fn forward_viewport(
+        &mut self,
+        host: &crate::host::Host,
+        surface: &WlSurface,
+        host_surface: &HostSurface,
+    ) -> (bool, bool) {
+        let wanted = viewport(surface);
+        let in_use = wanted != (None, None);
+        if self.viewport.as_ref().map(|(_, sent)| sent) == Some(&wanted) {
+            return (false, in_use);
+        }
+        if self.viewport.is_none() && !in_use {
+            return (false, false);
+        }
+        let Some(viewporter) = &host.viewporter else {
+            return (false, in_use);
+        };
+        let (host_viewport, _) = self
+            .viewport
+            .get_or_insert_with(|| (viewporter.get_viewport(host_surface, &host.qh, ()), wanted));
+        match wanted.0 {
+            Some([x, y, w, h]) => host_viewport.set_source(x, y, w, h),
+            None => host_viewport.set_source(-1.0, -1.0, -1.0, -1.0),
+        }
+        match wanted.1 {
+            Some((w, h)) => host_viewport.set_destination(w, h),
+            None => host_viewport.set_destination(-1, -1),
+        }
+        if let Some((_, sent)) = &mut self.viewport {
+            *sent = wanted;
+        }
+        (true, in_use)
     }
 
     /// Sets the input region the client set on `surface` on `host_surface`, when it changed.
@@ -222,6 +277,8 @@ impl HostView {
         host_surface: &HostSurface,
     ) -> bool {
         let region_changed = self.forward_input_region(host, surface, host_surface);
+        let (viewport_changed, scaled) = self.forward_viewport(host, surface, host_surface);
+        let region_changed = region_changed || viewport_changed;
         let next = match take_held_buffer(surface) {
             Some((buffer, changed)) => self.pass_or_copy(host, &buffer, changed, true),
             None => match self.last.take() {
@@ -252,12 +309,14 @@ impl HostView {
         }
         self.shown = Some(shown);
         match changed {
-            Changed::Rects(rects) => {
+            // The client's surface damage was taken as buffer damage, which a viewport makes
+            // wrong: the whole buffer then.
+            Changed::Rects(rects) if !scaled => {
                 for r in rects {
                     host_surface.damage_buffer(r.loc.x, r.loc.y, r.size.w, r.size.h);
                 }
             }
-            Changed::Whole => host_surface.damage_buffer(0, 0, width, height),
+            _ => host_surface.damage_buffer(0, 0, width, height),
         }
         super::presentation::forward(host.presentation.as_ref(), &host.qh, surface, host_surface);
         host_surface.frame(&host.qh, host_surface.clone());
