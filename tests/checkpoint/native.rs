@@ -479,3 +479,52 @@ fn a_native_clients_viewport_sizes_its_window_through_the_bridge() {
         }
     });
 }
+
+#[test]
+fn a_native_clients_single_pixel_buffer_shows_through_the_bridge() {
+    use wayland_protocols::wp::single_pixel_buffer::v1::client::wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1;
+    use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
+
+    let mut c = Compositor::start(1280, 720);
+    let pid = run_checkpointable(&c, "ckp", "sleep 600");
+    let _sandbox = Sandbox::new(pid);
+    let socket = format!("/proc/{pid}/root/run/porthole/wayland-0");
+    let mut client = crate::raw::Raw::connect(Path::new(&socket)).unwrap();
+    let pixels = vec![0x40; 64 * 48 * 4];
+    let (surface, _fd, _buffer) = crate::raw::shm_window_showing(
+        &mut client,
+        64,
+        48,
+        wayland_client::protocol::wl_shm::Format::Xrgb8888,
+        &pixels,
+    );
+    // A solid colour as toolkits draw backgrounds: one pixel, stretched by a viewport.
+    let manager: WpSinglePixelBufferManagerV1 = client.bind("wp_single_pixel_buffer_manager_v1", 1);
+    let viewporter: WpViewporter = client.bind("wp_viewporter", 1);
+    let red = manager.create_u32_rgba_buffer(u32::MAX, 0, 0, u32::MAX, &client.qh, ());
+    let viewport = viewporter.get_viewport(&surface, &client.qh, ());
+    viewport.set_destination(120, 90);
+    surface.attach(Some(&red), 0, 0);
+    surface.damage_buffer(0, 0, 1, 1);
+    surface.commit();
+    client.roundtrip().unwrap();
+    let window = poll(START_TIMEOUT, "the window at its viewport's size", || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.container == "ckp" && (w.geometry.width, w.geometry.height) == (120, 90))
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    });
+    let share = poll(START_TIMEOUT, "the window red", || {
+        let share = c
+            .screenshot()
+            .share_of(window.geometry, [0xff, 0x00, 0x00, 0xff]);
+        if share > 0.95 {
+            Ok(share)
+        } else {
+            Err(format!("{share}"))
+        }
+    });
+    assert!(share > 0.95);
+}

@@ -54,8 +54,10 @@ pub struct Server {
     _presentation: smithay::wayland::presentation::PresentationState,
     /// xdg-shell and xdg-decoration for the container's native clients (with --serve-wayland).
     pub native: Option<NativeServer>,
-    /// wp_viewporter for native clients, offered once the compositor is found to offer it.
+    /// wp_viewporter and single-pixel buffers for native clients, each offered once the
+    /// compositor is found to offer it.
     pub viewporter: Option<smithay::wayland::viewporter::ViewporterState>,
+    pub single_pixel: Option<smithay::wayland::single_pixel_buffer::SinglePixelBufferState>,
 }
 
 impl Server {
@@ -95,6 +97,7 @@ impl Server {
             output,
             native: native.then(|| NativeServer::new(dh)),
             viewporter: None,
+            single_pixel: None,
             dh: dh.clone(),
         })
     }
@@ -380,6 +383,7 @@ impl Bridge {
 
 smithay::delegate_compositor!(Bridge);
 smithay::delegate_viewporter!(Bridge);
+smithay::delegate_single_pixel_buffer!(Bridge);
 smithay::delegate_presentation!(Bridge);
 smithay::delegate_seat!(Bridge);
 smithay::delegate_output!(Bridge);

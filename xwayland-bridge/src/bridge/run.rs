@@ -165,6 +165,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let viewporter = smithay::wayland::viewporter::ViewporterState::new::<Bridge>(&dh);
             bridge.server.viewporter = Some(viewporter);
         }
+        if bridge
+            .host
+            .as_ref()
+            .is_some_and(|h| h.single_pixel.is_some())
+        {
+            use smithay::wayland::single_pixel_buffer::SinglePixelBufferState;
+            bridge.server.single_pixel = Some(SinglePixelBufferState::new::<Bridge>(&dh));
+        }
     }
 
     info!(

@@ -31,6 +31,7 @@ use wayland_client::protocol::wl_pointer::WlPointer;
 use wayland_client::protocol::wl_seat::WlSeat;
 use wayland_client::{Connection, QueueHandle};
 use wayland_protocols::wp::cursor_shape::v1::client::wp_cursor_shape_device_v1::WpCursorShapeDeviceV1;
+use wayland_protocols::wp::single_pixel_buffer::v1::client::wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1;
 use wayland_protocols::wp::viewporter::client::wp_viewport::WpViewport;
 use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
 
@@ -139,6 +140,9 @@ pub struct Host {
         Option<porthole_protocols::session::client::xdg_session_manager_v1::XdgSessionManagerV1>,
     /// wp_viewporter, where the compositor offers it, for native clients' viewports.
     pub viewporter: Option<WpViewporter>,
+    /// wp_single_pixel_buffer_manager_v1, where the compositor offers it, for native clients'
+    /// single-pixel buffers.
+    pub single_pixel: Option<WpSinglePixelBufferManagerV1>,
 }
 
 impl Host {
@@ -194,6 +198,11 @@ impl Host {
                 None
             },
             viewporter: if proxy {
+                globals.bind(&qh, 1..=1, ()).ok()
+            } else {
+                None
+            },
+            single_pixel: if proxy {
                 globals.bind(&qh, 1..=1, ()).ok()
             } else {
                 None
@@ -290,6 +299,7 @@ impl ProvidesRegistryState for Bridge {
 smithay_client_toolkit::delegate_shm!(Bridge);
 wayland_client::delegate_noop!(Bridge: ignore WpViewporter);
 wayland_client::delegate_noop!(Bridge: ignore WpViewport);
+wayland_client::delegate_noop!(Bridge: ignore WpSinglePixelBufferManagerV1);
 smithay_client_toolkit::delegate_registry!(Bridge);
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use smithay::reexports::wayland_server::protocol::wl_shm::Format as ServerFormat
 use smithay::reexports::wayland_server::protocol::wl_surface::WlSurface;
 use smithay::wayland::compositor::{with_states, RectangleKind, SurfaceAttributes};
 use smithay::wayland::shm::with_buffer_contents;
+use smithay::wayland::single_pixel_buffer::get_single_pixel_buffer;
 use smithay::wayland::viewporter::ViewportCachedState;
 use smithay_client_toolkit::compositor::Region;
 use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
@@ -113,6 +114,8 @@ enum Shown {
     },
     /// The client's own buffer, passed on as the host's `buffer`.
     Passed { held: Rc<Held>, buffer: HostBuffer },
+    /// A single-pixel buffer: the host's own of the same colour, destroyed once released.
+    Pixel(HostBuffer),
 }
 
 /// What a window showed when the bridge let go of the host.
@@ -152,6 +155,7 @@ impl HostView {
                 self.last = Some(Last::Kept(Kept::new(held)));
                 return;
             }
+            Shown::Pixel(_) => return,
             Shown::Copied {
                 buffer,
                 width,
@@ -299,7 +303,9 @@ impl HostView {
         };
         self.last = None;
         match &shown {
-            Shown::Passed { buffer, .. } => host_surface.attach(Some(buffer), 0, 0),
+            Shown::Passed { buffer, .. } | Shown::Pixel(buffer) => {
+                host_surface.attach(Some(buffer), 0, 0)
+            }
             Shown::Copied { buffer, .. } => {
                 if let Err(err) = buffer.attach_to(host_surface) {
                     warn!(?err, "attaching a host buffer failed");
@@ -334,6 +340,16 @@ impl HostView {
         changed: Changed,
         release: bool,
     ) -> Option<Next> {
+        if let Ok(pixel) = get_single_pixel_buffer(buffer) {
+            let manager = host.single_pixel.as_ref()?;
+            let host_buffer =
+                manager.create_u32_rgba_buffer(pixel.r, pixel.g, pixel.b, pixel.a, &host.qh, ());
+            // Its colour is all there is to it: the client has it back at once.
+            if release {
+                buffer.release();
+            }
+            return Some((Shown::Pixel(host_buffer), 1, 1, Changed::Whole));
+        }
         let passed = host
             .memory
             .borrow_mut()
@@ -385,6 +401,22 @@ fn restore(host: &mut crate::host::Host, last: Pixels) -> Option<Next> {
         format: last.format,
     };
     Some((shown, last.width, last.height, Changed::Whole))
+}
+
+/// The host's single-pixel buffers: each attached once, destroyed when the host lets go of it.
+impl wayland_client::Dispatch<HostBuffer, ()> for crate::bridge::Bridge {
+    fn event(
+        _: &mut Self,
+        buffer: &HostBuffer,
+        event: wayland_client::protocol::wl_buffer::Event,
+        _: &(),
+        _: &wayland_client::Connection,
+        _: &wayland_client::QueueHandle<Self>,
+    ) {
+        if let wayland_client::protocol::wl_buffer::Event::Release = event {
+            buffer.destroy();
+        }
+    }
 }
 
 /// Why a client's buffer could not be copied to the host.
