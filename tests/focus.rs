@@ -242,6 +242,62 @@ fn a_forged_activation_serial_does_not_take_the_keyboard_and_a_real_click_does()
 }
 
 #[test]
+fn through_a_bridge_a_forged_activation_serial_does_not_take_the_keyboard_and_a_real_click_does() {
+    // The same as above, for a native client of a checkpointable container: the bridge passes
+    // its activation on with the host serial of the click the client names.
+    let mut c = Compositor::start(1280, 720);
+    let out = c.run(&["run", "--checkpointable", "b", "--", "sleep", "600"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let containers: Vec<porthole_ipc::ContainerInfo> =
+        serde_json::from_str(&c.run_ok(&["containers", "--json"])).unwrap();
+    let pid = containers
+        .iter()
+        .find(|i| i.name == "b")
+        .and_then(|i| i.bridge_pid)
+        .expect("the bridge's pid");
+    let _sandbox = Sandbox::new(pid);
+    let socket = format!("/proc/{pid}/root/run/porthole/wayland-0");
+    let mut raw = Raw::connect(Path::new(&socket)).expect("the bridge's socket");
+    let seat: wl_seat::WlSeat = raw.bind("wl_seat", 5);
+    raw.roundtrip().unwrap();
+    // The container's first window takes the focus `porthole run` gave it; then the person
+    // opens a terminal on the host.
+    let window = Toplevel::map(&mut raw);
+    let w = new_window_of(&c, "b", &[]);
+    let (foot, typed) = host_foot(&mut c);
+    raw.roundtrip().unwrap();
+    raw.data.keyboard_focus.clear();
+    activate(&mut raw, &seat, &window.surface, 0x7fff_1234);
+    std::thread::sleep(Duration::from_millis(300));
+    typing_reaches_foot(&c, &foot, &typed, "hunter2", &mut raw);
+
+    let (x, y) = (w.geometry.x, w.geometry.y);
+    c.run_ok(&["input", "move", &x.to_string(), &y.to_string()]);
+    c.run_ok(&["input", "click", "left"]);
+    let serial = poll(TIMEOUT, "the click to reach the window", || {
+        raw.roundtrip()?;
+        raw.data
+            .last_button_serial
+            .ok_or_else(|| "no button yet".to_string())
+    });
+    focus(&c, &foot);
+    std::thread::sleep(Duration::from_secs(2));
+    activate(&mut raw, &seat, &window.surface, serial);
+    poll(
+        TIMEOUT,
+        "the activation to focus the window",
+        || match focused(&c) {
+            Some(f) if f.id == w.id => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+    );
+}
+
+#[test]
 fn an_x11_override_redirect_window_does_not_take_the_keyboard() {
     let mut c = Compositor::start_with_config(1280, 720, "[container.a]\n");
     // `porthole run` gives its first window the focus (xterm's); the override-redirect window

@@ -58,6 +58,7 @@ pub struct Server {
     /// compositor is found to offer it.
     pub viewporter: Option<smithay::wayland::viewporter::ViewporterState>,
     pub single_pixel: Option<smithay::wayland::single_pixel_buffer::SinglePixelBufferState>,
+    pub activation: Option<smithay::wayland::xdg_activation::XdgActivationState>,
 }
 
 impl Server {
@@ -98,6 +99,7 @@ impl Server {
             native: native.then(|| NativeServer::new(dh)),
             viewporter: None,
             single_pixel: None,
+            activation: None,
             dh: dh.clone(),
         })
     }

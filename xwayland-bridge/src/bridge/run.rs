@@ -173,6 +173,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             use smithay::wayland::single_pixel_buffer::SinglePixelBufferState;
             bridge.server.single_pixel = Some(SinglePixelBufferState::new::<Bridge>(&dh));
         }
+        if bridge.host.as_ref().is_some_and(|h| h.activation.is_some()) {
+            use smithay::wayland::xdg_activation::XdgActivationState;
+            bridge.server.activation = Some(XdgActivationState::new::<Bridge>(&dh));
+        }
     }
 
     info!(

@@ -92,11 +92,14 @@ impl PointerHandler for Bridge {
             let location = event.position.into();
             match event.kind {
                 PointerEventKind::Enter { serial } => {
-                    self.connected().last_serial = serial;
-                    self.connected().pointer_enter = Some(serial);
+                    let ours = SERIAL_COUNTER.next_serial();
+                    let host = self.connected();
+                    host.last_serial = serial;
+                    host.pointer_enter = Some(serial);
+                    host.input_serials.passed(ours, serial);
                     let event = MotionEvent {
                         location,
-                        serial: SERIAL_COUNTER.next_serial(),
+                        serial: ours,
                         time: self.now_ms(),
                     };
                     pointer.motion(self, focus.map(|s| (s, (0.0, 0.0).into())), &event);
@@ -130,14 +133,16 @@ impl PointerHandler for Bridge {
                     button,
                     serial,
                 } => {
+                    let ours = SERIAL_COUNTER.next_serial();
                     self.connected().last_serial = serial;
+                    self.connected().input_serials.passed(ours, serial);
                     let state = if matches!(event.kind, PointerEventKind::Press { .. }) {
                         ButtonState::Pressed
                     } else {
                         ButtonState::Released
                     };
                     let event = ButtonEvent {
-                        serial: SERIAL_COUNTER.next_serial(),
+                        serial: ours,
                         time,
                         button,
                         state,
@@ -199,13 +204,15 @@ impl Dispatch<WlKeyboard, ()> for Bridge {
             wl_keyboard::Event::Enter {
                 serial, surface, ..
             } => {
+                let ours = SERIAL_COUNTER.next_serial();
                 bridge.connected().last_serial = serial;
+                bridge.connected().input_serials.passed(ours, serial);
                 let focus = bridge.key_focus_of(&surface);
                 if let Some(window) = focus.as_ref().and_then(|f| f.window.clone()) {
                     bridge.raise(&window);
                 }
                 bridge.focus = focus.as_ref().and_then(|f| f.window.clone());
-                keyboard.set_focus(bridge, focus, SERIAL_COUNTER.next_serial());
+                keyboard.set_focus(bridge, focus, ours);
             }
             wl_keyboard::Event::Leave { .. } => {
                 keyboard.set_focus(bridge, None, SERIAL_COUNTER.next_serial());
@@ -216,7 +223,9 @@ impl Dispatch<WlKeyboard, ()> for Bridge {
                 key,
                 state,
             } => {
+                let ours = SERIAL_COUNTER.next_serial();
                 bridge.connected().last_serial = serial;
+                bridge.connected().input_serials.passed(ours, serial);
                 let state = match state {
                     WEnum::Value(wl_keyboard::KeyState::Pressed) => KeyState::Pressed,
                     _ => KeyState::Released,
@@ -225,7 +234,7 @@ impl Dispatch<WlKeyboard, ()> for Bridge {
                     bridge,
                     Keycode::new(key + 8),
                     state,
-                    SERIAL_COUNTER.next_serial(),
+                    ours,
                     time,
                     |_, _, _| FilterResult::Forward,
                 );

@@ -34,6 +34,7 @@ use wayland_protocols::wp::cursor_shape::v1::client::wp_cursor_shape_device_v1::
 use wayland_protocols::wp::single_pixel_buffer::v1::client::wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1;
 use wayland_protocols::wp::viewporter::client::wp_viewport::WpViewport;
 use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
+use wayland_protocols::xdg::activation::v1::client::xdg_activation_v1::XdgActivationV1;
 
 use crate::bridge::Bridge;
 
@@ -143,6 +144,10 @@ pub struct Host {
     /// wp_single_pixel_buffer_manager_v1, where the compositor offers it, for native clients'
     /// single-pixel buffers.
     pub single_pixel: Option<WpSinglePixelBufferManagerV1>,
+    /// xdg_activation_v1, where the compositor offers it, for native clients' activations.
+    pub activation: Option<XdgActivationV1>,
+    /// The host serials of the input events the bridge passed on, by the bridge's own.
+    pub input_serials: crate::native::activation::InputSerials,
 }
 
 impl Host {
@@ -207,6 +212,12 @@ impl Host {
             } else {
                 None
             },
+            activation: if proxy {
+                globals.bind(&qh, 1..=1, ()).ok()
+            } else {
+                None
+            },
+            input_serials: Default::default(),
             bridge: if proxy {
                 Some(globals.bind(&qh, 1..=1, ()).context(
                     "the compositor offers no porthole_bridge_v1 (is it older than this bridge?)",

@@ -15,6 +15,7 @@
 //! This module holds the socket the clients come through and routes each commit and frame to
 //! the window it belongs to; [`xdg_shell`] learns of the windows the clients make.
 
+pub mod activation;
 mod popup;
 pub mod session;
 pub mod subsurface;
