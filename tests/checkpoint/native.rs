@@ -52,7 +52,13 @@ fn native_clients_of_a_checkpointable_container_type_copy_and_paste_across_a_res
         );
     }
 
-    // Keys reach foot's shell, before and after a checkpoint.
+    // Keys reach foot's shell, before and after a checkpoint. wl-copy and wl-paste each took
+    // the keyboard for a moment (a surface of their own, as no data-control is offered): the
+    // person types once foot has it back.
+    poll(START_TIMEOUT, "foot focused again", || {
+        let w = titled(&c, "ckn", "typed-into");
+        w.focused.then_some(()).ok_or_else(|| format!("{w:?}"))
+    });
     c.run_ok(&["input", "type", "echo $((6*7)) > /tmp/typed"]);
     c.run_ok(&["input", "key", "Return"]);
     let typed = poll(START_TIMEOUT, "what was typed", || {
