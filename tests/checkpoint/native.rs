@@ -534,3 +534,42 @@ fn a_native_clients_single_pixel_buffer_shows_through_the_bridge() {
     });
     assert!(share > 0.95);
 }
+
+#[test]
+fn a_native_client_gets_the_compositors_preferred_fractional_scale_through_the_bridge() {
+    use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_manager_v1::WpFractionalScaleManagerV1;
+
+    let c = Compositor::start(1280, 720);
+    c.run_ok(&["output", "set", "HEADLESS-1", "--scale", "1.5"]);
+    let pid = run_checkpointable(&c, "ckf", "sleep 600");
+    let _sandbox = Sandbox::new(pid);
+    let socket = format!("/proc/{pid}/root/run/porthole/wayland-0");
+    let mut client = crate::raw::Raw::connect(Path::new(&socket)).unwrap();
+    let pixels = vec![0x40; 64 * 48 * 4];
+    let (surface, _fd, buffer) = crate::raw::shm_window_showing(
+        &mut client,
+        64,
+        48,
+        wayland_client::protocol::wl_shm::Format::Xrgb8888,
+        &pixels,
+    );
+    // What GTK 4.14, Qt 6 and browsers ask, to draw sharp at 150 %.
+    let manager: WpFractionalScaleManagerV1 = client.bind("wp_fractional_scale_manager_v1", 1);
+    let _fractional = manager.get_fractional_scale(&surface, &client.qh, ());
+    surface.attach(Some(&buffer), 0, 0);
+    surface.damage_buffer(0, 0, 64, 48);
+    surface.commit();
+    let preferred = |client: &mut crate::raw::Raw, want: u32| {
+        poll(START_TIMEOUT, "the preferred scale", || {
+            client.roundtrip().map_err(|e| e.to_string())?;
+            match client.data.fractional_scales.last() {
+                Some(&scale) if scale == want => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+    };
+    preferred(&mut client, 180);
+    // The output's scale changes: the client is told.
+    c.run_ok(&["output", "set", "HEADLESS-1", "--scale", "2"]);
+    preferred(&mut client, 240);
+}

@@ -59,6 +59,7 @@ pub struct Server {
     pub viewporter: Option<smithay::wayland::viewporter::ViewporterState>,
     pub single_pixel: Option<smithay::wayland::single_pixel_buffer::SinglePixelBufferState>,
     pub activation: Option<smithay::wayland::xdg_activation::XdgActivationState>,
+    pub fractional: Option<smithay::wayland::fractional_scale::FractionalScaleManagerState>,
 }
 
 impl Server {
@@ -100,6 +101,7 @@ impl Server {
             viewporter: None,
             single_pixel: None,
             activation: None,
+            fractional: None,
             dh: dh.clone(),
         })
     }

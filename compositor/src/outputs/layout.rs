@@ -42,7 +42,32 @@ impl Porthole {
         );
         self.shell.map_output(output, loc);
         self.refit_windows();
+        self.tell_scale(output);
         self.queue_redraw_all();
+    }
+
+    /// Tells the clients of the windows on `output` that asked (wp_fractional_scale_v1) the
+    /// scale to draw at there, after it changed.
+    fn tell_scale(&self, output: &Output) {
+        use smithay::wayland::compositor::{with_surface_tree_downward, TraversalAction};
+        use smithay::wayland::fractional_scale::with_fractional_scale;
+        use smithay::wayland::seat::WaylandFocus as _;
+        let scale = output.current_scale().fractional_scale();
+        for window in self.shell.windows() {
+            if self.shell.output_of(window).as_ref() != Some(output) {
+                continue;
+            }
+            let Some(surface) = window.wl_surface() else {
+                continue;
+            };
+            with_surface_tree_downward(
+                &surface,
+                (),
+                |_, _, _| TraversalAction::DoChildren(()),
+                |_, states, _| with_fractional_scale(states, |fs| fs.set_preferred_scale(scale)),
+                |_, _, _| true,
+            );
+        }
     }
 
     /// Removes an output; its windows move to the outputs left.

@@ -177,6 +177,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             use smithay::wayland::xdg_activation::XdgActivationState;
             bridge.server.activation = Some(XdgActivationState::new::<Bridge>(&dh));
         }
+        if bridge.host.as_ref().is_some_and(|h| h.fractional.is_some()) {
+            use smithay::wayland::fractional_scale::FractionalScaleManagerState;
+            bridge.server.fractional = Some(FractionalScaleManagerState::new::<Bridge>(&dh));
+        }
     }
 
     info!(

@@ -31,6 +31,7 @@ use wayland_client::protocol::wl_pointer::WlPointer;
 use wayland_client::protocol::wl_seat::WlSeat;
 use wayland_client::{Connection, QueueHandle};
 use wayland_protocols::wp::cursor_shape::v1::client::wp_cursor_shape_device_v1::WpCursorShapeDeviceV1;
+use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_manager_v1::WpFractionalScaleManagerV1;
 use wayland_protocols::wp::single_pixel_buffer::v1::client::wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1;
 use wayland_protocols::wp::viewporter::client::wp_viewport::WpViewport;
 use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
@@ -146,6 +147,9 @@ pub struct Host {
     pub single_pixel: Option<WpSinglePixelBufferManagerV1>,
     /// xdg_activation_v1, where the compositor offers it, for native clients' activations.
     pub activation: Option<XdgActivationV1>,
+    /// wp_fractional_scale_manager_v1, where the compositor offers it: the scale it prefers for
+    /// each native client's surface that asks.
+    pub fractional: Option<WpFractionalScaleManagerV1>,
     /// The host serials of the input events the bridge passed on, by the bridge's own.
     pub input_serials: crate::native::activation::InputSerials,
 }
@@ -213,6 +217,11 @@ impl Host {
                 None
             },
             activation: if proxy {
+                globals.bind(&qh, 1..=1, ()).ok()
+            } else {
+                None
+            },
+            fractional: if proxy {
                 globals.bind(&qh, 1..=1, ()).ok()
             } else {
                 None
@@ -311,6 +320,7 @@ smithay_client_toolkit::delegate_shm!(Bridge);
 wayland_client::delegate_noop!(Bridge: ignore WpViewporter);
 wayland_client::delegate_noop!(Bridge: ignore WpViewport);
 wayland_client::delegate_noop!(Bridge: ignore WpSinglePixelBufferManagerV1);
+wayland_client::delegate_noop!(Bridge: ignore WpFractionalScaleManagerV1);
 smithay_client_toolkit::delegate_registry!(Bridge);
 
 #[cfg(test)]

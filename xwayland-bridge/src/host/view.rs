@@ -18,6 +18,9 @@ use tracing::{debug, warn};
 use wayland_client::protocol::wl_buffer::WlBuffer as HostBuffer;
 use wayland_client::protocol::wl_shm::Format as HostFormat;
 use wayland_client::protocol::wl_surface::WlSurface as HostSurface;
+use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_v1::{
+    self, WpFractionalScaleV1,
+};
 use wayland_protocols::wp::viewporter::client::wp_viewport::WpViewport;
 
 use crate::server::{take_held_buffer, Changed};
@@ -42,6 +45,54 @@ pub struct HostView {
     input_region: Option<Option<Vec<RegionRect>>>,
     /// The host surface's viewport, once the client set one, and what it was last given.
     viewport: Option<(WpViewport, Viewport)>,
+    /// The host's fractional scale object for the host surface, once the client asked for one
+    /// for its surface (see [`FollowsScale`]).
+    fractional: Option<WpFractionalScaleV1>,
+}
+
+/// Marks a client's surface that asked for the scale the compositor prefers for it
+/// (wp_fractional_scale_v1): its host surface asks the compositor in turn, and what it answers
+/// is passed back.
+#[derive(Debug, Default)]
+pub struct FollowsScale;
+
+impl smithay::wayland::fractional_scale::FractionalScaleHandler for crate::bridge::Bridge {
+    fn new_fractional_scale(&mut self, surface: WlSurface) {
+        with_states(&surface, |states| {
+            states.data_map.insert_if_missing(|| FollowsScale);
+        });
+    }
+}
+
+smithay::delegate_fractional_scale!(crate::bridge::Bridge);
+
+/// The compositor's preferred scale for a host surface, passed to the client's surface.
+impl
+    wayland_client::Dispatch<
+        WpFractionalScaleV1,
+        smithay::reexports::wayland_server::Weak<WlSurface>,
+    > for crate::bridge::Bridge
+{
+    fn event(
+        _: &mut Self,
+        _: &WpFractionalScaleV1,
+        event: wp_fractional_scale_v1::Event,
+        surface: &smithay::reexports::wayland_server::Weak<WlSurface>,
+        _: &wayland_client::Connection,
+        _: &wayland_client::QueueHandle<Self>,
+    ) {
+        let wp_fractional_scale_v1::Event::PreferredScale { scale } = event else {
+            return;
+        };
+        let Ok(surface) = surface.upgrade() else {
+            return;
+        };
+        with_states(&surface, |states| {
+            smithay::wayland::fractional_scale::with_fractional_scale(states, |fractional| {
+                fractional.set_preferred_scale(f64::from(scale) / 120.0);
+            });
+        });
+    }
 }
 
 /// A client's viewport: its source rectangle and destination size, as set.
@@ -183,6 +234,30 @@ impl HostView {
         self.awaiting_frame = false;
         self.input_region = None;
         self.viewport = None;
+        self.fractional = None;
+    }
+
+    /// Asks the compositor for the scale it prefers for `host_surface`, once, if the client asked
+    /// for `surface`'s.
+    fn follow_scale(
+        &mut self,
+        host: &crate::host::Host,
+        surface: &WlSurface,
+        host_surface: &HostSurface,
+    ) {
+        if self.fractional.is_some() {
+            return;
+        }
+        let Some(manager) = &host.fractional else {
+            return;
+        };
+        if with_states(surface, |states| {
+            states.data_map.get::<FollowsScale>().is_none()
+        }) {
+            return;
+        }
+        let weak = smithay::reexports::wayland_server::Resource::downgrade(surface);
+        self.fractional = Some(manager.get_fractional_scale(host_surface, &host.qh, weak));
     }
 
     /// Sets the viewport the client set on `surface` on `host_surface`, when it changed.
@@ -281,6 +356,7 @@ impl HostView {
         host_surface: &HostSurface,
     ) -> bool {
         let region_changed = self.forward_input_region(host, surface, host_surface);
+        self.follow_scale(host, surface, host_surface);
         let (viewport_changed, scaled) = self.forward_viewport(host, surface, host_surface);
         let region_changed = region_changed || viewport_changed;
         let next = match take_held_buffer(surface) {
