@@ -70,7 +70,7 @@ pub fn wayland(data: &[u8]) {
         };
         if h.state
             .comp
-            .insert_client(server, container, profile, x11)
+            .insert_client(server, container, profile, x11, x11)
             .is_none()
         {
             return;

@@ -70,8 +70,9 @@ pub const HOST_ONLY_GLOBALS: &[&str] = &[
 /// profile allows it (every built-in profile does; a custom one must list it).
 pub const X11_GLOBAL: &str = "porthole_x11_manager_v1";
 
-/// Porthole's own protocol for the bridge of a checkpointable container
-/// (`porthole run --checkpointable`), seen where [`X11_GLOBAL`] is, under the same rule.
+/// Porthole's own protocol for the bridge in front of a container (`porthole run --bridged` or
+/// `--checkpointable`, `porthole bridge`), seen by clients of the containers Porthole made, with
+/// X11 or without, whose profile allows it (every built-in profile does).
 pub const BRIDGE_GLOBAL: &str = "porthole_bridge_v1";
 
 /// Whether an interface name is one Porthole knows (for validating custom profiles).
@@ -138,6 +139,9 @@ pub struct ClientState {
     pub profile: Profile,
     /// Its container has X11: it may follow its toplevels' places (porthole_x11_v1).
     pub x11: bool,
+    /// Its container is one Porthole made (configured, added or run), which a bridge may stand in
+    /// front of (porthole_bridge_v1); not the host's, nor a security context's.
+    pub bridgeable: bool,
     /// Tells the event loop when the client goes away (`disconnected` cannot reach the state).
     pub gone: Option<channel::Sender<ClientGone>>,
     /// Its process id, read when it connected; none for a process outside the compositor's pid
@@ -236,12 +240,11 @@ pub fn may_follow_x11(client: &Client) -> bool {
         .is_some_and(|c| c.x11 && c.profile.allows(X11_GLOBAL))
 }
 
-/// Whether `client` may be a checkpointable container's bridge (porthole_bridge_v1), under the
-/// same rule.
+/// Whether `client` may be its container's bridge (porthole_bridge_v1): see [`BRIDGE_GLOBAL`].
 pub fn may_be_bridge(client: &Client) -> bool {
     client
         .get_data::<ClientState>()
-        .is_some_and(|c| c.x11 && c.profile.allows(BRIDGE_GLOBAL))
+        .is_some_and(|c| c.bridgeable && c.profile.allows(BRIDGE_GLOBAL))
 }
 
 /// A filter closure for smithay modules that take one.

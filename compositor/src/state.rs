@@ -344,7 +344,7 @@ impl Porthole {
             .insert_source(source, |stream, _, state| {
                 state
                     .comp
-                    .insert_client(stream, HOST_CONTAINER, Profile::Trusted, false);
+                    .insert_client(stream, HOST_CONTAINER, Profile::Trusted, false, false);
             })
             .map_err(|err| anyhow::anyhow!("cannot listen on the Wayland socket: {err}"))?;
         Ok(())
@@ -357,6 +357,7 @@ impl Porthole {
         container: &str,
         profile: Profile,
         x11: bool,
+        bridgeable: bool,
     ) -> Option<Client> {
         let pid = rustix::net::sockopt::socket_peercred(&stream)
             .ok()
@@ -366,6 +367,7 @@ impl Porthole {
             container: container.into(),
             profile,
             x11,
+            bridgeable,
             pid,
             ..Default::default()
         };

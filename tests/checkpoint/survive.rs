@@ -496,3 +496,50 @@ impl Drop for KillOnDrop {
         }
     }
 }
+
+#[test]
+fn a_bridged_container_without_x11_serves_its_wayland_socket_only_and_outlives_a_crash() {
+    let mut c = Compositor::start_with_config(1280, 720, "[container.nx]\nx11 = false\n");
+    let mut run = std::process::Command::new(PORTHOLE);
+    session_env(&mut run, c.dir());
+    run.args(["run", "--bridged", "nx", "--", "weston-simple-shm"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let launched = KillOnDrop(run.spawn().unwrap());
+    let window = |c: &Compositor| {
+        poll(
+            Duration::from_secs(20),
+            "weston-simple-shm's window",
+            || {
+                c.windows()
+                    .into_iter()
+                    .find(|w| w.container == "nx" && w.title == "simple-shm" && !w.reconnecting)
+                    .ok_or_else(|| format!("{:?}", c.windows()))
+            },
+        )
+    };
+    let before = window(&c);
+    let bridge = bridge_pid(&c, "nx");
+    let _sandbox = Sandbox::new(bridge);
+    // No X display: no socket, no DISPLAY for the command.
+    assert!(!Path::new(&format!("/proc/{bridge}/root/tmp/.X11-unix/X0")).exists());
+    let children = std::fs::read_to_string(format!("/proc/{bridge}/task/{bridge}/children"))
+        .expect("the bridge's children");
+    let app: u32 = children
+        .split_whitespace()
+        .next()
+        .and_then(|pid| pid.parse().ok())
+        .expect("the bridge's command");
+    let environ = std::fs::read(format!("/proc/{app}/environ")).unwrap();
+    let environ = String::from_utf8_lossy(&environ);
+    assert!(
+        !environ.split('\0').any(|v| v.starts_with("DISPLAY=")),
+        "{environ}"
+    );
+
+    c.crash_and_restart();
+    let after = window(&c);
+    assert_eq!(after.geometry, before.geometry);
+    assert_eq!(bridge_pid(&c, "nx"), bridge, "the same bridge");
+    drop(launched);
+}

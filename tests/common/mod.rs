@@ -342,6 +342,8 @@ pub struct Compositor {
     shots: u32,
     /// The arguments it was started with, for [`Compositor::restart`].
     args: Vec<String>,
+    /// The directory of the configuration file it was started with, if any.
+    _config: Option<tempfile::TempDir>,
     /// Dropped last, once the compositor and its clients are stopped.
     _machine: machine::Hold,
 }
@@ -367,9 +369,11 @@ impl Compositor {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("porthole.toml");
         std::fs::write(&path, config).unwrap();
-        // The compositor reads the file at start only; the temp dir may go after that.
         let extra = ["--config", path.to_str().unwrap()];
-        Self::holding(&format!("{width}x{height}"), &extra, machine)
+        let mut compositor = Self::holding(&format!("{width}x{height}"), &extra, machine);
+        // Kept while the compositor may be started again with the same arguments.
+        compositor._config = Some(dir);
+        compositor
     }
 
     /// Like [`Compositor::start`], with extra arguments to `serve`.
@@ -407,6 +411,7 @@ impl Compositor {
             args,
             clients: Vec::new(),
             shots: 0,
+            _config: None,
             _machine: machine,
         }
     }

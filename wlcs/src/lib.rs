@@ -322,9 +322,10 @@ unsafe extern "C" fn create_client_socket(server: *mut DisplayServer) -> c_int {
     };
     let fd = theirs.into_raw_fd();
     let inserted = link.run(move |state, clients| {
-        let client = state
-            .comp
-            .insert_client(ours, HOST_CONTAINER, Profile::Trusted, false)?;
+        let client =
+            state
+                .comp
+                .insert_client(ours, HOST_CONTAINER, Profile::Trusted, false, false)?;
         clients.insert(fd, client);
         Some(())
     });

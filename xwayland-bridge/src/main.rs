@@ -42,6 +42,10 @@ pub struct Cli {
     /// Keep Xwayland free of GPU state: render with shared memory only (Xwayland -shm).
     #[arg(long)]
     shm_only: bool,
+    /// Serve no X display, only the container's Wayland socket (with --serve-wayland): for a
+    /// container with x11 = false.
+    #[arg(long, requires = "serve_wayland", conflicts_with_all = ["x11_dir", "shm_only"])]
+    no_x11: bool,
     /// Serve a container from the host: put the X socket in DIR/X11-unix (which the container
     /// mounts at /tmp/.X11-unix) and the cookie in DIR/Xauthority, instead of under /tmp.
     #[arg(long, value_name = "DIR")]

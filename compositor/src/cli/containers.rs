@@ -74,7 +74,7 @@ pub struct RunArgs {
     /// crash, an upgrade): it serves the container's Wayland socket and X display inside the
     /// sandbox, and the windows come back when the compositor does. The sandbox outlives this
     /// command's terminal too; Ctrl+C ends it. An ordinary user can run it.
-    #[arg(long, conflicts_with = "no_x11")]
+    #[arg(long)]
     bridged: bool,
     /// How long, in seconds, the apps of a bridged or checkpointable container wait for a
     /// compositor that went away (a crash, an upgrade) to come back, before they are asked to
@@ -188,14 +188,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let sandbox = if checkpointable {
         Sandbox::Checkpointable { reconnect_grace }
     } else if bridged {
-        Sandbox::Bridged { reconnect_grace }
+        let x11 = x11 && !no_x11;
+        Sandbox::Bridged {
+            reconnect_grace,
+            x11,
+        }
     } else {
         Sandbox::Plain
     };
-    if checkpointable || bridged {
+    if checkpointable {
         anyhow::ensure!(
             x11,
-            "container `{name}` has x11 = false: a bridged container needs its bridge \
+            "container `{name}` has x11 = false: a checkpointable container needs its bridge \
              (porthole-bridge), which serves its X display and Wayland socket"
         );
     }
@@ -347,10 +351,13 @@ pub fn bridge(name: &str, pid: Option<u32>, reconnect_grace: u64) -> anyhow::Res
             "--reconnect-grace",
         ])
         .arg(reconnect_grace.to_string())
-        .arg("--x11-dir")
-        .arg(&dir)
         .env("XDG_RUNTIME_DIR", &dir)
         .env("WAYLAND_DISPLAY", dir.join(paths::CONTAINER_SOCKET));
+    if x11 {
+        command.arg("--x11-dir").arg(&dir);
+    } else {
+        command.arg("--no-x11");
+    }
     if let Some(pid) = pid {
         command.arg("--pid").arg(pid.to_string());
     }

@@ -216,7 +216,8 @@ impl Porthole {
         }
         let profile = container.profile.clone();
         let x11 = container.x11;
-        if let Some(client) = self.insert_client(stream, name.as_str(), profile, x11) {
+        let bridgeable = container.dir.is_some();
+        if let Some(client) = self.insert_client(stream, name.as_str(), profile, x11, bridgeable) {
             if let Some(container) = self.containers.get_mut(name.as_str()) {
                 container.clients.push(client);
             }

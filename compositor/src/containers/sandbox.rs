@@ -35,7 +35,7 @@ pub enum Sandbox {
     /// `reconnect_grace` seconds; it outlives `porthole run` too, whose terminal may go with the
     /// compositor. An ordinary user can start it (CRIU cannot dump it: see
     /// [`Sandbox::Checkpointable`]).
-    Bridged { reconnect_grace: u64 },
+    Bridged { reconnect_grace: u64, x11: bool },
     /// CRIU can checkpoint it: the bridge is its first process and serves its Wayland socket
     /// inside it, so that only the bridge talks to the compositor; it outlives `porthole run`,
     /// and the compositor too: its apps wait `reconnect_grace` seconds for a compositor that
@@ -327,8 +327,10 @@ pub fn bwrap_args(
     }
     if bridge.is_some() {
         args.push(BRIDGE_PATH.into());
-        let (Sandbox::Bridged { reconnect_grace } | Sandbox::Checkpointable { reconnect_grace }) =
-            sandbox
+        let (Sandbox::Bridged {
+            reconnect_grace, ..
+        }
+        | Sandbox::Checkpointable { reconnect_grace }) = sandbox
         else {
             args.push("--".into());
             args.extend(command.iter().cloned());
@@ -337,6 +339,9 @@ pub fn bwrap_args(
         args.extend(["--serve-wayland", CONTAINER_SOCKET].map(OsString::from));
         if checkpointable {
             args.extend(["--shm-only", "--log", CHECKPOINTABLE_LOG].map(OsString::from));
+        }
+        if let Sandbox::Bridged { x11: false, .. } = sandbox {
+            args.push("--no-x11".into());
         }
         args.push("--reconnect-grace".into());
         args.push(reconnect_grace.to_string().into());
@@ -483,6 +488,7 @@ mod tests {
             Some(Path::new("/opt/bin/porthole-bridge")),
             Sandbox::Bridged {
                 reconnect_grace: 30,
+                x11: true,
             },
             &Confinement::default(),
             &["foot".into()],
@@ -503,6 +509,30 @@ mod tests {
         assert!(
             joined.ends_with(
                 "/run/porthole-bridge --serve-wayland wayland-0 --reconnect-grace 30 -- foot"
+            ),
+            "{joined}"
+        );
+    }
+
+    #[test]
+    fn a_bridged_sandbox_without_x11_serves_wayland_only() {
+        let args = bwrap_args(
+            Path::new("/r/porthole/a"),
+            "a",
+            false,
+            Some(Path::new("/opt/bin/porthole-bridge")),
+            Sandbox::Bridged {
+                reconnect_grace: 30,
+                x11: false,
+            },
+            &Confinement::default(),
+            &["foot".into()],
+        );
+        let joined = joined(&args);
+        assert!(
+            joined.ends_with(
+                "/run/porthole-bridge --serve-wayland wayland-0 --no-x11 --reconnect-grace 30 \
+                 -- foot"
             ),
             "{joined}"
         );

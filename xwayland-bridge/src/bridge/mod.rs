@@ -38,7 +38,8 @@ pub struct Bridge {
     /// Set while the container's socket is full: a watch for it to drain. Until then the bridge
     /// holds back what can wait (title changes), see [`Bridge::flush_host`].
     pub(crate) host_writable: Option<RegistrationToken>,
-    pub display: XDisplay,
+    /// The container's X display; `None` for a container without X11 (`--no-x11`).
+    pub display: Option<XDisplay>,
     pub xwm: Option<X11Wm>,
     /// Window managers of Xwaylands that are gone, kept a while: smithay's X11 event and
     /// selection sources may still call back for them, and must find them.
@@ -71,7 +72,7 @@ pub struct Bridge {
     /// The X11 window with the keyboard focus.
     pub focus: Option<X11Surface>,
     pub loop_handle: LoopHandle<'static, Bridge>,
-    pub(crate) listener: RegistrationToken,
+    pub(crate) listener: Option<RegistrationToken>,
     pub(crate) shm_only: bool,
     pub(crate) started: Instant,
     signal: LoopSignal,

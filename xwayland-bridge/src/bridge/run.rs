@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use calloop::generic::Generic;
 use calloop::signals::{Signal, Signals};
-use calloop::{EventLoop, Interest, Mode, PostAction};
+use calloop::{EventLoop, Interest, LoopHandle, Mode, PostAction, RegistrationToken};
 use smithay::reexports::wayland_server::Display;
 use tracing::{error, info, warn};
 
@@ -16,6 +16,27 @@ use crate::native;
 use crate::server::Server;
 use crate::x11::display::XDisplay;
 use crate::Cli;
+
+/// Starts Xwayland when the first X11 client connects to the container's X socket.
+fn listen_x11(
+    loop_handle: &LoopHandle<'static, Bridge>,
+    x_display: &XDisplay,
+) -> anyhow::Result<RegistrationToken> {
+    loop_handle
+        .insert_source(
+            Generic::new(x_display.listener.try_clone()?, Interest::READ, Mode::Level),
+            |_, _, bridge| {
+                if bridge.xwayland.is_none() {
+                    if let Err(err) = bridge.start_xwayland() {
+                        error!("{err:#}");
+                        bridge.finish(ExitCode::FAILURE);
+                    }
+                }
+                Ok(PostAction::Continue)
+            },
+        )
+        .map_err(|err| anyhow::anyhow!("watching the X socket: {err}"))
+}
 
 /// Runs the bridge until its command exits or a signal stops it; returns the exit status.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -36,7 +57,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let server = Server::new(&dh, cli.serve_wayland.is_some())?;
 
     super::process::join_namespaces(cli.pid, cli.ipc_namespace.as_deref())?;
-    let x_display = XDisplay::bind(cli.display, cli.x11_dir.as_deref())?;
+    let x_display = if cli.no_x11 {
+        None
+    } else {
+        Some(XDisplay::bind(cli.display, cli.x11_dir.as_deref())?)
+    };
     let wayland_socket = match &cli.serve_wayland {
         Some(name) => Some(native::listen_wayland(&loop_handle, name)?),
         None => None,
@@ -74,7 +99,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut command = Command::new(program);
             super::process::unblocked(&mut command)
                 .args(args)
-                .envs(x_display.client_env());
+                .envs(x_display.iter().flat_map(|d| d.client_env()));
             if let Some(name) = &wayland_socket {
                 command.env("WAYLAND_DISPLAY", name);
             }
@@ -86,20 +111,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => None,
     };
 
-    let listener = loop_handle
-        .insert_source(
-            Generic::new(x_display.listener.try_clone()?, Interest::READ, Mode::Level),
-            |_, _, bridge| {
-                if bridge.xwayland.is_none() {
-                    if let Err(err) = bridge.start_xwayland() {
-                        error!("{err:#}");
-                        bridge.finish(ExitCode::FAILURE);
-                    }
-                }
-                Ok(PostAction::Continue)
-            },
-        )
-        .map_err(|err| anyhow::anyhow!("watching the X socket: {err}"))?;
+    let listener = match &x_display {
+        Some(x_display) => Some(listen_x11(&loop_handle, x_display)?),
+        None => None,
+    };
 
     let mut bridge = Bridge {
         server,
@@ -183,10 +198,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
 
-    info!(
-        display = bridge.display.number,
-        "serving X11 for the container"
-    );
+    match &bridge.display {
+        Some(x) => info!(display = x.number, "serving X11 for the container"),
+        None => info!("serving the container's Wayland socket, without X11"),
+    }
     event_loop.run(None, &mut bridge, |bridge| {
         if bridge.mirrors.iter().any(|m| m.surface.is_none()) {
             bridge.pair_surfaces();

@@ -24,14 +24,19 @@ impl Bridge {
         if self.host.is_none() && !self.detached {
             self.connect_host()?;
         }
-        self.display.share_listener()?;
+        let display = self
+            .display
+            .as_ref()
+            .context("the bridge serves no X display")?;
+        display.share_listener()?;
         // Xwayland's chatter (glamor, xkbcomp warnings) goes to a log in the container's /tmp,
         // not into the terminal of the command the person ran.
-        let log = self.display.open_log()?;
+        let log = display.open_log()?;
+        let number = display.number;
         let (xwayland, client) = XWayland::spawn(
             &self.server.dh,
             None,
-            self.display.spawn_env(self.shm_only),
+            display.spawn_env(self.shm_only),
             false,
             Stdio::null(),
             log,
@@ -48,7 +53,9 @@ impl Bridge {
                         Ok(wm) => {
                             info!("Xwayland is ready");
                             bridge.xwm = Some(wm);
-                            if let Err(err) = bridge.display.catch_up_selections() {
+                            let caught_up =
+                                bridge.display.as_ref().map(|d| d.catch_up_selections());
+                            if let Some(Err(err)) = caught_up {
                                 warn!("looking for selections taken early: {err:#}");
                             }
                         }
@@ -64,12 +71,11 @@ impl Bridge {
                 }
             })
             .map_err(|err| anyhow::anyhow!("watching Xwayland: {err}"))?;
-        self.loop_handle.disable(&self.listener)?;
+        if let Some(listener) = &self.listener {
+            self.loop_handle.disable(listener)?;
+        }
         self.xwayland = Some(Running { client, token });
-        info!(
-            display = self.display.number,
-            "started Xwayland for an X11 client"
-        );
+        info!(display = number, "started Xwayland for an X11 client");
         Ok(())
     }
 
@@ -111,7 +117,11 @@ impl Bridge {
                 bridge.host = None;
                 bridge.server.memory.borrow_mut().forget_host();
             }
-            if let Err(err) = bridge.loop_handle.enable(&bridge.listener) {
+            let listening = bridge
+                .listener
+                .as_ref()
+                .map(|l| bridge.loop_handle.enable(l));
+            if let Some(Err(err)) = listening {
                 error!(%err, "cannot listen for X11 clients any more");
                 bridge.finish(ExitCode::FAILURE);
             }
