@@ -218,7 +218,7 @@ fn mime_types_are_bounded_in_number_and_length() {
 #[test]
 fn shm_pools_are_bounded_and_their_fds_closed() {
     let (mut comp, rss_before) = start_measured(CONFIG);
-    let fds_before = comp.open_fds();
+    let fds_before = super::client_fds(&comp);
     let path = socket(&comp, "attacker");
     let (shm, error) = beside_honest(&mut comp, 1.0, move || {
         let file = memfd(4096);
@@ -281,7 +281,7 @@ fn the_fd_table_filled_from_one_container_leaves_room_for_others_and_the_control
         .expect("prlimit (util-linux)");
     assert!(limit.success());
     std::thread::sleep(Duration::from_millis(200));
-    let fds_before = comp.open_fds();
+    let fds_before = super::client_fds(&comp);
     let file = memfd(4096);
     let many: Vec<BorrowedFd<'_>> = (0..25).map(|_| file.as_fd()).collect();
     let mut attackers = Vec::new();
@@ -296,7 +296,7 @@ fn the_fd_table_filled_from_one_container_leaves_room_for_others_and_the_control
         w.roundtrip();
         attackers.push(w);
     }
-    let held = comp.open_fds();
+    let held = super::client_fds(&comp);
     assert!(
         held > 2048,
         "the attack held only {held} fds ({fds_before} before): the test did not fill the table"
