@@ -785,11 +785,6 @@ impl Compositor {
             .expect("VmRSS in /proc status")
     }
 
-    /// How many file descriptors the compositor holds open.
-    pub fn open_fds(&self) -> usize {
-        self.fd_targets().len()
-    }
-
     /// What each of the compositor's open file descriptors is (`socket:[…]`, `/memfd:…`, a
     /// path), sorted: for a message that says which ones were left open.
     pub fn fd_targets(&self) -> Vec<String> {
