@@ -79,7 +79,7 @@ fn memory_came_back(comp: &Compositor, rss_before: u64) {
 /// Waits until the compositor holds no more fds than `fds_before`; `note` goes into the failure.
 fn fds_came_back(comp: &Compositor, fds_before: usize, note: &str) {
     poll(Duration::from_secs(5), "the fds to be closed", || {
-        let now = client_fds(&comp);
+        let now = client_fds(comp);
         if now <= fds_before {
             Ok(())
         } else {
