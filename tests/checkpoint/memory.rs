@@ -15,6 +15,16 @@ fn mapped_client_files(c: &Compositor) -> Vec<&'static str> {
         .collect()
 }
 
+/// Waits until the compositor maps both clients' files.
+fn both_mapped(c: &Compositor) {
+    poll(Duration::from_secs(5), "the clients' files mapped", || {
+        let mapped = mapped_client_files(c);
+        (mapped.len() == 2)
+            .then_some(())
+            .ok_or_else(|| format!("mapped: {mapped:?}"))
+    });
+}
+
 /// weston-simple-shm draws new frames in `window`: it has two buffers and draws only into one
 /// that came back, so frames go on only if what the compositor releases reaches it.
 fn keeps_drawing(c: &mut Compositor, window: Geometry) {
@@ -44,14 +54,7 @@ fn bridged_windows_are_shown_from_their_clients_own_memory() {
     let shm = before.iter().find(|w| w.title == "simple-shm").unwrap();
 
     // No copy in between: the compositor maps the clients' own files.
-    poll(
-        Duration::from_secs(5),
-        "the clients' files mapped",
-        || match mapped_client_files(&c).len() {
-            2 => Ok(()),
-            _ => Err(format!("mapped: {:?}", mapped_client_files(&c))),
-        },
-    );
+    both_mapped(&c);
     keeps_drawing(&mut c, shm.geometry);
     let counted = count(pid).expect("the counter");
     wait_for_at_least("xterm's counter", || count(pid), counted + 2);
@@ -74,13 +77,6 @@ fn bridged_windows_are_shown_from_their_clients_own_memory() {
     let _restored = Sandbox::new(pid);
     let after = windows_of(&c, "zc", false);
     assert_eq!(geometries(&after), geometries(&before));
-    poll(
-        Duration::from_secs(5),
-        "the clients' files mapped",
-        || match mapped_client_files(&c).len() {
-            2 => Ok(()),
-            _ => Err(format!("mapped: {:?}", mapped_client_files(&c))),
-        },
-    );
+    both_mapped(&c);
     keeps_drawing(&mut c, shm.geometry);
 }

@@ -433,25 +433,41 @@ fn a_native_clients_subsurfaces_show_and_come_back_after_a_restore() {
     turns(&mut c);
 }
 
-#[test]
-fn a_native_clients_viewport_sizes_its_window_through_the_bridge() {
-    use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
-
-    let mut c = Compositor::start(1280, 720);
-    let pid = run_checkpointable(&c, "ckv", "sleep 600");
-    let _sandbox = Sandbox::new(pid);
+/// A checkpointable container `name` running nothing but the test's own client, connected to
+/// its bridge's socket, with a 64x48 window of grey (0x40) pixels: the sandbox (kept until the
+/// test ends), the client, its surface and its buffer.
+fn native_window(
+    c: &Compositor,
+    name: &str,
+) -> (
+    Sandbox,
+    crate::raw::Raw,
+    wayland_client::protocol::wl_surface::WlSurface,
+    wayland_client::protocol::wl_buffer::WlBuffer,
+) {
+    let pid = run_checkpointable(c, name, "sleep 600");
+    let sandbox = Sandbox::new(pid);
     let socket = format!("/proc/{pid}/root/run/porthole/wayland-0");
     let mut client = crate::raw::Raw::connect(Path::new(&socket)).unwrap();
-    // A 64x48 buffer shown at 160x120, its left half cropped away first: what video players and
-    // browsers do.
     let pixels = vec![0x40; 64 * 48 * 4];
-    let (surface, _fd, _buffer) = crate::raw::shm_window_showing(
+    let (surface, _fd, buffer) = crate::raw::shm_window_showing(
         &mut client,
         64,
         48,
         wayland_client::protocol::wl_shm::Format::Xrgb8888,
         &pixels,
     );
+    (sandbox, client, surface, buffer)
+}
+
+#[test]
+fn a_native_clients_viewport_sizes_its_window_through_the_bridge() {
+    use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
+
+    let mut c = Compositor::start(1280, 720);
+    // A 64x48 buffer shown at 160x120, its left half cropped away first: what video players and
+    // browsers do.
+    let (_sandbox, mut client, surface, _buffer) = native_window(&c, "ckv");
     let viewporter: WpViewporter = client.bind("wp_viewporter", 1);
     let viewport = viewporter.get_viewport(&surface, &client.qh, ());
     viewport.set_source(32.0, 0.0, 32.0, 48.0);
@@ -492,18 +508,7 @@ fn a_native_clients_single_pixel_buffer_shows_through_the_bridge() {
     use wayland_protocols::wp::viewporter::client::wp_viewporter::WpViewporter;
 
     let mut c = Compositor::start(1280, 720);
-    let pid = run_checkpointable(&c, "ckp", "sleep 600");
-    let _sandbox = Sandbox::new(pid);
-    let socket = format!("/proc/{pid}/root/run/porthole/wayland-0");
-    let mut client = crate::raw::Raw::connect(Path::new(&socket)).unwrap();
-    let pixels = vec![0x40; 64 * 48 * 4];
-    let (surface, _fd, _buffer) = crate::raw::shm_window_showing(
-        &mut client,
-        64,
-        48,
-        wayland_client::protocol::wl_shm::Format::Xrgb8888,
-        &pixels,
-    );
+    let (_sandbox, mut client, surface, _buffer) = native_window(&c, "ckp");
     // A solid colour as toolkits draw backgrounds: one pixel, stretched by a viewport.
     let manager: WpSinglePixelBufferManagerV1 = client.bind("wp_single_pixel_buffer_manager_v1", 1);
     let viewporter: WpViewporter = client.bind("wp_viewporter", 1);
@@ -541,18 +546,7 @@ fn a_native_client_gets_the_compositors_preferred_fractional_scale_through_the_b
 
     let c = Compositor::start(1280, 720);
     c.run_ok(&["output", "set", "HEADLESS-1", "--scale", "1.5"]);
-    let pid = run_checkpointable(&c, "ckf", "sleep 600");
-    let _sandbox = Sandbox::new(pid);
-    let socket = format!("/proc/{pid}/root/run/porthole/wayland-0");
-    let mut client = crate::raw::Raw::connect(Path::new(&socket)).unwrap();
-    let pixels = vec![0x40; 64 * 48 * 4];
-    let (surface, _fd, buffer) = crate::raw::shm_window_showing(
-        &mut client,
-        64,
-        48,
-        wayland_client::protocol::wl_shm::Format::Xrgb8888,
-        &pixels,
-    );
+    let (_sandbox, mut client, surface, buffer) = native_window(&c, "ckf");
     // What GTK 4.14, Qt 6 and browsers ask, to draw sharp at 150 %.
     let manager: WpFractionalScaleManagerV1 = client.bind("wp_fractional_scale_manager_v1", 1);
     let _fractional = manager.get_fractional_scale(&surface, &client.qh, ());

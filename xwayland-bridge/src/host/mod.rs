@@ -154,6 +154,20 @@ pub struct Host {
     pub input_serials: crate::native::activation::InputSerials,
 }
 
+/// A global the bridge binds only when it serves the container's Wayland socket (`proxy`), and
+/// only where the compositor offers it: what it forwards for the container's native clients.
+fn proxy_only<I>(proxy: bool, globals: &GlobalList, qh: &QueueHandle<Bridge>) -> Option<I>
+where
+    I: wayland_client::Proxy + 'static,
+    Bridge: wayland_client::Dispatch<I, ()>,
+{
+    if proxy {
+        globals.bind(qh, 1..=1, ()).ok()
+    } else {
+        None
+    }
+}
+
 impl Host {
     /// Binds what the bridge needs; the container's policy decides what exists.
     pub fn new(
@@ -201,31 +215,11 @@ impl Host {
             last_serial: 0,
             x11: globals.bind(&qh, 1..=1, ()).ok(),
             presentation: globals.bind(&qh, 1..=1, ()).ok(),
-            session_manager: if proxy {
-                globals.bind(&qh, 1..=1, ()).ok()
-            } else {
-                None
-            },
-            viewporter: if proxy {
-                globals.bind(&qh, 1..=1, ()).ok()
-            } else {
-                None
-            },
-            single_pixel: if proxy {
-                globals.bind(&qh, 1..=1, ()).ok()
-            } else {
-                None
-            },
-            activation: if proxy {
-                globals.bind(&qh, 1..=1, ()).ok()
-            } else {
-                None
-            },
-            fractional: if proxy {
-                globals.bind(&qh, 1..=1, ()).ok()
-            } else {
-                None
-            },
+            session_manager: proxy_only(proxy, globals, &qh),
+            viewporter: proxy_only(proxy, globals, &qh),
+            single_pixel: proxy_only(proxy, globals, &qh),
+            activation: proxy_only(proxy, globals, &qh),
+            fractional: proxy_only(proxy, globals, &qh),
             input_serials: Default::default(),
             bridge: if proxy {
                 Some(globals.bind(&qh, 1..=1, ()).context(
