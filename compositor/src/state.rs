@@ -503,6 +503,9 @@ impl State {
         self.refresh_pointer_focus();
         self.comp.live_records_due();
         self.redraw_queued_outputs();
+        if self.comp.clients.flush_after_dispatch() {
+            return;
+        }
         if let Err(err) = self.comp.display_handle.flush_clients() {
             warn!(?err, "cannot flush clients");
         }

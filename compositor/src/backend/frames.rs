@@ -95,6 +95,7 @@ impl Porthole {
             );
         }
         self.send_frame_callbacks(output);
+        self.clients.ended_outside_dispatch = true;
     }
 
     /// Tells the clients on `output` that now is the time to draw their next frame. Surfaces

@@ -50,6 +50,9 @@ pub struct Clients {
     pub spares: crate::fds::Spares,
     /// Freed memory is to be given back to the system soon.
     pub trim_pending: bool,
+    /// Events that end their object (a frame callback's done, presentation feedback) went out
+    /// outside a dispatch since the last flush: see [`Clients::flush_after_dispatch`].
+    pub ended_outside_dispatch: bool,
 }
 
 struct Connection {
@@ -58,6 +61,24 @@ struct Connection {
 }
 
 impl Clients {
+    /// Whether the flush is to wait for a dispatch first. An event that ends its object, sent
+    /// outside a dispatch, leaves the object's destructor to wayland-backend's next dispatch, and
+    /// a flush with destructors pending arms a 1 ms timer for that dispatch: a wakeup per frame
+    /// for nothing. The ping makes the loop dispatch at once instead, and the flush after that
+    /// dispatch finds none pending.
+    pub fn flush_after_dispatch(&mut self) -> bool {
+        if !std::mem::take(&mut self.ended_outside_dispatch) {
+            return false;
+        }
+        match &self.display_ping {
+            Some(ping) => {
+                ping.ping();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// No clients yet; their departures go to `gone`.
     pub fn new(gone: channel::Sender<ClientGone>) -> Self {
         Self {
@@ -68,6 +89,7 @@ impl Clients {
             objects: HashMap::new(),
             fds: crate::fds::Budget::new(),
             spares: crate::fds::Spares::new(2),
+            ended_outside_dispatch: false,
             trim_pending: false,
         }
     }

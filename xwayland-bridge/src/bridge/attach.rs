@@ -68,6 +68,7 @@ impl Bridge {
                         bridge.host_lost(&err);
                         return Ok(PostAction::Remove);
                     }
+                    bridge.host_dispatched = true;
                     Ok(PostAction::Continue)
                 },
             )

@@ -35,6 +35,8 @@ pub struct Bridge {
     /// has neither an X server nor an extra client.
     pub host: Option<Host>,
     pub(crate) host_source: Option<RegistrationToken>,
+    /// The compositor's events were passed on since the last pass of the event loop.
+    pub(crate) host_dispatched: bool,
     /// Set while the container's socket is full: a watch for it to drain. Until then the bridge
     /// holds back what can wait (title changes), see [`Bridge::flush_host`].
     pub(crate) host_writable: Option<RegistrationToken>,

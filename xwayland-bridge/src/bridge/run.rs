@@ -50,7 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut event_loop: EventLoop<'static, Bridge> =
         EventLoop::try_new().context("creating the event loop")?;
     let loop_handle = event_loop.handle();
-    let display: Display<Bridge> =
+    let mut display: Display<Bridge> =
         Display::new().context("creating the Xwayland-facing display")?;
     let dh = display.handle();
 
@@ -121,6 +121,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         host: None,
         host_source: None,
         host_writable: None,
+        host_dispatched: false,
         display: x_display,
         xwm: None,
         retired_xwms: Vec::new(),
@@ -145,14 +146,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         signal: event_loop.get_signal(),
         exit: None,
     };
+    let display_fd = display
+        .backend()
+        .poll_fd()
+        .try_clone_to_owned()
+        .context("watching the Xwayland-facing display")?;
+    let display = std::rc::Rc::new(std::cell::RefCell::new(display));
+    let dispatch = move |display: &std::cell::RefCell<Display<Bridge>>, bridge: &mut Bridge| {
+        if let Err(err) = display.borrow_mut().dispatch_clients(bridge) {
+            warn!(%err, "dispatching the container's requests failed");
+        }
+    };
+    let on_fd = display.clone();
     loop_handle
         .insert_source(
-            Generic::new(display, Interest::READ, Mode::Level),
-            |_, display, bridge| {
-                // SAFETY: the display is not dropped while the loop runs.
-                if let Err(err) = unsafe { display.get_mut() }.dispatch_clients(bridge) {
-                    warn!(%err, "dispatching Xwayland's requests failed");
-                }
+            Generic::new(display_fd, Interest::READ, Mode::Level),
+            move |_, _, bridge| {
+                dispatch(&on_fd, bridge);
                 Ok(PostAction::Continue)
             },
         )
@@ -203,6 +213,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => info!("serving the container's Wayland socket, without X11"),
     }
     event_loop.run(None, &mut bridge, |bridge| {
+        // Events passed on from the compositor that end their object (a frame callback's done,
+        // presentation feedback) leave its destructor pending until the next dispatch, and
+        // wayland-backend arms a 1 ms timer for that dispatch when it flushes: a wakeup per
+        // frame for nothing. Dispatching before the flush runs them now.
+        if std::mem::take(&mut bridge.host_dispatched) {
+            dispatch(&display, bridge);
+        }
         if bridge.mirrors.iter().any(|m| m.surface.is_none()) {
             bridge.pair_surfaces();
         }
