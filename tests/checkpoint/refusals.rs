@@ -1,6 +1,6 @@
 //! Checkpoints that are refused, and what the refusal says: a dump CRIU cannot make leaves the
-//! container running with its windows live; a container not started checkpointable, an ordinary
-//! user, and GPU clients (unless `--stop-gpu-clients`) are told what to do instead.
+//! container running with its windows live; a container not started checkpointable (direct or
+//! bridged), an ordinary user, and GPU clients (unless `--stop-gpu-clients`) are told what to do instead.
 
 use std::path::Path;
 
@@ -68,6 +68,30 @@ time.sleep(3600)' &"#;
             && stderr.contains("porthole run --checkpointable plain"),
         "{stderr}"
     );
+
+    // Nor can one whose bridge was started to outlive the compositor, not to be dumped: it is
+    // refused before CRIU tries, and nothing is lost.
+    c.spawn_client(
+        PORTHOLE,
+        &["run", "--bridged", "lasting", "--", "weston-simple-shm"],
+    );
+    poll(START_TIMEOUT, "the bridged container's window", || {
+        let n = container(&c, "lasting").map_or(0, |i| i.windows);
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(n.to_string())
+        }
+    });
+    let out = checkpoint(&c, "lasting");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("started with `porthole run` bridged")
+            && stderr.contains("porthole run --checkpointable lasting"),
+        "{stderr}"
+    );
+    assert_eq!(container(&c, "lasting").map(|i| i.windows), Some(1));
 }
 
 #[test]

@@ -456,6 +456,18 @@ fn shares_our_pid_namespace(pid: u32) -> bool {
     theirs.is_some() && theirs == ns("/proc/self/ns/pid".into())
 }
 
+/// Whether the bridge `pid` is the first process of a sandbox `porthole run --checkpointable`
+/// made, which has only what CRIU can dump (no GPU, its output in a file inside it): it was told
+/// to take shared memory only.
+fn started_checkpointable(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+        cmdline
+            .split(|&b| b == 0)
+            .take_while(|arg| *arg != b"--")
+            .any(|arg| arg == b"--shm-only")
+    })
+}
+
 /// `porthole checkpoint NAME`.
 pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> anyhow::Result<()> {
     ensure_root("porthole checkpoint")?;
@@ -472,6 +484,13 @@ pub fn checkpoint(name: &str, dir: Option<PathBuf>, stop_gpu_clients: bool) -> a
             "cannot checkpoint `{name}`: its bridge runs on the host (`porthole bridge`), not as \
              the first process of a sandbox CRIU could dump; start it with `porthole run \
              --checkpointable` to checkpoint it"
+        );
+        anyhow::ensure!(
+            started_checkpointable(init),
+            "cannot checkpoint `{name}`: it was started with `porthole run` bridged, not \
+             `--checkpointable`, so it may use the GPU and keeps files CRIU cannot dump; its apps \
+             outlive the compositor, but to checkpoint them start it with `porthole run \
+             --checkpointable {name}`"
         );
         let mut gpu = gpu_clients(init);
         if !gpu.is_empty() {
