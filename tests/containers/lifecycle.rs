@@ -112,6 +112,28 @@ fn removing_a_container_disconnects_its_clients_and_leaves_no_files() {
          {disconnected}, removed {removed}): {:?}",
         &events.all()[mark..]
     );
+
+    // A container behind its bridge, whose apps outlive a compositor that goes: removing it
+    // ends them, its bridge and its sandbox, and leaves no file (the bridge's record either).
+    let before = listing();
+    let pid = c.spawn_client(
+        PORTHOLE,
+        &["run", "--bridged", "d", "--", "weston-simple-shm"],
+    );
+    let w = c.wait_for_new_window(&[], CLIENT_TIMEOUT);
+    assert_eq!(w.container, "d", "{w:?}");
+    poll(CLIENT_TIMEOUT, "d's bridge's record", || {
+        let record = root.join("live/d.json");
+        record.exists().then_some(()).ok_or(format!("{record:?}"))
+    });
+    c.run_ok(&["container", "remove", "d"]);
+    wait_for_window_gone(&c, w.id, "after its bridged container was removed");
+    // `porthole run --bridged` returns when its sandbox has ended.
+    c.wait_for_client_exit(pid, CLIENT_TIMEOUT);
+    poll(CLIENT_TIMEOUT, "no file of d left", || {
+        let now = listing();
+        (now == before).then_some(()).ok_or(format!("{now:?}"))
+    });
 }
 
 #[test]

@@ -100,9 +100,14 @@ fn write(name: &str, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Removes `name`'s record, and the records' directory once it holds none.
 fn remove(name: &str) {
     if let Ok(path) = record_path(name) {
         let _ = std::fs::remove_file(path);
+    }
+    if let Ok(dir) = paths::live_dir() {
+        // Fails, as it should, while another record is there.
+        let _ = std::fs::remove_dir(dir);
     }
 }
 

@@ -261,6 +261,19 @@ impl Porthole {
         let container = self.containers.remove(name).with_context(|| {
             format!("no container named `{name}`; `porthole containers` lists them")
         })?;
+        // A bridge in front of it would take the hang-up for a compositor gone away and keep
+        // the apps waiting for it: it is told to end, and the sandbox whose first process it is
+        // ends with it.
+        let bridge = self.bridge_pid(name).or_else(|| {
+            crate::checkpoint::live::read(name)
+                .filter(|r| r.bridge_alive())
+                .map(|r| r.bridge_pid)
+        });
+        if let Some(pid) = bridge.and_then(|pid| rustix::process::Pid::from_raw(pid as i32)) {
+            if let Err(err) = rustix::process::kill_process(pid, rustix::process::Signal::TERM) {
+                warn!(container = name, %err, "cannot stop the container's bridge");
+            }
+        }
         // Dropping the source drops the ListeningSocket, which removes the socket and its lock.
         self.loop_handle.remove(container.token);
         for client in &container.clients {
