@@ -491,6 +491,52 @@ fn a_bridged_client_cannot_shrink_the_memory_it_shares_and_one_that_can_costs_on
 }
 
 #[test]
+fn a_bridged_client_over_a_limit_costs_only_itself_not_the_other_windows_of_its_container() {
+    // The bridge passes every client's windows on over one connection, which the compositor's
+    // error for a window past the container's limit ends for all. Reconnecting then forwarded
+    // the same windows and met the same error, over and over (hundreds of times in a few
+    // seconds, with no window shown); the client the error names pays for it instead.
+    let config = "[container.tiny]\nx11 = false\n[container.tiny.limits]\ntoplevels = 2\n";
+    let mut comp = Compositor::start_with_config(1280, 720, config);
+    let script = "for n in 1 2; do weston-simple-shm & sleep 1; done
+        weston-simple-shm; touch /run/porthole-host/third; sleep 600";
+    comp.spawn_client(
+        PORTHOLE,
+        &["run", "--bridged", "tiny", "--", "sh", "-c", script],
+    );
+    let dir = comp.dir().join("porthole/tiny");
+    // It would draw on for ever; cut off, it ends (with status 0: it says so only on stderr).
+    poll(
+        Duration::from_secs(30),
+        "the third client to be cut off",
+        || std::fs::read_to_string(dir.join("third")).map_err(|e| e.to_string()),
+    );
+    let live = |comp: &Compositor| -> Vec<WindowInfo> {
+        comp.windows()
+            .into_iter()
+            .filter(|w| w.container == "tiny" && !w.reconnecting)
+            .collect()
+    };
+    let two = poll(
+        Duration::from_secs(30),
+        "the first two windows, live",
+        || {
+            let windows = live(&comp);
+            (windows.len() == 2)
+                .then(|| windows.clone())
+                .ok_or(format!("{windows:?}"))
+        },
+    );
+    // No storm: the limit was hit once, and the two windows stay.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(comp.log().matches("quota hit").count(), 1, "{}", comp.log());
+    let ids = |w: &[WindowInfo]| w.iter().map(|w| w.id).collect::<Vec<_>>();
+    assert_eq!(ids(&live(&comp)), ids(&two));
+    draws_on(&mut comp, &two[0]);
+    draws_on(&mut comp, &two[1]);
+}
+
+#[test]
 fn a_client_cycling_through_cursor_surfaces_sees_each_shown() {
     let mut comp = start();
     let (pid, _shm) = checkpointable_with_shm(&mut comp, "ckc");

@@ -65,6 +65,10 @@ impl Bridge {
                         }
                     }
                     if let Err(err) = queue.dispatch_pending(bridge) {
+                        let err = match err {
+                            wayland_client::DispatchError::Backend(err) => err,
+                            other => WaylandError::Io(std::io::Error::other(other.to_string())),
+                        };
                         bridge.host_lost(&err);
                         return Ok(PostAction::Remove);
                     }
@@ -78,11 +82,17 @@ impl Bridge {
     }
 
     /// The container's socket dropped the bridge (the compositor went away, or the container's
-    /// X11 clients went over one of its limits, such as its number of windows): this X server and
-    /// its clients go, the command keeps running, and the next X11 client starts afresh.
-    pub fn host_lost(&mut self, err: &dyn std::fmt::Display) {
+    /// clients went over one of its limits, such as its number of windows). Serving the
+    /// container's socket, the bridge keeps its clients, but the one a protocol error names (see
+    /// [`culprit`](super::culprit)), and takes them back to the compositor when it can. Else
+    /// this X server and its clients go, the command keeps running, and the next X11 client
+    /// starts afresh.
+    pub fn host_lost(&mut self, err: &WaylandError) {
         self.host_source = None;
         if self.proxy {
+            if let WaylandError::Protocol(error) = err {
+                self.blame(error);
+            }
             warn!(%err, "the compositor dropped the bridge; its clients wait for it to come back");
             self.loop_handle.insert_idle(|bridge| {
                 bridge.detach();

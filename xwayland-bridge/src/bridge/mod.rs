@@ -5,6 +5,7 @@
 //! [`process`] is what it does as the container's first process.
 
 mod attach;
+mod culprit;
 pub mod process;
 mod reconnect;
 mod run;
@@ -65,6 +66,8 @@ pub struct Bridge {
     pub detached: bool,
     /// Watching for a compositor that went away unasked to come back (see [`reconnect`]).
     pub(crate) awaiting: Option<reconnect::Awaiting>,
+    /// When the compositor last ended the connection with a protocol error.
+    pub(crate) last_protocol_error: Option<Instant>,
     /// How long the apps wait for it before they are asked to close.
     pub(crate) grace: std::time::Duration,
     /// The last window token handed out (porthole_bridge_v1.set_slot).

@@ -135,6 +135,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         proxy: cli.serve_wayland.is_some(),
         detached: false,
         awaiting: None,
+        last_protocol_error: None,
         grace: std::time::Duration::from_secs(cli.reconnect_grace),
         last_token: 0,
         command_pid,

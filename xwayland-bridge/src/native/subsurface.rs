@@ -57,6 +57,22 @@ impl HostSubsurface {
 }
 
 impl Subsurfaces {
+    /// The client's subsurface whose host objects (surface, subsurface) `named` picks.
+    pub fn named_by(
+        &self,
+        named: impl Fn(&[wayland_client::backend::ObjectId]) -> bool,
+    ) -> Option<WlSurface> {
+        use wayland_client::Proxy as _;
+        self.list
+            .iter()
+            .find(|s| {
+                s.host
+                    .as_ref()
+                    .is_some_and(|h| named(&[h.surface.id(), h.subsurface.id()]))
+            })
+            .map(|s| s.surface.clone())
+    }
+
     /// The server surface a host subsurface shows.
     pub fn server_surface_of(&self, host_surface: &HostSurface) -> Option<WlSurface> {
         self.list
