@@ -825,7 +825,19 @@ impl Compositor {
 
 impl Drop for Compositor {
     fn drop(&mut self) {
+        // SIGTERM first, as Ctrl+C: `porthole run --bridged` passes it on to the bridge, which
+        // ends its sandbox; killed, it would leave the sandbox waiting for a compositor that
+        // never comes back (ten minutes, the reconnect grace).
+        for c in &self.clients {
+            if let Some(pid) = rustix::process::Pid::from_raw(c.child.id() as i32) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
         for c in &mut self.clients {
+            while matches!(c.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             let _ = c.child.kill();
             let _ = c.child.wait();
         }
