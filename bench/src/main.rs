@@ -60,6 +60,10 @@ enum Which {
     /// --serve-wayland`, as `porthole run --checkpointable` starts it), the bridge's work counted
     /// with the compositor's.
     Bridged,
+    /// Porthole, its clients reaching it through `porthole-bench-relay`, which passes bytes and
+    /// fds on and nothing else: the floor under the bridge's cost, what any process between a
+    /// client and the compositor costs here.
+    Relay,
 }
 
 impl Which {
@@ -68,6 +72,7 @@ impl Which {
             Which::Porthole => "porthole",
             Which::Weston => "weston",
             Which::Bridged => "bridged",
+            Which::Relay => "relay",
         }
     }
 }
@@ -77,7 +82,7 @@ struct Running {
     child: Child,
     runtime: PathBuf,
     display: String,
-    /// The bridge the clients reach it through ([`Which::Bridged`]).
+    /// The bridge (or relay) the clients reach it through ([`Which::Bridged`], [`Which::Relay`]).
     bridge: Option<Child>,
 }
 
@@ -168,6 +173,31 @@ fn start(which: Which) -> anyhow::Result<(Running, Duration)> {
             {
                 if Instant::now() > deadline {
                     bail!("the bridge did not serve its socket");
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Ok((running, elapsed))
+        }
+        Which::Relay => {
+            let (mut running, elapsed) = start(Which::Porthole)?;
+            porthole(&running, &["container", "add", "bench"])?;
+            use std::os::unix::process::CommandExt as _;
+            let relay = Command::new(sibling("porthole-bench-relay")?)
+                .arg("relay-0")
+                .arg(running.runtime.join("porthole/bench/wayland-0"))
+                .process_group(0)
+                .env("XDG_RUNTIME_DIR", &running.runtime)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting porthole-bench-relay")?;
+            running.bridge = Some(relay);
+            running.display = "relay-0".into();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while std::os::unix::net::UnixStream::connect(running.runtime.join("relay-0")).is_err()
+            {
+                if Instant::now() > deadline {
+                    bail!("the relay did not serve its socket");
                 }
                 std::thread::sleep(Duration::from_millis(2));
             }
@@ -379,7 +409,7 @@ fn scale(
     let mut load = Vec::new();
     for c in 0..cli.scale_containers {
         let display = match which {
-            Which::Porthole | Which::Bridged => {
+            Which::Porthole | Which::Bridged | Which::Relay => {
                 let name = format!("scale-{c}");
                 porthole(running, &["container", "add", &name])?;
                 running
@@ -430,7 +460,7 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
     let mut out = BTreeMap::new();
     let (running, startup) = start(which)?;
     std::thread::sleep(Duration::from_millis(300));
-    if let Some(bridge) = &running.bridge {
+    if let (Which::Bridged, Some(bridge)) = (which, &running.bridge) {
         // What a bridged container adds: its bridge, idle.
         let (rss, pss) = memory_kib(bridge.id())?;
         out.insert("bridge_rss_idle_kib".into(), rss as f64);
@@ -439,7 +469,7 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
         // same build shares.
         let anon = smaps_kib(bridge.id(), "Anonymous:")?;
         out.insert("bridge_anon_idle_kib".into(), anon as f64);
-    } else {
+    } else if which != Which::Relay {
         out.insert("startup_ms".into(), startup.as_secs_f64() * 1000.0);
         let (rss, pss) = memory_kib(running.child.id())?;
         out.insert("rss_idle_kib".into(), rss as f64);
@@ -506,7 +536,7 @@ fn round(which: Which, cli: &Cli) -> anyhow::Result<BTreeMap<String, f64>> {
         format!("idle{}_wakeups_per_s", cli.idle),
         woken as f64 / cli.seconds,
     );
-    if which == Which::Bridged {
+    if matches!(which, Which::Bridged | Which::Relay) {
         // The rest is about the compositor and its containers, not the bridge.
         return Ok(out);
     }
@@ -530,7 +560,7 @@ fn hostile(
     out: &mut BTreeMap<String, f64>,
 ) -> anyhow::Result<()> {
     let (honest, flooding) = match which {
-        Which::Porthole | Which::Bridged => {
+        Which::Porthole | Which::Bridged | Which::Relay => {
             let socket = |name: &str| -> anyhow::Result<String> {
                 porthole(running, &["container", "add", name])?;
                 Ok(running
@@ -667,7 +697,7 @@ fn x11(which: Which, running: &Running, out: &mut BTreeMap<String, f64>) -> anyh
     let probe = sibling("porthole-x11-probe")?;
     let begun = Instant::now();
     let mut child = match which {
-        Which::Porthole | Which::Bridged => {
+        Which::Porthole | Which::Bridged | Which::Relay => {
             porthole(running, &["container", "add", "bench-x11"])?;
             let dir = running.runtime.join("porthole/bench-x11");
             std::fs::copy(&probe, dir.join("porthole-x11-probe"))?;
@@ -719,7 +749,7 @@ fn measure_x11(
         .with_context(|| format!("unexpected line from the X11 probe: {line:?}"))?;
     out.insert("x11_connect_to_map_ms".into(), ms);
     let x11_side: Vec<u32> = match which {
-        Which::Porthole | Which::Bridged => {
+        Which::Porthole | Which::Bridged | Which::Relay => {
             // Until the host lists it: bwrap, the bridge, the lazy Xwayland, the window drawn.
             let deadline = Instant::now() + Duration::from_secs(30);
             while !porthole(running, &["windows"])?.contains("bench-x11") {
@@ -822,9 +852,9 @@ fn main() -> anyhow::Result<()> {
     let mut results: BTreeMap<(Which, String), Vec<f64>> = BTreeMap::new();
     for r in 0..cli.rounds {
         let order = if r % 2 == 0 {
-            [Which::Porthole, Which::Weston, Which::Bridged]
+            [Which::Porthole, Which::Weston, Which::Bridged, Which::Relay]
         } else {
-            [Which::Bridged, Which::Weston, Which::Porthole]
+            [Which::Relay, Which::Bridged, Which::Weston, Which::Porthole]
         };
         for which in order {
             eprintln!("round {} of {}: {}", r + 1, cli.rounds, which.name());
@@ -842,8 +872,15 @@ fn main() -> anyhow::Result<()> {
         f
     };
     println!(
-        "{:<36} {:>12} {:>12} {:>9} {:>12} {:>9}",
-        "figure (median)", "porthole", "weston", "ratio", "bridged", "b/direct"
+        "{:<36} {:>12} {:>12} {:>9} {:>12} {:>9} {:>12} {:>9}",
+        "figure (median)",
+        "porthole",
+        "weston",
+        "ratio",
+        "bridged",
+        "b/direct",
+        "relay",
+        "r/direct"
     );
     let mut rows = Vec::new();
     for figure in figures {
@@ -859,19 +896,25 @@ fn main() -> anyhow::Result<()> {
             .get(&(Which::Bridged, figure.clone()))
             .cloned()
             .and_then(median);
+        let r = results
+            .get(&(Which::Relay, figure.clone()))
+            .cloned()
+            .and_then(median);
         let ratio_of = |a: Option<f64>, b: Option<f64>| match (a, b) {
             (Some(a), Some(b)) if b != 0.0 => Some(a / b),
             _ => None,
         };
-        let (ratio, bridged_ratio) = (ratio_of(p, w), ratio_of(b, p));
+        let (ratio, bridged_ratio, relay_ratio) = (ratio_of(p, w), ratio_of(b, p), ratio_of(r, p));
         let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
         println!(
-            "{figure:<36} {:>12} {:>12} {:>9} {:>12} {:>9}",
+            "{figure:<36} {:>12} {:>12} {:>9} {:>12} {:>9} {:>12} {:>9}",
             show(p),
             show(w),
             show(ratio),
             show(b),
-            show(bridged_ratio)
+            show(bridged_ratio),
+            show(r),
+            show(relay_ratio)
         );
         rows.push(json!({
             "figure": figure,
@@ -880,6 +923,8 @@ fn main() -> anyhow::Result<()> {
             "ratio": ratio,
             "bridged": b,
             "bridged_ratio": bridged_ratio,
+            "relay": r,
+            "relay_ratio": relay_ratio,
         }));
     }
     if let Some(path) = &cli.json {
