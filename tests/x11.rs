@@ -593,6 +593,56 @@ fn x11_clients_going_over_a_limit_lose_their_x_server_not_their_sandbox() {
 }
 
 #[test]
+fn bridged_x11_clients_going_over_a_limit_cost_their_x_server_not_the_containers_wayland_clients() {
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), "[container.tiny.limits]\ntoplevels = 3\n").unwrap();
+    let mut c = Compositor::start_with(800, 600, &["--config", config.path().to_str().unwrap()]);
+    let dir = add_container(&c, "tiny");
+    // Behind the bridge, a Wayland client and three X11 windows where three windows in all
+    // are allowed: the X11 window past the limit costs the X server its clients, as without
+    // the bridge; the Wayland client keeps its window, and the next X11 client works.
+    let script = r#"
+        weston-simple-shm &
+        sleep 1
+        pids=
+        for n in 1 2 3; do
+            /run/porthole-host/porthole-x11-probe window --name w$n > /dev/null 2>&1 &
+            pids="$pids $!"
+            sleep 0.5
+        done
+        wait $pids
+        echo survived > /run/porthole-host/survived
+        exec /run/porthole-host/porthole-x11-probe window --name after
+    "#;
+    c.spawn_client(
+        PORTHOLE,
+        &["run", "--bridged", "tiny", "--", "sh", "-c", script],
+    );
+    let shm = wait_for_titled(&c, "tiny", "simple-shm");
+    assert_eq!(
+        wait_for_file(&dir.join("survived"), "the over-limit X11 clients to go").trim(),
+        "survived"
+    );
+    wait_for_titled(&c, "tiny", "after");
+    // Taken back to the compositor after the reconnection: the same window in its slot, where
+    // it was.
+    let windows = c.windows();
+    assert!(
+        windows.iter().any(|w| w.slot == shm.slot
+            && w.geometry == shm.geometry
+            && w.title == "simple-shm"
+            && !w.reconnecting),
+        "weston-simple-shm's window went: {windows:?}"
+    );
+    assert_eq!(
+        c.log().matches("quota hit").count(),
+        1,
+        "the limit was hit more than once:\n{}",
+        log_tail(&c)
+    );
+}
+
+#[test]
 fn huge_x11_titles_and_a_flood_of_them_keep_the_x_server_and_the_window() {
     let mut c = Compositor::start(800, 600);
     let dir = add_container(&c, "a");

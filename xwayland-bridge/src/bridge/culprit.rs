@@ -62,14 +62,22 @@ impl Bridge {
                 err.object_interface, err.object_id
             ),
         };
+        // The error goes on the client's object of the interface the compositor named, where
+        // its code means the same.
         match culprit {
             Culprit::Toplevel(toplevel) => {
                 warn!(%message, "cutting off the client whose window the compositor refused");
-                toplevel.xdg_toplevel().post_error(err.code, message);
+                match err.object_interface.as_str() {
+                    "xdg_toplevel" => toplevel.xdg_toplevel().post_error(err.code, message),
+                    _ => toplevel.wl_surface().post_error(err.code, message),
+                }
             }
             Culprit::Popup(popup) => {
                 warn!(%message, "cutting off the client whose menu the compositor refused");
-                popup.wl_surface().post_error(err.code, message);
+                match err.object_interface.as_str() {
+                    "xdg_popup" => popup.xdg_popup().post_error(err.code, message),
+                    _ => popup.wl_surface().post_error(err.code, message),
+                }
             }
             Culprit::Subsurface(client) => {
                 warn!(%message, "cutting off the client whose subsurface the compositor refused");
