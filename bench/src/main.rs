@@ -167,15 +167,7 @@ fn start(which: Which) -> anyhow::Result<(Running, Duration)> {
                 .context("starting porthole-bridge")?;
             running.bridge = Some(bridge);
             running.display = "bridged-0".into();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while std::os::unix::net::UnixStream::connect(running.runtime.join("bridged-0"))
-                .is_err()
-            {
-                if Instant::now() > deadline {
-                    bail!("the bridge did not serve its socket");
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
+            wait_for_socket(&running.runtime.join("bridged-0"), "the bridge")?;
             Ok((running, elapsed))
         }
         Which::Relay => {
@@ -195,14 +187,7 @@ fn start(which: Which) -> anyhow::Result<(Running, Duration)> {
                 .context("starting porthole-bench-relay")?;
             running.bridge = Some(relay);
             running.display = "relay-0".into();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while std::os::unix::net::UnixStream::connect(running.runtime.join("relay-0")).is_err()
-            {
-                if Instant::now() > deadline {
-                    bail!("the relay did not serve its socket");
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
+            wait_for_socket(&running.runtime.join("relay-0"), "the relay")?;
             Ok((running, elapsed))
         }
         Which::Porthole => {
@@ -259,22 +244,23 @@ fn start(which: Which) -> anyhow::Result<(Running, Duration)> {
                 display,
                 bridge: None,
             };
-            // Ready when its socket accepts a connection.
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let socket = running.runtime.join(&running.display);
-                if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
-                    break;
-                }
-                if Instant::now() > deadline {
-                    bail!("weston did not become ready");
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
+            wait_for_socket(&running.runtime.join(&running.display), "weston")?;
             let elapsed = begun.elapsed();
             Ok((running, elapsed))
         }
     }
+}
+
+/// Waits until `socket` accepts a connection: `who` serves it, and is ready then.
+fn wait_for_socket(socket: &std::path::Path, who: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::os::unix::net::UnixStream::connect(socket).is_err() {
+        if Instant::now() > deadline {
+            bail!("{who} did not serve {} within 20 s", socket.display());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Ok(())
 }
 
 /// User plus system CPU time of a process so far.

@@ -52,14 +52,7 @@ time.sleep(3600)' &"#;
     // A container whose clients reach the compositor directly cannot be checkpointed at all.
     c.run_ok(&["container", "add", "plain"]);
     c.spawn_client(PORTHOLE, &["run", "plain", "--", "weston-simple-shm"]);
-    poll(START_TIMEOUT, "the plain container's window", || {
-        let n = container(&c, "plain").map_or(0, |i| i.windows);
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(n.to_string())
-        }
-    });
+    one_window(&c, "plain");
     let out = checkpoint(&c, "plain");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -75,14 +68,7 @@ time.sleep(3600)' &"#;
         PORTHOLE,
         &["run", "--bridged", "lasting", "--", "weston-simple-shm"],
     );
-    poll(START_TIMEOUT, "the bridged container's window", || {
-        let n = container(&c, "lasting").map_or(0, |i| i.windows);
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(n.to_string())
-        }
-    });
+    one_window(&c, "lasting");
     let out = checkpoint(&c, "lasting");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -92,6 +78,18 @@ time.sleep(3600)' &"#;
         "{stderr}"
     );
     assert_eq!(container(&c, "lasting").map(|i| i.windows), Some(1));
+}
+
+/// Waits until container `name` has its one window.
+fn one_window(c: &Compositor, name: &str) {
+    poll(START_TIMEOUT, &format!("{name}'s window"), || {
+        let n = container(c, name).map_or(0, |i| i.windows);
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(n.to_string())
+        }
+    });
 }
 
 #[test]

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use smithay::reexports::wayland_server::{Client, Resource as _};
 use smithay::wayland::shell::xdg::{PopupSurface, ToplevelSurface};
+use smithay_client_toolkit::shell::xdg::popup::Popup;
+use smithay_client_toolkit::shell::xdg::window::Window;
 use smithay_client_toolkit::shell::xdg::XdgSurface as _;
 use smithay_client_toolkit::shell::WaylandSurface as _;
 use tracing::warn;
@@ -114,24 +116,12 @@ impl Bridge {
             })
         };
         for native in &self.natives {
-            if native.role.as_ref().is_some_and(|w| {
-                named(&[
-                    w.xdg_toplevel().id(),
-                    w.xdg_surface().id(),
-                    w.wl_surface().id(),
-                ])
-            }) {
+            if native.role.as_ref().is_some_and(|w| named(&window_ids(w))) {
                 return Culprit::Toplevel(native.toplevel.clone());
             }
         }
         for popup in &self.native_popups {
-            if popup.role.as_ref().is_some_and(|p| {
-                named(&[
-                    p.xdg_popup().id(),
-                    p.xdg_surface().id(),
-                    p.wl_surface().id(),
-                ])
-            }) {
+            if popup.role.as_ref().is_some_and(|p| named(&popup_ids(p))) {
                 return Culprit::Popup(popup.popup.clone());
             }
         }
@@ -143,16 +133,8 @@ impl Bridge {
             return Culprit::Subsurface(client);
         }
         let mirrored = self.mirrors.iter().any(|m| match &m.role {
-            Some(Role::Toplevel(w)) => named(&[
-                w.xdg_toplevel().id(),
-                w.xdg_surface().id(),
-                w.wl_surface().id(),
-            ]),
-            Some(Role::Popup { popup, .. }) => named(&[
-                popup.xdg_popup().id(),
-                popup.xdg_surface().id(),
-                popup.wl_surface().id(),
-            ]),
+            Some(Role::Toplevel(w)) => named(&window_ids(w)),
+            Some(Role::Popup { popup, .. }) => named(&popup_ids(popup)),
             None => false,
         });
         if mirrored {
@@ -175,4 +157,22 @@ impl Bridge {
             },
         );
     }
+}
+
+/// The host objects of a forwarded toplevel.
+fn window_ids(window: &Window) -> [ObjectId; 3] {
+    [
+        window.xdg_toplevel().id(),
+        window.xdg_surface().id(),
+        window.wl_surface().id(),
+    ]
+}
+
+/// The host objects of a forwarded popup.
+fn popup_ids(popup: &Popup) -> [ObjectId; 3] {
+    [
+        popup.xdg_popup().id(),
+        popup.xdg_surface().id(),
+        popup.wl_surface().id(),
+    ]
 }
