@@ -15,10 +15,11 @@
 //!
 //! The modules follow the data path: [`x11`] and [`native`] face the container's clients,
 //! [`server`] is the Wayland server both kinds talk to, [`host`] is the bridge's connection to
-//! the compositor, [`selection`] is where their clipboards meet, and [`bridge`] holds it all
+//! the compositor, [`selection`] is where their clipboards meet, [`dnd`] where their drags do, and [`bridge`] holds it all
 //! together and runs it.
 
 mod bridge;
+mod dnd;
 mod host;
 mod native;
 mod selection;

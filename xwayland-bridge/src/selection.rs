@@ -11,8 +11,7 @@ use std::os::fd::OwnedFd;
 use smithay::input::Seat;
 use smithay::wayland::selection::data_device::{
     clear_data_device_selection, request_data_device_client_selection, set_data_device_focus,
-    set_data_device_selection, ClientDndGrabHandler, DataDeviceHandler, DataDeviceState,
-    ServerDndGrabHandler,
+    set_data_device_selection, DataDeviceHandler, DataDeviceState,
 };
 use smithay::wayland::selection::primary_selection::{
     clear_primary_selection, request_primary_client_selection, set_primary_focus,
@@ -312,9 +311,5 @@ impl PrimarySelectionHandler for Bridge {
     }
 }
 
-/// Drag and drop between a container's native clients and the host is not forwarded yet.
-impl ClientDndGrabHandler for Bridge {}
-impl ServerDndGrabHandler for Bridge {}
-
-smithay::delegate_data_device!(Bridge);
+// The data device's dispatch is `dnd.rs`'s, which passes drags on to the host.
 smithay::delegate_primary_selection!(Bridge);

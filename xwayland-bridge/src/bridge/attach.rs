@@ -108,6 +108,7 @@ impl Bridge {
     /// follows, and no connection may lead out of the container then), or it went away. What each
     /// window showed is kept, to show it again at once after [`Bridge::attach`].
     pub fn detach(&mut self) {
+        self.end_drag_grab(false);
         if let Some(host) = self.host.as_mut() {
             for mirror in &mut self.mirrors {
                 mirror.view.keep_last(&mut host.pool);

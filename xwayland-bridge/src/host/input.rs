@@ -64,6 +64,7 @@ impl SeatHandler for Bridge {
                 device.destroy();
             }
             host.pointer_enter = None;
+            host.pointer_surface = None;
             if let Some(pointer) = host.pointer.take() {
                 pointer.release();
             }
@@ -92,10 +93,14 @@ impl PointerHandler for Bridge {
             let location = event.position.into();
             match event.kind {
                 PointerEventKind::Enter { serial } => {
+                    // The host gives no surface the pointer during a drag: one that ended
+                    // unseen (over no surface of the bridge's) ends here.
+                    self.end_drag_grab(false);
                     let ours = SERIAL_COUNTER.next_serial();
                     let host = self.connected();
                     host.last_serial = serial;
                     host.pointer_enter = Some(serial);
+                    host.pointer_surface = Some(event.surface.clone());
                     host.input_serials.passed(ours, serial);
                     let event = MotionEvent {
                         location,
@@ -108,6 +113,7 @@ impl PointerHandler for Bridge {
                 }
                 PointerEventKind::Leave { .. } => {
                     self.connected().pointer_enter = None;
+                    self.connected().pointer_surface = None;
                     let event = MotionEvent {
                         location,
                         serial: SERIAL_COUNTER.next_serial(),

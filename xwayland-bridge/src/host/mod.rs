@@ -115,6 +115,8 @@ pub struct Host {
     /// The serial of the host pointer's last enter on one of the bridge's surfaces, for
     /// wl_pointer.set_cursor (see [`cursor`]).
     pub pointer_enter: Option<u32>,
+    /// The host surface the host pointer is over, where a drag the clients start starts.
+    pub pointer_surface: Option<wayland_client::protocol::wl_surface::WlSurface>,
     /// wp_cursor_shape_manager_v1 where the host offers it, and its device for the pointer.
     cursor_shapes: Option<CursorShapeManager>,
     pub cursor_shape: Option<WpCursorShapeDeviceV1>,
@@ -127,6 +129,8 @@ pub struct Host {
     /// whose selection each is.
     pub clipboard_source: Option<(CopyPasteSource, crate::selection::Owner)>,
     pub primary_source: Option<(PrimarySelectionSource, crate::selection::Owner)>,
+    /// The drags the host runs for or over the container's clients (see [`crate::dnd`]).
+    pub drags: crate::dnd::Drags,
     /// The serial of the last input event, for requests the host checks against input.
     pub last_serial: u32,
     /// porthole_x11_v1, where the host offers it: where the host placed each toplevel.
@@ -205,6 +209,7 @@ impl Host {
             seat: None,
             pointer: None,
             pointer_enter: None,
+            pointer_surface: None,
             cursor_shapes: CursorShapeManager::bind(globals, &qh).ok(),
             cursor_shape: None,
             keyboard: None,
@@ -212,6 +217,7 @@ impl Host {
             primary_device: None,
             clipboard_source: None,
             primary_source: None,
+            drags: Default::default(),
             last_serial: 0,
             x11: globals.bind(&qh, 1..=1, ()).ok(),
             presentation: globals.bind(&qh, 1..=1, ()).ok(),

@@ -1,7 +1,11 @@
-//! The host's clipboard and primary selection as they reach the bridge: a new host selection,
-//! and the host reading or cancelling the sources the bridge set there. What becomes of them is
-//! [`crate::selection`]'s business.
+//! The host's clipboard, primary selection and drags as they reach the bridge: a new host
+//! selection, the host reading or cancelling the sources the bridge set there, a drag entering,
+//! moving over and dropped on the bridge's surfaces. What becomes of them is
+//! [`crate::selection`]'s and [`crate::dnd`]'s business.
 
+use std::os::fd::{AsFd as _, OwnedFd};
+
+use smithay::reexports::wayland_server::Resource as _;
 use smithay::wayland::selection::SelectionTarget;
 use smithay_client_toolkit::data_device_manager::data_device::DataDeviceHandler;
 use smithay_client_toolkit::data_device_manager::data_offer::{DataOfferHandler, DragOffer};
@@ -25,15 +29,23 @@ impl DataDeviceHandler for Bridge {
         _: &Connection,
         _: &QueueHandle<Self>,
         _: &WlDataDevice,
-        _: f64,
-        _: f64,
-        _: &HostSurface,
+        x: f64,
+        y: f64,
+        surface: &HostSurface,
     ) {
+        self.host_drag_entered(surface, (x, y).into());
     }
 
-    fn leave(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataDevice) {}
+    fn leave(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataDevice) {
+        // After a drop the offer stays, for the client to read and finish.
+        if self.end_drag_grab(false) {
+            self.connected().drags.incoming = None;
+        }
+    }
 
-    fn motion(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataDevice, _: f64, _: f64) {}
+    fn motion(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataDevice, x: f64, y: f64) {
+        self.host_drag_moved((x, y).into());
+    }
 
     fn selection(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataDevice) {
         let offer = self
@@ -45,7 +57,9 @@ impl DataDeviceHandler for Bridge {
         self.host_selection_changed(SelectionTarget::Clipboard, mime_types);
     }
 
-    fn drop_performed(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataDevice) {}
+    fn drop_performed(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataDevice) {
+        self.end_drag_grab(true);
+    }
 }
 
 impl DataOfferHandler for Bridge {
@@ -68,28 +82,44 @@ impl DataOfferHandler for Bridge {
     }
 }
 
+/// The host's requests to the bridge's sources: the clipboard's, or a drag's, which go to the
+/// client's source of the drag.
 impl DataSourceHandler for Bridge {
     fn accept_mime(
         &mut self,
         _: &Connection,
         _: &QueueHandle<Self>,
-        _: &WlDataSource,
-        _: Option<String>,
+        source: &WlDataSource,
+        mime: Option<String>,
     ) {
+        if let Some(Some(client)) = self.drag_source(source) {
+            client.target(mime);
+        }
     }
 
     fn send_request(
         &mut self,
         _: &Connection,
         _: &QueueHandle<Self>,
-        _: &WlDataSource,
+        source: &WlDataSource,
         mime: String,
         fd: WritePipe,
     ) {
-        self.write_own_selection(SelectionTarget::Clipboard, mime, fd.into());
+        match self.drag_source(source) {
+            Some(Some(client)) => client.send(mime, OwnedFd::from(fd).as_fd()),
+            Some(None) => {}
+            None => self.write_own_selection(SelectionTarget::Clipboard, mime, fd.into()),
+        }
     }
 
     fn cancelled(&mut self, _: &Connection, _: &QueueHandle<Self>, source: &WlDataSource) {
+        if let Some(client) = self.drag_source(source) {
+            if let Some(client) = client {
+                client.cancelled();
+            }
+            self.end_drag_grab(false);
+            return;
+        }
         if self
             .connected()
             .clipboard_source
@@ -100,11 +130,37 @@ impl DataSourceHandler for Bridge {
         }
     }
 
-    fn dnd_dropped(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataSource) {}
+    fn dnd_dropped(&mut self, _: &Connection, _: &QueueHandle<Self>, source: &WlDataSource) {
+        if let Some(client) = self.drag_source(source) {
+            if let Some(client) = client.filter(|c| c.version() >= 3) {
+                client.dnd_drop_performed();
+            }
+            self.end_drag_grab(false);
+        }
+    }
 
-    fn dnd_finished(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataSource) {}
+    fn dnd_finished(&mut self, _: &Connection, _: &QueueHandle<Self>, source: &WlDataSource) {
+        if let Some(client) = self.drag_source(source) {
+            if let Some(client) = client.filter(|c| c.version() >= 3) {
+                client.dnd_finished();
+            }
+            self.connected().drags.outgoing = None;
+        }
+    }
 
-    fn action(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &WlDataSource, _: DndAction) {}
+    fn action(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        source: &WlDataSource,
+        action: DndAction,
+    ) {
+        if let Some(Some(client)) = self.drag_source(source) {
+            if client.version() >= 3 {
+                client.action(crate::dnd::server_actions(action));
+            }
+        }
+    }
 }
 
 impl PrimarySelectionDeviceHandler for Bridge {
