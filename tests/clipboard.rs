@@ -102,12 +102,12 @@ fn spawn_pasting_terminal(c: &mut Compositor, name: &str) -> WindowInfo {
     let title = format!("term-{name}");
     let script = format!(
         r#"
-        foot -T {title} -e sh -c 'cat > /run/porthole/typed' &
+        foot -T {title} -e sh -c 'cat > /run/porthole-host/typed' &
         n=0
         while :; do
-            until [ -e /run/porthole/ask-$n ]; do sleep 0.1; done
-            timeout 10 wl-paste -n $(cat /run/porthole/ask-$n) > /run/porthole/paste.tmp 2>&1
-            mv /run/porthole/paste.tmp /run/porthole/paste-$n
+            until [ -e /run/porthole-host/ask-$n ]; do sleep 0.1; done
+            timeout 10 wl-paste -n $(cat /run/porthole-host/ask-$n) > /run/porthole-host/paste.tmp 2>&1
+            mv /run/porthole-host/paste.tmp /run/porthole-host/paste-$n
             n=$((n+1))
         done
         "#
@@ -149,7 +149,7 @@ fn copy_in(c: &mut Compositor, name: &str, text: &str) -> WindowInfo {
     let _ = std::fs::remove_file(dir.join("copied"));
     let script = format!(
         "foot -T {title} -e sleep 600 & sleep 1; printf %s '{text}' | wl-copy; \
-         touch /run/porthole/copied; sleep 600"
+         touch /run/porthole-host/copied; sleep 600"
     );
     c.spawn_client(PORTHOLE, &["run", name, "--", "sh", "-c", &script]);
     let w = wait_titled(c, name, &title);
@@ -253,9 +253,9 @@ fn an_x11_copy_reaches_a_wayland_client_of_another_container_only_through_the_ch
     let term_b = spawn_pasting_terminal(&mut c, "b");
     let script = r#"
         xterm -T x11-source &
-        until [ -e /run/porthole/go ]; do sleep 0.1; done
+        until [ -e /run/porthole-host/go ]; do sleep 0.1; done
         printf %s from-xclip-in-a | xclip -i -selection clipboard
-        touch /run/porthole/copied
+        touch /run/porthole-host/copied
         sleep 600
     "#;
     c.spawn_client(PORTHOLE, &["run", "a", "--", "sh", "-c", script]);
@@ -359,9 +359,9 @@ fn the_hosts_clipboard_reaches_no_container_until_the_chords_move_it() {
     // An X11 client of another container, through its bridge: nothing.
     let script = r#"
         xterm -T x11-reader &
-        until [ -e /run/porthole/go ]; do sleep 0.1; done
-        timeout 5 xclip -o -selection clipboard > /run/porthole/xclip.out 2>&1
-        touch /run/porthole/read
+        until [ -e /run/porthole-host/go ]; do sleep 0.1; done
+        timeout 5 xclip -o -selection clipboard > /run/porthole-host/xclip.out 2>&1
+        touch /run/porthole-host/read
         sleep 600
     "#;
     c.spawn_client(PORTHOLE, &["run", "a", "--", "sh", "-c", script]);
@@ -496,6 +496,54 @@ fn import_ask_shows_a_prompt_that_holds_the_keyboard_until_answered() {
         "{out:?}"
     );
     assert_ne!(paste_in(&dir, 1), "refused-one", "the refused text arrived");
+}
+
+#[test]
+fn a_drag_between_two_windows_of_one_sandbox_moves_the_item_through_its_bridge() {
+    // `porthole run` puts the bridge in front of the sandbox: the drag starts on the bridge's
+    // seat, runs on the host, and enters the other window through the bridge again. Each way
+    // once: the second drag needs the bridge's pointer back after the first.
+    let mut c = start();
+    let windows = |c: &Compositor, n: usize| {
+        poll(TIMEOUT, &format!("{n} weston-dnd windows in a"), || {
+            let windows: Vec<WindowInfo> = c
+                .windows()
+                .into_iter()
+                .filter(|w| w.container == "a")
+                .collect();
+            if windows.len() == n {
+                Ok(windows)
+            } else {
+                Err(format!("{windows:?}"))
+            }
+        })
+    };
+    // One sandbox, so one bridge, with two clients.
+    c.spawn_client(
+        PORTHOLE,
+        &["run", "a", "--", "sh", "-c", "weston-dnd & exec weston-dnd"],
+    );
+    let mut both = windows(&c, 2);
+    let (first, second) = (both.remove(0), both.remove(0));
+    c.wait_for_clients("a", 1);
+    // Side by side, so that both show their items.
+    let to = (
+        first.geometry.x + first.geometry.width + 40,
+        first.geometry.y,
+    );
+    drag(&c, &second, to);
+    let second = c.window(second.id).expect("the second window");
+    for (from, to) in [(&first, &second), (&second, &first)] {
+        let spot = empty_cell(&mut c, to);
+        drag_item(&mut c, from, spot);
+        poll(TIMEOUT, "the item landed in the other window", || {
+            if bright(shot(&c).pixel(spot.0, spot.1)) {
+                Ok(())
+            } else {
+                Err(format!("nothing at {spot:?}"))
+            }
+        });
+    }
 }
 
 /// Where weston-dnd lays its items out: an 80-pixel grid, 54 and 73 pixels in from the corner.

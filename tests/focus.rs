@@ -304,7 +304,7 @@ fn an_x11_override_redirect_window_does_not_take_the_keyboard() {
     // comes later, when the person is in foot.
     let script = r#"
         xterm -T a-xterm &
-        until [ -e /run/porthole/go ]; do sleep 0.1; done
+        until [ -e /run/porthole-host/go ]; do sleep 0.1; done
         exec python3 -c '
 from Xlib import X, display
 d = display.Display()

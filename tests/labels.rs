@@ -109,7 +109,7 @@ fn another_containers_window_or_menu_over_a_label_leaves_it_visible() {
     // An override-redirect X11 window of b, pure green, at the screen's corner over a's label.
     let script = r#"
         xterm -T b-xterm &
-        until [ -e /run/porthole/go ]; do sleep 0.1; done
+        until [ -e /run/porthole-host/go ]; do sleep 0.1; done
         exec python3 -c '
 from Xlib import X, display
 d = display.Display()

@@ -189,7 +189,7 @@ fn only_trusted_clients_capture_the_screen_and_see_what_porthole_screenshot_sees
         "run",
         "u",
         "--",
-        "/run/porthole/porthole-x11-probe",
+        "/run/porthole-host/porthole-x11-probe",
         "window",
         "--name",
         "still",

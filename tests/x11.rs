@@ -207,12 +207,12 @@ fn an_x11_client_sees_and_reaches_nothing_of_another_container() {
     run_script(
         &mut c,
         "b",
-        "exec xterm -T secret-window-of-b -e sh -c 'cat > /run/porthole/typed-in-b'",
+        "exec xterm -T secret-window-of-b -e sh -c 'cat > /run/porthole-host/typed-in-b'",
     );
     wait_for_titled(&c, "b", "secret-window-of-b");
 
     let script = r#"
-        xterm -T window-of-a -e sh -c 'cat > /run/porthole/typed-in-a' &
+        xterm -T window-of-a -e sh -c 'cat > /run/porthole-host/typed-in-a' &
         i=0; until xdotool search --name window-of-a >/dev/null 2>&1 || [ $i -ge 100 ]; do
             sleep 0.1; i=$((i+1)); done
         {
@@ -221,9 +221,9 @@ fn an_x11_client_sees_and_reaches_nothing_of_another_container() {
             echo "== secret"; xdotool search --name secret; echo "rc=$?"
             echo "== xprop"; xprop -root
             XAUTHORITY=/nonexistent xdpyinfo >/dev/null 2>&1; echo "== without cookie rc=$?"
-        } > /run/porthole/report.tmp 2>&1
-        mv /run/porthole/report.tmp /run/porthole/report
-        until [ -e /run/porthole/go ]; do sleep 0.1; done
+        } > /run/porthole-host/report.tmp 2>&1
+        mv /run/porthole-host/report.tmp /run/porthole-host/report
+        until [ -e /run/porthole-host/go ]; do sleep 0.1; done
         xdotool type --delay 20 typed-by-xdotool; xdotool key Return
         sleep 60
     "#;
@@ -270,10 +270,10 @@ fn an_idle_sandbox_runs_no_x_server_until_an_x11_client_connects() {
         count() { n=0; for p in /proc/[0-9]*; do
             [ "$(cat $p/comm 2>/dev/null)" = Xwayland ] && n=$((n+1)); done; echo $n; }
         sleep 0.5
-        echo "idle=$(count)" > /run/porthole/idle.tmp; mv /run/porthole/idle.tmp /run/porthole/idle
-        until [ -e /run/porthole/go ]; do sleep 0.1; done
-        xdpyinfo > /dev/null 2>&1 && echo "xdpyinfo=ok" > /run/porthole/used.tmp
-        mv /run/porthole/used.tmp /run/porthole/used
+        echo "idle=$(count)" > /run/porthole-host/idle.tmp; mv /run/porthole-host/idle.tmp /run/porthole-host/idle
+        until [ -e /run/porthole-host/go ]; do sleep 0.1; done
+        xdpyinfo > /dev/null 2>&1 && echo "xdpyinfo=ok" > /run/porthole-host/used.tmp
+        mv /run/porthole-host/used.tmp /run/porthole-host/used
         sleep 60
     "#;
     run_script(&mut c, "a", script);
@@ -282,7 +282,9 @@ fn an_idle_sandbox_runs_no_x_server_until_an_x11_client_connects() {
     let text = c.run_ok(&["containers", "--json"]);
     let all: Vec<ContainerInfo> = serde_json::from_str(&text).unwrap();
     let a = all.iter().find(|i| i.name == "a").unwrap();
-    assert_eq!(a.clients, 0, "the idle bridge holds a connection: {a:?}");
+    // The bridge in front of the container is connected (it serves the container's Wayland
+    // socket), and nothing else.
+    assert_eq!(a.clients, 1, "only the bridge is connected: {a:?}");
 
     std::fs::write(dir.join("go"), "").unwrap();
     let used = wait_for_file(&dir.join("used"), "the first X11 client");
@@ -298,17 +300,17 @@ fn mit_shm_works_in_the_containers_own_ipc_namespace() {
     let mut c = Compositor::start(800, 600);
     let dir = add_container(&c, "a");
     let script = r#"
-        /run/porthole/porthole-x11-probe window --name keepalive > /run/porthole/keepalive 2>&1 &
-        i=0; until grep -q mapped /run/porthole/keepalive || [ $i -ge 100 ]; do
+        /run/porthole-host/porthole-x11-probe window --name keepalive > /run/porthole-host/keepalive 2>&1 &
+        i=0; until grep -q mapped /run/porthole-host/keepalive || [ $i -ge 100 ]; do
             sleep 0.1; i=$((i+1)); done
         {
-            /run/porthole/porthole-x11-probe shm
+            /run/porthole-host/porthole-x11-probe shm
             echo "extensions=$(xdpyinfo -queryExtensions | grep -c MIT-SHM)"
             for p in /proc/[0-9]*; do
                 [ "$(cat $p/comm 2>/dev/null)" = Xwayland ] && echo "xwayland=$(readlink $p/ns/ipc)"
             done
-        } > /run/porthole/shm.tmp 2>&1
-        mv /run/porthole/shm.tmp /run/porthole/shm
+        } > /run/porthole-host/shm.tmp 2>&1
+        mv /run/porthole-host/shm.tmp /run/porthole-host/shm
         sleep 60
     "#;
     run_script(&mut c, "a", script);
@@ -355,11 +357,11 @@ fn killing_a_containers_xwayland_spares_the_others_and_the_next_client_works() {
 
     let script = r#"
         xterm -T first-of-a &
-        until [ -e /run/porthole/kill ]; do sleep 0.1; done
+        until [ -e /run/porthole-host/kill ]; do sleep 0.1; done
         for p in /proc/[0-9]*; do
             [ "$(cat $p/comm 2>/dev/null)" = Xwayland ] && kill -9 "${p#/proc/}" && echo killed
-        done > /run/porthole/killed.tmp
-        mv /run/porthole/killed.tmp /run/porthole/killed
+        done > /run/porthole-host/killed.tmp
+        mv /run/porthole-host/killed.tmp /run/porthole-host/killed
         sleep 1
         xterm -T second-of-a &
         sleep 60
@@ -405,7 +407,11 @@ fn killing_a_containers_xwayland_spares_the_others_and_the_next_client_works() {
 fn x11_menus_open_at_their_place_and_dialogs_stack_above_their_parent() {
     let mut c = Compositor::start(1280, 720);
     add_container(&c, "a");
-    run_script(&mut c, "a", "exec /run/porthole/porthole-x11-probe menu");
+    run_script(
+        &mut c,
+        "a",
+        "exec /run/porthole-host/porthole-x11-probe menu",
+    );
     let parent = wait_for_titled(&c, "a", "probe-parent");
     let dialog = wait_for_titled(&c, "a", "probe-dialog");
     let p = parent.geometry;
@@ -476,7 +482,7 @@ fn an_override_redirect_window_with_no_parent_is_still_shown() {
     run_script(
         &mut c,
         "a",
-        "exec /run/porthole/porthole-x11-probe splash --size 200x120",
+        "exec /run/porthole-host/porthole-x11-probe splash --size 200x120",
     );
     let splash = poll(X11_TIMEOUT, "the splash window listed", || {
         let windows = c.windows();
@@ -506,10 +512,10 @@ fn x11_root_coordinates_follow_where_the_desktop_shows_the_windows() {
         xterm -T first & xterm -T second &
         n=0
         while :; do
-            until [ -e /run/porthole/ask-$n ]; do sleep 0.1; done
-            name=$(cat /run/porthole/ask-$n)
-            xdotool search --name "^$name\$" getwindowgeometry > /run/porthole/geo.tmp 2>&1
-            mv /run/porthole/geo.tmp /run/porthole/geo-$n
+            until [ -e /run/porthole-host/ask-$n ]; do sleep 0.1; done
+            name=$(cat /run/porthole-host/ask-$n)
+            xdotool search --name "^$name\$" getwindowgeometry > /run/porthole-host/geo.tmp 2>&1
+            mv /run/porthole-host/geo.tmp /run/porthole-host/geo-$n
             n=$((n+1))
         done
     "#;
@@ -571,12 +577,12 @@ fn x11_clients_going_over_a_limit_lose_their_x_server_not_their_sandbox() {
     // takes this Xwayland and its clients; the command goes on, and the next client works.
     let script = r#"
         for n in 1 2 3; do
-            /run/porthole/porthole-x11-probe window --name w$n > /dev/null 2>&1 &
+            /run/porthole-host/porthole-x11-probe window --name w$n > /dev/null 2>&1 &
             sleep 0.5
         done
         wait
-        echo survived > /run/porthole/survived
-        exec /run/porthole/porthole-x11-probe window --name after
+        echo survived > /run/porthole-host/survived
+        exec /run/porthole-host/porthole-x11-probe window --name after
     "#;
     run_script(&mut c, "tiny", script);
     assert_eq!(
@@ -658,7 +664,7 @@ fn huge_x11_titles_and_a_flood_of_them_keep_the_x_server_and_the_window() {
             i=$((i+1))
         done
         xdotool search --class XTerm set_window --name "after the flood"
-        echo done > /run/porthole/flooded
+        echo done > /run/porthole-host/flooded
         sleep 600
     "#;
     run_script(&mut c, "a", script);
@@ -674,7 +680,7 @@ fn x11_and_wayland_clients_of_a_container_share_its_clipboard() {
     let dir = add_container(&c, "a");
     let script = r#"
         xterm -T focus-holder &
-        until [ -e /run/porthole/go ]; do sleep 0.1; done
+        until [ -e /run/porthole-host/go ]; do sleep 0.1; done
         {
             echo from-x11 | xclip -i -selection clipboard; sleep 0.5
             echo "wl-paste=$(timeout 10 wl-paste -n)"
@@ -682,8 +688,8 @@ fn x11_and_wayland_clients_of_a_container_share_its_clipboard() {
             echo "xclip=$(timeout 10 xclip -o -selection clipboard)"
             echo primary-from-x11 | xclip -i; sleep 0.5
             echo "wl-paste-p=$(timeout 10 wl-paste -p -n)"
-        } > /run/porthole/clip.tmp 2>&1
-        mv /run/porthole/clip.tmp /run/porthole/clip
+        } > /run/porthole-host/clip.tmp 2>&1
+        mv /run/porthole-host/clip.tmp /run/porthole-host/clip
         sleep 60
     "#;
     run_script(&mut c, "a", script);
@@ -716,7 +722,7 @@ fn an_x11_client_flooding_property_changes_costs_only_its_container() {
         flooding = Some(run_script(
             &mut c,
             "a",
-            "exec /run/porthole/porthole-x11-probe flood --changes 10000",
+            "exec /run/porthole-host/porthole-x11-probe flood --changes 10000",
         ));
     });
     assert!(

@@ -51,7 +51,10 @@ time.sleep(3600)' &"#;
 
     // A container whose clients reach the compositor directly cannot be checkpointed at all.
     c.run_ok(&["container", "add", "plain"]);
-    c.spawn_client(PORTHOLE, &["run", "plain", "--", "weston-simple-shm"]);
+    c.spawn_client(
+        PORTHOLE,
+        &["run", "--direct", "plain", "--", "weston-simple-shm"],
+    );
     one_window(&c, "plain");
     let out = checkpoint(&c, "plain");
     let stderr = String::from_utf8_lossy(&out.stderr);

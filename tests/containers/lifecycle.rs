@@ -70,7 +70,11 @@ fn removing_a_container_disconnects_its_clients_and_leaves_no_files() {
         "{socket:?} is a socket"
     );
 
-    let pid = c.spawn_client(PORTHOLE, &["run", "c", "--", "weston-simple-shm"]);
+    // Its client reaches the container's socket itself; a bridged one is below.
+    let pid = c.spawn_client(
+        PORTHOLE,
+        &["run", "--direct", "c", "--", "weston-simple-shm"],
+    );
     let w = c.wait_for_new_window(&[], CLIENT_TIMEOUT);
     assert_eq!(w.container, "c", "{w:?}");
     wait_for_counts(&c, "c", 1, 1);
@@ -116,10 +120,7 @@ fn removing_a_container_disconnects_its_clients_and_leaves_no_files() {
     // A container behind its bridge, whose apps outlive a compositor that goes: removing it
     // ends them, its bridge and its sandbox, and leaves no file (the bridge's record either).
     let before = listing();
-    let pid = c.spawn_client(
-        PORTHOLE,
-        &["run", "--bridged", "d", "--", "weston-simple-shm"],
-    );
+    let pid = c.spawn_client(PORTHOLE, &["run", "d", "--", "weston-simple-shm"]);
     let w = c.wait_for_new_window(&[], CLIENT_TIMEOUT);
     assert_eq!(w.container, "d", "{w:?}");
     poll(CLIENT_TIMEOUT, "d's bridge's record", || {

@@ -68,14 +68,19 @@ pub struct RunArgs {
     /// Start the sandbox so that `porthole checkpoint` can dump it with CRIU: its bridge
     /// serves its Wayland socket and X display inside it, it runs in the background (its
     /// output goes to /tmp/porthole-run.log inside it), and it has no GPU. Needs root.
-    #[arg(long, conflicts_with_all = ["no_x11", "network", "bridged"])]
+    #[arg(long, conflicts_with_all = ["no_x11", "network", "bridged", "direct"])]
     checkpointable: bool,
     /// Put the container's bridge in front of its apps, so that they outlive the compositor (a
     /// crash, an upgrade): it serves the container's Wayland socket and X display inside the
     /// sandbox, and the windows come back when the compositor does. The sandbox outlives this
-    /// command's terminal too; Ctrl+C ends it. An ordinary user can run it.
-    #[arg(long)]
+    /// command's terminal too; Ctrl+C ends it. The default, but for a trusted container.
+    #[arg(long, conflicts_with = "direct")]
     bridged: bool,
+    /// Let the apps talk to the container's socket on the host directly, as a trusted
+    /// container's do by default: every global its profile allows reaches them, no bridge costs
+    /// CPU per frame, and the apps end with the compositor.
+    #[arg(long)]
+    direct: bool,
     /// How long, in seconds, the apps of a bridged or checkpointable container wait for a
     /// compositor that went away (a crash, an upgrade) to come back, before they are asked to
     /// close.
@@ -128,8 +133,7 @@ pub fn container(action: ContainerCmd) -> anyhow::Result<()> {
                 profile,
                 color,
             })?;
-            let (dir, _) = container_dir(&name)?;
-            println!("{}", dir.display());
+            println!("{}", container_dir(&name)?.dir.display());
         }
         ContainerCmd::Remove { name } => {
             client::request(Command::ContainerRemove { name })?;
@@ -147,6 +151,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         no_x11,
         checkpointable,
         bridged,
+        direct,
         reconnect_grace,
         command,
     } = args;
@@ -155,7 +160,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         // makes for an ordinary user: root starts checkpointable containers.
         criu::ensure_root("porthole run --checkpointable")?;
     }
-    let (dir, x11) = match container_dir(&name) {
+    let Found { dir, x11, trusted } = match container_dir(&name) {
         Ok(found) => found,
         Err(_) => {
             client::request(Command::ContainerAdd {
@@ -167,6 +172,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             container_dir(&name)?
         }
     };
+    // The bridge passes on the desktop protocols, not what a trusted profile adds (screen
+    // capture, the toplevel list, the virtual keyboard): a trusted container's apps talk to the
+    // compositor directly unless asked.
+    let bridged = !checkpointable && !direct && (bridged || !trusted);
+    if trusted && !bridged && !direct && !checkpointable {
+        eprintln!(
+            "porthole: `{name}` is trusted: its apps talk to the compositor directly, so that \
+             they get every protocol it offers, and end with it (--bridged keeps them running)"
+        );
+    }
     // The person started it: its first window may take the focus, and apps that use
     // xdg-activation bring the token where the socket they reach offers it (the bridge of a
     // checkpointable container does not, and foot 1.13 stops when given a token it cannot use).
@@ -322,7 +337,7 @@ fn run_in_foreground(name: &str, args: &[OsString], keep: &[i32]) -> anyhow::Res
 
 /// `porthole env`.
 pub fn env(name: &str, engine: Engine, bridged: bool) -> anyhow::Result<()> {
-    let (dir, x11) = container_dir(name)?;
+    let Found { dir, x11, .. } = container_dir(name)?;
     let socket = if bridged {
         paths::BRIDGED_SOCKET
     } else {
@@ -335,7 +350,7 @@ pub fn env(name: &str, engine: Engine, bridged: bool) -> anyhow::Result<()> {
 /// `porthole bridge`: becomes the bridge in front of an engine's container, serving its Wayland
 /// socket and X display from the host, so that its apps outlive the compositor.
 pub fn bridge(name: &str, pid: Option<u32>, reconnect_grace: u64) -> anyhow::Result<()> {
-    let (dir, x11) = container_dir(name)?;
+    let Found { dir, x11, .. } = container_dir(name)?;
     anyhow::ensure!(
         !x11 || pid.is_some(),
         "container `{name}` has x11 = true: give --pid, a process of the engine's container \
@@ -367,7 +382,7 @@ pub fn bridge(name: &str, pid: Option<u32>, reconnect_grace: u64) -> anyhow::Res
 
 /// `porthole x11`: becomes the container's bridge, serving its X display from the host.
 pub fn x11(name: &str, pid: u32) -> anyhow::Result<()> {
-    let (dir, x11) = container_dir(name)?;
+    let Found { dir, x11, .. } = container_dir(name)?;
     anyhow::ensure!(
         x11,
         "container `{name}` has x11 = false in the configuration"
@@ -462,7 +477,17 @@ fn lasting_bridge(installed: &std::path::Path) -> anyhow::Result<PathBuf> {
 }
 
 /// A container's directory on the host, and whether it wants X11.
-fn container_dir(name: &str) -> anyhow::Result<(PathBuf, bool)> {
+/// What the CLI needs to know of a container: where its socket is, and what it may have.
+struct Found {
+    /// The directory of its socket.
+    dir: PathBuf,
+    /// It has X11.
+    x11: bool,
+    /// Its profile is the trusted one.
+    trusted: bool,
+}
+
+fn container_dir(name: &str) -> anyhow::Result<Found> {
     let Response::Containers { containers } = client::request(Command::Containers)? else {
         return Err(unexpected("containers"));
     };
@@ -478,7 +503,11 @@ fn container_dir(name: &str) -> anyhow::Result<(PathBuf, bool)> {
     );
     let socket = PathBuf::from(container.socket);
     let dir = socket.parent().map(PathBuf::from).unwrap_or(socket);
-    Ok((dir, container.x11))
+    Ok(Found {
+        dir,
+        x11: container.x11,
+        trusted: container.profile == "trusted",
+    })
 }
 
 fn human_bytes(n: u64) -> String {
