@@ -19,6 +19,7 @@ mod control;
 mod focus;
 mod gles;
 mod hostile;
+mod kiosk;
 mod kms;
 mod labels;
 mod load;

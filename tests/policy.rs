@@ -16,7 +16,7 @@ use wayland_protocols_wlr::screencopy::v1::client::zwlr_screencopy_manager_v1::Z
 use crate::common::*;
 use crate::raw::*;
 
-const DESKTOP: &[&str] = &[
+pub(crate) const DESKTOP: &[&str] = &[
     "wl_compositor",
     "wl_subcompositor",
     "wl_shm",
@@ -64,9 +64,6 @@ profile = "trusted"
 [container.v]
 profile = "viewer"
 
-[container.k]
-profile = "kiosk"
-
 [container.small]
 [container.small.limits]
 clients = 2
@@ -80,7 +77,7 @@ fn start() -> Compositor {
     Compositor::start_with_config(1280, 720, CONFIG)
 }
 
-fn globals_seen_by_wayland_info(display: &str, comp: &Compositor) -> BTreeSet<String> {
+pub(crate) fn globals_seen_by_wayland_info(display: &str, comp: &Compositor) -> BTreeSet<String> {
     let mut cmd = std::process::Command::new("wayland-info");
     cmd.env("XDG_RUNTIME_DIR", comp.dir())
         .env("WAYLAND_DISPLAY", display);
@@ -98,7 +95,7 @@ fn globals_seen_by_wayland_info(display: &str, comp: &Compositor) -> BTreeSet<St
         .collect()
 }
 
-fn set(names: &[&[&str]]) -> BTreeSet<String> {
+pub(crate) fn set(names: &[&[&str]]) -> BTreeSet<String> {
     names
         .iter()
         .flat_map(|n| n.iter())
@@ -122,10 +119,6 @@ fn each_profile_sees_exactly_its_globals() {
     );
     assert_eq!(
         globals_seen_by_wayland_info(&path("u"), &comp),
-        set(&[DESKTOP, &x11])
-    );
-    assert_eq!(
-        globals_seen_by_wayland_info(&path("k"), &comp),
         set(&[DESKTOP, &x11])
     );
     assert_eq!(
@@ -424,24 +417,6 @@ fn resizing_a_pool_to_zero_is_a_protocol_error_not_a_crash() {
         .unwrap()
         .roundtrip()
         .unwrap();
-}
-
-#[test]
-fn kiosk_windows_fill_the_output_and_stay_fullscreen() {
-    let mut comp = start();
-    let path = socket(&comp, "k");
-    comp.spawn_client_on(path.to_str().unwrap(), "weston-simple-shm", &[]);
-    let w = comp.wait_for_new_window(&[], CLIENT_TIMEOUT);
-    assert_eq!(w.container, "k");
-    let w = comp.wait_for_window(w.id, "fullscreen", CLIENT_TIMEOUT, |w| w.fullscreen);
-    assert!(w.fullscreen, "{w:?}");
-    assert_eq!((w.geometry.x, w.geometry.y), (0, 0));
-    comp.run_ok(&["window", "fullscreen", "--id", &w.id.to_string()]);
-    let again = comp.window(w.id).unwrap();
-    assert!(
-        again.fullscreen,
-        "a kiosk window cannot leave fullscreen: {again:?}"
-    );
 }
 
 #[test]

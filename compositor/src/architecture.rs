@@ -26,6 +26,7 @@ const GLUE: &[&str] = &[
     "outputs/layout.rs",
     "shell/windows.rs",
     "shell/grabs.rs",
+    "shell/kiosk.rs",
     "input/devices.rs",
     "input/keyboard.rs",
     "input/pointer.rs",

@@ -119,6 +119,9 @@ pub enum Command {
         /// Its colour, `#rrggbb`; picked from the name when absent.
         #[serde(default)]
         color: Option<String>,
+        /// For a kiosk container, the output its windows fill.
+        #[serde(default)]
+        output: Option<String>,
     },
     /// Disconnect a container's clients and remove its directory.
     ContainerRemove {

@@ -647,6 +647,7 @@ pub fn restore(name: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
             name: name.into(),
             profile: Some(meta.profile.clone()),
             color: Some(meta.color.clone()),
+            output: None,
         })?;
     }
     let images = dir.join("images");

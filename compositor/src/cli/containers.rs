@@ -31,6 +31,9 @@ pub enum ContainerCmd {
         /// Its colour, #rrggbb.
         #[arg(long)]
         color: Option<String>,
+        /// For a kiosk container: the output its windows fill (`porthole outputs` lists them).
+        #[arg(long)]
+        output: Option<String>,
     },
     /// Disconnect its clients and remove its directory.
     Remove {
@@ -127,11 +130,13 @@ pub fn container(action: ContainerCmd) -> anyhow::Result<()> {
             name,
             profile,
             color,
+            output,
         } => {
             client::request(Command::ContainerAdd {
                 name: name.clone(),
                 profile,
                 color,
+                output,
             })?;
             println!("{}", container_dir(&name)?.dir.display());
         }
@@ -167,6 +172,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 name: name.clone(),
                 profile: None,
                 color: None,
+                output: None,
             })?;
             eprintln!("porthole: created container `{name}` (untrusted)");
             container_dir(&name)?

@@ -206,7 +206,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Validate { file } => {
             let config = Config::load(&file)?;
-            for warning in crate::containers::color_warnings(&config) {
+            let warnings = crate::containers::color_warnings(&config)
+                .into_iter()
+                .chain(config.kiosk_warnings());
+            for warning in warnings {
                 println!("warning: {warning}");
             }
             println!("{}: valid", file.display());

@@ -42,6 +42,8 @@ pub struct Config {
     pub pointer: PointerConfig,
     /// What starts with the session.
     pub session: SessionConfig,
+    /// A kiosk machine's lockdown.
+    pub kiosk: KioskConfig,
     /// Outputs by connector name, `[output.NAME]` (e.g. `[output.HDMI-A-1]`).
     #[serde(rename = "output")]
     pub outputs: BTreeMap<String, OutputConfig>,
@@ -63,6 +65,7 @@ impl Default for Config {
             headless: HeadlessConfig::default(),
             pointer: PointerConfig::default(),
             session: SessionConfig::default(),
+            kiosk: KioskConfig::default(),
             outputs: BTreeMap::new(),
             bindings: default_bindings(),
             containers: BTreeMap::new(),
@@ -105,6 +108,15 @@ impl Config {
     /// Parses configuration text. Errors carry the line and column of the offending value.
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let mut config: Config = toml::from_str(text).map_err(|err| anyhow::anyhow!("{err}"))?;
+        let raw: toml::Table = toml::from_str(text).map_err(|err| anyhow::anyhow!("{err}"))?;
+        // Locked down, the compositor keeps no chord but those the file binds itself (the admin
+        // chord, if any).
+        if config.locked_down() {
+            if !raw.contains_key("bindings") {
+                config.bindings.clear();
+            }
+            return config.checked(text);
+        }
         // A file with a [bindings] table replaces the defaults as a whole, except that the quit
         // binding is kept unless rebound: a person must always be able to leave the session.
         if !config.bindings.values().any(|a| *a == Action::Quit) {
@@ -113,6 +125,12 @@ impl Config {
                 Action::Quit,
             );
         }
+        config.checked(text)
+    }
+
+    /// Checks what the file's parts must agree on.
+    fn checked(self, text: &str) -> anyhow::Result<Self> {
+        let config = self;
         for name in config.profiles.keys() {
             if BUILTIN_PROFILES.contains(&name.as_str()) {
                 anyhow::bail!(
@@ -136,6 +154,56 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// Whether the machine is a locked-down kiosk: `[kiosk] lockdown`, on by default where a
+    /// container has the kiosk profile.
+    pub fn locked_down(&self) -> bool {
+        self.kiosk.lockdown.unwrap_or_else(|| {
+            self.containers
+                .values()
+                .any(|c| c.profile.get_ref() == "kiosk")
+        })
+    }
+
+    /// Whether Ctrl+Alt+Fn switches virtual terminals: `[session] vt_switch`, on unless locked
+    /// down.
+    pub fn vt_switch(&self) -> bool {
+        self.session.vt_switch.unwrap_or(!self.locked_down())
+    }
+
+    /// What leaves a way out of a kiosk machine's tenants, for `porthole validate`.
+    pub fn kiosk_warnings(&self) -> Vec<String> {
+        let kiosks = self
+            .containers
+            .values()
+            .any(|c| c.profile.get_ref() == "kiosk");
+        let mut warnings = Vec::new();
+        if !kiosks {
+            return warnings;
+        }
+        if !self.locked_down() {
+            warnings.push(
+                "[kiosk] lockdown = false: the default chords (Super+Return opens a terminal,                  Super+Q closes the tenant's app, Alt+Tab, Super+Shift+E) stay open"
+                    .to_string(),
+            );
+        }
+        if self.vt_switch() {
+            warnings.push(
+                "[session] vt_switch = true: Ctrl+Alt+Fn leaves the kiosk for another virtual                  terminal"
+                    .to_string(),
+            );
+        }
+        if self.locked_down() {
+            for (combo, action) in &self.bindings {
+                if *action != Action::Quit {
+                    warnings.push(format!(
+                        "[bindings] {combo:?} = {action:?} is open to anyone at the screen"
+                    ));
+                }
+            }
+        }
+        warnings
     }
 
     /// The profile called `name`: a built-in one or a `[profile.NAME]` table.
@@ -276,6 +344,18 @@ pub enum AccelProfile {
 pub struct SessionConfig {
     /// Command lines started (with `sh -c`) once Porthole listens, as clients of the host socket.
     pub autostart: Vec<String>,
+    /// Whether Ctrl+Alt+Fn switches virtual terminals; by default yes, but on a locked-down
+    /// kiosk.
+    pub vt_switch: Option<bool>,
+}
+
+/// `[kiosk]`: a machine whose screens run kiosk tenants.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KioskConfig {
+    /// No compositor chord but those `[bindings]` names (none by default), and no VT switching
+    /// unless `[session] vt_switch`. On by default where a container has the kiosk profile.
+    pub lockdown: Option<bool>,
 }
 
 #[cfg(test)]
@@ -320,6 +400,44 @@ mod tests {
         let config = Config::parse("[bindings]\n\"Super+W\" = \"close\"\n").unwrap();
         assert_eq!(config.bindings.len(), 2);
         assert!(config.bindings.values().any(|a| *a == Action::Quit));
+    }
+
+    #[test]
+    fn a_kiosk_machine_is_locked_down_unless_it_says_otherwise() {
+        let kiosk = "[container.k]\nprofile = \"kiosk\"\n";
+        let config = Config::parse(kiosk).unwrap();
+        assert!(config.locked_down());
+        assert!(config.bindings.is_empty(), "{:?}", config.bindings);
+        assert!(!config.vt_switch());
+        assert!(config.kiosk_warnings().is_empty());
+
+        // The admin chord is the one the file binds; no quit chord is added.
+        let admin = format!("{kiosk}[bindings]\n\"Ctrl+Alt+Shift+Q\" = \"quit\"\n");
+        let config = Config::parse(&admin).unwrap();
+        assert_eq!(config.bindings.len(), 1);
+        assert!(config.kiosk_warnings().is_empty());
+
+        let open = format!(
+            "{kiosk}[kiosk]\nlockdown = false\n[session]\nvt_switch = true\n\
+             [bindings]\n\"Super+Return\" = \"spawn foot\"\n"
+        );
+        let config = Config::parse(&open).unwrap();
+        assert!(!config.locked_down());
+        assert!(config.vt_switch());
+        assert_eq!(
+            config.kiosk_warnings().len(),
+            2,
+            "{:?}",
+            config.kiosk_warnings()
+        );
+        let spawn = format!("{kiosk}[bindings]\n\"Super+Return\" = \"spawn foot\"\n");
+        let warnings = Config::parse(&spawn).unwrap().kiosk_warnings();
+        assert!(warnings[0].contains("Super+Return"), "{warnings:?}");
+
+        // A desktop without kiosk containers keeps its chords and VT switching.
+        let desktop = Config::parse("[container.u]\n").unwrap();
+        assert!(!desktop.locked_down() && desktop.vt_switch());
+        assert!(!desktop.bindings.is_empty());
     }
 
     #[test]

@@ -364,20 +364,6 @@ impl Porthole {
         self.disconnect(client, Some((object, 2, over.to_string())));
     }
 
-    /// The output a kiosk container's windows fill; `None` for other containers.
-    pub fn kiosk_output(&self, container: &str) -> Option<smithay::output::Output> {
-        let c = self.containers.get(container)?;
-        if c.profile != Profile::Kiosk {
-            return None;
-        }
-        let outputs = || self.shell.outputs();
-        match &c.output {
-            Some(name) => outputs().find(|o| &o.name() == name).cloned(),
-            None => None,
-        }
-        .or_else(|| outputs().min_by_key(|o| o.name()).cloned())
-    }
-
     /// Number of toplevels the container's clients have (mapped or not).
     pub fn container_toplevels(&self, container: &str) -> usize {
         self.shell

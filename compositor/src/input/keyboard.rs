@@ -26,6 +26,10 @@ impl State {
         let Some(keyboard) = self.comp.seat.get_keyboard() else {
             return;
         };
+        if key_state == KeyState::Pressed {
+            self.comp.keep_keys_with_pointer();
+            self.apply_pending_focus();
+        }
         let serial = SERIAL_COUNTER.next_serial();
         let raw = code.raw();
         let action = keyboard.input(
@@ -59,7 +63,13 @@ impl State {
                 });
                 if let Some(vt) = vt {
                     state.comp.input.suppressed_keys.push(raw);
-                    return FilterResult::Intercept(Some(KeyOutcome::SwitchVt(vt)));
+                    // A locked-down kiosk keeps its screens.
+                    let outcome = state
+                        .comp
+                        .config
+                        .vt_switch()
+                        .then_some(KeyOutcome::SwitchVt(vt));
+                    return FilterResult::Intercept(outcome);
                 }
                 if state.comp.clipboard.asking.is_some() {
                     // The clipboard prompt has the keyboard until it is answered.

@@ -188,14 +188,19 @@ impl State {
                 name,
                 profile,
                 color,
+                output,
             } => {
                 let name = ContainerName::parse(&name)?;
                 let mut config =
                     ContainerConfig::with_profile(profile.as_deref().unwrap_or("untrusted"));
                 config.color = color.as_deref().map(Color::parse).transpose()?;
+                config.output = output;
                 self.comp
                     .add_container(&name, &config)
                     .map_err(CommandError::Container)?;
+                // A new tenant takes its output from whatever was there.
+                self.comp.pin_kiosk_windows();
+                self.apply_pending_focus();
                 Ok(Response::Done)
             }
             Command::ContainerRemove { name } => {

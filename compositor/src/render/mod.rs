@@ -60,7 +60,9 @@ impl Porthole {
         // Container labels lifted above everything of other containers.
         let mut labels = Vec::new();
         for window in self.shell.windows().rev() {
-            if only.is_some_and(|name| container_name(window) != name) {
+            if only.is_some_and(|name| container_name(window) != name)
+                || !self.shown_on(window, output)
+            {
                 continue;
             }
             let Some(geo) = self.shell.geometry(window) else {

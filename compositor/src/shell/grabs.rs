@@ -160,7 +160,19 @@ impl PointerGrab<State> for MoveGrab {
 
     forward_other_pointer_events!();
 
-    fn unset(&mut self, _data: &mut State) {}
+    fn unset(&mut self, data: &mut State) {
+        // Dropped mostly on a kiosk tenant's output, where it would not be shown: back to where
+        // the drag started.
+        let on_tenant_output = data
+            .comp
+            .shell
+            .output_of(&self.window)
+            .is_some_and(|o| !data.comp.shown_on(&self.window, &o));
+        if on_tenant_output {
+            data.comp.shell.move_to(&self.window, self.initial);
+            data.comp.queue_redraw_all();
+        }
+    }
 }
 
 /// Resizes a window with the pointer.
@@ -222,6 +234,10 @@ impl State {
         let Some(initial) = self.comp.shell.location(&window) else {
             return;
         };
+        // A kiosk's windows stay where they are.
+        if self.comp.is_kiosk(crate::shell::container_name(&window)) {
+            return;
+        }
         // The window the person drags comes up, as it always has.
         self.comp.shell.raise(&window);
         let grab = MoveGrab {
@@ -243,6 +259,9 @@ impl State {
         let Some(pointer) = self.comp.seat.get_pointer() else {
             return;
         };
+        if self.comp.is_kiosk(crate::shell::container_name(&window)) {
+            return;
+        }
         let Some(resize) = self.comp.shell.begin_resize(&window, edges) else {
             return;
         };

@@ -7,6 +7,7 @@
 //! the compositor: the seat's focus, the event stream, redraws, slots and sessions.
 
 pub mod grabs;
+mod kiosk;
 pub mod placement;
 pub mod window;
 pub mod windows;

@@ -52,7 +52,7 @@ impl Porthole {
             (Some(slot), _) => slot.geometry.loc,
             (None, Some(place)) => place.geometry().loc,
             (None, None) => {
-                let output = self.active_output();
+                let output = self.output_for_new_window(&window);
                 let frames = crate::decorations::frame::WindowFrames::new(
                     &self.config.appearance,
                     &self.containers,
@@ -62,6 +62,19 @@ impl Porthole {
         };
         self.shell.map(&window, loc);
         debug!(id = window_id(&window), ?loc, "window mapped");
+        // A tenant's window fills its output whatever the pointer did; a window with no output
+        // it may open on is put away (as is a tenant's while its output is gone).
+        let pinned = self.kiosk_output(container_name(&window));
+        if pinned.is_some() {
+            self.cover_output(&window, pinned);
+        }
+        if slot.is_none() && self.output_for_new_window(&window).is_none() {
+            self.emit(Event::WindowOpened {
+                window: self.window_info(&window),
+            });
+            self.hide_minimized(&window);
+            return;
+        }
         let focus = match &slot {
             Some(slot) => slot.focused,
             // Unless the person just asked for it, a window of another container stays below
@@ -243,6 +256,9 @@ impl Porthole {
 
     /// Maximizes a window to its output, frame included.
     pub fn maximize(&mut self, window: &Window) {
+        if self.is_kiosk(container_name(window)) {
+            return;
+        }
         let fallback = self.active_output();
         let frames =
             crate::decorations::frame::WindowFrames::new(&self.config.appearance, &self.containers);
@@ -280,7 +296,13 @@ impl Porthole {
     /// Makes a window cover `output` (else the active one) without decorations, leaving the
     /// focus alone.
     pub fn cover_output(&mut self, window: &Window, output: Option<Output>) {
-        let output = output.or_else(|| self.active_output());
+        // A kiosk's windows cover its output, whichever one they ask for.
+        let container = container_name(window);
+        let output = if self.is_kiosk(container) {
+            self.kiosk_output(container)
+        } else {
+            output.or_else(|| self.active_output())
+        };
         let strip = self.fullscreen_strip(window);
         self.shell.cover(window, output.as_ref(), strip);
         self.queue_redraw_all();
@@ -289,7 +311,7 @@ impl Porthole {
     /// Leaves fullscreen.
     pub fn unfullscreen(&mut self, window: &Window) {
         // A kiosk's windows stay fullscreen, whoever asks.
-        if self.kiosk_output(container_name(window)).is_some() {
+        if self.is_kiosk(container_name(window)) {
             return;
         }
         self.shell.unfullscreen(window);
@@ -298,6 +320,10 @@ impl Porthole {
 
     /// Hides a window until it is focused again.
     pub fn minimize(&mut self, window: &Window) {
+        // A kiosk's windows stay on its output.
+        if self.is_kiosk(container_name(window)) {
+            return;
+        }
         if self.hide_minimized(window) {
             self.focus_top();
         }
@@ -305,7 +331,7 @@ impl Porthole {
 
     /// Takes a window off the screen into the minimized ones, leaving the focus alone. Returns
     /// false if it was not shown.
-    fn hide_minimized(&mut self, window: &Window) -> bool {
+    pub(super) fn hide_minimized(&mut self, window: &Window) -> bool {
         if !self.shell.is_mapped(window) {
             return false;
         }
@@ -330,7 +356,11 @@ impl Porthole {
                 self.maximize(&window);
             }
         }
-        if self.focused_window() != focused {
+        self.pin_kiosk_windows();
+        // A window put away meanwhile does not come back for the focus.
+        if self.focused_window() != focused
+            && focused.as_ref().is_none_or(|w| self.shell.is_mapped(w))
+        {
             self.focus_window(focused.as_ref());
         }
     }
@@ -363,6 +393,9 @@ impl Porthole {
         pos: Point<f64, Logical>,
     ) -> Option<(Window, Point<i32, Logical>)> {
         self.shell.windows().rev().find_map(|window| {
+            if !self.shown_at(window, pos) {
+                return None;
+            }
             let loc = self.shell.location(window)? - window.geometry().loc;
             let local = pos - loc.to_f64();
             let (surface, origin) = window.surface_under(local, WindowSurfaceType::ALL)?;

@@ -1,0 +1,302 @@
+//! Kiosk tenants on a machine with three outputs: each tenant's app fills its own output,
+//! wherever the pointer is when it opens, and stays there whatever anyone asks; no other
+//! container's window opens, stays or is drawn there; keys go where the pointer is. Real
+//! weston-simple-shm and foot in `porthole run` sandboxes.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use porthole_ipc::{ContainerInfo, Geometry, WindowInfo};
+
+use crate::common::*;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+const CONFIG: &str = r#"
+[container.k1]
+profile = "kiosk"
+output = "HEADLESS-1"
+[container.k2]
+profile = "kiosk"
+output = "HEADLESS-2"
+[container.u]
+"#;
+
+/// Three 640x480 outputs side by side, HEADLESS-1 to HEADLESS-3, and the configuration above.
+fn start() -> (Compositor, tempfile::TempDir) {
+    let config = tempfile::tempdir().unwrap();
+    let path = config.path().join("porthole.toml");
+    std::fs::write(&path, CONFIG).unwrap();
+    let c = Compositor::start_outputs(
+        "640x480,640x480,640x480",
+        &["--config", path.to_str().unwrap()],
+    );
+    (c, config)
+}
+
+fn pointer_on(c: &Compositor, output: i32) {
+    let x = (output - 1) * 640 + 320;
+    c.run_ok(&["input", "move", &x.to_string(), "240"]);
+}
+
+fn window_of(c: &Compositor, container: &str) -> WindowInfo {
+    poll(TIMEOUT, &format!("a window of {container}"), || {
+        let windows = c.windows();
+        windows
+            .iter()
+            .find(|w| w.container == container)
+            .cloned()
+            .ok_or_else(|| format!("{windows:?}"))
+    })
+}
+
+fn dir_of(c: &Compositor, name: &str) -> PathBuf {
+    let all: Vec<ContainerInfo> =
+        serde_json::from_str(&c.run_ok(&["containers", "--json"])).expect("containers --json");
+    let info = all.iter().find(|i| i.name == name).expect("the container");
+    Path::new(&info.socket).parent().unwrap().to_path_buf()
+}
+
+/// Waits until window `id` is fullscreen at the corner of output `output`.
+fn filling(c: &Compositor, id: u64, output: i32) -> WindowInfo {
+    let name = format!("HEADLESS-{output}");
+    poll(TIMEOUT, &format!("window {id} filling {name}"), || {
+        let w = c.window(id).ok_or("gone")?;
+        let corner = ((output - 1) * 640, 0);
+        if w.fullscreen
+            && !w.minimized
+            && w.output.as_deref() == Some(name.as_str())
+            && (w.geometry.x, w.geometry.y) == corner
+        {
+            Ok(w)
+        } else {
+            Err(format!("{w:?}"))
+        }
+    })
+}
+
+#[test]
+fn tenants_fill_their_own_outputs_wherever_the_pointer_is_and_stay_there() {
+    let (mut c, _config) = start();
+    // Each tenant's app opens with the pointer on another output.
+    pointer_on(&c, 3);
+    c.spawn_client(PORTHOLE, &["run", "k1", "--", "weston-simple-shm"]);
+    let k1 = filling(&c, window_of(&c, "k1").id, 1);
+    pointer_on(&c, 1);
+    c.spawn_client(PORTHOLE, &["run", "k2", "--", "weston-simple-shm"]);
+    let k2 = filling(&c, window_of(&c, "k2").id, 2);
+    // Another container's window opens on the output no tenant owns, not under the pointer.
+    c.spawn_client(PORTHOLE, &["run", "u", "--", "weston-simple-shm"]);
+    let u = window_of(&c, "u");
+    assert_eq!(u.output.as_deref(), Some("HEADLESS-3"), "{u:?}");
+
+    // Nobody takes a tenant's window off its output.
+    for action in ["minimize", "maximize", "fullscreen"] {
+        c.run_ok(&["window", action, "--id", &k1.id.to_string()]);
+    }
+    filling(&c, k1.id, 1);
+    filling(&c, k2.id, 2);
+
+    // An output moved in the layout takes its tenant's window with it.
+    c.run_ok(&["output", "set", "HEADLESS-1", "--position", "0,480"]);
+    poll(TIMEOUT, "k1's window at its output's new place", || {
+        let w = c.window(k1.id).ok_or("gone")?;
+        if w.fullscreen && (w.geometry.x, w.geometry.y) == (0, 480) {
+            Ok(())
+        } else {
+            Err(format!("{w:?}"))
+        }
+    });
+    c.run_ok(&["output", "set", "HEADLESS-1", "--position", "0,0"]);
+    filling(&c, k1.id, 1);
+
+    // A window dragged onto a tenant's output is not drawn there, and goes back where it was.
+    let grab = (u.geometry.x + 60, u.geometry.y - TITLEBAR / 2);
+    c.run_ok(&["input", "move", &grab.0.to_string(), &grab.1.to_string()]);
+    c.run_ok(&["input", "button", "left", "press"]);
+    for x in [grab.0 - 600, 410] {
+        c.run_ok(&["input", "move", &x.to_string(), &grab.1.to_string()]);
+    }
+    let over = poll(TIMEOUT, "u's window over k1's output", || {
+        let w = c.window(u.id).ok_or("gone")?;
+        if w.output.as_deref() == Some("HEADLESS-1") {
+            Ok(w)
+        } else {
+            Err(format!("{w:?}"))
+        }
+    });
+    let inside = Geometry {
+        x: over.geometry.x + 20,
+        y: over.geometry.y + 20,
+        width: 200,
+        height: 200,
+    };
+    let shot = c.screenshot_of(Some("HEADLESS-1"));
+    assert_eq!(
+        shot.distinct_colours(inside),
+        1,
+        "u's window is drawn on k1's output"
+    );
+    c.run_ok(&["input", "button", "left", "release"]);
+    let after = c.window(u.id).unwrap();
+    assert_eq!(
+        (after.output.as_deref(), after.geometry.x),
+        (Some("HEADLESS-3"), u.geometry.x),
+        "{after:?}"
+    );
+
+    // A tenant added at run time takes its output: the window there is put away, and the
+    // tenant's app opens there.
+    c.run_ok(&[
+        "container",
+        "add",
+        "k3",
+        "--profile",
+        "kiosk",
+        "--output",
+        "HEADLESS-3",
+    ]);
+    poll(TIMEOUT, "u's window put away", || {
+        let w = c.window(u.id).ok_or("gone")?;
+        if w.minimized {
+            Ok(())
+        } else {
+            Err(format!("{w:?}"))
+        }
+    });
+    pointer_on(&c, 1);
+    c.spawn_client(PORTHOLE, &["run", "k3", "--", "weston-simple-shm"]);
+    filling(&c, window_of(&c, "k3").id, 3);
+}
+
+#[test]
+fn keys_go_to_the_output_the_pointer_is_on_never_to_a_tenant_elsewhere() {
+    let (mut c, _config) = start();
+    let typing = |c: &mut Compositor, name: &str| {
+        c.spawn_client(
+            PORTHOLE,
+            &[
+                "run",
+                name,
+                "--",
+                "foot",
+                "-e",
+                "sh",
+                "-c",
+                "cat > /run/porthole-host/typed",
+            ],
+        );
+        window_of(c, name)
+    };
+    pointer_on(&c, 1);
+    let k1 = typing(&mut c, "k1");
+    filling(&c, k1.id, 1);
+    pointer_on(&c, 3);
+    let u = typing(&mut c, "u");
+    assert_eq!(u.output.as_deref(), Some("HEADLESS-3"), "{u:?}");
+
+    // The person clicks into k1's app and types there.
+    pointer_on(&c, 1);
+    c.run_ok(&["input", "button", "left", "press"]);
+    c.run_ok(&["input", "button", "left", "release"]);
+    c.run_ok(&["input", "type", "for-k1"]);
+    c.run_ok(&["input", "key", "Return"]);
+    // Then moves the pointer to output 3 and types on without a click: not into k1.
+    pointer_on(&c, 3);
+    c.run_ok(&["input", "type", "for-u"]);
+    c.run_ok(&["input", "key", "Return"]);
+    // And on output 2, a tenant's with no window yet: nowhere.
+    pointer_on(&c, 2);
+    c.run_ok(&["input", "type", "for-nobody"]);
+    c.run_ok(&["input", "key", "Return"]);
+
+    let typed = |name: &str| {
+        let file = dir_of(&c, name).join("typed");
+        poll(TIMEOUT, &format!("what {name} got"), || {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            if text.lines().count() >= 1 {
+                Ok(text)
+            } else {
+                Err(text)
+            }
+        })
+    };
+    let k1_typed = typed("k1");
+    let u_typed = typed("u");
+    // Give stray keys time to arrive before looking for them.
+    std::thread::sleep(Duration::from_millis(300));
+    let k1_typed = std::fs::read_to_string(dir_of(&c, "k1").join("typed")).unwrap_or(k1_typed);
+    let u_typed = std::fs::read_to_string(dir_of(&c, "u").join("typed")).unwrap_or(u_typed);
+    assert_eq!(k1_typed, "for-k1\n");
+    assert_eq!(u_typed, "for-u\n");
+}
+
+#[test]
+fn a_kiosk_machine_keeps_no_chord_but_the_admin_one() {
+    let (mut c, _config) = start();
+    pointer_on(&c, 1);
+    c.spawn_client(PORTHOLE, &["run", "k1", "--", "weston-simple-shm"]);
+    let k1 = filling(&c, window_of(&c, "k1").id, 1);
+    for chord in [
+        "super+Return",
+        "super+q",
+        "super+n",
+        "alt+Tab",
+        "super+shift+e",
+        "ctrl+alt+F2",
+    ] {
+        c.run_ok(&["input", "key", chord]);
+    }
+    // Time for anything those chords would have started (foot, a close, the quit) to show.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(c.is_running(), "a chord quit the kiosk compositor");
+    let windows = c.windows();
+    assert_eq!(
+        windows.len(),
+        1,
+        "a chord opened or closed a window: {windows:?}"
+    );
+    let w = filling(&c, k1.id, 1);
+    assert!(w.focused, "{w:?}");
+
+    // The one chord the configuration binds works.
+    let config = tempfile::tempdir().unwrap();
+    let path = config.path().join("porthole.toml");
+    let admin = format!("{CONFIG}[bindings]\n\"Ctrl+Alt+Shift+Q\" = \"quit\"\n");
+    std::fs::write(&path, admin).unwrap();
+    let mut c = Compositor::start_outputs("640x480", &["--config", path.to_str().unwrap()]);
+    // Its reply may not come: the compositor quits as it handles the key.
+    let _ = c.run(&["input", "key", "ctrl+alt+shift+q"]);
+    poll(TIMEOUT, "the compositor to quit on the admin chord", || {
+        if c.is_running() {
+            Err("running".to_string())
+        } else {
+            Ok(())
+        }
+    });
+}
+
+#[test]
+fn a_tenant_without_an_output_named_fills_the_first_one_and_stays_fullscreen() {
+    // Its client reaches the compositor directly, on the container's socket.
+    let mut comp = Compositor::start_with_config(1280, 720, "[container.k]\nprofile = \"kiosk\"\n");
+    let path = crate::raw::socket(&comp, "k");
+    // A tenant sees what an untrusted container sees.
+    use crate::policy::{globals_seen_by_wayland_info, set, DESKTOP};
+    assert_eq!(
+        globals_seen_by_wayland_info(path.to_str().unwrap(), &comp),
+        set(&[DESKTOP, &["porthole_x11_manager_v1", "porthole_bridge_v1"]])
+    );
+    comp.spawn_client_on(path.to_str().unwrap(), "weston-simple-shm", &[]);
+    let w = comp.wait_for_new_window(&[], CLIENT_TIMEOUT);
+    assert_eq!(w.container, "k");
+    let w = comp.wait_for_window(w.id, "fullscreen", CLIENT_TIMEOUT, |w| w.fullscreen);
+    assert!(w.fullscreen, "{w:?}");
+    assert_eq!((w.geometry.x, w.geometry.y), (0, 0));
+    comp.run_ok(&["window", "fullscreen", "--id", &w.id.to_string()]);
+    let again = comp.window(w.id).unwrap();
+    assert!(
+        again.fullscreen,
+        "a kiosk window cannot leave fullscreen: {again:?}"
+    );
+}
