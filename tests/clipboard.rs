@@ -7,10 +7,8 @@
 //! Scripts inside a sandbox report through files in the container's directory (seen at
 //! /run/porthole). Every wait is a bounded poll.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use porthole_ipc::{ContainerInfo, WindowInfo};
@@ -56,44 +54,13 @@ fn dir_of(c: &Compositor, name: &str) -> PathBuf {
     Path::new(&info.socket).parent().unwrap().to_path_buf()
 }
 
-/// The compositor's event stream, collected in the background.
-struct Events(Arc<Mutex<Vec<Value>>>);
-
-impl Events {
-    fn subscribe(c: &Compositor) -> Self {
-        let mut cmd = c.command(&["events"]);
-        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-        let mut child = cmd.spawn().expect("porthole events");
-        let stdout = child.stdout.take().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let sink = seen.clone();
-        std::thread::spawn(move || {
-            let _child = child;
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str(&line) {
-                    sink.lock().unwrap().push(v);
-                }
-            }
-        });
-        Self(seen)
-    }
-
-    /// Waits for a clipboard_transfer event from `from` to `to` and returns it.
-    fn transfer(&self, from: &str, to: &str) -> Value {
-        poll(
-            TIMEOUT,
-            &format!("a clipboard transfer {from} -> {to}"),
-            || {
-                let all = self.0.lock().unwrap();
-                all.iter()
-                    .find(|e| {
-                        e["event"] == "clipboard_transfer" && e["from"] == from && e["to"] == to
-                    })
-                    .cloned()
-                    .ok_or_else(|| format!("{all:?}"))
-            },
-        )
-    }
+/// Waits for a clipboard_transfer event from `from` to `to` and returns it.
+fn transfer(events: &Events, from: &str, to: &str) -> Value {
+    let what = format!("a clipboard transfer {from} -> {to}");
+    let i = events.wait_for(0, &what, |e| {
+        e["event"] == "clipboard_transfer" && e["from"] == from && e["to"] == to
+    });
+    events.all()[i].clone()
 }
 
 /// A terminal in container `name` that stays open (something to focus), plus a loop that runs
@@ -187,7 +154,7 @@ fn the_chords_move_text_between_containers_and_nothing_moves_without_them() {
     c.run_ok(&["input", "key", "ctrl+shift+c"]);
     focus(&c, &term_b);
     c.run_ok(&["input", "key", "ctrl+shift+v"]);
-    let event = events.transfer("a", "b");
+    let event = transfer(&events, "a", "b");
     assert_eq!(event["allowed"], true, "{event}");
     assert_eq!(event["bytes"], 11, "{event}");
     assert_eq!(paste_in(&b_dir, 1), "secret-of-a");
@@ -233,7 +200,7 @@ fn the_paste_chord_never_lands_in_a_window_that_appeared_after_the_persons_click
     );
     assert_eq!(focused.id, term_b.id, "the focus went to {focused:?}");
     c.run_ok(&["input", "key", "ctrl+shift+v"]);
-    let event = events.transfer("a", "b");
+    let event = transfer(&events, "a", "b");
     assert_eq!(event["allowed"], true, "{event}");
     assert_eq!(paste_in(&b_dir, 0), "secret-of-a");
     raw.roundtrip().unwrap();
@@ -241,7 +208,7 @@ fn the_paste_chord_never_lands_in_a_window_that_appeared_after_the_persons_click
         raw.data.keyboard_focus.iter().all(Option::is_none),
         "`other` had the keyboard"
     );
-    let to_other = events.0.lock().unwrap().iter().any(|e| e["to"] == "other");
+    let to_other = events.all().iter().any(|e| e["to"] == "other");
     assert!(!to_other, "something was pasted into `other`");
 }
 
@@ -277,7 +244,7 @@ fn an_x11_copy_reaches_a_wayland_client_of_another_container_only_through_the_ch
     c.run_ok(&["input", "key", "ctrl+shift+c"]);
     focus(&c, &term_b);
     c.run_ok(&["input", "key", "ctrl+shift+v"]);
-    let event = events.transfer("a", "b");
+    let event = transfer(&events, "a", "b");
     assert_eq!(event["allowed"], true, "{event}");
     assert_eq!(paste_in(&b_dir, 1), "from-xclip-in-a");
 
@@ -383,7 +350,7 @@ fn the_hosts_clipboard_reaches_no_container_until_the_chords_move_it() {
     c.run_ok(&["input", "key", "ctrl+shift+c"]);
     c.run_ok(&["window", "focus", "--id", &term_b.id.to_string()]);
     c.run_ok(&["input", "key", "ctrl+shift+v"]);
-    let event = events.transfer("host", "b");
+    let event = transfer(&events, "host", "b");
     assert_eq!(event["allowed"], true, "{event}");
     assert_eq!(paste_in(&b_dir, 3), "SECRET");
 }
@@ -401,7 +368,7 @@ fn rules_refuse_or_cut_transfers_and_say_why() {
     assert!(!out.status.success(), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("import = \"deny\""), "{err}");
-    let event = events.transfer("a", "deny");
+    let event = transfer(&events, "a", "deny");
     assert_eq!(event["allowed"], false, "{event}");
     assert_eq!(paste_in(&deny_dir, 0), "No selection");
 
@@ -412,7 +379,7 @@ fn rules_refuse_or_cut_transfers_and_say_why() {
         String::from_utf8_lossy(&out.stderr).contains("max_bytes"),
         "{out:?}"
     );
-    assert_eq!(events.transfer("a", "small")["allowed"], false);
+    assert_eq!(transfer(&events, "a", "small")["allowed"], false);
 
     // max_bytes = 4 with oversize = "cut": the first four bytes arrive.
     let cut_dir = dir_of(&c, "cut");
@@ -462,7 +429,7 @@ fn import_ask_shows_a_prompt_that_holds_the_keyboard_until_answered() {
         status.success(),
         "`porthole clipboard copy` failed after Enter"
     );
-    assert_eq!(events.transfer("a", "asker")["allowed"], true);
+    assert_eq!(transfer(&events, "a", "asker")["allowed"], true);
     assert_ne!(
         centre(&c.screenshot()),
         prompt,
@@ -623,7 +590,7 @@ fn a_drag_enters_no_other_container_and_a_drop_there_moves_it_under_the_rules() 
     let deny = dnd(&mut c, "deny");
     let spot = empty_cell(&mut c, &deny);
     drag_item(&mut c, &a, spot);
-    assert_eq!(events.transfer("a", "deny")["allowed"], false);
+    assert_eq!(transfer(&events, "a", "deny")["allowed"], false);
     assert!(
         !bright(c.screenshot().pixel(spot.0, spot.1)),
         "an item landed in `deny`"
@@ -650,7 +617,7 @@ fn a_drag_enters_no_other_container_and_a_drop_there_moves_it_under_the_rules() 
     focus(&c, &target);
     let centre = (target.geometry.x + 150, target.geometry.y + 150);
     drag_item(&mut c, &a, centre);
-    let event = events.transfer("a", "b");
+    let event = transfer(&events, "a", "b");
     assert_eq!(event["allowed"], true, "{event}");
     raw.roundtrip().unwrap();
     assert!(

@@ -502,6 +502,16 @@ fn the_event_stream_reports_a_window_opening_and_its_client_being_killed() {
     let (opened, _) = read_event_until(&mut events, CLIENT_TIMEOUT, "window_opened", |e| {
         e["event"] == json!("window_opened")
     });
+    // Each event says when it happened, for a fleet's logs.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let time_ms = opened["time_ms"].as_u64().expect("the event has time_ms");
+    assert!(
+        time_ms <= now_ms && now_ms - time_ms < 60_000,
+        "time_ms {time_ms} is not within a minute before {now_ms}: {opened}"
+    );
     let window = &opened["window"];
     assert_eq!(window["title"], json!("simple-shm"), "{opened}");
     assert!(

@@ -57,6 +57,19 @@ fn dir_of(c: &Compositor, name: &str) -> PathBuf {
     Path::new(&info.socket).parent().unwrap().to_path_buf()
 }
 
+/// A container's colour, as its windows' frames and its splash wear it.
+fn colour_of(c: &Compositor, name: &str) -> [u8; 4] {
+    let all: Vec<ContainerInfo> =
+        serde_json::from_str(&c.run_ok(&["containers", "--json"])).expect("containers --json");
+    let hex = &all
+        .iter()
+        .find(|i| i.name == name)
+        .expect("the container")
+        .color;
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("#rrggbb");
+    [byte(1), byte(3), byte(5), 255]
+}
+
 /// Waits until window `id` is fullscreen at the corner of output `output`.
 fn filling(c: &Compositor, id: u64, output: i32) -> WindowInfo {
     let name = format!("HEADLESS-{output}");
@@ -78,6 +91,27 @@ fn filling(c: &Compositor, id: u64, output: i32) -> WindowInfo {
 #[test]
 fn tenants_fill_their_own_outputs_wherever_the_pointer_is_and_stay_there() {
     let (mut c, _config) = start();
+    // Before its app comes, a tenant's output shows the tenant's colour and name.
+    let k2_colour = colour_of(&c, "k2");
+    let whole = Geometry {
+        x: 0,
+        y: 0,
+        width: 640,
+        height: 480,
+    };
+    let shot = c.screenshot_of(Some("HEADLESS-2"));
+    assert!(
+        shot.share_of(whole, k2_colour) > 0.9,
+        "HEADLESS-2 is not k2's colour {}: {}",
+        hex(k2_colour),
+        hex(shot.pixel(10, 10))
+    );
+    assert!(
+        shot.distinct_colours(whole) > 2,
+        "no name on k2's empty output"
+    );
+    let free = c.screenshot_of(Some("HEADLESS-3"));
+    assert_eq!(free.share_of(whole, k2_colour), 0.0);
     // Each tenant's app opens with the pointer on another output.
     pointer_on(&c, 3);
     c.spawn_client(PORTHOLE, &["run", "k1", "--", "weston-simple-shm"]);
@@ -298,5 +332,126 @@ fn a_tenant_without_an_output_named_fills_the_first_one_and_stays_fullscreen() {
     assert!(
         again.fullscreen,
         "a kiosk window cannot leave fullscreen: {again:?}"
+    );
+}
+
+/// The processes under `pid` (its children, theirs, and so on) whose command name is `comm`.
+fn descendants_named(pid: u32, comm: &str) -> Vec<u32> {
+    let mut parent_of = std::collections::BTreeMap::new();
+    let mut names = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let ppid = stat[close + 1..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|f| f.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parent_of.insert(p, ppid);
+            names.insert(p, stat[open + 1..close].to_string());
+        }
+    }
+    let under = |mut p: u32| {
+        while let Some(&parent) = parent_of.get(&p) {
+            if parent == pid {
+                return true;
+            }
+            p = parent;
+        }
+        false
+    };
+    names
+        .iter()
+        .filter(|(p, name)| name.as_str() == comm && under(**p))
+        .map(|(p, _)| *p)
+        .collect()
+}
+
+#[test]
+fn a_tenants_app_comes_back_when_killed_and_one_that_keeps_failing_backs_off() {
+    let config = tempfile::tempdir().unwrap();
+    let path = config.path().join("porthole.toml");
+    std::fs::write(
+        &path,
+        r#"
+[container.k1]
+profile = "kiosk"
+output = "HEADLESS-1"
+app = ["weston-simple-shm"]
+[container.k2]
+profile = "kiosk"
+output = "HEADLESS-2"
+app = ["sh", "-c", "exit 3"]
+"#,
+    )
+    .unwrap();
+    // Nobody runs `porthole run`: the configuration's apps start with the compositor.
+    let c = Compositor::start_outputs("640x480,640x480", &["--config", path.to_str().unwrap()]);
+    let events = Events::subscribe(&c);
+    let first = filling(&c, window_of(&c, "k1").id, 1);
+
+    // k2's app ends at once, again and again, waiting longer each time.
+    let k2_exits = || -> Vec<serde_json::Value> {
+        events
+            .all()
+            .into_iter()
+            .filter(|e| e["event"] == "app_exited" && e["container"] == "k2")
+            .collect()
+    };
+    let exits = poll(TIMEOUT, "three ends of k2's app", || {
+        let exits = k2_exits();
+        if exits.len() >= 3 {
+            Ok(exits)
+        } else {
+            Err(format!("{exits:?}"))
+        }
+    });
+    assert!(exits.iter().all(|e| e["status"] == "exit 3"), "{exits:?}");
+    let pauses: Vec<u64> = exits
+        .iter()
+        .map(|e| e["restart_in_ms"].as_u64().unwrap())
+        .collect();
+    assert!(
+        pauses.windows(2).all(|w| w[1] > w[0]),
+        "the pauses do not grow: {pauses:?}"
+    );
+
+    // k1's app killed: it comes back, on its output, and the events say so.
+    let apps = descendants_named(c.pid(), "weston-simple-s");
+    assert_eq!(apps.len(), 1, "k1's app under the compositor: {apps:?}");
+    let killed = std::time::Instant::now();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(apps[0] as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    let again = poll(TIMEOUT, "k1's app back", || {
+        c.windows()
+            .into_iter()
+            .find(|w| w.container == "k1" && w.id != first.id)
+            .ok_or_else(|| format!("{:?}", c.windows()))
+    });
+    filling(&c, again.id, 1);
+    eprintln!("k1's app was back {:?} after SIGKILL", killed.elapsed());
+    let exited = events.wait_for(0, "k1's app_exited", |e| {
+        e["event"] == "app_exited" && e["container"] == "k1"
+    });
+    let exited = &events.all()[exited];
+    assert_eq!(exited["status"], "exit 137", "{exited}");
+    let mark = events.len();
+    assert!(
+        events
+            .all()
+            .iter()
+            .any(|e| e["event"] == "app_started" && e["container"] == "k1"),
+        "no app_started for k1 after it ended: {:?}",
+        &events.all()[mark.saturating_sub(10)..]
     );
 }

@@ -690,7 +690,13 @@ fn x11(which: Which, running: &Running, out: &mut BTreeMap<String, f64>) -> anyh
             let dir = running.runtime.join("porthole/bench-x11");
             std::fs::copy(&probe, dir.join("porthole-x11-probe"))?;
             Command::new(sibling("porthole")?)
-                .args(["run", "bench-x11", "--", "/run/porthole/porthole-x11-probe"])
+                // The container's directory, as `porthole run`'s bridged sandbox mounts it.
+                .args([
+                    "run",
+                    "bench-x11",
+                    "--",
+                    "/run/porthole-host/porthole-x11-probe",
+                ])
                 .args(["window", "--name", "bench-x11"])
                 .env("XDG_RUNTIME_DIR", &running.runtime)
                 .stdout(Stdio::piped())

@@ -37,6 +37,7 @@ const GLUE: &[&str] = &[
     "decorations/draw.rs",
     "decorations/window.rs",
     "containers/lifecycle.rs",
+    "containers/supervise.rs",
     "clipboard/isolation.rs",
     "clipboard/prompt.rs",
     "clipboard/transfer.rs",

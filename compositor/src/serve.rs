@@ -168,6 +168,18 @@ pub fn build(
             comp.spawn(&command);
         }
     }
+    comp.supervise_configured_apps();
+    if comp.apps.any() {
+        use smithay::reexports::calloop::timer::{TimeoutAction, Timer};
+        comp.loop_handle
+            .insert_source(Timer::immediate(), |_, _, state: &mut State| {
+                match state.comp.tend_apps() {
+                    Some(next) => TimeoutAction::ToDuration(next),
+                    None => TimeoutAction::Drop,
+                }
+            })
+            .map_err(|err| anyhow::anyhow!("cannot watch the supervised apps: {err}"))?;
+    }
     Ok(State { backend, comp })
 }
 

@@ -95,6 +95,10 @@ pub struct Porthole {
     pub x11: crate::protocols::x11::X11State,
     /// Renders the text the compositor draws (`decorations/`).
     pub text: crate::decorations::TextRenderer,
+    /// The containers' supervised apps (`containers/supervise.rs`).
+    pub apps: crate::containers::supervise::Apps,
+    /// What kiosk tenants' outputs show behind their windows (`shell/kiosk.rs`).
+    pub splashes: std::cell::RefCell<Vec<crate::shell::Splash>>,
     /// The control socket and its event subscribers (`ipc/`).
     pub control: Option<ControlServer>,
     /// Set from the control socket's threads to stop the loop.
@@ -319,6 +323,8 @@ impl Porthole {
             ),
             x11,
             text: crate::decorations::TextRenderer::new(),
+            apps: Default::default(),
+            splashes: Default::default(),
             control: None,
             quit_requested: Default::default(),
             restart_requested: Default::default(),

@@ -440,7 +440,28 @@ pub struct OutputInfo {
     pub modes: Vec<String>,
 }
 
-/// Something that happened, sent on a subscribed connection.
+/// An event as a subscribed connection carries it: when it happened, and what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stamped {
+    /// When the compositor emitted it, in milliseconds since the Unix epoch.
+    pub time_ms: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+impl Stamped {
+    /// `event`, stamped now.
+    pub fn now(event: Event) -> Self {
+        let time_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        Self { time_ms, event }
+    }
+}
+
+/// Something that happened, sent on a subscribed connection (as a [`Stamped`] line).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
@@ -468,6 +489,22 @@ pub enum Event {
     ContainerRemoved {
         /// Its name.
         name: String,
+    },
+    /// A container's supervised app (`app =`) was started.
+    AppStarted {
+        /// The container.
+        container: String,
+        /// The process of `porthole run` that runs it.
+        pid: u32,
+    },
+    /// A container's supervised app ended; it starts again after a pause.
+    AppExited {
+        /// The container.
+        container: String,
+        /// `exit N`, or `signal N` for the sandbox ended by a signal.
+        status: String,
+        /// How long until it starts again, in milliseconds.
+        restart_in_ms: u64,
     },
     /// A container's client was refused or disconnected for going over a limit.
     QuotaHit {

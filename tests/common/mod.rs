@@ -882,3 +882,80 @@ pub fn shot(c: &Compositor) -> Screenshot {
     c.run_ok(&["screenshot", file.to_str().unwrap()]);
     Screenshot::decode(&std::fs::read(&file).expect("the screenshot file"))
 }
+
+/// `porthole events` running against a compositor, its JSON lines collected as they come.
+pub struct Events {
+    child: Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Events {
+    /// Starts `porthole events` and waits until the stream is live: until it shows the connection
+    /// of a host client started for that purpose.
+    pub fn subscribe(c: &Compositor) -> Self {
+        let mut cmd = c.command(&["events"]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("cannot start `porthole events`");
+        let stdout = child.stdout.take().unwrap();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let value = serde_json::from_str(&line).unwrap_or(serde_json::Value::String(line));
+                sink.lock().unwrap().push(value);
+            }
+        });
+        let events = Self { child, lines };
+        poll(CLIENT_TIMEOUT, "`porthole events` to be live", || {
+            c.run_client("wayland-info", &[]);
+            let all = events.all();
+            if all
+                .iter()
+                .any(|e| e["event"] == "client_connected" && e["container"] == "host")
+            {
+                Ok(())
+            } else {
+                Err(format!("{all:?}"))
+            }
+        });
+        events
+    }
+
+    /// Every event collected so far.
+    pub fn all(&self) -> Vec<serde_json::Value> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// How many events were collected so far.
+    pub fn len(&self) -> usize {
+        self.lines.lock().unwrap().len()
+    }
+
+    /// Waits until an event after the first `from` satisfies `pred`; returns its index.
+    pub fn wait_for(
+        &self,
+        from: usize,
+        what: &str,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> usize {
+        poll(Duration::from_secs(30), &format!("event {what}"), || {
+            let all = self.all();
+            all.iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, e)| pred(e))
+                .map(|(i, _)| i)
+                .ok_or_else(|| format!("{:?}", &all[from.min(all.len())..]))
+        })
+    }
+}
+
+impl Drop for Events {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -19,13 +19,10 @@ mod lifecycle;
 mod links;
 mod privileges;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use porthole_ipc::ContainerInfo;
-use serde_json::Value;
 
 use crate::common::*;
 
@@ -100,76 +97,6 @@ fn terminate(child: &mut Child, grace: Duration) {
     }
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// `porthole events` running against a compositor, its JSON lines collected as they come.
-struct Events {
-    child: Child,
-    lines: Arc<Mutex<Vec<Value>>>,
-}
-
-impl Events {
-    /// Starts `porthole events` and waits until the stream is live: until it shows the connection
-    /// of a host client started for that purpose.
-    fn subscribe(c: &Compositor) -> Self {
-        let mut cmd = c.command(&["events"]);
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = cmd.spawn().expect("cannot start `porthole events`");
-        let stdout = child.stdout.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let value = serde_json::from_str(&line).unwrap_or(Value::String(line));
-                sink.lock().unwrap().push(value);
-            }
-        });
-        let events = Self { child, lines };
-        poll(CLIENT_TIMEOUT, "`porthole events` to be live", || {
-            c.run_client("wayland-info", &[]);
-            let all = events.all();
-            if all
-                .iter()
-                .any(|e| e["event"] == "client_connected" && e["container"] == "host")
-            {
-                Ok(())
-            } else {
-                Err(format!("{all:?}"))
-            }
-        });
-        events
-    }
-
-    fn all(&self) -> Vec<Value> {
-        self.lines.lock().unwrap().clone()
-    }
-
-    fn len(&self) -> usize {
-        self.lines.lock().unwrap().len()
-    }
-
-    /// Waits until an event after the first `from` satisfies `pred`; returns its index.
-    fn wait_for(&self, from: usize, what: &str, pred: impl Fn(&Value) -> bool) -> usize {
-        poll(CLIENT_TIMEOUT, &format!("event {what}"), || {
-            let all = self.all();
-            all.iter()
-                .enumerate()
-                .skip(from)
-                .find(|(_, e)| pred(e))
-                .map(|(i, _)| i)
-                .ok_or_else(|| format!("{:?}", &all[from.min(all.len())..]))
-        })
-    }
-}
-
-impl Drop for Events {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Prints a command's output for a failure message.

@@ -78,6 +78,10 @@ pub struct ContainerConfig {
     /// For kiosk containers: the output their windows fill (the first when absent).
     #[serde(default)]
     pub output: Option<String>,
+    /// A command run in the container's sandbox (`porthole run NAME -- app...`) when the
+    /// compositor starts, and again whenever it ends; empty for none.
+    #[serde(default)]
+    pub app: Vec<String>,
     /// Let its windows cover a whole output when fullscreen. Without it (the default, but for
     /// kiosk containers) a strip with the container's colour and name stays visible.
     #[serde(default)]
@@ -180,6 +184,7 @@ impl ContainerConfig {
             x11: true,
             uid: None,
             output: None,
+            app: Vec::new(),
             plain_fullscreen: false,
             limits: Limits::default(),
             clipboard: ClipboardRules::default(),

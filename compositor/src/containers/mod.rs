@@ -6,6 +6,7 @@ pub mod run_as;
 pub mod sandbox;
 pub mod seccomp;
 pub mod shm;
+pub mod supervise;
 pub mod watched;
 
 use std::cell::RefCell;

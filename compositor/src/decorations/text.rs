@@ -82,6 +82,18 @@ impl TextRenderer {
         Self { font }
     }
 
+    /// How wide [`TextRenderer::render`] draws `text` whole in an image `height` tall, its
+    /// margins included; `None` without a font.
+    pub fn width_of(&self, text: &str, height: i32) -> Option<i32> {
+        let font = self.font.as_ref()?;
+        let scaled = font.as_scaled(PxScale::from(height as f32 * 0.6));
+        let glyphs: f32 = text
+            .chars()
+            .map(|c| scaled.h_advance(font.glyph_id(c)))
+            .sum();
+        Some(glyphs.ceil() as i32 + 8)
+    }
+
     /// Draws `text` in `fg` on `bg`, in a `width`x`height` image, cut with an ellipsis when it
     /// does not fit. `None` when no font could be loaded or the size is empty.
     pub fn render(

@@ -5,7 +5,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use anyhow::Context;
-use porthole_ipc::{Command, Event, Reply, ReplyBody, Request, Response};
+use porthole_ipc::{Command, Reply, ReplyBody, Request, Response, Stamped};
 
 use crate::paths;
 
@@ -55,10 +55,10 @@ impl Connection {
     }
 
     /// Subscribes and calls `f` for each event until the compositor goes away or `f` says stop.
-    pub fn events(mut self, mut f: impl FnMut(Event) -> bool) -> anyhow::Result<()> {
+    pub fn events(mut self, mut f: impl FnMut(Stamped) -> bool) -> anyhow::Result<()> {
         self.request(Command::Subscribe)?;
         loop {
-            let event: Event = self.read_line()?;
+            let event: Stamped = self.read_line()?;
             if !f(event) {
                 return Ok(());
             }

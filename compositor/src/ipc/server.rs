@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use porthole_ipc::{Command, Event, Reply, Request, Response, MAX_REQUEST_BYTES, PROTOCOL_VERSION};
+use porthole_ipc::{
+    Command, Event, Reply, Request, Response, Stamped, MAX_REQUEST_BYTES, PROTOCOL_VERSION,
+};
 use smithay::reexports::calloop::channel::{self, Channel, Sender};
 use smithay::reexports::calloop::{LoopHandle, LoopSignal};
 use tracing::{info, warn};
@@ -29,13 +31,13 @@ pub enum ControlMessage {
     /// Carry out a command and send the reply back.
     Request(Command, SyncSender<Reply>),
     /// Register an event subscriber, then acknowledge.
-    Subscribe(SyncSender<Event>, SyncSender<()>),
+    Subscribe(SyncSender<Stamped>, SyncSender<()>),
 }
 
 /// The listening control socket and the event subscribers.
 pub struct ControlServer {
     path: PathBuf,
-    subscribers: Vec<SyncSender<Event>>,
+    subscribers: Vec<SyncSender<Stamped>>,
 }
 
 impl Drop for ControlServer {
@@ -108,6 +110,7 @@ impl ControlServer {
 
     /// Sends an event to every subscriber; a subscriber too slow to keep up is dropped.
     pub fn emit(&mut self, event: Event) {
+        let event = Stamped::now(event);
         self.subscribers
             .retain(|s| match s.try_send(event.clone()) {
                 Ok(()) => true,
@@ -120,7 +123,7 @@ impl ControlServer {
     }
 
     /// Adds an event subscriber.
-    pub fn subscribe(&mut self, subscriber: SyncSender<Event>) {
+    pub fn subscribe(&mut self, subscriber: SyncSender<Stamped>) {
         self.subscribers.push(subscriber);
     }
 }
@@ -298,7 +301,7 @@ fn serve_connection(stream: UnixStream, sender: &Sender<ControlMessage>, quit: &
 }
 
 fn stream_events(mut writer: UnixStream, sender: &Sender<ControlMessage>) {
-    let (tx, rx): (SyncSender<Event>, Receiver<Event>) = mpsc::sync_channel(EVENT_QUEUE);
+    let (tx, rx): (SyncSender<Stamped>, Receiver<Stamped>) = mpsc::sync_channel(EVENT_QUEUE);
     let (ack_tx, ack_rx) = mpsc::sync_channel(1);
     if sender.send(ControlMessage::Subscribe(tx, ack_tx)).is_err() {
         return;

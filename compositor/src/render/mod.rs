@@ -154,6 +154,9 @@ impl Porthole {
         // Lifted labels go in front of every window, behind the pointer and the prompt.
         elements.splice(front..front, labels);
         self.placeholder_elements(renderer, output_geo, scale, only, &mut elements);
+        if only.is_none() {
+            self.splash_elements(renderer, output, output_geo, scale, &mut elements);
+        }
         elements
     }
 

@@ -3,15 +3,30 @@
 //! maximized or taken out of fullscreen, whoever asks. No other container's window opens there,
 //! is drawn there or takes input there. A tenant whose output is gone has its windows put away
 //! until the output comes back, when they fill it again. The keyboard follows the pointer: keys
-//! typed while the pointer is on one output never reach a tenant of another.
+//! typed while the pointer is on one output never reach a tenant of another. A tenant's output
+//! shows its colour behind its windows, and its name while it has none.
 
+use smithay::backend::renderer::element::memory::MemoryRenderBuffer;
+use smithay::backend::renderer::element::solid::SolidColorBuffer;
+use smithay::backend::renderer::{ImportAll, ImportMem, Renderer, Texture};
 use smithay::desktop::Window;
 use smithay::output::Output;
-use smithay::utils::{Logical, Point};
+use smithay::utils::{Logical, Point, Rectangle, Scale, Size};
 
 use super::container_name;
 use crate::policy::Profile;
+use crate::render::OutputElement;
 use crate::state::Porthole;
+
+/// What a tenant's output shows behind its windows: the tenant's colour, and its name while it
+/// has no window there. Kept between frames, so that an idle output stays undamaged.
+pub struct Splash {
+    tenant: String,
+    /// The output's size it was made for.
+    size: Size<i32, Logical>,
+    name: Option<(MemoryRenderBuffer, Size<i32, Logical>)>,
+    solids: Vec<SolidColorBuffer>,
+}
 
 impl Porthole {
     /// Whether a container is a kiosk tenant.
@@ -152,5 +167,73 @@ impl Porthole {
         if top != focused {
             self.focus_window(top.as_ref());
         }
+    }
+}
+
+impl Porthole {
+    /// The splash of `output`, if a tenant owns it: its colour over the whole output, and its
+    /// name in the middle while none of its windows is there. Goes behind everything else.
+    pub(crate) fn splash_elements<R>(
+        &self,
+        renderer: &mut R,
+        output: &Output,
+        output_geo: Rectangle<i32, Logical>,
+        scale: Scale<f64>,
+        out: &mut Vec<OutputElement<R>>,
+    ) where
+        R: Renderer + ImportAll + ImportMem,
+        R::TextureId: Clone + Texture + Send + 'static,
+    {
+        let Some(tenant) = self.output_tenant(output) else {
+            return;
+        };
+        let Some(color) = self.containers.get(&tenant).map(|c| c.color) else {
+            return;
+        };
+        let empty = !self
+            .shell
+            .windows()
+            .any(|w| container_name(w) == tenant && self.shell.outputs_of(w).contains(output));
+        let mut splashes = self.splashes.borrow_mut();
+        splashes.retain(|s| self.containers.get(&s.tenant).is_some());
+        let index = match splashes
+            .iter()
+            .position(|s| s.tenant == tenant && s.size == output_geo.size)
+        {
+            Some(index) => index,
+            None => {
+                splashes.retain(|s| s.tenant != tenant);
+                let height = 64;
+                let width = self.text.width_of(&tenant, height).unwrap_or(0);
+                let size = Size::from((width.min(output_geo.size.w), height));
+                let fg = crate::decorations::text::text_color_on(color);
+                let name = self
+                    .text
+                    .render(&tenant, size.w, size.h, fg, color)
+                    .map(|text| (text, size));
+                splashes.push(Splash {
+                    tenant: tenant.clone(),
+                    size: output_geo.size,
+                    name,
+                    solids: Vec::new(),
+                });
+                splashes.len() - 1
+            }
+        };
+        let splash = &mut splashes[index];
+        if let (true, Some((text, size))) = (empty, &splash.name) {
+            let at = Point::from((
+                (output_geo.size.w - size.w) / 2,
+                (output_geo.size.h - size.h) / 2,
+            ));
+            crate::render::elements::push_text(renderer, text, at, scale, out);
+        }
+        crate::render::elements::push_solids(
+            &mut splash.solids,
+            vec![(output_geo, color)],
+            output_geo.loc,
+            scale,
+            out,
+        );
     }
 }

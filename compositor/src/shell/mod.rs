@@ -15,6 +15,8 @@ pub mod windows;
 #[cfg(test)]
 mod tests;
 
+pub use self::kiosk::Splash;
+
 use std::cell::RefCell;
 
 use smithay::desktop::space::SpaceElement;
