@@ -455,3 +455,44 @@ app = ["sh", "-c", "exit 3"]
         &events.all()[mark.saturating_sub(10)..]
     );
 }
+
+#[test]
+fn health_fails_while_a_tenants_app_draws_nothing_and_passes_again_when_it_does() {
+    let config = tempfile::tempdir().unwrap();
+    let path = config.path().join("porthole.toml");
+    std::fs::write(
+        &path,
+        "[container.k1]\nprofile = \"kiosk\"\napp = [\"weston-simple-shm\"]\n",
+    )
+    .unwrap();
+    let c = Compositor::start_outputs("640x480", &["--config", path.to_str().unwrap()]);
+    filling(&c, window_of(&c, "k1").id, 1);
+    let health = || c.run(&["health", "--max-frame-age", "1"]);
+    let healthy = |want: bool| {
+        poll(TIMEOUT, &format!("porthole health to say {want}"), || {
+            let out = health();
+            if out.status.success() == want {
+                Ok(out)
+            } else {
+                Err(format!("{out:?}"))
+            }
+        })
+    };
+    let out = healthy(true);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("HEADLESS-1: last frame"),
+        "{out:?}"
+    );
+    // The app stops drawing (a hang, as far as anyone can tell): no new frame on its output.
+    let app = descendants_named(c.pid(), "weston-simple-s");
+    assert_eq!(app.len(), 1, "{app:?}");
+    let pid = rustix::process::Pid::from_raw(app[0] as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
+    let out = healthy(false);
+    rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no new frame within 1 s on HEADLESS-1"),
+        "{out:?}"
+    );
+    healthy(true);
+}

@@ -56,6 +56,8 @@ impl Request {
 pub enum Command {
     /// The compositor's version and its Wayland socket.
     Version,
+    /// Whether the compositor answers, and how long ago each output showed a new frame.
+    Health,
     /// Every mapped window.
     Windows,
     /// Every output.
@@ -284,6 +286,12 @@ pub enum Response {
         compositor: String,
         /// The host Wayland socket name (in `$XDG_RUNTIME_DIR`).
         wayland_socket: String,
+    },
+    /// Reply to [`Command::Health`]: each output, and how many milliseconds ago it showed its
+    /// last new frame (`None`: none yet).
+    Health {
+        /// Output names and the age of their last frame.
+        outputs: Vec<(String, Option<u64>)>,
     },
     /// Reply to [`Command::Windows`].
     Windows {

@@ -86,6 +86,7 @@ impl Porthole {
         state.frame_pending = false;
         state.pacing.presented(tick);
         state.sequence += 1;
+        state.last_presented = Some(tick);
         if let Some(mut feedback) = state.feedback.take() {
             feedback.presented(
                 at,

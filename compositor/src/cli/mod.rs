@@ -52,6 +52,14 @@ enum Cmd {
     },
     /// Print the version of this binary and of the running compositor.
     Version,
+    /// Check that the compositor answers (within 5 s) and, with --max-frame-age, that every
+    /// output showed a new frame that recently; exits 1 otherwise, saying why.
+    Health {
+        /// The most seconds an output may go without a new frame (for outputs whose apps
+        /// animate: an idle desktop draws no frames).
+        #[arg(long)]
+        max_frame_age: Option<f64>,
+    },
     /// Check a configuration file.
     Validate {
         /// The file to check.
@@ -204,6 +212,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Cmd::Health { max_frame_age } => health(max_frame_age),
         Cmd::Validate { file } => {
             let config = Config::load(&file)?;
             let warnings = crate::containers::color_warnings(&config)
@@ -236,4 +245,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 /// An unexpected reply: the compositor and this binary do not agree on the control API.
 fn unexpected(what: &str) -> anyhow::Error {
     anyhow::anyhow!("unexpected reply to {what}: is the running compositor another version?")
+}
+
+/// `porthole health`: an answer within 5 s, and with `max_frame_age` no output without a frame
+/// for longer. Prints each output's last frame; fails saying which check failed.
+fn health(max_frame_age: Option<f64>) -> anyhow::Result<()> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(client::request(Command::Health));
+    });
+    let reply = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .map_err(|_| anyhow::anyhow!("the compositor did not answer within 5 s"))?;
+    let Response::Health { outputs } = reply? else {
+        anyhow::bail!("the compositor gave an unexpected answer to `health`");
+    };
+    let mut stale = Vec::new();
+    for (name, age) in &outputs {
+        match age {
+            Some(ms) => println!("{name}: last frame {:.1} s ago", *ms as f64 / 1000.0),
+            None => println!("{name}: no frame yet"),
+        }
+        let too_old =
+            max_frame_age.is_some_and(|max| age.is_none_or(|ms| ms as f64 / 1000.0 > max));
+        if too_old {
+            stale.push(name.clone());
+        }
+    }
+    anyhow::ensure!(
+        stale.is_empty(),
+        "no new frame within {} s on {}",
+        max_frame_age.unwrap_or_default(),
+        stale.join(", ")
+    );
+    Ok(())
 }

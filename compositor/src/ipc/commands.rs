@@ -95,6 +95,20 @@ impl State {
                 compositor: env!("CARGO_PKG_VERSION").into(),
                 wayland_socket: self.comp.socket_name.clone(),
             }),
+            Command::Health => {
+                let mut outputs: Vec<(String, Option<u64>)> = self
+                    .comp
+                    .outputs
+                    .frames
+                    .iter()
+                    .map(|(output, state)| {
+                        let age = state.last_presented.map(|t| t.elapsed().as_millis() as u64);
+                        (output.name(), age)
+                    })
+                    .collect();
+                outputs.sort();
+                Ok(Response::Health { outputs })
+            }
             Command::Windows => Ok(Response::Windows {
                 windows: self
                     .comp

@@ -42,6 +42,8 @@ pub struct OutputState {
     pub feedback: Option<smithay::desktop::utils::OutputPresentationFeedback>,
     /// Frames presented so far on this output.
     pub sequence: u64,
+    /// When the last one was (`porthole health`).
+    pub last_presented: Option<std::time::Instant>,
     /// When the queued redraw is due; a timer wakes the loop then.
     pub repaint_at: Option<std::time::Instant>,
     /// When frames are rendered and shown.
