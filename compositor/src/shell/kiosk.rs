@@ -95,9 +95,8 @@ impl Porthole {
         })
     }
 
-    /// After outputs changed: each tenant's windows fill its output again, or are put away
-    /// while it is gone; other windows left on a tenant's output go to a free one, or are put
-    /// away.
+    /// After outputs changed, or a tenant came: each tenant's windows fill its output again,
+    /// or are put away while it is gone; other windows left on a tenant's output are put away.
     pub fn pin_kiosk_windows(&mut self) {
         let windows: Vec<Window> = self
             .shell
@@ -168,9 +167,7 @@ impl Porthole {
             self.focus_window(top.as_ref());
         }
     }
-}
 
-impl Porthole {
     /// The splash of `output`, if a tenant owns it: its colour over the whole output, and its
     /// name in the middle while none of its windows is there. Goes behind everything else.
     pub(crate) fn splash_elements<R>(
