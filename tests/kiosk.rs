@@ -374,6 +374,28 @@ fn descendants_named(pid: u32, comm: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Ends the sandboxes a compositor's supervised apps run in when the test ends, however it
+/// ends: SIGTERM to the compositor's `porthole run` children, which end their sandboxes (they
+/// would outlive the compositor, waiting for it, for the grace period). Declared after the
+/// compositor, so that it is dropped first.
+struct EndApps(u32);
+
+impl Drop for EndApps {
+    fn drop(&mut self) {
+        for pid in descendants_named(self.0, "porthole") {
+            if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            }
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !descendants_named(self.0, "porthole-bridge").is_empty()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 #[test]
 fn a_tenants_app_comes_back_when_killed_and_one_that_keeps_failing_backs_off() {
     let config = tempfile::tempdir().unwrap();
@@ -394,6 +416,7 @@ app = ["sh", "-c", "exit 3"]
     .unwrap();
     // Nobody runs `porthole run`: the configuration's apps start with the compositor.
     let c = Compositor::start_outputs("640x480,640x480", &["--config", path.to_str().unwrap()]);
+    let _end = EndApps(c.pid());
     let events = Events::subscribe(&c);
     let first = filling(&c, window_of(&c, "k1").id, 1);
 
@@ -466,6 +489,7 @@ fn health_fails_while_a_tenants_app_draws_nothing_and_passes_again_when_it_does(
     )
     .unwrap();
     let c = Compositor::start_outputs("640x480", &["--config", path.to_str().unwrap()]);
+    let _end = EndApps(c.pid());
     filling(&c, window_of(&c, "k1").id, 1);
     let health = || c.run(&["health", "--max-frame-age", "1"]);
     let healthy = |want: bool| {

@@ -713,6 +713,15 @@ fn x11(which: Which, running: &Running, out: &mut BTreeMap<String, f64>) -> anyh
             .spawn()?,
     };
     let result = measure_x11(which, running, &mut child, begun, out);
+    // `porthole run` ends its bridged sandbox on SIGTERM; killed, it would leave the sandbox
+    // running for the compositor to come back to.
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let _ = child.kill();
     let _ = child.wait();
     result
