@@ -39,17 +39,6 @@ fn pointer_on(c: &Compositor, output: i32) {
     c.run_ok(&["input", "move", &x.to_string(), "240"]);
 }
 
-fn window_of(c: &Compositor, container: &str) -> WindowInfo {
-    poll(TIMEOUT, &format!("a window of {container}"), || {
-        let windows = c.windows();
-        windows
-            .iter()
-            .find(|w| w.container == container)
-            .cloned()
-            .ok_or_else(|| format!("{windows:?}"))
-    })
-}
-
 fn dir_of(c: &Compositor, name: &str) -> PathBuf {
     let all: Vec<ContainerInfo> =
         serde_json::from_str(&c.run_ok(&["containers", "--json"])).expect("containers --json");

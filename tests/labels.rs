@@ -63,17 +63,6 @@ fn shows_label(shot: &Screenshot, strip: Geometry, colour: [u8; 3]) -> Result<()
     Ok(())
 }
 
-fn window_of(c: &Compositor, container: &str) -> WindowInfo {
-    poll(TIMEOUT, &format!("a window of {container}"), || {
-        let windows = c.windows();
-        windows
-            .iter()
-            .find(|w| w.container == container)
-            .cloned()
-            .ok_or_else(|| format!("{windows:?}"))
-    })
-}
-
 #[test]
 fn apps_that_draw_their_own_decorations_show_their_containers_name() {
     let mut c = Compositor::start_with_config(1280, 720, CONFIG);

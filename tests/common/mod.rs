@@ -959,3 +959,19 @@ impl Drop for Events {
         let _ = self.child.wait();
     }
 }
+
+/// Waits (30 s at most) for a window of `container` and returns it.
+pub fn window_of(c: &Compositor, container: &str) -> WindowInfo {
+    poll(
+        Duration::from_secs(30),
+        &format!("a window of {container}"),
+        || {
+            let windows = c.windows();
+            windows
+                .iter()
+                .find(|w| w.container == container)
+                .cloned()
+                .ok_or_else(|| format!("{windows:?}"))
+        },
+    )
+}
